@@ -1,0 +1,72 @@
+/*
+ * fabricctl.c - the operator's CLI for l2fabric daemons: a table of subcommand groups, each
+ * in its own file, talking to a daemon's control socket.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "ctl.h"
+#include "fabricctl.h"
+
+static const struct subcommand subcommands[] = {
+	{ "vip", cmd_vip, "service VIPs (vipd): status" },
+};
+
+#define NSUB (sizeof(subcommands) / sizeof(subcommands[0]))
+
+char *fabricctl_request(const char *socket, const char *req)
+{
+	char *reply = NULL;
+	size_t len;
+	int err = ctl_request(socket, req, strlen(req), &reply, &len, 5000);
+
+	if (err) {
+		fprintf(stderr, "fabricctl: %s: %s\n", socket, strerror(-err));
+		return NULL;
+	}
+	return reply;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: fabricctl [-s SOCKET] [--json] COMMAND ...\n\ncommands:\n");
+	for (size_t i = 0; i < NSUB; i++)
+		fprintf(f, "  %-8s %s\n", subcommands[i].name, subcommands[i].description);
+}
+
+int main(int argc, char **argv)
+{
+	struct fabricctl_opts o = { 0 };
+	char *rest[64];
+	int n = 0;
+
+	/* Options may stand anywhere: `fabricctl vip status --json` reads naturally. */
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0 || strcmp(argv[i], "-j") == 0) {
+			o.json = true;
+		} else if (strcmp(argv[i], "-s") == 0 || strcmp(argv[i], "--socket") == 0) {
+			if (++i == argc) {
+				usage(stderr);
+				return 2;
+			}
+			o.socket = argv[i];
+		} else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+			usage(stdout);
+			return 0;
+		} else if (n < 63) {
+			rest[n++] = argv[i];
+		}
+	}
+	rest[n] = NULL;
+	if (n == 0) {
+		usage(stderr);
+		return 2;
+	}
+	for (size_t i = 0; i < NSUB; i++)
+		if (strcmp(rest[0], subcommands[i].name) == 0)
+			return subcommands[i].run(&o, n - 1, rest + 1);
+	fprintf(stderr, "fabricctl: unknown command '%s'\n", rest[0]);
+	usage(stderr);
+	return 2;
+}

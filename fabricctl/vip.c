@@ -1,0 +1,131 @@
+/* vip.c - `fabricctl vip status [--json]`: vipd's groups, who is master, and counters. */
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "fabricctl.h"
+
+#define VIPD_SOCKET "/run/l2fabric/vipd.sock"
+
+static const char *str(json_object *o, const char *key)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || json_object_is_type(v, json_type_null))
+		return "-";
+	return json_object_get_string(v);
+}
+
+static uint64_t num(json_object *o, const char *key)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) ? (uint64_t)json_object_get_int64(v) : 0;
+}
+
+static json_object *get(json_object *o, const char *key)
+{
+	json_object *v = NULL;
+
+	json_object_object_get_ex(o, key, &v);
+	return v;
+}
+
+static void print_table(json_object *root)
+{
+	json_object *groups = get(root, "groups"), *ifs = get(root, "interfaces");
+
+	printf("node %s\n\n", str(root, "node"));
+	printf("%-16s %-10s %4s %-6s %-7s %4s %-26s %s\n", "GROUP", "INTERFACE", "VRID", "FAMILY",
+	       "STATE", "PRIO", "MASTER", "ADDRESSES");
+	for (size_t i = 0; groups && i < json_object_array_length(groups); i++) {
+		json_object *g = json_object_array_get_idx(groups, i);
+		json_object *insts = get(g, "instances"), *addrs = get(g, "addresses");
+
+		for (size_t k = 0; insts && k < json_object_array_length(insts); k++) {
+			json_object *in = json_object_array_get_idx(insts, k);
+			const char *fam = str(in, "family");
+			char state[48];
+
+			snprintf(state, sizeof(state), "%s", str(in, "state"));
+			printf("%-16s %-10s %4s %-6s %-7s %4s %-26s", str(g, "name"),
+			       str(g, "interface"), str(g, "vrid"), fam, state, str(g, "priority"),
+			       str(in, "master"));
+			for (size_t a = 0; addrs && a < json_object_array_length(addrs); a++) {
+				const char *s = json_object_get_string(
+					json_object_array_get_idx(addrs, a));
+
+				if ((strchr(s, ':') != NULL) == (strcmp(fam, "ipv6") == 0))
+					printf(" %s", s);
+			}
+			if (strcmp(state, "init") == 0)
+				printf("  (%s)", str(in, "reason"));
+			printf("\n");
+		}
+	}
+	printf("\n%-16s %-6s %9s %9s %6s %6s %9s %6s %9s\n", "GROUP", "FAMILY", "ADV-SENT",
+	       "ADV-RECV", "ARP", "NS", "ANNOUNCE", "TRANS", "CONFLICTS");
+	for (size_t i = 0; groups && i < json_object_array_length(groups); i++) {
+		json_object *g = json_object_array_get_idx(groups, i);
+		json_object *insts = get(g, "instances");
+
+		for (size_t k = 0; insts && k < json_object_array_length(insts); k++) {
+			json_object *in = json_object_array_get_idx(insts, k);
+			json_object *c = get(in, "counters");
+
+			printf("%-16s %-6s %9llu %9llu %6llu %6llu %9llu %6llu %9llu\n",
+			       str(g, "name"), str(in, "family"),
+			       (unsigned long long)num(c, "adverts_sent"),
+			       (unsigned long long)num(c, "adverts_received"),
+			       (unsigned long long)num(c, "arp_answered"),
+			       (unsigned long long)num(c, "ns_answered"),
+			       (unsigned long long)num(c, "announcements_sent"),
+			       (unsigned long long)num(c, "transitions"),
+			       (unsigned long long)num(c, "conflicts"));
+		}
+	}
+	for (size_t i = 0; ifs && i < json_object_array_length(ifs); i++) {
+		json_object *ifo = json_object_array_get_idx(ifs, i);
+		json_object *drops = get(ifo, "drops");
+
+		printf("\ninterface %s  mac %s  frames %llu  drops:", str(ifo, "name"),
+		       str(ifo, "mac"), (unsigned long long)num(ifo, "frames"));
+		int any = 0;
+
+		json_object_object_foreach(drops, reason, val) {
+			if (json_object_get_int64(val)) {
+				printf(" %s=%lld", reason, (long long)json_object_get_int64(val));
+				any = 1;
+			}
+		}
+		printf("%s\n", any ? "" : " none");
+	}
+}
+
+int cmd_vip(const struct fabricctl_opts *o, int argc, char **argv)
+{
+	json_object *root;
+	char *reply;
+
+	if (argc != 1 || strcmp(argv[0], "status") != 0) {
+		fprintf(stderr, "usage: fabricctl [-s SOCKET] vip status [--json]\n");
+		return 2;
+	}
+	reply = fabricctl_request(o->socket ? o->socket : VIPD_SOCKET, "vip status");
+	if (!reply)
+		return 1;
+	if (o->json) {
+		printf("%s\n", reply);
+		free(reply);
+		return 0;
+	}
+	root = json_tokener_parse(reply);
+	free(reply);
+	if (!root) {
+		fprintf(stderr, "fabricctl: vipd sent a reply that is not JSON\n");
+		return 1;
+	}
+	print_table(root);
+	json_object_put(root);
+	return 0;
+}

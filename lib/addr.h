@@ -1,0 +1,55 @@
+/*
+ * addr.h - MAC, IPv4 and IPv6 address types shared by every daemon: parse, format, compare.
+ * An ipaddr carries its family so a VIP list can mix IPv4 and IPv6.
+ */
+#ifndef L2_ADDR_H
+#define L2_ADDR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <netinet/in.h>
+
+#define MAC_LEN 6
+#define MAC_STRLEN 18          /* "xx:xx:xx:xx:xx:xx" + NUL */
+#define IPADDR_STRLEN 46       /* INET6_ADDRSTRLEN */
+
+struct mac {
+	uint8_t b[MAC_LEN];
+};
+
+struct ipaddr {
+	int af;                /* AF_INET or AF_INET6; 0 when unset */
+	union {
+		struct in_addr v4;
+		struct in6_addr v6;
+		uint8_t b[16];
+	};
+};
+
+extern const struct mac mac_zero;
+extern const struct mac mac_broadcast;
+
+/* 0 on success, -EINVAL when s is not "xx:xx:xx:xx:xx:xx". */
+int mac_parse(const char *s, struct mac *out);
+/* Writes into buf (at least MAC_STRLEN bytes) and returns buf. */
+const char *mac_fmt(const struct mac *m, char *buf);
+bool mac_eq(const struct mac *a, const struct mac *b);
+bool mac_is_multicast(const struct mac *m);
+/* 01:00:5e + low 23 bits of the group (RFC 1112 6.4). */
+void mac_from_ip4_mcast(const struct in_addr *group, struct mac *out);
+/* 33:33 + low 32 bits of the group (RFC 2464 7). */
+void mac_from_ip6_mcast(const struct in6_addr *group, struct mac *out);
+
+/* 0 on success, -EINVAL otherwise. Accepts IPv4 dotted quad or any IPv6 text form. */
+int ipaddr_parse(const char *s, struct ipaddr *out);
+void ipaddr_from_v4(struct ipaddr *out, const struct in_addr *a);
+void ipaddr_from_v6(struct ipaddr *out, const struct in6_addr *a);
+/* Writes into buf (at least IPADDR_STRLEN bytes) and returns buf; "-" when af is 0. */
+const char *ipaddr_fmt(const struct ipaddr *a, char *buf);
+/* Orders by family, then by address bytes in network order (memcmp); returns <0, 0, >0. */
+int ipaddr_cmp(const struct ipaddr *a, const struct ipaddr *b);
+bool ipaddr_eq(const struct ipaddr *a, const struct ipaddr *b);
+/* 4 or 16 by family, 0 when unset. */
+size_t ipaddr_len(const struct ipaddr *a);
+
+#endif

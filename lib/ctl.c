@@ -1,0 +1,237 @@
+/* ctl.c - control socket server (libevent bufferevents) and blocking client; see ctl.h. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include "ctl.h"
+#include "log.h"
+
+struct ctl_server {
+	struct evconnlistener *listener;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	ctl_handler handler;
+	void *ctx;
+};
+
+static int sun_fill(struct sockaddr_un *sun, const char *path)
+{
+	memset(sun, 0, sizeof(*sun));
+	sun->sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun->sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sun->sun_path, path);
+	return 0;
+}
+
+static void mkdir_parent(const char *path)
+{
+	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	char *slash;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		mkdir(dir, 0755);
+	}
+}
+
+static void session_read(struct bufferevent *bev, void *arg)
+{
+	struct ctl_server *s = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+
+	for (;;) {
+		uint32_t len;
+		char *req, *reply = NULL;
+		size_t reply_len = 0;
+		uint32_t nlen;
+		int ret;
+
+		if (evbuffer_get_length(in) < 4)
+			return;
+		evbuffer_copyout(in, &len, 4);
+		len = ntohl(len);
+		if (len > CTL_MAX_FRAME) {
+			log_warn("control: frame of %u bytes, closing session", len);
+			bufferevent_free(bev);
+			return;
+		}
+		if (evbuffer_get_length(in) < 4 + (size_t)len)
+			return;
+		evbuffer_drain(in, 4);
+		req = malloc(len + 1);
+		if (!req) {
+			bufferevent_free(bev);
+			return;
+		}
+		evbuffer_remove(in, req, len);
+		req[len] = '\0';
+		ret = s->handler(s->ctx, req, len, &reply, &reply_len);
+		free(req);
+		if (ret) {
+			free(reply);
+			bufferevent_free(bev);
+			return;
+		}
+		nlen = htonl((uint32_t)reply_len);
+		bufferevent_write(bev, &nlen, 4);
+		bufferevent_write(bev, reply, reply_len);
+		free(reply);
+	}
+}
+
+static void session_event(struct bufferevent *bev, short what, void *arg)
+{
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
+		bufferevent_free(bev);
+}
+
+static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
+		      int salen, void *arg)
+{
+	struct bufferevent *bev;
+
+	bev = bufferevent_socket_new(evconnlistener_get_base(l), fd, BEV_OPT_CLOSE_ON_FREE);
+	if (!bev) {
+		close(fd);
+		return;
+	}
+	bufferevent_setcb(bev, session_read, NULL, session_event, arg);
+	bufferevent_enable(bev, EV_READ);
+}
+
+struct ctl_server *ctl_server_open(struct event_base *base, const char *path, ctl_handler h,
+				   void *ctx, int *err)
+{
+	struct ctl_server *s;
+	struct sockaddr_un sun;
+	int fd;
+
+	*err = sun_fill(&sun, path);
+	if (*err)
+		return NULL;
+	mkdir_parent(path);
+	/* A path that still accepts connections belongs to a running daemon. */
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
+		close(fd);
+		*err = -EADDRINUSE;
+		return NULL;
+	}
+	if (fd >= 0)
+		close(fd);
+	unlink(path);
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	snprintf(s->path, sizeof(s->path), "%s", path);
+	s->handler = h;
+	s->ctx = ctx;
+	s->listener = evconnlistener_new_bind(base, on_accept, s,
+					      LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 16,
+					      (struct sockaddr *)&sun, sizeof(sun));
+	if (!s->listener) {
+		*err = -errno;
+		free(s);
+		return NULL;
+	}
+	chmod(path, 0660);
+	return s;
+}
+
+void ctl_server_close(struct ctl_server *s)
+{
+	if (!s)
+		return;
+	evconnlistener_free(s->listener);
+	unlink(s->path);
+	free(s);
+}
+
+static int io_full(int fd, void *buf, size_t len, bool wr, int timeout_ms)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		struct pollfd p = { .fd = fd, .events = wr ? POLLOUT : POLLIN };
+		ssize_t n;
+
+		if (poll(&p, 1, timeout_ms) <= 0)
+			return -ETIMEDOUT;
+		n = wr ? write(fd, (char *)buf + done, len - done)
+		       : read(fd, (char *)buf + done, len - done);
+		if (n == 0)
+			return -ECONNRESET;
+		if (n < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			return -errno;
+		}
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+int ctl_request(const char *path, const void *req, size_t req_len, char **reply,
+		size_t *reply_len, int timeout_ms)
+{
+	struct sockaddr_un sun;
+	uint32_t len = htonl((uint32_t)req_len);
+	char *buf;
+	int fd, err;
+
+	err = sun_fill(&sun, path);
+	if (err)
+		return err;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		err = -errno;
+		goto out;
+	}
+	err = io_full(fd, &len, 4, true, timeout_ms);
+	if (!err)
+		err = io_full(fd, (void *)req, req_len, true, timeout_ms);
+	if (!err)
+		err = io_full(fd, &len, 4, false, timeout_ms);
+	if (err)
+		goto out;
+	len = ntohl(len);
+	if (len > CTL_MAX_FRAME) {
+		err = -EMSGSIZE;
+		goto out;
+	}
+	buf = malloc(len + 1);
+	if (!buf) {
+		err = -ENOMEM;
+		goto out;
+	}
+	err = io_full(fd, buf, len, false, timeout_ms);
+	if (err) {
+		free(buf);
+		goto out;
+	}
+	buf[len] = '\0';
+	*reply = buf;
+	*reply_len = len;
+out:
+	close(fd);
+	return err;
+}

@@ -1,0 +1,56 @@
+/* log.c - stderr logging with levels and a per-call-site rate limiter. */
+#include <stdarg.h>
+#include <stdio.h>
+#include "log.h"
+#include "monotime.h"
+
+static const char *log_ident = "l2fabric";
+static enum log_level log_level = LOG_LVL_INFO;
+static const char *const level_name[] = { "error", "warning", "info", "debug" };
+
+void log_init(const char *ident, enum log_level level)
+{
+	log_ident = ident;
+	log_level = level;
+	setvbuf(stderr, NULL, _IOLBF, 0);
+}
+
+void log_msg(enum log_level level, const char *fmt, ...)
+{
+	struct monotime now = monotime_now();
+	va_list ap;
+
+	if (level > log_level)
+		return;
+	fprintf(stderr, "[%lld.%06lld] %s: %s: ", (long long)(now.us / USEC_PER_SEC),
+		(long long)(now.us % USEC_PER_SEC), log_ident, level_name[level]);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+bool ratelimit_ok(struct ratelimit *rl)
+{
+	int64_t now = monotime_now().us;
+	int64_t refill;
+
+	if (rl->last_us == 0)
+		rl->last_us = now;
+	refill = (now - rl->last_us) / (rl->interval_ms * USEC_PER_MSEC);
+	if (refill > 0) {
+		rl->tokens = refill + rl->tokens > rl->burst ? rl->burst : rl->tokens + refill;
+		rl->last_us = now;
+	}
+	if (rl->tokens == 0) {
+		rl->suppressed++;
+		return false;
+	}
+	rl->tokens--;
+	if (rl->suppressed) {
+		log_msg(LOG_LVL_WARN, "%llu similar messages suppressed",
+			(unsigned long long)rl->suppressed);
+		rl->suppressed = 0;
+	}
+	return true;
+}

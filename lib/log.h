@@ -1,0 +1,43 @@
+/*
+ * log.h - one logging path for every daemon: level-filtered lines on stderr (journald adds
+ * the timestamp under systemd; a monotonic stamp is added when stderr is a terminal or file),
+ * and a rate limiter for anything a peer can trigger per packet.
+ */
+#ifndef L2_LOG_H
+#define L2_LOG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum log_level { LOG_LVL_ERR, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
+
+void log_init(const char *ident, enum log_level level);
+void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#define log_err(...) log_msg(LOG_LVL_ERR, __VA_ARGS__)
+#define log_warn(...) log_msg(LOG_LVL_WARN, __VA_ARGS__)
+#define log_info(...) log_msg(LOG_LVL_INFO, __VA_ARGS__)
+#define log_debug(...) log_msg(LOG_LVL_DEBUG, __VA_ARGS__)
+
+/* Token bucket: allows `burst` lines, then one per `interval_ms`. */
+struct ratelimit {
+	uint32_t interval_ms;
+	uint32_t burst;
+	uint32_t tokens;
+	int64_t last_us;
+	uint64_t suppressed;
+};
+
+#define RATELIMIT_INIT(ms, b) { .interval_ms = (ms), .burst = (b), .tokens = (b) }
+
+/* true when the caller may log now; counts what it suppresses and reports it on the next
+ * allowed line. */
+bool ratelimit_ok(struct ratelimit *rl);
+
+#define log_rl(rl, level, ...)                                  \
+	do {                                                    \
+		if (ratelimit_ok(rl))                           \
+			log_msg(level, __VA_ARGS__);            \
+	} while (0)
+
+#endif

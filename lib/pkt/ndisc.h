@@ -1,0 +1,51 @@
+/*
+ * ndisc.h - IPv6 Neighbor Discovery (RFC 4861): Neighbor Solicitation parse with the checks
+ * of 7.1.1, Neighbor Advertisement build, solicited-node addresses.
+ */
+#ifndef L2_PKT_NDISC_H
+#define L2_PKT_NDISC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "addr.h"
+#include "pkt/ip.h"
+
+#define ICMP6_NS 135
+#define ICMP6_NA 136
+#define ND_OPT_SLLA 1
+#define ND_OPT_TLLA 2
+#define ND_NA_FLAG_ROUTER 0x80
+#define ND_NA_FLAG_SOLICITED 0x40
+#define ND_NA_FLAG_OVERRIDE 0x20
+
+struct nd_ns {
+	struct in6_addr target;
+	bool has_slla;
+	struct mac slla;
+};
+
+/* ip: the parsed IPv6 header whose payload is an ICMPv6 message with next_header 58.
+ * 0 or -enum pkt_drop: TRUNCATED, TTL (hop limit), ICMP6_CHECKSUM, ICMP6_TYPE (not 135),
+ * ND_CODE, ND_TARGET, ND_OPTION, ND_UNSPEC_SRC. */
+int ndisc_parse_ns(const struct ip6_info *ip, struct nd_ns *out);
+
+struct nd_na_tx {
+	struct mac eth_dst;
+	struct mac eth_src;
+	struct in6_addr src;
+	struct in6_addr dst;
+	struct in6_addr target;
+	uint8_t flags;             /* ND_NA_FLAG_* */
+	struct mac tlla;           /* sent as the target link-layer address option */
+};
+
+/* Whole Ethernet frame: IPv6 (hop limit 255) + NA with TLLA option and checksum.
+ * Length, or -ENOSPC. */
+ssize_t ndisc_build_na(uint8_t *buf, size_t cap, const struct nd_na_tx *tx);
+
+/* ff02::1:ffXX:XXXX for a (RFC 4291 2.7.1). */
+void ndisc_solicited_node(const struct in6_addr *a, struct in6_addr *out);
+
+#endif

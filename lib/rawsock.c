@@ -1,0 +1,58 @@
+/* rawsock.c - packet sockets for control frames (see rawsock.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include "rawsock.h"
+
+#ifndef PACKET_IGNORE_OUTGOING
+#define PACKET_IGNORE_OUTGOING 23
+#endif
+
+int rawsock_open(int ifindex, const struct sock_filter *filter, size_t nfilter)
+{
+	struct sock_fprog prog = { .len = (unsigned short)nfilter,
+				   .filter = (struct sock_filter *)filter };
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL),
+				   .sll_ifindex = ifindex };
+	int one = 1, err, fd;
+
+	/* Protocol 0: nothing is queued until the filter is in place and we bind. */
+	fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) < 0 ||
+	    setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one)) < 0 ||
+	    bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+int rawsock_add_mcast(int fd, int ifindex, const struct mac *m)
+{
+	struct packet_mreq mr = { .mr_ifindex = ifindex, .mr_type = PACKET_MR_MULTICAST,
+				  .mr_alen = MAC_LEN };
+
+	memcpy(mr.mr_address, m->b, MAC_LEN);
+	if (setsockopt(fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr, sizeof(mr)) < 0)
+		return -errno;
+	return 0;
+}
+
+int rawsock_send(int fd, int ifindex, const void *frame, size_t len)
+{
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_ifindex = ifindex,
+				   .sll_halen = MAC_LEN };
+
+	memcpy(sll.sll_addr, frame, MAC_LEN);
+	if (sendto(fd, frame, len, 0, (struct sockaddr *)&sll, sizeof(sll)) < 0)
+		return -errno;
+	return 0;
+}

@@ -1,0 +1,20 @@
+/*
+ * rawsock.h - AF_PACKET sockets bound to one interface, with a classic BPF filter attached
+ * before the bind (so no unfiltered frame is ever queued) and our own transmissions ignored.
+ */
+#ifndef L2_RAWSOCK_H
+#define L2_RAWSOCK_H
+
+#include <linux/filter.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include "addr.h"
+
+/* Non-blocking packet socket on ifindex receiving what filter accepts: fd or -errno. */
+int rawsock_open(int ifindex, const struct sock_filter *filter, size_t nfilter);
+/* Lets the interface receive a multicast MAC (PACKET_MR_MULTICAST): 0 or -errno. */
+int rawsock_add_mcast(int fd, int ifindex, const struct mac *m);
+/* 0 or -errno. */
+int rawsock_send(int fd, int ifindex, const void *frame, size_t len);
+
+#endif

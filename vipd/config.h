@@ -1,0 +1,60 @@
+/*
+ * config.h - vipd's configuration: the YAML file parsed into plain structs, validated as a
+ * whole before anything is applied, and printed back normalized (`vipd -n`).
+ */
+#ifndef VIPD_CONFIG_H
+#define VIPD_CONFIG_H
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include "addr.h"
+
+#define VIPD_NAME_MAX 64
+#define VIPD_MAX_GROUPS 256
+#define VIPD_MAX_NODES 64
+#define VIPD_MAX_ADDRS 64
+#define VIPD_DEFAULT_SOCKET "/run/l2fabric/vipd.sock"
+#define EXIT_CONFIG 78             /* EX_CONFIG */
+
+struct vip_group_cfg {
+	char name[VIPD_NAME_MAX];
+	char ifname[IF_NAMESIZE];
+	uint8_t vrid;                  /* 1..255 */
+	bool priority_auto;
+	uint8_t priority;              /* 1..254; when priority_auto, filled by vipd_cfg_load */
+	uint32_t advert_interval_ms;   /* 10..40950, multiple of 10; default 100 */
+	bool preempt;                  /* default true */
+	bool assign;                   /* default false */
+	uint32_t announce_count;       /* default 3, 1..100 */
+	uint32_t announce_interval_ms; /* default 1100 (> Linux locktime of 1 s), 10..60000 */
+	uint32_t refresh_interval_s;   /* default 60; 0 turns refresh off; max 86400 */
+	struct ipaddr addrs[VIPD_MAX_ADDRS];
+	size_t naddrs;
+	int line;                      /* where the group starts in the file, for messages */
+};
+
+struct vipd_cfg {
+	char node[VIPD_NAME_MAX];      /* default: hostname */
+	char control_socket[108];      /* sizeof(sun_path) */
+	char nodes[VIPD_MAX_NODES][VIPD_NAME_MAX];  /* optional: every node, for priority auto */
+	size_t nnodes;
+	struct vip_group_cfg *groups;
+	size_t ngroups;
+};
+
+/* Parses and validates path. On failure returns -1 and writes "FILE:LINE: problem" into err;
+ * *out is then untouched. On success the caller owns *out (vipd_cfg_free). */
+int vipd_cfg_load(const char *path, struct vipd_cfg *out, char *err, size_t errlen);
+void vipd_cfg_free(struct vipd_cfg *c);
+/* The normalized YAML that `vipd -n` prints: every field, defaults filled in. */
+void vipd_cfg_print(const struct vipd_cfg *c, FILE *f);
+/* Same group, same behaviour: a reload leaves such a group running untouched. */
+bool vip_group_cfg_eq(const struct vip_group_cfg *a, const struct vip_group_cfg *b);
+
+/* priority: auto (see autoprio.c): this node's priority for group g. */
+uint8_t vipd_auto_priority(const struct vipd_cfg *c, const struct vip_group_cfg *g);
+
+#endif

@@ -1,0 +1,484 @@
+/*
+ * group.c - a configured VIP group at run time: its VRRP instances (one per family), what a
+ * master does on the segment (answer ARP and Neighbor Solicitations for the VIPs, announce
+ * them, assign them to the interface) and the counters of all that.
+ *
+ * Announcements (on becoming master): a gratuitous ARP request in the RFC 5227 2.3 form and
+ * a gratuitous reply for each IPv4 VIP, because some devices accept only one of the two, and
+ * an unsolicited NA with O=1 (RFC 4861 7.2.6; O=0 would not replace a cached MAC, 7.2.5) for
+ * each IPv6 VIP, with R=1 when the interface forwards. The burst is repeated announce_count
+ * times announce_interval_ms apart (Linux ignores a second update within its 1 s locktime)
+ * and then refreshed every refresh_interval_s, since routers and switches age entries.
+ */
+#include <errno.h>
+#include <event2/event.h>
+#include <linux/rtnetlink.h>
+#include <stdlib.h>
+#include <string.h>
+#include "log.h"
+#include "pkt/arp.h"
+#include "pkt/ndisc.h"
+#include "pkt/vrrp.h"
+#include "vipd.h"
+
+#define FRAME_MAX 1600
+#define REANNOUNCE_MIN_US (1 * USEC_PER_SEC)
+
+static const struct in6_addr all_nodes = { .s6_addr = { 0xff, 0x02, [15] = 0x01 } };
+
+static const char *af_name(int af)
+{
+	return af == AF_INET ? "ipv4" : "ipv6";
+}
+
+struct instance *group_instance(struct group *g, int af)
+{
+	struct instance *inst = &g->inst[af == AF_INET ? 0 : 1];
+
+	return inst->active ? inst : NULL;
+}
+
+static const struct ipaddr *instance_self(const struct instance *inst)
+{
+	const struct iface *ifp = inst->g->ifp;
+
+	return inst->af == AF_INET ? &ifp->primary4 : &ifp->linklocal6;
+}
+
+static void instance_rearm(struct instance *inst)
+{
+	struct monotime next = vrrp_next_deadline(&inst->vrrp);
+	struct timeval tv;
+	int64_t us;
+
+	if (!monotime_is_set(next)) {
+		evtimer_del(inst->ev_timer);
+		return;
+	}
+	us = monotime_diff_us(next, monotime_now());
+	if (us < 0)
+		us = 0;
+	tv.tv_sec = us / USEC_PER_SEC;
+	tv.tv_usec = us % USEC_PER_SEC;
+	evtimer_add(inst->ev_timer, &tv);
+}
+
+static void timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct instance *inst = arg;
+
+	vrrp_tick(&inst->vrrp, monotime_now());
+	instance_rearm(inst);
+}
+
+static void send_frame(struct instance *inst, const uint8_t *frame, ssize_t len)
+{
+	int err;
+
+	if (len < 0) {
+		inst->c.send_errors++;
+		return;
+	}
+	err = iface_send(inst->g->ifp, frame, (size_t)len);
+	if (err) {
+		static struct ratelimit rl = RATELIMIT_INIT(1000, 5);
+
+		inst->c.send_errors++;
+		log_rl(&rl, LOG_LVL_WARN, "%s %s: send on %s: %s", inst->g->cfg.name,
+		       af_name(inst->af), inst->g->ifp->name, strerror(-err));
+	}
+}
+
+static void send_advert(void *ctx, uint8_t priority)
+{
+	struct instance *inst = ctx;
+	struct group *g = inst->g;
+	struct vrrp_tx tx = {
+		.af = inst->af,
+		.eth_src = g->ifp->mac,
+		.src = *instance_self(inst),
+		.vrid = g->cfg.vrid,
+		.priority = priority,
+		.max_adver_int_cs = (uint16_t)(g->cfg.advert_interval_ms / 10),
+		.addrs = g->cfg.addrs,
+		.naddr = g->cfg.naddrs,
+	};
+	uint8_t frame[FRAME_MAX];
+
+	send_frame(inst, frame, vrrp_build_frame(frame, sizeof(frame), &tx));
+	inst->c.adverts_sent++;
+	if (priority == 0)
+		inst->c.priority_zero_sent++;
+}
+
+static uint8_t na_flags(const struct instance *inst)
+{
+	return ND_NA_FLAG_OVERRIDE | (inst->g->ifp->forwarding6 ? ND_NA_FLAG_ROUTER : 0);
+}
+
+static void announce_once(struct instance *inst)
+{
+	struct group *g = inst->g;
+	const struct mac *mac = &g->ifp->mac;
+	uint8_t frame[FRAME_MAX];
+
+	for (size_t i = 0; i < g->cfg.naddrs; i++) {
+		const struct ipaddr *vip = &g->cfg.addrs[i];
+
+		if (vip->af != inst->af)
+			continue;
+		if (vip->af == AF_INET) {
+			/* RFC 5227 2.3: sender IP = target IP, target hardware zero. */
+			struct arp_pkt a = { .op = ARP_OP_REQUEST, .sha = *mac, .spa = vip->v4,
+					     .tha = mac_zero, .tpa = vip->v4 };
+
+			send_frame(inst, frame, arp_build_frame(frame, sizeof(frame),
+								&mac_broadcast, mac, &a));
+			a.op = ARP_OP_REPLY;
+			a.tha = *mac;
+			send_frame(inst, frame, arp_build_frame(frame, sizeof(frame),
+								&mac_broadcast, mac, &a));
+			inst->c.announcements_sent += 2;
+		} else {
+			struct nd_na_tx na = { .eth_src = *mac, .src = vip->v6, .dst = all_nodes,
+					       .target = vip->v6, .flags = na_flags(inst),
+					       .tlla = *mac };
+
+			mac_from_ip6_mcast(&all_nodes, &na.eth_dst);
+			send_frame(inst, frame, ndisc_build_na(frame, sizeof(frame), &na));
+			inst->c.announcements_sent++;
+		}
+	}
+}
+
+static void announce_schedule(struct instance *inst, int64_t after_us)
+{
+	struct timeval tv = { .tv_sec = after_us / USEC_PER_SEC,
+			      .tv_usec = after_us % USEC_PER_SEC };
+
+	evtimer_add(inst->ev_announce, &tv);
+}
+
+static void announce_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct instance *inst = arg;
+	const struct vip_group_cfg *cfg = &inst->g->cfg;
+
+	if (inst->vrrp.state != VRRP_MASTER)
+		return;
+	announce_once(inst);
+	if (inst->announce_left > 0) {
+		inst->announce_left--;
+		announce_schedule(inst, (int64_t)cfg->announce_interval_ms * USEC_PER_MSEC);
+	} else if (cfg->refresh_interval_s) {
+		announce_schedule(inst, (int64_t)cfg->refresh_interval_s * USEC_PER_SEC);
+	}
+}
+
+/* Starts a new burst: now, then announce_count - 1 repeats, then refreshes. */
+static void announce_burst(struct instance *inst)
+{
+	inst->last_burst = monotime_now();
+	inst->announce_left = inst->g->cfg.announce_count - 1;
+	evtimer_del(inst->ev_announce);
+	announce_cb(-1, 0, inst);
+}
+
+static void assign(struct instance *inst, bool add)
+{
+	struct group *g = inst->g;
+
+	if (!g->cfg.assign)
+		return;
+	for (size_t i = 0; i < g->cfg.naddrs; i++) {
+		const struct ipaddr *vip = &g->cfg.addrs[i];
+		char buf[IPADDR_STRLEN];
+		int err;
+
+		if (vip->af != inst->af)
+			continue;
+		err = nl_addr(&g->d->nlreq, add ? RTM_NEWADDR : RTM_DELADDR, g->ifp->ifindex, vip);
+		if (err && !(!add && (err == -EADDRNOTAVAIL || err == -ENODEV)))
+			log_warn("%s: %s %s on %s: %s", g->cfg.name, add ? "adding" : "removing",
+				 ipaddr_fmt(vip, buf), g->ifp->name, strerror(-err));
+	}
+	inst->assigned = add;
+}
+
+static void state_change(void *ctx, enum vrrp_state from, enum vrrp_state to)
+{
+	struct instance *inst = ctx;
+	char buf[IPADDR_STRLEN];
+
+	inst->c.transitions++;
+	log_info("%s %s: %s -> %s (master %s, priority %u)", inst->g->cfg.name, af_name(inst->af),
+		 vrrp_state_name(from), vrrp_state_name(to), ipaddr_fmt(&inst->vrrp.master, buf),
+		 inst->vrrp.master_priority);
+	if (to == VRRP_MASTER) {
+		inst->c.became_master++;
+		/* The address first, so traffic drawn by the announcement finds it. */
+		assign(inst, true);
+		announce_burst(inst);
+	} else if (from == VRRP_MASTER) {
+		evtimer_del(inst->ev_announce);
+		assign(inst, false);
+	}
+}
+
+static void peer_master_lower(void *ctx)
+{
+	struct instance *inst = ctx;
+
+	/* A burst per second at most: a forged advert must not make us flood the segment. */
+	if (monotime_diff_us(monotime_now(), inst->last_burst) >= REANNOUNCE_MIN_US)
+		announce_burst(inst);
+}
+
+static const struct vrrp_ops instance_ops = {
+	.send_advert = send_advert,
+	.state_change = state_change,
+	.peer_master_lower = peer_master_lower,
+};
+
+/* Starts the instance when its interface can carry it and stops it when it no longer can
+ * (RFC 5798 6.4: Startup / Shutdown events). */
+static void instance_evaluate(struct instance *inst)
+{
+	const struct iface *ifp = inst->g->ifp;
+	const char *why = NULL;
+
+	if (!ifp->ifindex)
+		why = "interface missing";
+	else if (!ifp->running)
+		why = "interface down";
+	else if (ifp->fd < 0)
+		why = "no packet socket";
+	else if (!instance_self(inst)->af)
+		why = inst->af == AF_INET ? "no IPv4 address on interface"
+					  : "no IPv6 link-local address on interface";
+	inst->why_init = why;
+	if (!why && inst->vrrp.state == VRRP_INIT) {
+		vrrp_startup(&inst->vrrp, monotime_now(), instance_self(inst));
+	} else if (why && inst->vrrp.state != VRRP_INIT) {
+		log_warn("%s %s: stopping: %s", inst->g->cfg.name, af_name(inst->af), why);
+		vrrp_shutdown(&inst->vrrp);
+	} else if (!why) {
+		inst->vrrp.self = *instance_self(inst);
+	}
+	instance_rearm(inst);
+}
+
+void group_iface_changed(struct group *g)
+{
+	for (int i = 0; i < 2; i++)
+		if (g->inst[i].active)
+			instance_evaluate(&g->inst[i]);
+}
+
+struct group *group_new(struct vipd *d, const struct vip_group_cfg *cfg)
+{
+	struct group *g = calloc(1, sizeof(*g));
+
+	if (!g)
+		return NULL;
+	g->d = d;
+	g->cfg = *cfg;
+	g->ifp = iface_get(d, cfg->ifname);
+	if (!g->ifp) {
+		free(g);
+		return NULL;
+	}
+	for (int i = 0; i < 2; i++) {
+		struct instance *inst = &g->inst[i];
+
+		inst->g = g;
+		inst->af = i == 0 ? AF_INET : AF_INET6;
+		for (size_t k = 0; k < cfg->naddrs; k++)
+			if (cfg->addrs[k].af == inst->af)
+				inst->active = true;
+		vrrp_init(&inst->vrrp, cfg->priority, cfg->preempt,
+			  (uint16_t)(cfg->advert_interval_ms / 10), &instance_ops, inst);
+		inst->ev_timer = evtimer_new(d->base, timer_cb, inst);
+		inst->ev_announce = evtimer_new(d->base, announce_cb, inst);
+		inst->why_init = "starting";
+		/* What a crashed predecessor assigned is not ours until we are master again. */
+		if (inst->active && g->ifp->ifindex)
+			assign(inst, false);
+	}
+	/* Appended, so the list stays in configuration order for status. */
+	struct group **tail = &d->groups;
+
+	while (*tail)
+		tail = &(*tail)->next;
+	*tail = g;
+	iface_sync_mcast(g->ifp);
+	return g;
+}
+
+void group_free(struct group *g)
+{
+	struct group **pp;
+
+	for (int i = 0; i < 2; i++) {
+		struct instance *inst = &g->inst[i];
+
+		if (inst->active && inst->vrrp.state != VRRP_INIT)
+			vrrp_shutdown(&inst->vrrp);
+		event_free(inst->ev_timer);
+		event_free(inst->ev_announce);
+	}
+	for (pp = &g->d->groups; *pp; pp = &(*pp)->next) {
+		if (*pp == g) {
+			*pp = g->next;
+			break;
+		}
+	}
+	iface_put(g->ifp);
+	free(g);
+}
+
+/* The master instance on ifp that owns vip, if any. */
+static struct instance *vip_master(struct iface *ifp, const struct ipaddr *vip)
+{
+	for (struct group *g = ifp->d->groups; g; g = g->next) {
+		struct instance *inst;
+
+		if (g->ifp != ifp)
+			continue;
+		inst = group_instance(g, vip->af);
+		if (!inst || inst->vrrp.state != VRRP_MASTER)
+			continue;
+		for (size_t i = 0; i < g->cfg.naddrs; i++)
+			if (ipaddr_eq(&g->cfg.addrs[i], vip))
+				return inst;
+	}
+	return NULL;
+}
+
+static bool addr_list_matches(const struct group *g, const struct vrrp_pkt *v)
+{
+	size_t mine = 0;
+
+	for (size_t i = 0; i < g->cfg.naddrs; i++)
+		if (g->cfg.addrs[i].af == v->af)
+			mine++;
+	if (mine != v->naddr)
+		return false;
+	for (size_t i = 0; i < v->naddr; i++) {
+		struct ipaddr a;
+		bool found = false;
+
+		vrrp_pkt_addr(v, i, &a);
+		for (size_t k = 0; k < g->cfg.naddrs && !found; k++)
+			found = ipaddr_eq(&g->cfg.addrs[k], &a);
+		if (!found)
+			return false;
+	}
+	return true;
+}
+
+static void rx_vrrp(struct iface *ifp, const struct frame *f)
+{
+	static struct ratelimit rl = RATELIMIT_INIT(10000, 3);
+	struct instance *inst = NULL;
+	struct group *g;
+
+	for (g = ifp->d->groups; g && !inst; g = g->next)
+		if (g->ifp == ifp && g->cfg.vrid == f->vrrp.vrid)
+			inst = group_instance(g, f->vrrp.af);
+	/* RFC 5798 7.1: the VRID must be configured on the receiving interface. */
+	if (!inst) {
+		ifp->drops[PKT_DROP_VRRP_VRID]++;
+		return;
+	}
+	g = inst->g;
+	inst->c.adverts_received++;
+	if (f->vrrp.priority == 0)
+		inst->c.priority_zero_received++;
+	/* 7.1: MAY check the address list; a mismatch is logged, the advert still counts. */
+	if (!addr_list_matches(g, &f->vrrp)) {
+		char buf[IPADDR_STRLEN];
+
+		inst->c.addr_list_mismatch++;
+		log_rl(&rl, LOG_LVL_WARN, "%s %s: advert from %s lists other addresses than ours",
+		       g->cfg.name, af_name(inst->af), ipaddr_fmt(&f->ip_src, buf));
+	}
+	if (inst->vrrp.state == VRRP_INIT)
+		return;
+	vrrp_rx_advert(&inst->vrrp, monotime_now(), &f->ip_src, f->vrrp.priority,
+		       f->vrrp.max_adver_int_cs);
+	instance_rearm(inst);
+}
+
+static void rx_arp(struct iface *ifp, const struct frame *f)
+{
+	const struct arp_pkt *req = &f->arp;
+	struct ipaddr vip;
+	struct instance *inst;
+	uint8_t frame[FRAME_MAX];
+
+	ipaddr_from_v4(&vip, &req->tpa);
+	inst = vip_master(ifp, &vip);
+	if (!inst)
+		return;
+	if (req->spa.s_addr == req->tpa.s_addr) {
+		/* Someone else announces our VIP (RFC 5227 2.4 conflict). */
+		if (!mac_eq(&req->sha, &ifp->mac))
+			inst->c.conflicts++;
+		return;
+	}
+	if (req->op != ARP_OP_REQUEST)
+		return;
+	struct arp_pkt rep = { .op = ARP_OP_REPLY, .sha = ifp->mac, .spa = req->tpa,
+			       .tha = req->sha, .tpa = req->spa };
+
+	send_frame(inst, frame, arp_build_frame(frame, sizeof(frame), &req->sha, &ifp->mac, &rep));
+	inst->c.arp_answered++;
+}
+
+static void rx_ns(struct iface *ifp, const struct frame *f)
+{
+	struct ipaddr vip;
+	struct instance *inst;
+	struct nd_na_tx na;
+	uint8_t frame[FRAME_MAX];
+
+	ipaddr_from_v6(&vip, &f->ns.target);
+	inst = vip_master(ifp, &vip);
+	if (!inst)
+		return;
+	memset(&na, 0, sizeof(na));
+	na.eth_src = ifp->mac;
+	na.tlla = ifp->mac;
+	na.src = f->ns.target;
+	na.target = f->ns.target;
+	na.flags = na_flags(inst);
+	if (IN6_IS_ADDR_UNSPECIFIED(&f->ip_src.v6)) {
+		/* RFC 4861 7.2.4: a DAD probe is answered to all-nodes, S=0. */
+		na.dst = all_nodes;
+		mac_from_ip6_mcast(&all_nodes, &na.eth_dst);
+	} else {
+		/* RFC 4861 7.2.4, S=1, unicast to the source. A unicast NS may omit the source
+		 * link-layer option (4.3): then the frame's source MAC is where to answer. */
+		na.dst = f->ip_src.v6;
+		na.eth_dst = f->ns.has_slla ? f->ns.slla : f->eth.src;
+		na.flags |= ND_NA_FLAG_SOLICITED;
+	}
+	send_frame(inst, frame, ndisc_build_na(frame, sizeof(frame), &na));
+	inst->c.ns_answered++;
+}
+
+void group_rx_frame(struct iface *ifp, const struct frame *f)
+{
+	switch (f->kind) {
+	case FRAME_VRRP:
+		rx_vrrp(ifp, f);
+		break;
+	case FRAME_ARP:
+		rx_arp(ifp, f);
+		break;
+	case FRAME_NS:
+		rx_ns(ifp, f);
+		break;
+	}
+}

@@ -1,0 +1,117 @@
+/*
+ * vipd.h - the daemon's runtime objects. A group (one per configured group) has up to two
+ * VRRP instances, one per address family with VIPs; groups sharing an interface share one
+ * struct iface, which owns the packet socket, the interface's addresses and the counters of
+ * frames dropped before they can be tied to a group.
+ */
+#ifndef VIPD_VIPD_H
+#define VIPD_VIPD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "addr.h"
+#include "config.h"
+#include "nl.h"
+#include "pkt/drop.h"
+#include "pkt/frame.h"
+#include "monotime.h"
+#include "vrrp.h"
+
+struct event;
+struct event_base;
+struct ctl_server;
+struct vipd;
+
+struct iface {
+	struct iface *next;
+	struct vipd *d;
+	char name[IF_NAMESIZE];
+	int ifindex;                   /* 0 while the interface does not exist */
+	bool running;                  /* IFF_RUNNING: up with carrier */
+	bool forwarding6;              /* sets R in our Neighbor Advertisements */
+	struct mac mac;
+	struct ipaddr primary4;        /* VRRP source and tie-break address, per family */
+	struct ipaddr linklocal6;
+	int fd;                        /* packet socket, -1 when closed */
+	struct event *ev_rx;
+	unsigned int refs;
+	uint64_t frames;
+	uint64_t drops[PKT_DROP_COUNT];
+};
+
+struct instance_counters {
+	uint64_t adverts_sent;
+	uint64_t adverts_received;
+	uint64_t priority_zero_sent;
+	uint64_t priority_zero_received;
+	uint64_t addr_list_mismatch;   /* RFC 5798 7.1: logged, the advert is still used */
+	uint64_t arp_answered;
+	uint64_t ns_answered;
+	uint64_t announcements_sent;
+	uint64_t conflicts;            /* another MAC announced our VIP while we were master */
+	uint64_t transitions;
+	uint64_t became_master;
+	uint64_t send_errors;
+};
+
+struct group;
+
+struct instance {
+	struct group *g;
+	int af;
+	bool active;                   /* the group has VIPs of this family */
+	struct vrrp vrrp;
+	struct event *ev_timer;
+	struct event *ev_announce;
+	unsigned int announce_left;
+	struct monotime last_burst;
+	bool assigned;
+	const char *why_init;          /* why the instance is not running, for status */
+	struct instance_counters c;
+};
+
+struct group {
+	struct group *next;
+	struct vipd *d;
+	struct vip_group_cfg cfg;
+	struct iface *ifp;
+	struct instance inst[2];       /* [0] IPv4, [1] IPv6 */
+};
+
+struct vipd {
+	struct event_base *base;
+	const char *cfg_path;
+	struct vipd_cfg cfg;
+	struct group *groups;
+	struct iface *ifaces;
+	struct nl nlreq;               /* address changes */
+	struct nl nlmon;               /* link / address / netconf notifications */
+	struct event *ev_nl;
+	struct event *ev_rescan;
+	struct ctl_server *ctl;
+	bool stopping;
+};
+
+/* iface.c */
+struct iface *iface_get(struct vipd *d, const char *name);
+void iface_put(struct iface *ifp);
+/* Re-reads every interface (index, carrier, MAC, addresses), opens or closes sockets and
+ * lets the groups on it start or stop. */
+void iface_rescan_all(struct vipd *d);
+void iface_schedule_rescan(struct vipd *d);
+int iface_send(struct iface *ifp, const void *frame, size_t len);
+/* Lets the interface receive the MACs the groups on it listen to. */
+void iface_sync_mcast(struct iface *ifp);
+
+/* group.c */
+struct group *group_new(struct vipd *d, const struct vip_group_cfg *cfg);
+/* Stops (priority 0 if master, VIPs removed) and frees. */
+void group_free(struct group *g);
+void group_iface_changed(struct group *g);
+void group_rx_frame(struct iface *ifp, const struct frame *f);
+struct instance *group_instance(struct group *g, int af);
+
+/* status.c */
+char *status_json(const struct vipd *d);
+
+#endif
