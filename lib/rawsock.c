@@ -35,17 +35,6 @@ int rawsock_open(int ifindex, const struct sock_filter *filter, size_t nfilter)
 	return fd;
 }
 
-int rawsock_add_mcast(int fd, int ifindex, const struct mac *m)
-{
-	struct packet_mreq mr = { .mr_ifindex = ifindex, .mr_type = PACKET_MR_MULTICAST,
-				  .mr_alen = MAC_LEN };
-
-	memcpy(mr.mr_address, m->b, MAC_LEN);
-	if (setsockopt(fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr, sizeof(mr)) < 0)
-		return -errno;
-	return 0;
-}
-
 int rawsock_send(int fd, int ifindex, const void *frame, size_t len)
 {
 	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_ifindex = ifindex,

@@ -12,8 +12,6 @@
 
 /* Non-blocking packet socket on ifindex receiving what filter accepts: fd or -errno. */
 int rawsock_open(int ifindex, const struct sock_filter *filter, size_t nfilter);
-/* Lets the interface receive a multicast MAC (PACKET_MR_MULTICAST): 0 or -errno. */
-int rawsock_add_mcast(int fd, int ifindex, const struct mac *m);
 /* 0 or -errno. */
 int rawsock_send(int fd, int ifindex, const void *frame, size_t len);
 

@@ -211,9 +211,13 @@ static void state_change(void *ctx, enum vrrp_state from, enum vrrp_state to)
 	char buf[IPADDR_STRLEN];
 
 	inst->c.transitions++;
-	log_info("%s %s: %s -> %s (master %s, priority %u)", inst->g->cfg.name, af_name(inst->af),
-		 vrrp_state_name(from), vrrp_state_name(to), ipaddr_fmt(&inst->vrrp.master, buf),
-		 inst->vrrp.master_priority);
+	if (inst->vrrp.master.af && to == VRRP_BACKUP)
+		log_info("%s %s: %s -> backup (priority %u; master %s at %u)", inst->g->cfg.name,
+			 af_name(inst->af), vrrp_state_name(from), inst->vrrp.priority,
+			 ipaddr_fmt(&inst->vrrp.master, buf), inst->vrrp.master_priority);
+	else
+		log_info("%s %s: %s -> %s (priority %u)", inst->g->cfg.name, af_name(inst->af),
+			 vrrp_state_name(from), vrrp_state_name(to), inst->vrrp.priority);
 	if (to == VRRP_MASTER) {
 		inst->c.became_master++;
 		/* The address first, so traffic drawn by the announcement finds it. */

@@ -48,7 +48,11 @@ static void iface_close(struct iface *ifp)
 	}
 	if (ifp->fd >= 0)
 		close(ifp->fd);
-	ifp->fd = -1;
+	if (ifp->mfd4 >= 0)
+		close(ifp->mfd4);
+	if (ifp->mfd6 >= 0)
+		close(ifp->mfd6);
+	ifp->fd = ifp->mfd4 = ifp->mfd6 = -1;
 }
 
 struct iface *iface_get(struct vipd *d, const char *name)
@@ -66,7 +70,7 @@ struct iface *iface_get(struct vipd *d, const char *name)
 		return NULL;
 	snprintf(ifp->name, sizeof(ifp->name), "%s", name);
 	ifp->d = d;
-	ifp->fd = -1;
+	ifp->fd = ifp->mfd4 = ifp->mfd6 = -1;
 	ifp->refs = 1;
 	ifp->next = d->ifaces;
 	d->ifaces = ifp;
@@ -123,30 +127,29 @@ int iface_send(struct iface *ifp, const void *frame, size_t len)
 	return rawsock_send(ifp->fd, ifp->ifindex, frame, len);
 }
 
+/* Joins at the IP level, not just the NIC's MAC filter: the kernel then sends IGMP / MLD
+ * reports, without which a snooping switch would not forward the VRRP groups or the
+ * solicited-node group of a VIP that is not assigned to the interface. Joining a group
+ * twice fails with EADDRINUSE, which is what a repeated call wants. */
 void iface_sync_mcast(struct iface *ifp)
 {
-	struct mac m;
+	struct ip_mreqn m4 = { .imr_multiaddr = vrrp_group4, .imr_ifindex = ifp->ifindex };
+	struct ipv6_mreq m6 = { .ipv6mr_multiaddr = vrrp_group6,
+				.ipv6mr_interface = (unsigned int)ifp->ifindex };
 	struct group *g;
 
 	if (ifp->fd < 0)
 		return;
-	mac_from_ip4_mcast(&vrrp_group4, &m);
-	rawsock_add_mcast(ifp->fd, ifp->ifindex, &m);
-	mac_from_ip6_mcast(&vrrp_group6, &m);
-	rawsock_add_mcast(ifp->fd, ifp->ifindex, &m);
+	setsockopt(ifp->mfd4, IPPROTO_IP, IP_ADD_MEMBERSHIP, &m4, sizeof(m4));
+	setsockopt(ifp->mfd6, IPPROTO_IPV6, IPV6_ADD_MEMBERSHIP, &m6, sizeof(m6));
 	for (g = ifp->d->groups; g; g = g->next) {
-		size_t i;
-
 		if (g->ifp != ifp)
 			continue;
-		for (i = 0; i < g->cfg.naddrs; i++) {
-			struct in6_addr sn;
-
+		for (size_t i = 0; i < g->cfg.naddrs; i++) {
 			if (g->cfg.addrs[i].af != AF_INET6)
 				continue;
-			ndisc_solicited_node(&g->cfg.addrs[i].v6, &sn);
-			mac_from_ip6_mcast(&sn, &m);
-			rawsock_add_mcast(ifp->fd, ifp->ifindex, &m);
+			ndisc_solicited_node(&g->cfg.addrs[i].v6, &m6.ipv6mr_multiaddr);
+			setsockopt(ifp->mfd6, IPPROTO_IPV6, IPV6_ADD_MEMBERSHIP, &m6, sizeof(m6));
 		}
 	}
 }
@@ -237,6 +240,9 @@ static void iface_update(struct iface *ifp, struct ifaddrs *all)
 			return;
 		}
 		ifp->fd = fd;
+		/* Memberships live as long as these sockets; closing them leaves the groups. */
+		ifp->mfd4 = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		ifp->mfd6 = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 		ifp->ev_rx = event_new(ifp->d->base, fd, EV_READ | EV_PERSIST, iface_rx, ifp);
 		event_add(ifp->ev_rx, NULL);
 		iface_sync_mcast(ifp);

@@ -33,6 +33,7 @@ struct iface {
 	struct ipaddr primary4;        /* VRRP source and tie-break address, per family */
 	struct ipaddr linklocal6;
 	int fd;                        /* packet socket, -1 when closed */
+	int mfd4, mfd6;                /* hold the IPv4 / IPv6 multicast memberships */
 	struct event *ev_rx;
 	unsigned int refs;
 	uint64_t frames;
