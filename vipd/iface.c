@@ -21,21 +21,25 @@
 #include "rawsock.h"
 #include "vipd.h"
 
-/* ARP; IPv4 protocol 112; IPv6 next header 112; IPv6 next header 58 with ICMPv6 type 135. */
+/* ARP; IPv4 protocol 112; IPv6 next header 112; IPv6 next header 58 with ICMPv6 type 135.
+ * An ICMPv6 frame too short to hold the type is let through too: a load past the end would
+ * drop it in the kernel, uncounted, and we want it counted as truncated. */
 static const struct sock_filter vipd_filter[] = {
 	/* 0 */ BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 12),
-	/* 1 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x0806, 9, 0),      /* ARP: accept */
+	/* 1 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x0806, 11, 0),     /* ARP: accept */
 	/* 2 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x0800, 0, 2),      /* else to 5 */
 	/* 3 */ BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 14 + 9),             /* IPv4 protocol */
-	/* 4 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 112, 6, 7),
-	/* 5 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x86dd, 0, 6),      /* else drop */
+	/* 4 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 112, 8, 9),
+	/* 5 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x86dd, 0, 8),      /* else drop */
 	/* 6 */ BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 14 + 6),             /* IPv6 next header */
-	/* 7 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 112, 3, 0),
-	/* 8 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 58, 0, 3),
-	/* 9 */ BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 14 + 40),            /* ICMPv6 type */
-	/* 10 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 135, 0, 1),
-	/* 11 */ BPF_STMT(BPF_RET | BPF_K, 0xffff),
-	/* 12 */ BPF_STMT(BPF_RET | BPF_K, 0),
+	/* 7 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 112, 5, 0),
+	/* 8 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 58, 0, 5),
+	/* 9 */ BPF_STMT(BPF_LD | BPF_W | BPF_LEN, 0),
+	/* 10 */ BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 14 + 40 + 1, 0, 2), /* short: accept */
+	/* 11 */ BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 14 + 40),           /* ICMPv6 type */
+	/* 12 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 135, 0, 1),
+	/* 13 */ BPF_STMT(BPF_RET | BPF_K, 0xffff),
+	/* 14 */ BPF_STMT(BPF_RET | BPF_K, 0),
 };
 
 #define RX_BUDGET 64
