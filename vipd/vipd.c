@@ -116,8 +116,8 @@ static void on_netlink(evutil_socket_t fd, short what, void *arg)
 }
 
 /* After the sockets are open vipd needs CAP_NET_RAW (packet sockets for groups added by a
- * reload) and CAP_NET_ADMIN (addresses, multicast membership); everything else goes,
- * including from the bounding set, and no exec can gain privileges back. */
+ * reload) and CAP_NET_ADMIN (addresses, multicast membership); everything else goes. The
+ * bounding set is emptied and no_new_privs set: vipd never execs, nothing can be regained. */
 static int drop_privileges(void)
 {
 	capng_clear(CAPNG_SELECT_BOTH);
