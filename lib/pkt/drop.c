@@ -1,0 +1,37 @@
+/* drop.c - stable names of the drop reasons (see drop.h), used by counters and JSON. */
+#include "pkt/drop.h"
+
+static const char *const drop_names[PKT_DROP_COUNT] = {
+	[PKT_OK] = "ok",
+	[PKT_DROP_TRUNCATED] = "truncated",
+	[PKT_DROP_ETHERTYPE] = "ethertype",
+	[PKT_DROP_ARP_FORMAT] = "arp_format",
+	[PKT_DROP_ARP_OP] = "arp_op",
+	[PKT_DROP_ARP_SENDER] = "arp_sender",
+	[PKT_DROP_IP_VERSION] = "ip_version",
+	[PKT_DROP_IP_HEADER] = "ip_header",
+	[PKT_DROP_IP_CHECKSUM] = "ip_checksum",
+	[PKT_DROP_IP_FRAGMENT] = "ip_fragment",
+	[PKT_DROP_IP_PROTO] = "ip_proto",
+	[PKT_DROP_TTL] = "ttl",
+	[PKT_DROP_ICMP6_CHECKSUM] = "icmp6_checksum",
+	[PKT_DROP_ICMP6_TYPE] = "icmp6_type",
+	[PKT_DROP_ND_CODE] = "nd_code",
+	[PKT_DROP_ND_TARGET] = "nd_target",
+	[PKT_DROP_ND_OPTION] = "nd_option",
+	[PKT_DROP_ND_UNSPEC_SRC] = "nd_unspec_src",
+	[PKT_DROP_VRRP_VERSION] = "vrrp_version",
+	[PKT_DROP_VRRP_TYPE] = "vrrp_type",
+	[PKT_DROP_VRRP_LENGTH] = "vrrp_length",
+	[PKT_DROP_VRRP_CHECKSUM] = "vrrp_checksum",
+	[PKT_DROP_VRRP_INTERVAL] = "vrrp_interval",
+	[PKT_DROP_VRRP_VRID] = "vrrp_vrid",
+	[PKT_DROP_VRRP_DEST] = "vrrp_dest",
+};
+
+const char *pkt_drop_name(enum pkt_drop d)
+{
+	if ((unsigned)d >= PKT_DROP_COUNT || !drop_names[d])
+		return "unknown";
+	return drop_names[d];
+}

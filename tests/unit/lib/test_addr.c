@@ -1,0 +1,147 @@
+/* test_addr.c - MAC and IP address parsing, formatting, comparison and multicast mappings. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <string.h>
+#include <errno.h>
+#include <arpa/inet.h>
+#include <cmocka.h>
+#include "addr.h"
+
+static void test_mac_parse_and_fmt(void **state)
+{
+	const struct mac want = { { 0x02, 0xab, 0x00, 0x10, 0xfe, 0x9c } };
+	char buf[MAC_STRLEN];
+	struct mac m;
+
+	assert_int_equal(mac_parse("02:ab:00:10:fe:9c", &m), 0);
+	assert_memory_equal(m.b, want.b, MAC_LEN);
+	assert_int_equal(mac_parse("02:AB:00:10:FE:9C", &m), 0);
+	assert_memory_equal(m.b, want.b, MAC_LEN);
+	assert_string_equal(mac_fmt(&m, buf), "02:ab:00:10:fe:9c");
+	assert_string_equal(mac_fmt(&mac_broadcast, buf), "ff:ff:ff:ff:ff:ff");
+	assert_string_equal(mac_fmt(&mac_zero, buf), "00:00:00:00:00:00");
+}
+
+static void test_mac_parse_rejects(void **state)
+{
+	static const char *const bad[] = {
+		"", "02", "02:ab:00:10:fe", "02:ab:00:10:fe:9", "02:ab:00:10:fe:9c:",
+		"02:ab:00:10:fe:9c0", "2:ab:00:10:fe:9c0", "02-ab-00-10-fe-9c", "g2:ab:00:10:fe:9c",
+		"02:ab:00:10:fe: c", "02ab:00:10:fe:9c:", " 02:ab:00:10:fe:9c",
+	};
+	const struct mac keep = { { 1, 2, 3, 4, 5, 6 } };
+	struct mac m = keep;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(mac_parse(bad[i], &m), -EINVAL);
+		assert_memory_equal(m.b, keep.b, MAC_LEN);
+	}
+}
+
+static void test_mac_predicates(void **state)
+{
+	struct mac m;
+
+	assert_true(mac_is_multicast(&mac_broadcast));
+	assert_false(mac_is_multicast(&mac_zero));
+	mac_parse("01:00:5e:00:00:12", &m);
+	assert_true(mac_is_multicast(&m));
+	mac_parse("02:00:00:00:00:01", &m);
+	assert_false(mac_is_multicast(&m));
+	assert_false(mac_eq(&m, &mac_zero));
+	assert_true(mac_eq(&mac_zero, &mac_zero));
+}
+
+static void test_mac_from_multicast(void **state)
+{
+	struct in_addr g4;
+	struct in6_addr g6;
+	char buf[MAC_STRLEN];
+	struct mac m;
+
+	inet_pton(AF_INET, "224.0.0.18", &g4);
+	mac_from_ip4_mcast(&g4, &m);
+	assert_string_equal(mac_fmt(&m, buf), "01:00:5e:00:00:12");
+	/* RFC 1112 6.4: only the low 23 bits are mapped */
+	inet_pton(AF_INET, "239.129.2.3", &g4);
+	mac_from_ip4_mcast(&g4, &m);
+	assert_string_equal(mac_fmt(&m, buf), "01:00:5e:01:02:03");
+	inet_pton(AF_INET6, "ff02::1:ff00:10", &g6);
+	mac_from_ip6_mcast(&g6, &m);
+	assert_string_equal(mac_fmt(&m, buf), "33:33:ff:00:00:10");
+	inet_pton(AF_INET6, "ff02::12", &g6);
+	mac_from_ip6_mcast(&g6, &m);
+	assert_string_equal(mac_fmt(&m, buf), "33:33:00:00:00:12");
+}
+
+static void test_ipaddr_parse_fmt(void **state)
+{
+	char buf[IPADDR_STRLEN];
+	struct ipaddr a, unset = { 0 };
+
+	assert_int_equal(ipaddr_parse("198.51.100.10", &a), 0);
+	assert_int_equal(a.af, AF_INET);
+	assert_int_equal(ipaddr_len(&a), 4);
+	assert_int_equal(a.b[0], 198);
+	assert_int_equal(a.b[3], 10);
+	assert_string_equal(ipaddr_fmt(&a, buf), "198.51.100.10");
+	assert_int_equal(ipaddr_parse("2001:DB8:0:0::10", &a), 0);
+	assert_int_equal(a.af, AF_INET6);
+	assert_int_equal(ipaddr_len(&a), 16);
+	assert_string_equal(ipaddr_fmt(&a, buf), "2001:db8::10");
+	assert_int_equal(ipaddr_parse("::ffff:198.51.100.1", &a), 0);
+	assert_int_equal(a.af, AF_INET6);
+	assert_string_equal(ipaddr_fmt(&unset, buf), "-");
+	assert_int_equal(ipaddr_len(&unset), 0);
+	assert_int_equal(ipaddr_parse("198.51.100.10", &a), 0);
+	assert_int_equal(ipaddr_parse("198.51.100.256", &a), -EINVAL);
+	assert_int_equal(ipaddr_parse("2001:db8::10::1", &a), -EINVAL);
+	assert_int_equal(ipaddr_parse("", &a), -EINVAL);
+	assert_int_equal(ipaddr_parse("vip", &a), -EINVAL);
+	assert_int_equal(a.af, AF_INET);
+	assert_string_equal(ipaddr_fmt(&a, buf), "198.51.100.10");
+}
+
+static void test_ipaddr_from_and_cmp(void **state)
+{
+	struct ipaddr a, b, c, d;
+	struct in_addr v4;
+	struct in6_addr v6;
+
+	inet_pton(AF_INET, "198.51.100.10", &v4);
+	memset(&a, 0xff, sizeof(a));
+	ipaddr_from_v4(&a, &v4);
+	ipaddr_parse("198.51.100.10", &b);
+	assert_true(ipaddr_eq(&a, &b));
+	assert_int_equal(ipaddr_cmp(&a, &b), 0);
+	ipaddr_parse("198.51.100.9", &c);
+	assert_true(ipaddr_cmp(&c, &a) < 0);
+	assert_true(ipaddr_cmp(&a, &c) > 0);
+	/* network byte order, not host order: 198.18.0.2 < 198.19.0.1 */
+	ipaddr_parse("198.18.0.2", &c);
+	ipaddr_parse("198.19.0.1", &d);
+	assert_true(ipaddr_cmp(&c, &d) < 0);
+	inet_pton(AF_INET6, "::1", &v6);
+	ipaddr_from_v6(&d, &v6);
+	assert_int_equal(d.af, AF_INET6);
+	/* family first: any IPv4 sorts before any IPv6 */
+	assert_true(ipaddr_cmp(&a, &d) < 0);
+	assert_true(ipaddr_cmp(&d, &a) > 0);
+	assert_false(ipaddr_eq(&a, &d));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_mac_parse_and_fmt),
+		cmocka_unit_test(test_mac_parse_rejects),
+		cmocka_unit_test(test_mac_predicates),
+		cmocka_unit_test(test_mac_from_multicast),
+		cmocka_unit_test(test_ipaddr_parse_fmt),
+		cmocka_unit_test(test_ipaddr_from_and_cmp),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
