@@ -194,8 +194,9 @@ int main(int argc, char **argv)
 	}
 	ret = nl_open(&d.nlreq, 0);
 	if (!ret)
+		/* Netconf: a change of the interface's IPv6 forwarding flips R in our NAs. */
 		ret = nl_open(&d.nlmon, RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR |
-					    RTMGRP_IPV6_IFINFO);
+					    RTMGRP_IPV6_IFINFO | (1u << (RTNLGRP_IPV6_NETCONF - 1)));
 	if (ret) {
 		log_err("netlink: %s", strerror(-ret));
 		return 1;

@@ -64,6 +64,12 @@ t_assert_eq "$got" "$mac1 SO $SEG_CLIENT6" "NA for a unicast NS without SLLA (tl
 got=$(lab_exec cl "$T_PYTHON" "$T_DIR/nd_probe.py" eth0 - - "$W6" --unspec)
 t_assert_eq "$got" "$mac1 O ff02::1" "NA for a DAD probe of $W6"
 
+# A node that forwards says so (R=1), or hosts would drop it as their router (RFC 4861 7.2.5).
+lab_exec n1 sysctl -qw net.ipv6.conf.eth0.forwarding=1
+t_assert_wait 3 "no R flag once n1 forwards" \
+    '[ "$(lab_exec cl "$T_PYTHON" "$T_DIR/nd_probe.py" eth0 "'$mac1'" "$SEG_CLIENT6" "'$W6'")" = "'"$mac1 RSO $SEG_CLIENT6"'" ]'
+lab_exec n1 sysctl -qw net.ipv6.conf.eth0.forwarding=0
+
 lab_exec cl ping -c 1 -W 1 $S4 >/dev/null || t_fail "client cannot ping $S4"
 lab_exec cl ping -6 -c 1 -W 1 $S6 >/dev/null || t_fail "client cannot ping $S6"
 t_assert_eq "$(neigh_mac cl $S4)" "$mac1" "client cache for $S4 before the cut"
