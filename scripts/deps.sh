@@ -7,7 +7,7 @@ PACKAGES=(
     build-essential meson ninja-build pkg-config clang llvm libclang-rt-14-dev
     libevent-dev libmnl-dev libyaml-dev libcmocka-dev libcap-ng-dev libjson-c-dev
     protobuf-c-compiler libprotobuf-c-dev
-    iproute2 iputils-ping arping ndisc6 tshark python3-scapy keepalived stress-ng jq tcpdump
+    iproute2 iputils-ping fping arping ndisc6 tshark python3-scapy keepalived stress-ng jq tcpdump
     procps psmisc
 )
 
