@@ -261,6 +261,11 @@ static void instance_evaluate(struct instance *inst)
 		why = inst->af == AF_INET ? "no IPv4 address on interface"
 					  : "no IPv6 link-local address on interface";
 	inst->why_init = why;
+	if (ifp->ifindex && !inst->stale_removed) {
+		/* What a crashed predecessor assigned is not ours until we are master again. */
+		assign(inst, false);
+		inst->stale_removed = true;
+	}
 	if (!why && inst->vrrp.state == VRRP_INIT) {
 		vrrp_startup(&inst->vrrp, monotime_now(), instance_self(inst));
 	} else if (why && inst->vrrp.state != VRRP_INIT) {
@@ -305,9 +310,6 @@ struct group *group_new(struct vipd *d, const struct vip_group_cfg *cfg)
 		inst->ev_timer = evtimer_new(d->base, timer_cb, inst);
 		inst->ev_announce = evtimer_new(d->base, announce_cb, inst);
 		inst->why_init = "starting";
-		/* What a crashed predecessor assigned is not ours until we are master again. */
-		if (inst->active && g->ifp->ifindex)
-			assign(inst, false);
 	}
 	/* Appended, so the list stays in configuration order for status. */
 	struct group **tail = &d->groups;

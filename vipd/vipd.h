@@ -67,6 +67,7 @@ struct instance {
 	unsigned int announce_left;
 	struct monotime last_burst;
 	bool assigned;
+	bool stale_removed;            /* VIPs left by a crashed predecessor are gone */
 	const char *why_init;          /* why the instance is not running, for status */
 	struct instance_counters c;
 };

@@ -30,11 +30,15 @@ vipd_conf "$LAB_TMP/n1.yaml" node=n1 priority=150 assign=true addrs="$VIP4 $VIP6
 vipd_conf "$LAB_TMP/n2.yaml" node=n2 priority=100 assign=true addrs="$VIP4 $VIP6"
 t_capture_start sw br0 "$LAB_TMP/wire.pcap" 'ip proto 112 or ip6 proto 112'
 cap=$T_CAPTURE_PID
+# n2 crashed earlier as master and left the VIP on its interface: its vipd must remove it.
+lab_exec n2 ip addr add $VIP4/32 dev eth0
 vipd_start n1 "$LAB_TMP/n1.yaml"
 vipd_start n2 "$LAB_TMP/n2.yaml"
 s1=${VIPD_SOCKET[n1]} s2=${VIPD_SOCKET[n2]}
 t_assert_wait 5 "n1 never became master" '[ "$(vip_state '$s1' web ipv4)" = master ]'
 t_assert_wait 5 "n2 never became backup" '[ "$(vip_state '$s2' web ipv4)" = backup ]'
+lab_exec n2 ip -br addr show dev eth0 | grep -q "$VIP4/32" && t_fail "backup n2 kept a stale $VIP4"
+t_assert_eq "$(arp_responders cl $VIP4)" 1 "MACs answering ARP for $VIP4"
 
 # Least privilege: CAP_NET_ADMIN (12) and CAP_NET_RAW (13) only; an empty bounding set.
 cap_of() { awk -v f="$1:" '$1 == f { print $2 }' "/proc/${VIPD_PID[n1]}/status"; }
