@@ -83,8 +83,10 @@ outage=$(measure_ping_wait)
 new=$(master_of web)
 echo "  new master of web: $new; the client now resolves 198.51.100.10 to $(resolve4 198.51.100.10)"
 echo "  outage seen by the client: ${outage} ms (advert interval 100 ms)"
-echo "  what $victim's vipd logged:"
-tail -n 4 "$LAB_TMP/$victim.log" | sed 's/^/    /'
+echo "  what $victim's vipd logged for web:"
+grep ': web ' "$LAB_TMP/$victim.log" | tail -n 4 | sed 's/^/    /'
+echo "  and what the new master's did:"
+grep ': web ' "$LAB_TMP/$new.log" | tail -n 2 | sed 's/^/    /'
 
 say "$victim's link comes back: it rejoins as backup, and preempts the groups it is first for"
 seg_restore "$victim"
