@@ -1,0 +1,380 @@
+/*
+ * directory.c - bindings and hosts (see directory.h). Bindings sit in an open-addressing
+ * table keyed by (vni, mac) with linear probing and backward-shift deletion, so a million of
+ * them cost one pointer slot each plus the binding itself.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "directory.h"
+
+#define MIN_SLOTS 1024
+
+static uint64_t key_hash(uint32_t vni, const uint8_t mac[MAC_LEN])
+{
+	uint64_t k = vni;
+
+	for (int i = 0; i < MAC_LEN; i++)
+		k = (k << 8) | mac[i];
+	/* splitmix64 finalizer: MACs of one vendor differ in the low bytes only */
+	k ^= k >> 30;
+	k *= 0xbf58476d1ce4e5b9ULL;
+	k ^= k >> 27;
+	k *= 0x94d049bb133111ebULL;
+	return k ^ (k >> 31);
+}
+
+static bool key_eq(const struct binding *b, uint32_t vni, const uint8_t mac[MAC_LEN])
+{
+	return b->vni == vni && memcmp(b->mac, mac, MAC_LEN) == 0;
+}
+
+int dir_init(struct directory *d, uint32_t dup_moves, uint32_t dup_window_s)
+{
+	memset(d, 0, sizeof(*d));
+	d->nslots = MIN_SLOTS;
+	d->slots = calloc(d->nslots, sizeof(*d->slots));
+	if (!d->slots)
+		return -ENOMEM;
+	d->dup_moves = dup_moves;
+	d->dup_window_s = dup_window_s;
+	return 0;
+}
+
+static void binding_free(struct binding *b)
+{
+	free(b->ips);
+	free(b->name);
+	free(b);
+}
+
+void dir_free(struct directory *d)
+{
+	for (size_t i = 0; i < d->nslots; i++)
+		if (d->slots[i])
+			binding_free(d->slots[i]);
+	free(d->slots);
+	d->slots = NULL;
+}
+
+static size_t slot_of(const struct directory *d, uint32_t vni, const uint8_t mac[MAC_LEN])
+{
+	size_t i = key_hash(vni, mac) & (d->nslots - 1);
+
+	while (d->slots[i] && !key_eq(d->slots[i], vni, mac))
+		i = (i + 1) & (d->nslots - 1);
+	return i;
+}
+
+struct binding *dir_find(const struct directory *d, uint32_t vni, const uint8_t mac[MAC_LEN])
+{
+	return d->slots[slot_of(d, vni, mac)];
+}
+
+static int grow(struct directory *d)
+{
+	struct binding **old = d->slots;
+	size_t nold = d->nslots;
+
+	d->slots = calloc(nold * 2, sizeof(*d->slots));
+	if (!d->slots) {
+		d->slots = old;
+		return -ENOMEM;
+	}
+	d->nslots = nold * 2;
+	for (size_t i = 0; i < nold; i++)
+		if (old[i])
+			d->slots[slot_of(d, old[i]->vni, old[i]->mac)] = old[i];
+	free(old);
+	return 0;
+}
+
+/* The binding for (vni, mac), created empty when missing. */
+static struct binding *get_or_add(struct directory *d, uint32_t vni, const uint8_t mac[MAC_LEN],
+				  bool *created)
+{
+	size_t i;
+	struct binding *b;
+
+	*created = false;
+	/* Load factor <= 1/2 keeps probe runs short. */
+	if ((d->count + 1) * 2 > d->nslots && grow(d) < 0)
+		return NULL;
+	i = slot_of(d, vni, mac);
+	if (d->slots[i])
+		return d->slots[i];
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		return NULL;
+	b->vni = vni;
+	memcpy(b->mac, mac, MAC_LEN);
+	b->master = DIR_NO_HOST;
+	d->slots[i] = b;
+	d->count++;
+	*created = true;
+	return b;
+}
+
+int dir_del(struct directory *d, uint32_t vni, const uint8_t mac[MAC_LEN])
+{
+	size_t i = slot_of(d, vni, mac), j;
+
+	if (!d->slots[i])
+		return -ENOENT;
+	binding_free(d->slots[i]);
+	d->slots[i] = NULL;
+	d->count--;
+	/* Backward shift: pull later members of the probe run into the hole. */
+	for (j = (i + 1) & (d->nslots - 1); d->slots[j]; j = (j + 1) & (d->nslots - 1)) {
+		size_t home = key_hash(d->slots[j]->vni, d->slots[j]->mac) & (d->nslots - 1);
+
+		/* j's entry may move to i only if its home is not in (i, j] (cyclically). */
+		if ((j > i && (home <= i || home > j)) || (j < i && home <= i && home > j)) {
+			d->slots[i] = d->slots[j];
+			d->slots[j] = NULL;
+			i = j;
+		}
+	}
+	return 0;
+}
+
+static int set_ips(struct binding *b, const struct ipaddr *ips, size_t nips)
+{
+	struct ipaddr *copy = NULL;
+
+	if (nips > DIR_MAX_IPS)
+		return -E2BIG;
+	if (nips) {
+		copy = malloc(nips * sizeof(*copy));
+		if (!copy)
+			return -ENOMEM;
+		memcpy(copy, ips, nips * sizeof(*copy));
+	}
+	free(b->ips);
+	b->ips = copy;
+	b->nips = (uint8_t)nips;
+	return 0;
+}
+
+static bool ips_equal(const struct binding *b, const struct ipaddr *ips, size_t nips)
+{
+	if (b->nips != nips)
+		return false;
+	for (size_t i = 0; i < nips; i++)
+		if (!ipaddr_eq(&b->ips[i], &ips[i]))
+			return false;
+	return true;
+}
+
+int dir_host_find(const struct directory *d, const char *id)
+{
+	for (uint16_t i = 0; i < d->nhosts; i++)
+		if (strcmp(d->hosts[i].id, id) == 0)
+			return i;
+	return -ENOENT;
+}
+
+int dir_host(struct directory *d, const char *id)
+{
+	int i = dir_host_find(d, id);
+
+	if (i >= 0)
+		return i;
+	if (!*id || strlen(id) > DIR_HOST_ID_MAX)
+		return -EINVAL;
+	if (d->nhosts >= DIR_MAX_HOSTS)
+		return -ENOSPC;
+	memset(&d->hosts[d->nhosts], 0, sizeof(d->hosts[0]));
+	strcpy(d->hosts[d->nhosts].id, id);
+	return d->nhosts++;
+}
+
+bool host_has_vni(const struct host *h, uint32_t vni)
+{
+	for (uint8_t i = 0; i < h->nvnis; i++)
+		if (h->vnis[i] == vni)
+			return true;
+	return false;
+}
+
+int dir_port_set(struct directory *d, uint32_t vni, const uint8_t mac[MAC_LEN],
+		 const struct ipaddr *ips, size_t nips, const uint16_t *hosts, size_t nhosts,
+		 bool ha_flood, const char *name, struct binding **out)
+{
+	struct binding *b;
+	bool created;
+	int err;
+
+	if (nhosts < 1 || nhosts > DIR_MAX_PORT_HOSTS || nips > DIR_MAX_IPS)
+		return -EINVAL;
+	b = get_or_add(d, vni, mac, &created);
+	if (!b)
+		return -ENOMEM;
+	err = set_ips(b, ips, nips);
+	if (!err && name) {
+		char *n = strdup(name);
+
+		if (!n)
+			err = -ENOMEM;
+		free(b->name);
+		b->name = n;
+	}
+	if (err) {
+		if (created)
+			dir_del(d, vni, mac);
+		return err;
+	}
+	memcpy(b->hosts, hosts, nhosts * sizeof(*hosts));
+	b->nhosts = (uint8_t)nhosts;
+	b->flags = (uint8_t)((b->flags & B_LEARNED) | B_API | (ha_flood ? B_HA_FLOOD : 0));
+	/* A reported master stays only while it is still one of the port's hosts. */
+	bool master_kept = false;
+
+	for (size_t i = 0; nhosts > 1 && i < nhosts; i++)
+		master_kept |= hosts[i] == b->master;
+	if (!master_kept)
+		b->master = DIR_NO_HOST;
+	if (!created)
+		b->seq++;
+	*out = b;
+	return 0;
+}
+
+/* Duplicate detection (RFC 7432 15.1): more than dup_moves moves within dup_window_s. */
+static bool count_move(struct directory *d, struct binding *b, uint32_t now_s)
+{
+	if (now_s - b->window_start_s >= d->dup_window_s || b->moves == 0) {
+		b->window_start_s = now_s;
+		b->moves = 0;
+	}
+	if (b->moves < UINT8_MAX)
+		b->moves++;
+	if (b->moves > d->dup_moves) {
+		b->flags |= B_DUPLICATE;
+		return true;
+	}
+	return false;
+}
+
+enum learn_result dir_learn(struct directory *d, uint16_t h, uint32_t vni,
+			    const uint8_t mac[MAC_LEN], const struct ipaddr *ips, size_t nips,
+			    uint64_t seq, uint32_t now_s, struct binding **out)
+{
+	struct binding *b;
+	bool created;
+
+	b = get_or_add(d, vni, mac, &created);
+	*out = b;
+	if (!b)
+		return LEARN_SAME;
+	if (created) {
+		b->flags = B_LEARNED;
+		b->hosts[0] = h;
+		b->nhosts = 1;
+		b->seq = seq;
+		set_ips(b, ips, nips);
+		return LEARN_NEW;
+	}
+	if (b->nhosts > 1)
+		return LEARN_HA_IGNORED;
+	if (b->hosts[0] != h) {
+		/* RFC 7432 15: a report older than what we hold is stale. */
+		if (seq < b->seq)
+			return LEARN_STALE;
+		if (b->flags & B_DUPLICATE)
+			return LEARN_FROZEN;
+		if (count_move(d, b, now_s))
+			return LEARN_DUPLICATE;
+		/* the move takes max(reported, ours + 1) */
+		b->seq = seq > b->seq ? seq : b->seq + 1;
+		b->hosts[0] = h;
+		b->flags |= B_LEARNED;
+		if (nips)
+			set_ips(b, ips, nips);
+		return LEARN_MOVED;
+	}
+	b->flags |= B_LEARNED;
+	if ((nips && !ips_equal(b, ips, nips)) || seq > b->seq) {
+		if (nips)
+			set_ips(b, ips, nips);
+		if (seq > b->seq)
+			b->seq = seq;
+		return LEARN_UPDATED;
+	}
+	return LEARN_SAME;
+}
+
+bool dir_unlearn(struct directory *d, uint16_t h, uint32_t vni, const uint8_t mac[MAC_LEN])
+{
+	struct binding *b = dir_find(d, vni, mac);
+
+	if (!b || b->nhosts != 1 || b->hosts[0] != h || !(b->flags & B_LEARNED))
+		return false;
+	if (b->flags & B_API) {
+		/* The orchestrator's port stays; only what learning added goes. */
+		b->flags &= (uint8_t)~B_LEARNED;
+		return false;
+	}
+	dir_del(d, vni, mac);
+	return true;
+}
+
+int dir_set_master(struct directory *d, struct binding *b, uint16_t h)
+{
+	bool member = false;
+
+	for (uint8_t i = 0; i < b->nhosts; i++)
+		member |= b->hosts[i] == h;
+	if (b->nhosts < 2 || !member)
+		return -EINVAL;
+	if (b->master == h)
+		return 1;
+	b->master = h;
+	b->seq++;
+	return 0;
+}
+
+static void add_vtep(const struct directory *d, struct fdb_view *v, uint16_t host, uint16_t self)
+{
+	if (host == self || host >= d->nhosts || !d->hosts[host].vtep.af)
+		return;
+	v->vteps[v->nvteps++] = d->hosts[host].vtep;
+}
+
+void dir_fdb_for(const struct directory *d, const struct binding *b, uint16_t h,
+		 struct fdb_view *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->vni = b->vni;
+	memcpy(out->mac, b->mac, MAC_LEN);
+	out->ips = b->ips;
+	out->nips = b->nips;
+	out->seq = b->seq;
+	if (b->nhosts == 1) {
+		add_vtep(d, out, b->hosts[0], h);
+	} else if (b->flags & B_HA_FLOOD) {
+		for (uint8_t i = 0; i < b->nhosts; i++)
+			add_vtep(d, out, b->hosts[i], h);
+	} else {
+		/* track: the master, or the first host until one is reported */
+		add_vtep(d, out, b->master != DIR_NO_HOST ? b->master : b->hosts[0], h);
+	}
+}
+
+size_t dir_flood_for(const struct directory *d, uint32_t vni, uint16_t h, struct ipaddr *out,
+		     size_t max)
+{
+	size_t n = 0;
+
+	for (uint16_t i = 0; i < d->nhosts && n < max; i++)
+		if (i != h && d->hosts[i].vtep.af && host_has_vni(&d->hosts[i], vni))
+			out[n++] = d->hosts[i].vtep;
+	return n;
+}
+
+void dir_foreach(const struct directory *d, int (*cb)(struct binding *b, void *ctx), void *ctx)
+{
+	for (size_t i = 0; i < d->nslots; i++)
+		if (d->slots[i] && cb(d->slots[i], ctx))
+			return;
+}

@@ -1,0 +1,76 @@
+/*
+ * wire.h - sessions of the control protocol (fabric.proto): Envelopes framed by a u32 length
+ * (network order) over a connected stream socket (TCP for agents, Unix for fabricctl), on
+ * libevent. Each side sends a Hello first; a session whose peer sends anything else first, a
+ * different version, a frame over WIRE_MAX_FRAME, bytes that do not decode, or a message that
+ * fails validation (wire_validate) is closed with a reason - that session and nothing else.
+ */
+#ifndef L2_WIRE_H
+#define L2_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "fabric.pb-c.h"
+
+#define PROTO_VERSION 1
+#define WIRE_MAX_FRAME (16u << 20)
+#define WIRE_ID_MAX 64
+#define VNI_MAX 0xffffffu
+
+struct event_base;
+struct wire;
+
+struct wire_ops {
+	/* The peer's Hello arrived and was accepted (wire_peer() now returns it). */
+	void (*on_hello)(struct wire *w, void *ctx);
+	/* Any later message; the envelope is freed after the callback returns. */
+	void (*on_msg)(struct wire *w, const L2f__Envelope *env, void *ctx);
+	/* The session is over (peer closed, error, protocol violation); `why` says which. The
+	 * wire is freed right after this returns: do not touch it afterwards. */
+	void (*on_close)(struct wire *w, const char *why, void *ctx);
+};
+
+/* Takes ownership of fd (connected, or connecting when non-blocking), sends `hello` at once.
+ * NULL on allocation failure (fd is closed then). */
+struct wire *wire_new(struct event_base *base, int fd, const L2f__Hello *hello,
+		      const struct wire_ops *ops, void *ctx);
+/* Encodes and queues env: 0, or -EMSGSIZE / -ENOMEM. */
+int wire_send(struct wire *w, const L2f__Envelope *env);
+/* Bytes queued for the peer and not yet written (backpressure). */
+size_t wire_pending(const struct wire *w);
+/* Closes now: on_close is called with why. */
+void wire_close(struct wire *w, const char *why);
+/* The peer's Hello, or NULL before it came. */
+const L2f__Hello *wire_peer(const struct wire *w);
+void *wire_ctx(const struct wire *w);
+/* "ROLE id" of the peer, or the socket's peer address before its Hello, for log lines. */
+const char *wire_name(const struct wire *w);
+
+/* Checks what protobuf cannot: MACs 6 bytes, addresses 4 or 16, VNIs <= VNI_MAX, ids 1..64
+ * printable bytes, exactly one member of each oneof set. 0, or -EBADMSG with a reason. */
+int wire_validate(const L2f__Envelope *env, const char **why);
+/* Decodes one frame's payload (no length prefix) and validates it: 0 and *out (free with
+ * l2f__envelope__free_unpacked(*out, NULL)), or -EBADMSG with a reason. For fuzzing too. */
+int wire_decode(const uint8_t *buf, size_t len, L2f__Envelope **out, const char **why);
+
+/* Listening sockets whose accepted connections are handed to accept_cb (fd, peer addr text). */
+typedef void (*wire_accept_cb)(int fd, const char *peer, void *ctx);
+struct wire_listener;
+/* addr: "198.18.0.2:7301" or "[2001:db8::2]:7301". NULL and *err = -errno on failure. */
+struct wire_listener *wire_listen_tcp(struct event_base *base, const char *addr,
+				      wire_accept_cb cb, void *ctx, int *err);
+/* Creates the parent directory if missing, refuses a path a live server holds. */
+struct wire_listener *wire_listen_unix(struct event_base *base, const char *path,
+				       wire_accept_cb cb, void *ctx, int *err);
+void wire_listener_free(struct wire_listener *l);
+
+/* Non-blocking connect to "host:port": fd (the connect may still be in progress), or -errno. */
+int wire_connect_tcp(const char *addr);
+
+/* Blocking client for CLIs: connect to a Unix socket, exchange Hellos (role FABRICCTL),
+ * send req, wait for one Reply envelope. 0 and *reply (free with
+ * l2f__envelope__free_unpacked), or -errno with *why set. */
+int wire_call(const char *path, const L2f__Envelope *req, L2f__Envelope **reply,
+	      int timeout_ms, const char **why);
+
+#endif

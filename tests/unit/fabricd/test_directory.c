@@ -1,0 +1,195 @@
+/* test_directory.c - fabricd's directory: table integrity under churn, MAC mobility (RFC 7432
+ * 15), duplicate detection, HA ports in track and flood mode, per-agent views. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "directory.h"
+
+static void mac_of(uint32_t i, uint8_t mac[MAC_LEN])
+{
+	mac[0] = 0x02;
+	mac[1] = 0;
+	mac[2] = (uint8_t)(i >> 24);
+	mac[3] = (uint8_t)(i >> 16);
+	mac[4] = (uint8_t)(i >> 8);
+	mac[5] = (uint8_t)i;
+}
+
+static struct ipaddr v4(const char *s)
+{
+	struct ipaddr a;
+
+	assert_int_equal(ipaddr_parse(s, &a), 0);
+	return a;
+}
+
+static int add_host(struct directory *d, const char *id, const char *vtep, uint32_t vni)
+{
+	int h = dir_host(d, id);
+
+	assert_true(h >= 0);
+	d->hosts[h].vtep = v4(vtep);
+	d->hosts[h].vnis[0] = vni;
+	d->hosts[h].nvnis = 1;
+	return h;
+}
+
+static void table_survives_churn(void **state)
+{
+	struct directory *d = malloc(sizeof(*d));
+	uint8_t mac[MAC_LEN];
+	struct binding *b;
+	const uint32_t n = 50000;
+
+	assert_int_equal(dir_init(d, 5, 180), 0);
+	for (uint32_t i = 0; i < n; i++) {
+		mac_of(i, mac);
+		assert_int_equal(dir_learn(d, 0, 100 + (i & 1), mac, NULL, 0, 0, 0, &b), LEARN_NEW);
+	}
+	assert_int_equal(d->count, n);
+	/* delete every third, then every one must still be found or not, exactly */
+	for (uint32_t i = 0; i < n; i += 3) {
+		mac_of(i, mac);
+		assert_int_equal(dir_del(d, 100 + (i & 1), mac), 0);
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		mac_of(i, mac);
+		b = dir_find(d, 100 + (i & 1), mac);
+		if (i % 3 == 0)
+			assert_null(b);
+		else
+			assert_non_null(b);
+		/* the same MAC in another segment is another binding */
+		assert_null(dir_find(d, 300, mac));
+	}
+	assert_int_equal(d->count, n - (n + 2) / 3);
+	dir_free(d);
+	free(d);
+}
+
+static void mobility_follows_sequence_numbers(void **state)
+{
+	struct directory d;
+	uint8_t mac[MAC_LEN];
+	struct binding *b;
+	struct ipaddr ip = v4("198.19.100.11");
+
+	assert_int_equal(dir_init(&d, 5, 180), 0);
+	int h1 = add_host(&d, "hv1", "198.18.0.11", 100), h2 = add_host(&d, "hv2", "198.18.0.12", 100);
+
+	mac_of(1, mac);
+	assert_int_equal(dir_learn(&d, h1, 100, mac, &ip, 1, 0, 10, &b), LEARN_NEW);
+	assert_int_equal(dir_learn(&d, h1, 100, mac, &ip, 1, 0, 11, &b), LEARN_SAME);
+	/* a move with the same sequence takes ours + 1 */
+	assert_int_equal(dir_learn(&d, h2, 100, mac, &ip, 1, 0, 12, &b), LEARN_MOVED);
+	assert_int_equal(b->hosts[0], h2);
+	assert_int_equal(b->seq, 1);
+	/* the old host reporting late, with its old sequence: stale */
+	assert_int_equal(dir_learn(&d, h1, 100, mac, &ip, 1, 0, 13, &b), LEARN_STALE);
+	assert_int_equal(b->hosts[0], h2);
+	/* a move with a higher sequence keeps it */
+	assert_int_equal(dir_learn(&d, h1, 100, mac, &ip, 1, 7, 14, &b), LEARN_MOVED);
+	assert_int_equal(b->seq, 7);
+	/* the host it moved away from no longer has it: nothing happens; the holder: removed */
+	assert_false(dir_unlearn(&d, h2, 100, mac));
+	assert_true(dir_unlearn(&d, h1, 100, mac));
+	assert_null(dir_find(&d, 100, mac));
+	dir_free(&d);
+}
+
+static void too_many_moves_freeze_a_duplicate(void **state)
+{
+	struct directory d;
+	uint8_t mac[MAC_LEN];
+	struct binding *b;
+	uint64_t seq = 0;
+
+	assert_int_equal(dir_init(&d, 5, 180), 0);
+	int h[2] = { add_host(&d, "hv1", "198.18.0.11", 100), add_host(&d, "hv2", "198.18.0.12", 100) };
+
+	mac_of(2, mac);
+	dir_learn(&d, h[0], 100, mac, NULL, 0, seq, 0, &b);
+	for (int i = 1; i <= 5; i++)
+		assert_int_equal(dir_learn(&d, h[i & 1], 100, mac, NULL, 0, ++seq, (uint32_t)i, &b),
+				 LEARN_MOVED);
+	/* the sixth move within 180 s: a duplicate, it stays where it was */
+	assert_int_equal(dir_learn(&d, h[0], 100, mac, NULL, 0, ++seq, 6, &b), LEARN_DUPLICATE);
+	assert_true(b->flags & B_DUPLICATE);
+	assert_int_equal(b->hosts[0], h[1]);
+	assert_int_equal(dir_learn(&d, h[0], 100, mac, NULL, 0, ++seq, 500, &b), LEARN_FROZEN);
+
+	/* moves spread over more than the window are no duplicate */
+	mac_of(3, mac);
+	dir_learn(&d, h[0], 100, mac, NULL, 0, 0, 0, &b);
+	for (int i = 1; i <= 20; i++)
+		assert_int_equal(dir_learn(&d, h[i & 1], 100, mac, NULL, 0, b->seq + 1,
+					   (uint32_t)i * 100, &b), LEARN_MOVED);
+	assert_false(b->flags & B_DUPLICATE);
+	dir_free(&d);
+}
+
+static void views_per_agent(void **state)
+{
+	struct directory d;
+	uint8_t mac[MAC_LEN];
+	struct binding *b;
+	struct fdb_view v;
+	struct ipaddr fl[8];
+
+	assert_int_equal(dir_init(&d, 5, 180), 0);
+	int h1 = add_host(&d, "hv1", "198.18.0.11", 100), h2 = add_host(&d, "hv2", "198.18.0.12", 100);
+	int h3 = add_host(&d, "hv3", "198.18.0.13", 100);
+	uint16_t hosts[2] = { (uint16_t)h1, (uint16_t)h2 };
+
+	/* plain port on hv1: hv2 sends it to hv1's VTEP; hv1 holds no remote entry */
+	mac_of(4, mac);
+	assert_int_equal(dir_port_set(&d, 100, mac, NULL, 0, hosts, 1, false, "p1", &b), 0);
+	dir_fdb_for(&d, b, (uint16_t)h2, &v);
+	assert_int_equal(v.nvteps, 1);
+	assert_true(ipaddr_eq(&v.vteps[0], &d.hosts[h1].vtep));
+	dir_fdb_for(&d, b, (uint16_t)h1, &v);
+	assert_int_equal(v.nvteps, 0);
+
+	/* HA track: first host until a master is reported, then the master */
+	mac_of(5, mac);
+	assert_int_equal(dir_port_set(&d, 100, mac, NULL, 0, hosts, 2, false, "ha", &b), 0);
+	dir_fdb_for(&d, b, (uint16_t)h3, &v);
+	assert_true(v.nvteps == 1 && ipaddr_eq(&v.vteps[0], &d.hosts[h1].vtep));
+	assert_int_equal(dir_set_master(&d, b, (uint16_t)h2), 0);
+	assert_int_equal(dir_set_master(&d, b, (uint16_t)h2), 1);
+	assert_int_equal(dir_set_master(&d, b, (uint16_t)h3), -EINVAL);
+	dir_fdb_for(&d, b, (uint16_t)h3, &v);
+	assert_true(v.nvteps == 1 && ipaddr_eq(&v.vteps[0], &d.hosts[h2].vtep));
+	/* an agent's learning does not move an HA port */
+	assert_int_equal(dir_learn(&d, h3, 100, mac, NULL, 0, 99, 0, &b), LEARN_HA_IGNORED);
+
+	/* HA flood: every host of the port but the agent's own */
+	assert_int_equal(dir_port_set(&d, 100, mac, NULL, 0, hosts, 2, true, "ha", &b), 0);
+	dir_fdb_for(&d, b, (uint16_t)h3, &v);
+	assert_int_equal(v.nvteps, 2);
+	dir_fdb_for(&d, b, (uint16_t)h1, &v);
+	assert_true(v.nvteps == 1 && ipaddr_eq(&v.vteps[0], &d.hosts[h2].vtep));
+
+	/* flood list: the other hosts of the segment */
+	assert_int_equal(dir_flood_for(&d, 100, (uint16_t)h1, fl, 8), 2);
+	assert_int_equal(dir_flood_for(&d, 200, (uint16_t)h1, fl, 8), 0);
+	dir_free(&d);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(table_survives_churn),
+		cmocka_unit_test(mobility_follows_sequence_numbers),
+		cmocka_unit_test(too_many_moves_freeze_a_duplicate),
+		cmocka_unit_test(views_per_agent),
+	};
+
+	return cmocka_run_group_tests_name("directory", tests, NULL, NULL);
+}
