@@ -55,7 +55,7 @@ static void print_table(json_object *root)
 				const char *s = json_object_get_string(
 					json_object_array_get_idx(addrs, a));
 
-				if ((strchr(s, ':') != NULL) == (strcmp(fam, "ipv6") == 0))
+				if (s && (strchr(s, ':') != NULL) == (strcmp(fam, "ipv6") == 0))
 					printf(" %s", s);
 			}
 			if (strcmp(state, "init") == 0)
@@ -92,10 +92,13 @@ static void print_table(json_object *root)
 		       str(ifo, "mac"), (unsigned long long)num(ifo, "frames"));
 		int any = 0;
 
-		json_object_object_foreach(drops, reason, val) {
-			if (json_object_get_int64(val)) {
-				printf(" %s=%lld", reason, (long long)json_object_get_int64(val));
-				any = 1;
+		if (json_object_is_type(drops, json_type_object)) {
+			json_object_object_foreach(drops, reason, val) {
+				if (json_object_get_int64(val)) {
+					printf(" %s=%lld", reason,
+					       (long long)json_object_get_int64(val));
+					any = 1;
+				}
 			}
 		}
 		printf("%s\n", any ? "" : " none");

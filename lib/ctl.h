@@ -1,14 +1,20 @@
 /*
  * ctl.h - the control socket: a Unix stream socket carrying frames of a u32 length (network
- * order) and a payload, one request frame answered by one reply frame. A frame over
- * CTL_MAX_FRAME or a broken one closes that session and nothing else.
+ * order) and a payload, one request frame answered by one reply frame. A request over
+ * CTL_MAX_REQUEST or a broken one closes that session and nothing else. A session is served
+ * one request at a time (the next is read once the reply has been written), idles out after
+ * CTL_IDLE_S, and at most CTL_MAX_SESSIONS are open: a misbehaving client cannot starve the
+ * daemon's event loop or its file descriptors.
  */
 #ifndef L2_CTL_H
 #define L2_CTL_H
 
 #include <stddef.h>
 
-#define CTL_MAX_FRAME (4u << 20)
+#define CTL_MAX_REQUEST (64u << 10)
+#define CTL_MAX_REPLY (16u << 20)
+#define CTL_MAX_SESSIONS 16
+#define CTL_IDLE_S 10
 
 struct event_base;
 struct ctl_server;

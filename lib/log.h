@@ -1,7 +1,7 @@
 /*
- * log.h - one logging path for every daemon: level-filtered lines on stderr (journald adds
- * the timestamp under systemd; a monotonic stamp is added when stderr is a terminal or file),
- * and a rate limiter for anything a peer can trigger per packet.
+ * log.h - one logging path for every daemon: level-filtered lines on stderr, each stamped
+ * with monotonic seconds (comparable across the daemons of one host, unlike wall time), and a
+ * rate limiter for anything a peer can trigger per packet.
  */
 #ifndef L2_LOG_H
 #define L2_LOG_H

@@ -1,5 +1,5 @@
 /*
- * time.h - monotonic time as its own type, so wall-clock values and plain integers cannot be
+ * monotime.h - monotonic time as its own type, so wall-clock values and plain integers cannot be
  * mixed with it. Microsecond resolution: enough for 10 ms VRRP intervals and their skew.
  */
 #ifndef L2_MONOTIME_H

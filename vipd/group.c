@@ -22,7 +22,6 @@
 #include "vipd.h"
 
 #define FRAME_MAX 1600
-#define REANNOUNCE_MIN_US (1 * USEC_PER_SEC)
 
 static const struct in6_addr all_nodes = { .s6_addr = { 0xff, 0x02, [15] = 0x01 } };
 
@@ -71,41 +70,39 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
 	instance_rearm(inst);
 }
 
-static void send_frame(struct instance *inst, const uint8_t *frame, ssize_t len)
+/* true when the frame went out; failures are counted and logged (rate-limited). */
+static bool send_frame(struct instance *inst, const uint8_t *frame, ssize_t len)
 {
-	int err;
+	int err = len < 0 ? (int)len : iface_send(inst->g->ifp, frame, (size_t)len);
 
-	if (len < 0) {
-		inst->c.send_errors++;
-		return;
-	}
-	err = iface_send(inst->g->ifp, frame, (size_t)len);
-	if (err) {
-		static struct ratelimit rl = RATELIMIT_INIT(1000, 5);
-
-		inst->c.send_errors++;
-		log_rl(&rl, LOG_LVL_WARN, "%s %s: send on %s: %s", inst->g->cfg.name,
-		       af_name(inst->af), inst->g->ifp->name, strerror(-err));
-	}
+	if (!err)
+		return true;
+	inst->c.send_errors++;
+	log_rl(&inst->rl, LOG_LVL_WARN, "%s %s: send on %s: %s", inst->g->cfg.name,
+	       af_name(inst->af), inst->g->ifp->name, strerror(-err));
+	return false;
 }
 
 static void send_advert(void *ctx, uint8_t priority)
 {
 	struct instance *inst = ctx;
 	struct group *g = inst->g;
+	/* The state machine's address, not the interface's current one: a goodbye sent because
+	 * the address just went still carries the address the peers know. */
 	struct vrrp_tx tx = {
 		.af = inst->af,
 		.eth_src = g->ifp->mac,
-		.src = *instance_self(inst),
+		.src = inst->vrrp.self,
 		.vrid = g->cfg.vrid,
 		.priority = priority,
-		.max_adver_int_cs = (uint16_t)(g->cfg.advert_interval_ms / 10),
+		.max_adver_int_cs = inst->vrrp.adver_int_cs,
 		.addrs = g->cfg.addrs,
 		.naddr = g->cfg.naddrs,
 	};
 	uint8_t frame[FRAME_MAX];
 
-	send_frame(inst, frame, vrrp_build_frame(frame, sizeof(frame), &tx));
+	if (!send_frame(inst, frame, vrrp_build_frame(frame, sizeof(frame), &tx)))
+		return;
 	inst->c.adverts_sent++;
 	if (priority == 0)
 		inst->c.priority_zero_sent++;
@@ -114,6 +111,19 @@ static void send_advert(void *ctx, uint8_t priority)
 static uint8_t na_flags(const struct instance *inst)
 {
 	return ND_NA_FLAG_OVERRIDE | (inst->g->ifp->forwarding6 ? ND_NA_FLAG_ROUTER : 0);
+}
+
+/* One Neighbor Advertisement for target from this interface (RFC 4861 7.2.4 / 7.2.6). */
+static bool send_na(struct instance *inst, const struct in6_addr *target,
+		    const struct in6_addr *dst, const struct mac *eth_dst, uint8_t flags)
+{
+	const struct mac *mac = &inst->g->ifp->mac;
+	struct nd_na_tx na = { .eth_dst = *eth_dst, .eth_src = *mac, .src = *target,
+			       .dst = *dst, .target = *target, .tlla = *mac,
+			       .flags = flags | na_flags(inst) };
+	uint8_t frame[FRAME_MAX];
+
+	return send_frame(inst, frame, ndisc_build_na(frame, sizeof(frame), &na));
 }
 
 static void announce_once(struct instance *inst)
@@ -132,21 +142,18 @@ static void announce_once(struct instance *inst)
 			struct arp_pkt a = { .op = ARP_OP_REQUEST, .sha = *mac, .spa = vip->v4,
 					     .tha = mac_zero, .tpa = vip->v4 };
 
-			send_frame(inst, frame, arp_build_frame(frame, sizeof(frame),
-								&mac_broadcast, mac, &a));
+			inst->c.announcements_sent += send_frame(inst, frame,
+				arp_build_frame(frame, sizeof(frame), &mac_broadcast, mac, &a));
 			a.op = ARP_OP_REPLY;
 			a.tha = *mac;
-			send_frame(inst, frame, arp_build_frame(frame, sizeof(frame),
-								&mac_broadcast, mac, &a));
-			inst->c.announcements_sent += 2;
+			inst->c.announcements_sent += send_frame(inst, frame,
+				arp_build_frame(frame, sizeof(frame), &mac_broadcast, mac, &a));
 		} else {
-			struct nd_na_tx na = { .eth_src = *mac, .src = vip->v6, .dst = all_nodes,
-					       .target = vip->v6, .flags = na_flags(inst),
-					       .tlla = *mac };
+			struct mac all_nodes_mac;
 
-			mac_from_ip6_mcast(&all_nodes, &na.eth_dst);
-			send_frame(inst, frame, ndisc_build_na(frame, sizeof(frame), &na));
-			inst->c.announcements_sent++;
+			mac_from_ip6_mcast(&all_nodes, &all_nodes_mac);
+			inst->c.announcements_sent += send_na(inst, &vip->v6, &all_nodes,
+							      &all_nodes_mac, 0);
 		}
 	}
 }
@@ -184,9 +191,12 @@ static void announce_burst(struct instance *inst)
 	announce_cb(-1, 0, inst);
 }
 
+/* Adds or removes the instance's VIPs. A removal that fails leaves `assigned` set, and the
+ * next interface scan tries again: a backup must not keep answering for a VIP. */
 static void assign(struct instance *inst, bool add)
 {
 	struct group *g = inst->g;
+	bool failed = false;
 
 	if (!g->cfg.assign)
 		return;
@@ -198,11 +208,13 @@ static void assign(struct instance *inst, bool add)
 		if (vip->af != inst->af)
 			continue;
 		err = nl_addr(&g->d->nlreq, add ? RTM_NEWADDR : RTM_DELADDR, g->ifp->ifindex, vip);
-		if (err && !(!add && (err == -EADDRNOTAVAIL || err == -ENODEV)))
-			log_warn("%s: %s %s on %s: %s", g->cfg.name, add ? "adding" : "removing",
-				 ipaddr_fmt(vip, buf), g->ifp->name, strerror(-err));
+		if (!err || (!add && (err == -EADDRNOTAVAIL || err == -ENODEV)))
+			continue;
+		failed = true;
+		log_warn("%s: %s %s on %s: %s", g->cfg.name, add ? "adding" : "removing",
+			 ipaddr_fmt(vip, buf), g->ifp->name, strerror(-err));
 	}
-	inst->assigned = add;
+	inst->assigned = add || failed;
 }
 
 static void state_change(void *ctx, enum vrrp_state from, enum vrrp_state to)
@@ -233,8 +245,10 @@ static void peer_master_lower(void *ctx)
 {
 	struct instance *inst = ctx;
 
-	/* A burst per second at most: a forged advert must not make us flood the segment. */
-	if (monotime_diff_us(monotime_now(), inst->last_burst) >= REANNOUNCE_MIN_US)
+	/* One burst per announce interval at most (> the 1 s locktime by default): a forged
+	 * advert or GARP must not make us flood the segment. */
+	if (monotime_diff_us(monotime_now(), inst->last_burst) >=
+	    (int64_t)inst->g->cfg.announce_interval_ms * USEC_PER_MSEC)
 		announce_burst(inst);
 }
 
@@ -274,7 +288,29 @@ static void instance_evaluate(struct instance *inst)
 	} else if (!why) {
 		inst->vrrp.self = *instance_self(inst);
 	}
+	if (inst->vrrp.state != VRRP_MASTER && inst->assigned)
+		assign(inst, false);    /* an earlier removal failed: try again */
+	if (inst->vrrp.state == VRRP_MASTER && ifp->mac_changed)
+		announce_burst(inst);   /* caches hold the old MAC */
 	instance_rearm(inst);
+}
+
+void group_iface_stop(struct iface *ifp)
+{
+	for (struct group *g = ifp->d->groups; g; g = g->next) {
+		if (g->ifp != ifp)
+			continue;
+		for (int i = 0; i < 2; i++) {
+			struct instance *inst = &g->inst[i];
+
+			if (inst->active && inst->vrrp.state != VRRP_INIT) {
+				log_warn("%s %s: stopping: %s changed", g->cfg.name, af_name(inst->af),
+					 ifp->name);
+				vrrp_shutdown(&inst->vrrp);
+				instance_rearm(inst);
+			}
+		}
+	}
 }
 
 void group_iface_changed(struct group *g)
@@ -310,6 +346,7 @@ struct group *group_new(struct vipd *d, const struct vip_group_cfg *cfg)
 		inst->ev_timer = evtimer_new(d->base, timer_cb, inst);
 		inst->ev_announce = evtimer_new(d->base, announce_cb, inst);
 		inst->why_init = "starting";
+		inst->rl = (struct ratelimit)RATELIMIT_INIT(10000, 3);
 	}
 	/* Appended, so the list stays in configuration order for status. */
 	struct group **tail = &d->groups;
@@ -385,10 +422,21 @@ static bool addr_list_matches(const struct group *g, const struct vrrp_pkt *v)
 
 static void rx_vrrp(struct iface *ifp, const struct frame *f)
 {
-	static struct ratelimit rl = RATELIMIT_INIT(10000, 3);
 	struct instance *inst = NULL;
 	struct group *g;
 
+	/* Our own advert come back (a reflecting switch, a loop): not a peer. Answering it as
+	 * one would make us advertise at the rate it comes back. */
+	if (mac_eq(&f->eth.src, &ifp->mac) ||
+	    ipaddr_eq(&f->ip_src, f->vrrp.af == AF_INET ? &ifp->primary4 : &ifp->linklocal6)) {
+		ifp->drops[PKT_DROP_OWN_FRAME]++;
+		return;
+	}
+	/* RFC 5798 5.1.2.1: an IPv6 advert comes from the sender's link-local address. */
+	if (f->vrrp.af == AF_INET6 && !IN6_IS_ADDR_LINKLOCAL(&f->ip_src.v6)) {
+		ifp->drops[PKT_DROP_VRRP_SOURCE]++;
+		return;
+	}
 	for (g = ifp->d->groups; g && !inst; g = g->next)
 		if (g->ifp == ifp && g->cfg.vrid == f->vrrp.vrid)
 			inst = group_instance(g, f->vrrp.af);
@@ -406,7 +454,7 @@ static void rx_vrrp(struct iface *ifp, const struct frame *f)
 		char buf[IPADDR_STRLEN];
 
 		inst->c.addr_list_mismatch++;
-		log_rl(&rl, LOG_LVL_WARN, "%s %s: advert from %s lists other addresses than ours",
+		log_rl(&inst->rl, LOG_LVL_WARN, "%s %s: advert from %s lists other addresses than ours",
 		       g->cfg.name, af_name(inst->af), ipaddr_fmt(&f->ip_src, buf));
 	}
 	if (inst->vrrp.state == VRRP_INIT)
@@ -425,12 +473,13 @@ static void rx_arp(struct iface *ifp, const struct frame *f)
 
 	ipaddr_from_v4(&vip, &req->tpa);
 	inst = vip_master(ifp, &vip);
-	if (!inst)
+	if (!inst || mac_eq(&req->sha, &ifp->mac) || mac_eq(&f->eth.src, &ifp->mac))
 		return;
 	if (req->spa.s_addr == req->tpa.s_addr) {
-		/* Someone else announces our VIP (RFC 5227 2.4 conflict). */
-		if (!mac_eq(&req->sha, &ifp->mac))
-			inst->c.conflicts++;
+		/* Another MAC announces our VIP (RFC 5227 2.4): count it and defend, by a new
+		 * announcement burst, at most once per announce interval. */
+		inst->c.conflicts++;
+		peer_master_lower(inst);
 		return;
 	}
 	if (req->op != ARP_OP_REQUEST)
@@ -438,40 +487,32 @@ static void rx_arp(struct iface *ifp, const struct frame *f)
 	struct arp_pkt rep = { .op = ARP_OP_REPLY, .sha = ifp->mac, .spa = req->tpa,
 			       .tha = req->sha, .tpa = req->spa };
 
-	send_frame(inst, frame, arp_build_frame(frame, sizeof(frame), &req->sha, &ifp->mac, &rep));
-	inst->c.arp_answered++;
+	inst->c.arp_answered += send_frame(inst, frame, arp_build_frame(frame, sizeof(frame),
+									&req->sha, &ifp->mac, &rep));
 }
 
 static void rx_ns(struct iface *ifp, const struct frame *f)
 {
 	struct ipaddr vip;
 	struct instance *inst;
-	struct nd_na_tx na;
-	uint8_t frame[FRAME_MAX];
+	struct mac eth_dst;
+	bool sent;
 
 	ipaddr_from_v6(&vip, &f->ns.target);
 	inst = vip_master(ifp, &vip);
-	if (!inst)
+	if (!inst || mac_eq(&f->eth.src, &ifp->mac))
 		return;
-	memset(&na, 0, sizeof(na));
-	na.eth_src = ifp->mac;
-	na.tlla = ifp->mac;
-	na.src = f->ns.target;
-	na.target = f->ns.target;
-	na.flags = na_flags(inst);
 	if (IN6_IS_ADDR_UNSPECIFIED(&f->ip_src.v6)) {
 		/* RFC 4861 7.2.4: a DAD probe is answered to all-nodes, S=0. */
-		na.dst = all_nodes;
-		mac_from_ip6_mcast(&all_nodes, &na.eth_dst);
+		mac_from_ip6_mcast(&all_nodes, &eth_dst);
+		sent = send_na(inst, &f->ns.target, &all_nodes, &eth_dst, 0);
 	} else {
 		/* RFC 4861 7.2.4, S=1, unicast to the source. A unicast NS may omit the source
 		 * link-layer option (4.3): then the frame's source MAC is where to answer. */
-		na.dst = f->ip_src.v6;
-		na.eth_dst = f->ns.has_slla ? f->ns.slla : f->eth.src;
-		na.flags |= ND_NA_FLAG_SOLICITED;
+		eth_dst = f->ns.has_slla ? f->ns.slla : f->eth.src;
+		sent = send_na(inst, &f->ns.target, &f->ip_src.v6, &eth_dst, ND_NA_FLAG_SOLICITED);
 	}
-	send_frame(inst, frame, ndisc_build_na(frame, sizeof(frame), &na));
-	inst->c.ns_answered++;
+	inst->c.ns_answered += sent;
 }
 
 void group_rx_frame(struct iface *ifp, const struct frame *f)

@@ -22,24 +22,28 @@
 #include "vipd.h"
 
 /* ARP; IPv4 protocol 112; IPv6 next header 112; IPv6 next header 58 with ICMPv6 type 135.
- * An ICMPv6 frame too short to hold the type is let through too: a load past the end would
- * drop it in the kernel, uncounted, and we want it counted as truncated. */
+ * Frames that carried a VLAN tag are not ours: with VLAN offload the kernel hands a VLAN
+ * sub-interface's frames, tag stripped, to a packet socket bound to the parent too. An
+ * ICMPv6 frame too short to hold the type is let through: a load past the end would drop it
+ * in the kernel, uncounted, and we want it counted as truncated. */
 static const struct sock_filter vipd_filter[] = {
-	/* 0 */ BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 12),
-	/* 1 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x0806, 11, 0),     /* ARP: accept */
-	/* 2 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x0800, 0, 2),      /* else to 5 */
-	/* 3 */ BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 14 + 9),             /* IPv4 protocol */
-	/* 4 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 112, 8, 9),
-	/* 5 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x86dd, 0, 8),      /* else drop */
-	/* 6 */ BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 14 + 6),             /* IPv6 next header */
-	/* 7 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 112, 5, 0),
-	/* 8 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 58, 0, 5),
-	/* 9 */ BPF_STMT(BPF_LD | BPF_W | BPF_LEN, 0),
-	/* 10 */ BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 14 + 40 + 1, 0, 2), /* short: accept */
-	/* 11 */ BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 14 + 40),           /* ICMPv6 type */
-	/* 12 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 135, 0, 1),
-	/* 13 */ BPF_STMT(BPF_RET | BPF_K, 0xffff),
-	/* 14 */ BPF_STMT(BPF_RET | BPF_K, 0),
+	/* 0 */ BPF_STMT(BPF_LD | BPF_B | BPF_ABS, SKF_AD_OFF + SKF_AD_VLAN_TAG_PRESENT),
+	/* 1 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 14),         /* tagged: drop */
+	/* 2 */ BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 12),
+	/* 3 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x0806, 11, 0),     /* ARP: accept */
+	/* 4 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x0800, 0, 2),      /* else to 7 */
+	/* 5 */ BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 14 + 9),             /* IPv4 protocol */
+	/* 6 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 112, 8, 9),
+	/* 7 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x86dd, 0, 8),      /* else drop */
+	/* 8 */ BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 14 + 6),             /* IPv6 next header */
+	/* 9 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 112, 5, 0),
+	/* 10 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 58, 0, 5),
+	/* 11 */ BPF_STMT(BPF_LD | BPF_W | BPF_LEN, 0),
+	/* 12 */ BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 14 + 40 + 1, 0, 2), /* short: accept */
+	/* 13 */ BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 14 + 40),           /* ICMPv6 type */
+	/* 14 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 135, 0, 1),
+	/* 15 */ BPF_STMT(BPF_RET | BPF_K, 0xffff),
+	/* 16 */ BPF_STMT(BPF_RET | BPF_K, 0),
 };
 
 #define RX_BUDGET 64
@@ -184,31 +188,53 @@ static bool read_forwarding6(const char *name)
 	return c == '1';
 }
 
+/* The interface's index: > 0, 0 when it does not exist, or -errno when that cannot be told
+ * now (if_nametoindex opens a socket: EMFILE must not read as "interface gone"). */
+static int read_index(const char *name)
+{
+	unsigned int idx = if_nametoindex(name);
+
+	if (idx)
+		return (int)idx;
+	return errno == ENODEV || errno == ENXIO ? 0 : -errno;
+}
+
 /* Reads flags and MAC by ioctl and the addresses by getifaddrs: the interface's primary
  * IPv4 address is its first one that is not a VIP of ours (kernel order keeps the oldest
- * primary first). */
-static void iface_read(struct iface *ifp, struct ifaddrs *all)
+ * primary first). A transient failure returns -errno and leaves *ifp as it was. */
+static int iface_read(struct iface *ifp, int ifindex, struct ifaddrs *all)
 {
 	struct ifreq ifr;
 	struct ifaddrs *ia;
 	int s;
 
-	ifp->ifindex = (int)if_nametoindex(ifp->name);
-	ifp->running = false;
-	ifp->primary4 = (struct ipaddr){ 0 };
-	ifp->linklocal6 = (struct ipaddr){ 0 };
-	if (!ifp->ifindex)
-		return;
+	if (!ifindex) {
+		ifp->ifindex = 0;
+		ifp->running = false;
+		ifp->primary4 = ifp->linklocal6 = (struct ipaddr){ 0 };
+		return 0;
+	}
 	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (s < 0)
-		return;
+		return -errno;
 	memset(&ifr, 0, sizeof(ifr));
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifp->name);
-	if (ioctl(s, SIOCGIFFLAGS, &ifr) == 0)
-		ifp->running = (ifr.ifr_flags & IFF_UP) && (ifr.ifr_flags & IFF_RUNNING);
-	if (ioctl(s, SIOCGIFHWADDR, &ifr) == 0)
+	if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0) {
+		int err = -errno;
+
+		close(s);
+		return err == -ENODEV ? iface_read(ifp, 0, all) : err;
+	}
+	ifp->ifindex = ifindex;
+	ifp->running = (ifr.ifr_flags & IFF_UP) && (ifr.ifr_flags & IFF_RUNNING);
+	if (ioctl(s, SIOCGIFHWADDR, &ifr) == 0) {
+		if (memcmp(ifp->mac.b, ifr.ifr_hwaddr.sa_data, MAC_LEN) != 0 &&
+		    !mac_eq(&ifp->mac, &mac_zero))
+			ifp->mac_changed = true;
 		memcpy(ifp->mac.b, ifr.ifr_hwaddr.sa_data, MAC_LEN);
+	}
 	close(s);
+	ifp->primary4 = ifp->linklocal6 = (struct ipaddr){ 0 };
 	ifp->forwarding6 = read_forwarding6(ifp->name);
 	for (ia = all; ia; ia = ia->ifa_next) {
 		struct ipaddr a;
@@ -226,15 +252,31 @@ static void iface_read(struct iface *ifp, struct ifaddrs *all)
 				ipaddr_from_v6(&ifp->linklocal6, a6);
 		}
 	}
+	return 0;
 }
 
 static void iface_update(struct iface *ifp, struct ifaddrs *all)
 {
-	int old_index = ifp->ifindex;
+	int idx = read_index(ifp->name), err;
 
-	iface_read(ifp, all);
-	if (ifp->fd >= 0 && (ifp->ifindex != old_index || !ifp->ifindex))
+	if (idx < 0) {
+		log_warn("%s: cannot read the interface now (%s), keeping its last state",
+			 ifp->name, strerror(-idx));
+		return;
+	}
+	if (ifp->fd >= 0 && idx != ifp->ifindex) {
+		/* Gone, or re-created under the same name: the instances stop while the old
+		 * socket and index still stand (goodbye sent, VIPs removed), and start again on
+		 * the new interface. */
+		group_iface_stop(ifp);
 		iface_close(ifp);
+	}
+	err = iface_read(ifp, idx, all);
+	if (err) {
+		log_warn("%s: cannot read the interface now (%s), keeping its last state",
+			 ifp->name, strerror(-err));
+		return;
+	}
 	if (ifp->fd < 0 && ifp->ifindex) {
 		int fd = rawsock_open(ifp->ifindex, vipd_filter,
 				      sizeof(vipd_filter) / sizeof(vipd_filter[0]));
@@ -249,8 +291,9 @@ static void iface_update(struct iface *ifp, struct ifaddrs *all)
 		ifp->mfd6 = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 		ifp->ev_rx = event_new(ifp->d->base, fd, EV_READ | EV_PERSIST, iface_rx, ifp);
 		event_add(ifp->ev_rx, NULL);
-		iface_sync_mcast(ifp);
 	}
+	/* Again at every scan: an interface whose IPv6 was reset lost its memberships. */
+	iface_sync_mcast(ifp);
 }
 
 void iface_rescan_all(struct vipd *d)
@@ -259,13 +302,19 @@ void iface_rescan_all(struct vipd *d)
 	struct iface *ifp;
 	struct group *g;
 
-	if (getifaddrs(&all) < 0)
-		all = NULL;
+	if (getifaddrs(&all) < 0) {
+		/* Without addresses every instance would look unable to run: try again soon. */
+		log_warn("reading interface addresses: %s; retrying", strerror(errno));
+		iface_schedule_rescan(d, RESCAN_RETRY_US);
+		return;
+	}
 	for (ifp = d->ifaces; ifp; ifp = ifp->next)
 		iface_update(ifp, all);
 	freeifaddrs(all);
 	for (g = d->groups; g; g = g->next)
 		group_iface_changed(g);
+	for (ifp = d->ifaces; ifp; ifp = ifp->next)
+		ifp->mac_changed = false;
 }
 
 static void rescan_cb(evutil_socket_t fd, short what, void *arg)
@@ -273,15 +322,15 @@ static void rescan_cb(evutil_socket_t fd, short what, void *arg)
 	iface_rescan_all(arg);
 }
 
-/* Coalesces a burst of notifications (our own address changes come back as several) into
- * one rescan on the next loop iteration. */
-void iface_schedule_rescan(struct vipd *d)
+/* Coalesces a burst of notifications (our own address changes come back as several, a
+ * host starting containers sends many) into one rescan after after_us. */
+void iface_schedule_rescan(struct vipd *d, int64_t after_us)
 {
 	if (!d->ev_rescan)
 		d->ev_rescan = evtimer_new(d->base, rescan_cb, d);
 	if (!evtimer_pending(d->ev_rescan, NULL)) {
-		struct timeval now = { 0, 0 };
+		struct timeval tv = { after_us / USEC_PER_SEC, after_us % USEC_PER_SEC };
 
-		evtimer_add(d->ev_rescan, &now);
+		evtimer_add(d->ev_rescan, &tv);
 	}
 }

@@ -36,25 +36,40 @@ static int on_ctl_request(void *ctx, const char *req, size_t len, char **reply, 
 	return 0;
 }
 
-static bool group_cfg_in(const struct vipd_cfg *c, const struct vip_group_cfg *gc)
+/* Same election and addresses; only how the master announces may differ, which a running
+ * group can take over without a failover. */
+static bool same_election(const struct vip_group_cfg *run, const struct vip_group_cfg *want)
 {
-	for (size_t i = 0; i < c->ngroups; i++)
-		if (vip_group_cfg_eq(&c->groups[i], gc))
-			return true;
-	return false;
+	struct vip_group_cfg t = *want;
+
+	t.announce_count = run->announce_count;
+	t.announce_interval_ms = run->announce_interval_ms;
+	t.refresh_interval_s = run->refresh_interval_s;
+	return vip_group_cfg_eq(run, &t);
 }
 
-/* Brings the running groups to what cfg says: unchanged groups are left alone, the others
- * stop (priority 0 when master) before the new ones start. */
+/* Brings the running groups to what cfg says: unchanged groups are left alone, groups that
+ * changed only how they announce take the new settings in place, the others stop (priority
+ * 0 when master) before the new ones start. */
 static void apply_groups(struct vipd *d, const struct vipd_cfg *cfg)
 {
 	struct group *g, *next;
 
 	for (g = d->groups; g; g = next) {
+		const struct vip_group_cfg *want = NULL;
+
 		next = g->next;
-		if (!group_cfg_in(cfg, &g->cfg)) {
+		for (size_t i = 0; i < cfg->ngroups && !want; i++)
+			if (same_election(&g->cfg, &cfg->groups[i]))
+				want = &cfg->groups[i];
+		if (!want) {
 			log_info("group %s: removed or changed, stopping", g->cfg.name);
 			group_free(g);
+		} else if (!vip_group_cfg_eq(&g->cfg, want)) {
+			log_info("group %s: new announcement settings", g->cfg.name);
+			g->cfg.announce_count = want->announce_count;
+			g->cfg.announce_interval_ms = want->announce_interval_ms;
+			g->cfg.refresh_interval_s = want->refresh_interval_s;
 		}
 	}
 	for (size_t i = 0; i < cfg->ngroups; i++) {
@@ -101,7 +116,6 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 		return;
 	}
 	log_info("signal %d: stopping", (int)sig);
-	d->stopping = true;
 	while (d->groups)
 		group_free(d->groups);
 	event_base_loopbreak(d->base);
@@ -112,7 +126,7 @@ static void on_netlink(evutil_socket_t fd, short what, void *arg)
 	struct vipd *d = arg;
 
 	if (nl_drain(&d->nlmon) != 0)
-		iface_schedule_rescan(d);
+		iface_schedule_rescan(d, RESCAN_COALESCE_US);
 }
 
 /* After the sockets are open vipd needs CAP_NET_RAW (packet sockets for groups added by a

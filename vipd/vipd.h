@@ -14,6 +14,7 @@
 #include "nl.h"
 #include "pkt/drop.h"
 #include "pkt/frame.h"
+#include "log.h"
 #include "monotime.h"
 #include "vrrp.h"
 
@@ -28,6 +29,7 @@ struct iface {
 	char name[IF_NAMESIZE];
 	int ifindex;                   /* 0 while the interface does not exist */
 	bool running;                  /* IFF_RUNNING: up with carrier */
+	bool mac_changed;              /* since the last scan: masters re-announce */
 	bool forwarding6;              /* sets R in our Neighbor Advertisements */
 	struct mac mac;
 	struct ipaddr primary4;        /* VRRP source and tie-break address, per family */
@@ -66,6 +68,7 @@ struct instance {
 	struct event *ev_announce;
 	unsigned int announce_left;
 	struct monotime last_burst;
+	struct ratelimit rl;           /* log lines a peer can trigger */
 	bool assigned;
 	bool stale_removed;            /* VIPs left by a crashed predecessor are gone */
 	const char *why_init;          /* why the instance is not running, for status */
@@ -91,7 +94,6 @@ struct vipd {
 	struct event *ev_nl;
 	struct event *ev_rescan;
 	struct ctl_server *ctl;
-	bool stopping;
 };
 
 /* iface.c */
@@ -100,7 +102,9 @@ void iface_put(struct iface *ifp);
 /* Re-reads every interface (index, carrier, MAC, addresses), opens or closes sockets and
  * lets the groups on it start or stop. */
 void iface_rescan_all(struct vipd *d);
-void iface_schedule_rescan(struct vipd *d);
+#define RESCAN_COALESCE_US (10 * USEC_PER_MSEC)
+#define RESCAN_RETRY_US (1 * USEC_PER_SEC)
+void iface_schedule_rescan(struct vipd *d, int64_t after_us);
 int iface_send(struct iface *ifp, const void *frame, size_t len);
 /* Lets the interface receive the MACs the groups on it listen to. */
 void iface_sync_mcast(struct iface *ifp);
@@ -110,6 +114,8 @@ struct group *group_new(struct vipd *d, const struct vip_group_cfg *cfg);
 /* Stops (priority 0 if master, VIPs removed) and frees. */
 void group_free(struct group *g);
 void group_iface_changed(struct group *g);
+/* The interface is going away under its groups: stop their instances now. */
+void group_iface_stop(struct iface *ifp);
 void group_rx_frame(struct iface *ifp, const struct frame *f);
 struct instance *group_instance(struct group *g, int af);
 

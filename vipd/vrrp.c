@@ -58,6 +58,14 @@ static void set_state(struct vrrp *v, enum vrrp_state to)
 		v->ops->state_change(v->ctx, from, to);
 }
 
+/* Sends an advert at our priority and restarts the Adver_Timer (6.4.3). */
+static void advertise(struct vrrp *v, struct monotime now)
+{
+	v->ops->send_advert(v->ctx, v->priority);
+	v->last_advert = now;
+	v->adver_timer = monotime_add_us(now, (int64_t)v->adver_int_cs * US_PER_CS);
+}
+
 static void become_backup(struct vrrp *v, struct monotime now)
 {
 	v->adver_timer = (struct monotime){ 0 };
@@ -73,8 +81,7 @@ static void become_master(struct vrrp *v, struct monotime now)
 	v->master = v->self;
 	v->master_priority = v->priority;
 	v->master_adver_int_cs = v->adver_int_cs;
-	v->ops->send_advert(v->ctx, v->priority);
-	v->adver_timer = monotime_add_us(now, (int64_t)v->adver_int_cs * US_PER_CS);
+	advertise(v, now);
 	set_state(v, VRRP_MASTER);
 }
 
@@ -83,11 +90,8 @@ void vrrp_startup(struct vrrp *v, struct monotime now, const struct ipaddr *self
 	v->self = *self;
 	v->master = (struct ipaddr){ 0 };
 	v->master_priority = 0;
-	if (v->priority == 255) {
-		become_master(v, now);
-		return;
-	}
-	/* 6.4.1: Master_Adver_Interval = Advertisement_Interval, wait Master_Down_Interval. */
+	/* 6.4.1: never the address owner (priority 255): Master_Adver_Interval =
+	 * Advertisement_Interval, wait Master_Down_Interval as backup. */
 	v->master_adver_int_cs = v->adver_int_cs;
 	become_backup(v, now);
 }
@@ -128,8 +132,7 @@ static void rx_master(struct vrrp *v, struct monotime now, const struct ipaddr *
 {
 	if (priority == 0) {
 		/* 6.4.3: a leaving peer: assert ourselves at once. */
-		v->ops->send_advert(v->ctx, v->priority);
-		v->adver_timer = monotime_add_us(now, (int64_t)v->adver_int_cs * US_PER_CS);
+		advertise(v, now);
 		return;
 	}
 	/* 6.4.3: a higher priority, or the same one from a higher primary address, wins. */
@@ -142,9 +145,10 @@ static void rx_master(struct vrrp *v, struct monotime now, const struct ipaddr *
 		return;
 	}
 	/* We stay master. The RFC discards this advert; we also advertise at once so the
-	 * other side yields without waiting for our timer, and re-announce. */
-	v->ops->send_advert(v->ctx, v->priority);
-	v->adver_timer = monotime_add_us(now, (int64_t)v->adver_int_cs * US_PER_CS);
+	 * other side yields without waiting for our timer, and re-announce - at most every
+	 * half interval, so that no peer can make us advertise at its own rate. */
+	if (monotime_diff_us(now, v->last_advert) >= (int64_t)v->adver_int_cs * US_PER_CS / 2)
+		advertise(v, now);
 	if (v->ops->peer_master_lower)
 		v->ops->peer_master_lower(v->ctx);
 }
@@ -168,8 +172,7 @@ void vrrp_tick(struct vrrp *v, struct monotime now)
 	if (v->state == VRRP_MASTER && monotime_is_set(v->adver_timer) &&
 	    v->adver_timer.us <= now.us) {
 		/* 6.4.3: Adver_Timer fires: advertise and restart it. */
-		v->ops->send_advert(v->ctx, v->priority);
-		v->adver_timer = monotime_add_us(now, (int64_t)v->adver_int_cs * US_PER_CS);
+		advertise(v, now);
 	}
 }
 

@@ -33,6 +33,7 @@ struct vrrp {
 	struct ipaddr master;             /* who we believe is master (self when we are) */
 	uint8_t master_priority;
 	struct monotime adver_timer;      /* unset when not running */
+	struct monotime last_advert;
 	struct monotime master_down_timer;
 	const struct vrrp_ops *ops;
 	void *ctx;
@@ -40,7 +41,8 @@ struct vrrp {
 
 void vrrp_init(struct vrrp *v, uint8_t priority, bool preempt, uint16_t adver_int_cs,
 	       const struct vrrp_ops *ops, void *ctx);
-/* The Startup event (6.4.1): to Backup, or Master at priority 255. self: primary address. */
+/* The Startup event (6.4.1): to Backup (vipd is never the address owner, priority 255).
+ * self: our primary address. */
 void vrrp_startup(struct vrrp *v, struct monotime now, const struct ipaddr *self);
 /* The Shutdown event: a master sends priority 0 first (6.4.3); to Initialize. */
 void vrrp_shutdown(struct vrrp *v);

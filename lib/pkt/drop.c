@@ -27,6 +27,8 @@ static const char *const drop_names[PKT_DROP_COUNT] = {
 	[PKT_DROP_VRRP_INTERVAL] = "vrrp_interval",
 	[PKT_DROP_VRRP_VRID] = "vrrp_vrid",
 	[PKT_DROP_VRRP_DEST] = "vrrp_dest",
+	[PKT_DROP_VRRP_SOURCE] = "vrrp_source",
+	[PKT_DROP_OWN_FRAME] = "own_frame",
 };
 
 const char *pkt_drop_name(enum pkt_drop d)

@@ -32,6 +32,8 @@ enum pkt_drop {
 	PKT_DROP_VRRP_INTERVAL,      /* max advert interval 0 */
 	PKT_DROP_VRRP_VRID,          /* VRID not configured on this interface (daemon) */
 	PKT_DROP_VRRP_DEST,          /* not sent to 224.0.0.18 / ff02::12 */
+	PKT_DROP_VRRP_SOURCE,        /* IPv6 advert not from a link-local address (5.1.2.1) */
+	PKT_DROP_OWN_FRAME,          /* our own frame come back (a reflecting switch, a loop) */
 	PKT_DROP_COUNT
 };
 

@@ -7,9 +7,6 @@
 #include "pkt/frame.h"
 #include "pkt/ip.h"
 
-#define IPPROTO_ICMPV6_NUM 58
-#define VRRP_TTL 255
-
 static int frame_ip4(const uint8_t *p, size_t len, struct frame *out)
 {
 	struct ip4_info ip;
@@ -51,7 +48,7 @@ static int frame_ip6(const uint8_t *p, size_t len, struct frame *out)
 		out->kind = FRAME_VRRP;
 		return vrrp_parse(AF_INET6, &ip.src, &ip.dst, ip.payload, ip.payload_len,
 				  &out->vrrp);
-	case IPPROTO_ICMPV6_NUM:
+	case IPPROTO_ICMPV6:
 		out->kind = FRAME_NS;
 		return ndisc_parse_ns(&ip, &out->ns);
 	default:

@@ -11,7 +11,6 @@
 #include "pkt/eth.h"
 #include "pkt/ndisc.h"
 
-#define IPPROTO_ICMPV6_NUM 58
 #define ND_NA_LEN 32               /* NA header + one 8-byte TLLA option */
 #define ND_HOP_LIMIT 255
 
@@ -44,7 +43,7 @@ int ndisc_parse_ns(const struct ip6_info *ip, struct nd_ns *out)
 	if (rbuf_u8(&r, &code) < 0 || rbuf_skip(&r, 2) < 0)
 		return -PKT_DROP_TRUNCATED;
 	/* RFC 4443 2.3: checksum over the pseudo-header and the whole ICMPv6 message */
-	if (csum_fold(csum_add(csum_pseudo6(&ip->src, &ip->dst, IPPROTO_ICMPV6_NUM,
+	if (csum_fold(csum_add(csum_pseudo6(&ip->src, &ip->dst, IPPROTO_ICMPV6,
 					    ip->payload_len),
 			       ip->payload, ip->payload_len)) != 0)
 		return -PKT_DROP_ICMP6_CHECKSUM;
@@ -89,7 +88,7 @@ ssize_t ndisc_build_na(uint8_t *buf, size_t cap, const struct nd_na_tx *tx)
 	wbuf_init(&w, buf, cap);
 	eth_build(&w, &tx->eth_dst, &tx->eth_src, ETHERTYPE_IPV6);
 	/* RFC 4861 7.2.4: Hop Limit 255 so that the receiver's 7.1.2 check passes */
-	ip6_build(&w, &tx->src, &tx->dst, IPPROTO_ICMPV6_NUM, ND_HOP_LIMIT, ND_NA_LEN);
+	ip6_build(&w, &tx->src, &tx->dst, IPPROTO_ICMPV6, ND_HOP_LIMIT, ND_NA_LEN);
 	icmp = w.off;
 	/* RFC 4861 4.4: type, code 0, checksum, R|S|O flags + 29 reserved bits, target */
 	wbuf_u8(&w, ICMP6_NA);
@@ -106,7 +105,7 @@ ssize_t ndisc_build_na(uint8_t *buf, size_t cap, const struct nd_na_tx *tx)
 	if (w.err)
 		return -ENOSPC;
 	/* RFC 4443 2.3 */
-	sum = csum_pseudo6(&tx->src, &tx->dst, IPPROTO_ICMPV6_NUM, ND_NA_LEN);
+	sum = csum_pseudo6(&tx->src, &tx->dst, IPPROTO_ICMPV6, ND_NA_LEN);
 	wbuf_patch_u16(&w, icmp + 2, ntohs(csum_fold(csum_add(sum, w.p + icmp, ND_NA_LEN))));
 	return (ssize_t)w.off;
 }

@@ -12,7 +12,6 @@
 #include "pkt/ip.h"
 #include "pkt/vrrp.h"
 
-#define VRRP_TTL 255
 #define VRRP_INTERVAL_MASK 0x0fff
 
 /* s_addr is in network order: 224.0.0.18 */
@@ -63,8 +62,9 @@ int vrrp_parse(int af, const void *src, const void *dst, const uint8_t *p, size_
 	/* RFC 5798 5.2.2: a packet with an unknown type is discarded */
 	if ((ver_type & 0x0f) != VRRP_TYPE_ADVERT)
 		return -PKT_DROP_VRRP_TYPE;
-	/* RFC 5798 7.1: the packet holds exactly the fixed fields and count addresses (5.2.5) */
-	if (rbuf_left(&r) != count * alen)
+	/* RFC 5798 7.1: the packet holds exactly the fixed fields and count addresses; 5.2.5:
+	 * at least one */
+	if (count == 0 || rbuf_left(&r) != count * alen)
 		return -PKT_DROP_VRRP_LENGTH;
 	/* RFC 5798 7.1, 5.2.8: checksum over the pseudo-header and the VRRP message */
 	if (csum_fold(csum_add(vrrp_pseudo(af, src, dst, len), p, len)) != 0)

@@ -14,6 +14,7 @@
 #define VRRP_TYPE_ADVERT 1
 #define VRRP_HDR_LEN 8
 #define VRRP_MAX_ADDRS 64          /* per advert; keeps an IPv6 advert within 1500 bytes */
+#define VRRP_TTL 255               /* TTL / hop limit of every advert (5.1.1.3, 5.1.2.3) */
 #define VRRP_PRIO_STOP 0
 #define VRRP_PRIO_OWNER 255
 

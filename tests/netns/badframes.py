@@ -1,32 +1,34 @@
 #!/usr/bin/python3
-"""badframes.py IFACE DST_MAC VRID VIP4 VIP6
+"""badframes.py IFACE DST_MAC VRID VIP4 VIP6 NODE4
 
 Sends, once each, frames vipd must drop, and prints one line per frame: the drop reason
-vipd is expected to count for it (its `fabricctl vip status` name). Every frame targets
-DST_MAC (the master) and, where it carries an advert, claims priority 255 so that a vipd
-that wrongly accepted it would visibly give up mastership.
+vipd is expected to count for it (its `fabricctl vip status` name), or "unseen" for a frame
+its packet filter must not even let through. Every frame targets DST_MAC (the master, whose
+primary IPv4 address is NODE4) and, where it carries an advert, claims priority 255 so that
+a vipd that wrongly accepted it would visibly give up mastership.
 """
 import sys
-from scapy.all import (ARP, Ether, ICMPv6ND_NS, ICMPv6NDOptSrcLLAddr, IP, IPv6, Raw,
+from scapy.all import (ARP, Dot1Q, Ether, ICMPv6ND_NS, ICMPv6NDOptSrcLLAddr, IP, IPv6, Raw,
                        VRRPv3, conf, get_if_hwaddr, sendp)
 
 conf.verb = 0
-iface, dst, vrid, vip4, vip6 = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]
+iface, dst, vrid, vip4, vip6, node4 = (sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4],
+                                       sys.argv[5], sys.argv[6])
 me = get_if_hwaddr(iface)
 src4, src6 = "198.18.0.100", "2001:db8:18::100"
 E = Ether(src=me, dst=dst)
 
 
-def vrrp4(ttl=255, dst4="224.0.0.18", **kw):
+def vrrp4(ttl=255, dst4="224.0.0.18", ip_src=src4, **kw):
     v = dict(vrid=vrid, priority=255, adv=10, addrlist=[vip4])
     v.update(kw)
-    return E / IP(src=src4, dst=dst4, ttl=ttl, proto=112) / VRRPv3(**v)
+    return E / IP(src=ip_src, dst=dst4, ttl=ttl, proto=112) / VRRPv3(**v)
 
 
-def vrrp6(hlim=255, **kw):
+def vrrp6(hlim=255, ip_src="fe80::1", **kw):
     v = dict(vrid=vrid, priority=255, adv=10, addrlist=[vip6])
     v.update(kw)
-    return E / IPv6(src="fe80::1", dst="ff02::12", hlim=hlim, nh=112) / VRRPv3(**v)
+    return E / IPv6(src=ip_src, dst="ff02::12", hlim=hlim, nh=112) / VRRPv3(**v)
 
 
 def ns(hlim=255, src=src6, tgt=vip6, opts=b"", code=0, cksum=None):
@@ -51,6 +53,14 @@ frames = [
     ("vrrp_length", vrrp4(ipcount=3)),
     ("vrrp_interval", vrrp4(adv=0)),
     ("vrrp_vrid", vrrp4(vrid=(vrid % 255) + 1)),
+    ("vrrp_length", vrrp4(ipcount=0, addrlist=[])),
+    ("own_frame", vrrp4(ip_src=node4)),
+    ("vrrp_source", vrrp6(ip_src=src6)),
+    # Tagged for VLAN 100: the kernel strips the tag before a packet socket on the parent
+    # sees it; vipd's filter must drop it, or VLAN 100's routers would join this group.
+    ("unseen", Ether(src=me, dst=dst) / Dot1Q(vlan=100) /
+     IP(src=src4, dst="224.0.0.18", ttl=255, proto=112) /
+     VRRPv3(vrid=vrid, priority=255, adv=10, addrlist=[vip4])),
     ("ip_checksum", E / IP(bytes(IP(src=src4, dst="224.0.0.18", ttl=255, proto=112, chksum=0xbeef) /
                                  VRRPv3(vrid=vrid, priority=255, adv=10, addrlist=[vip4])))),
     ("ip_fragment", E / IP(src=src4, dst="224.0.0.18", ttl=255, proto=112, flags="MF") /

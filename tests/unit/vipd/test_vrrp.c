@@ -189,12 +189,26 @@ static void master_tie_broken_by_primary_address(void **state)
 	struct ipaddr lower = ip4("198.18.0.10"), higher = ip4("198.18.0.12");
 
 	/* RFC 5798 6.4.3: equal priority, the higher primary address wins. */
-	vrrp_rx_advert(&v, at(1010), &lower, 100, 10);
+	vrrp_rx_advert(&v, at(1060), &lower, 100, 10);
 	assert_int_equal(v.state, VRRP_MASTER);
 	assert_int_equal(r.adverts, 1);
 	assert_int_equal(r.lower_seen, 1);
 	vrrp_rx_advert(&v, at(1020), &higher, 100, 10);
 	assert_int_equal(v.state, VRRP_BACKUP);
+}
+
+static void reflected_or_forged_adverts_cannot_drive_our_rate(void **state)
+{
+	struct rec r = { 0 };
+	struct vrrp v = make_master(&r, 100);
+	struct ipaddr self = v.self;
+
+	/* Our own advert coming back (equal priority, our address), a thousand times within
+	 * 10 ms: at most one extra advert, not one per copy. */
+	for (int i = 0; i < 1000; i++)
+		vrrp_rx_advert(&v, (struct monotime){ at(1050).us + i * 10 }, &self, 100, 10);
+	assert_int_equal(v.state, VRRP_MASTER);
+	assert_int_equal(r.adverts, 1);
 }
 
 static void master_answers_priority_zero_at_once(void **state)
@@ -253,6 +267,7 @@ int main(void)
 		cmocka_unit_test(non_preempting_backup_follows_lower_priority),
 		cmocka_unit_test(master_yields_to_higher_priority),
 		cmocka_unit_test(master_tie_broken_by_primary_address),
+		cmocka_unit_test(reflected_or_forged_adverts_cannot_drive_our_rate),
 		cmocka_unit_test(master_answers_priority_zero_at_once),
 		cmocka_unit_test(shutdown_sends_priority_zero),
 		cmocka_unit_test(skew_orders_backups_at_small_intervals),
