@@ -1,44 +1,18 @@
 /*
- * directory.c - bindings and hosts (see directory.h). Bindings sit in an open-addressing
- * table keyed by (vni, mac) with linear probing and backward-shift deletion, so a million of
- * them cost one pointer slot each plus the binding itself.
+ * directory.c - bindings and hosts (see directory.h). Bindings sit in a macmap keyed by
+ * (vni, mac): one 24-byte slot (at most half full) plus the binding itself each.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include "directory.h"
 
-#define MIN_SLOTS 1024
-
-static uint64_t key_hash(uint32_t vni, const uint8_t mac[MAC_LEN])
-{
-	uint64_t k = vni;
-
-	for (int i = 0; i < MAC_LEN; i++)
-		k = (k << 8) | mac[i];
-	/* splitmix64 finalizer: MACs of one vendor differ in the low bytes only */
-	k ^= k >> 30;
-	k *= 0xbf58476d1ce4e5b9ULL;
-	k ^= k >> 27;
-	k *= 0x94d049bb133111ebULL;
-	return k ^ (k >> 31);
-}
-
-static bool key_eq(const struct binding *b, uint32_t vni, const uint8_t mac[MAC_LEN])
-{
-	return b->vni == vni && memcmp(b->mac, mac, MAC_LEN) == 0;
-}
-
 int dir_init(struct directory *d, uint32_t dup_moves, uint32_t dup_window_s)
 {
 	memset(d, 0, sizeof(*d));
-	d->nslots = MIN_SLOTS;
-	d->slots = calloc(d->nslots, sizeof(*d->slots));
-	if (!d->slots)
-		return -ENOMEM;
 	d->dup_moves = dup_moves;
 	d->dup_window_s = dup_window_s;
-	return 0;
+	return macmap_init(&d->map);
 }
 
 static void binding_free(struct binding *b)
@@ -48,93 +22,58 @@ static void binding_free(struct binding *b)
 	free(b);
 }
 
-void dir_free(struct directory *d)
+static int free_one(void *val, void *ctx)
 {
-	for (size_t i = 0; i < d->nslots; i++)
-		if (d->slots[i])
-			binding_free(d->slots[i]);
-	free(d->slots);
-	d->slots = NULL;
+	binding_free(val);
+	return 0;
 }
 
-static size_t slot_of(const struct directory *d, uint32_t vni, const uint8_t mac[MAC_LEN])
+void dir_free(struct directory *d)
 {
-	size_t i = key_hash(vni, mac) & (d->nslots - 1);
+	macmap_foreach(&d->map, free_one, NULL);
+	macmap_free(&d->map);
+}
 
-	while (d->slots[i] && !key_eq(d->slots[i], vni, mac))
-		i = (i + 1) & (d->nslots - 1);
-	return i;
+size_t dir_count(const struct directory *d)
+{
+	return d->map.count;
 }
 
 struct binding *dir_find(const struct directory *d, uint32_t vni, const uint8_t mac[MAC_LEN])
 {
-	return d->slots[slot_of(d, vni, mac)];
-}
-
-static int grow(struct directory *d)
-{
-	struct binding **old = d->slots;
-	size_t nold = d->nslots;
-
-	d->slots = calloc(nold * 2, sizeof(*d->slots));
-	if (!d->slots) {
-		d->slots = old;
-		return -ENOMEM;
-	}
-	d->nslots = nold * 2;
-	for (size_t i = 0; i < nold; i++)
-		if (old[i])
-			d->slots[slot_of(d, old[i]->vni, old[i]->mac)] = old[i];
-	free(old);
-	return 0;
+	return macmap_get(&d->map, vni, mac);
 }
 
 /* The binding for (vni, mac), created empty when missing. */
 static struct binding *get_or_add(struct directory *d, uint32_t vni, const uint8_t mac[MAC_LEN],
 				  bool *created)
 {
-	size_t i;
-	struct binding *b;
+	struct binding *b = dir_find(d, vni, mac);
 
 	*created = false;
-	/* Load factor <= 1/2 keeps probe runs short. */
-	if ((d->count + 1) * 2 > d->nslots && grow(d) < 0)
-		return NULL;
-	i = slot_of(d, vni, mac);
-	if (d->slots[i])
-		return d->slots[i];
+	if (b)
+		return b;
 	b = calloc(1, sizeof(*b));
 	if (!b)
 		return NULL;
 	b->vni = vni;
 	memcpy(b->mac, mac, MAC_LEN);
 	b->master = DIR_NO_HOST;
-	d->slots[i] = b;
-	d->count++;
+	if (macmap_put(&d->map, vni, mac, b) < 0) {
+		free(b);
+		return NULL;
+	}
 	*created = true;
 	return b;
 }
 
 int dir_del(struct directory *d, uint32_t vni, const uint8_t mac[MAC_LEN])
 {
-	size_t i = slot_of(d, vni, mac), j;
+	struct binding *b = macmap_del(&d->map, vni, mac);
 
-	if (!d->slots[i])
+	if (!b)
 		return -ENOENT;
-	binding_free(d->slots[i]);
-	d->slots[i] = NULL;
-	d->count--;
-	/* Backward shift: pull later members of the probe run into the hole. */
-	for (j = (i + 1) & (d->nslots - 1); d->slots[j]; j = (j + 1) & (d->nslots - 1)) {
-		size_t home = key_hash(d->slots[j]->vni, d->slots[j]->mac) & (d->nslots - 1);
-
-		/* j's entry may move to i only if its home is not in (i, j] (cyclically). */
-		if ((j > i && (home <= i || home > j)) || (j < i && home <= i && home > j)) {
-			d->slots[i] = d->slots[j];
-			d->slots[j] = NULL;
-			i = j;
-		}
-	}
+	binding_free(b);
 	return 0;
 }
 
@@ -372,9 +311,21 @@ size_t dir_flood_for(const struct directory *d, uint32_t vni, uint16_t h, struct
 	return n;
 }
 
+struct foreach_ctx {
+	int (*cb)(struct binding *b, void *ctx);
+	void *ctx;
+};
+
+static int foreach_one(void *val, void *arg)
+{
+	struct foreach_ctx *c = arg;
+
+	return c->cb(val, c->ctx);
+}
+
 void dir_foreach(const struct directory *d, int (*cb)(struct binding *b, void *ctx), void *ctx)
 {
-	for (size_t i = 0; i < d->nslots; i++)
-		if (d->slots[i] && cb(d->slots[i], ctx))
-			return;
+	struct foreach_ctx c = { cb, ctx };
+
+	macmap_foreach(&d->map, foreach_one, &c);
 }

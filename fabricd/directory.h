@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "addr.h"
+#include "macmap.h"
 #include "monotime.h"
 
 #define DIR_HOST_ID_MAX 64
@@ -56,9 +57,7 @@ struct binding {
 };
 
 struct directory {
-	struct binding **slots;        /* open addressing on (vni, mac) */
-	size_t nslots;
-	size_t count;
+	struct macmap map;             /* (vni, mac) -> struct binding */
 	struct host hosts[DIR_MAX_HOSTS];
 	uint16_t nhosts;
 	uint32_t dup_moves;            /* a MAC moving more than this ... */
@@ -124,5 +123,6 @@ size_t dir_flood_for(const struct directory *d, uint32_t vni, uint16_t h,
 
 /* Iterates every binding; stops early when cb returns non-zero. cb must not add or delete. */
 void dir_foreach(const struct directory *d, int (*cb)(struct binding *b, void *ctx), void *ctx);
+size_t dir_count(const struct directory *d);
 
 #endif
