@@ -11,6 +11,9 @@
 
 static const struct subcommand subcommands[] = {
 	{ "vip", cmd_vip, "service VIPs (vipd): status" },
+	{ "port", cmd_port, "overlay ports (fabricd): add, del, list, master" },
+	{ "host", cmd_host, "agents (fabricd): their VTEPs, segments and sessions" },
+	{ "fdb", cmd_fdb, "what fabricd wants a host's agent to hold" },
 };
 
 #define NSUB (sizeof(subcommands) / sizeof(subcommands[0]))

@@ -4,6 +4,7 @@
  * libevent. Each side sends a Hello first; a session whose peer sends anything else first, a
  * different version, a frame over WIRE_MAX_FRAME, bytes that do not decode, or a message that
  * fails validation (wire_validate) is closed with a reason - that session and nothing else.
+ * Sockets are written with writev(): a process using sessions must ignore SIGPIPE.
  */
 #ifndef L2_WIRE_H
 #define L2_WIRE_H
@@ -31,14 +32,16 @@ struct wire_ops {
 };
 
 /* Takes ownership of fd (connected, or connecting when non-blocking), sends `hello` at once.
- * NULL on allocation failure (fd is closed then). */
+ * NULL on allocation failure or a hello that fails wire_validate (fd is closed then). */
 struct wire *wire_new(struct event_base *base, int fd, const L2f__Hello *hello,
 		      const struct wire_ops *ops, void *ctx);
-/* Encodes and queues env: 0, or -EMSGSIZE / -ENOMEM. */
+/* Encodes and queues env: 0, or -EMSGSIZE / -ENOMEM; -EBADMSG (logged with the reason) when env
+ * fails wire_validate or is a Hello (sent by wire_new only); -ENOTCONN after wire_close. */
 int wire_send(struct wire *w, const L2f__Envelope *env);
 /* Bytes queued for the peer and not yet written (backpressure). */
 size_t wire_pending(const struct wire *w);
-/* Closes now: on_close is called with why. */
+/* Closes now (what is still queued is dropped): on_close is called with why. Safe from inside
+ * this session's callbacks (from on_close it does nothing). */
 void wire_close(struct wire *w, const char *why);
 /* The peer's Hello, or NULL before it came. */
 const L2f__Hello *wire_peer(const struct wire *w);
@@ -47,7 +50,8 @@ void *wire_ctx(const struct wire *w);
 const char *wire_name(const struct wire *w);
 
 /* Checks what protobuf cannot: MACs 6 bytes, addresses 4 or 16, VNIs <= VNI_MAX, ids 1..64
- * printable bytes, exactly one member of each oneof set. 0, or -EBADMSG with a reason. */
+ * printable ASCII bytes without space, enums known, exactly one member of each oneof set, no
+ * field numbered 0. 0, or -EBADMSG with a reason. */
 int wire_validate(const L2f__Envelope *env, const char **why);
 /* Decodes one frame's payload (no length prefix) and validates it: 0 and *out (free with
  * l2f__envelope__free_unpacked(*out, NULL)), or -EBADMSG with a reason. For fuzzing too. */
@@ -67,8 +71,9 @@ void wire_listener_free(struct wire_listener *l);
 /* Non-blocking connect to "host:port": fd (the connect may still be in progress), or -errno. */
 int wire_connect_tcp(const char *addr);
 
-/* Blocking client for CLIs: connect to a Unix socket, exchange Hellos (role FABRICCTL),
- * send req, wait for one Reply envelope. 0 and *reply (free with
+/* Blocking client for CLIs: connect to a Unix socket, exchange Hellos (role FABRICCTL, the
+ * peer's must be FABRICD), send req (a Request envelope), wait for one Reply envelope, all
+ * within timeout_ms. 0 and *reply (free with
  * l2f__envelope__free_unpacked), or -errno with *why set. */
 int wire_call(const char *path, const L2f__Envelope *req, L2f__Envelope **reply,
 	      int timeout_ms, const char **why);

@@ -1,0 +1,180 @@
+/*
+ * fabricd.c - the fabric manager: main, options, listeners, restart grace, signals.
+ *
+ * fabricd [-l ADDR:PORT] [-s SOCKET] [-S STORE] [-i ID] [--dup-moves N] [--dup-window S]
+ *         [--grace-ms MS] [-d]
+ * Agents (vtepd, vipd) connect over TCP to -l; fabricctl over the Unix socket -s. The
+ * directory is soft state: API ports and known hosts are kept in STORE; learned bindings come
+ * back from the agents' reports after a restart. Until every host in the store has
+ * reconnected (or --grace-ms passed), agents get no full table: what they hold stays.
+ */
+#include <errno.h>
+#include <event2/event.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "fabricd.h"
+#include "log.h"
+
+#define DEFAULT_LISTEN "0.0.0.0:7301"
+#define DEFAULT_SOCKET "/run/l2fabric/fabricd.sock"
+#define DEFAULT_STORE "/var/lib/l2fabric/fabricd.store"
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct fabricd *fd = arg;
+
+	log_info("signal %d: stopping", (int)sig);
+	event_base_loopbreak(fd->base);
+}
+
+static void on_grace(evutil_socket_t s, short what, void *arg)
+{
+	struct fabricd *fd = arg;
+
+	log_info("restart grace over: sending full tables");
+	session_grace_over(fd);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: fabricd [-l ADDR:PORT] [-s SOCKET] [-S STORE] [-i ID] [-d]\n"
+		   "               [--dup-moves N] [--dup-window SECONDS] [--grace-ms MS]\n"
+		   "  -l  agents' TCP listener (default %s)\n"
+		   "  -s  fabricctl's Unix socket (default %s)\n"
+		   "  -S  store of API ports and hosts (default %s; 'none': keep nothing)\n"
+		   "  -i  this fabricd's id (default: hostname)\n"
+		   "  --dup-moves/--dup-window  a MAC moving more than N times in S seconds is a\n"
+		   "      duplicate and stops moving (default 5 in 180)\n"
+		   "  --grace-ms  after a restart, wait at most this long for known agents before\n"
+		   "      sending full tables (default 3000)\n",
+		DEFAULT_LISTEN, DEFAULT_SOCKET, DEFAULT_STORE);
+}
+
+static int parse_u32(const char *s, uint32_t max, uint32_t *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || end == s || v > max)
+		return -EINVAL;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "dup-moves", required_argument, NULL, 'M' },
+		{ "dup-window", required_argument, NULL, 'W' },
+		{ "grace-ms", required_argument, NULL, 'G' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	static const int signums[] = { SIGTERM, SIGINT };
+	struct fabricd fd = { 0 };
+	struct event *sigs[2];
+	const char *listen_addr = DEFAULT_LISTEN, *sock = DEFAULT_SOCKET;
+	uint32_t dup_moves = 5, dup_window = 180, grace_ms = 3000;
+	enum log_level level = LOG_LVL_INFO;
+	int opt, err;
+
+	fd.store_path = DEFAULT_STORE;
+	if (gethostname(fd.id, sizeof(fd.id) - 1) < 0)
+		strcpy(fd.id, "fabricd");
+	while ((opt = getopt_long(argc, argv, "l:s:S:i:dh", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'l':
+			listen_addr = optarg;
+			break;
+		case 's':
+			sock = optarg;
+			break;
+		case 'S':
+			fd.store_path = strcmp(optarg, "none") == 0 ? NULL : optarg;
+			break;
+		case 'i':
+			if (!*optarg || strlen(optarg) > WIRE_ID_MAX) {
+				fprintf(stderr, "fabricd: -i: 1 to %d characters\n", WIRE_ID_MAX);
+				return 2;
+			}
+			snprintf(fd.id, sizeof(fd.id), "%s", optarg);
+			break;
+		case 'd':
+			level = LOG_LVL_DEBUG;
+			break;
+		case 'M':
+		case 'W':
+		case 'G':
+			if (parse_u32(optarg, opt == 'M' ? 255 : 86400000,
+				      opt == 'M' ? &dup_moves : opt == 'W' ? &dup_window : &grace_ms)) {
+				fprintf(stderr, "fabricd: bad number '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	log_init("fabricd", level);
+	signal(SIGPIPE, SIG_IGN);
+	if (dir_init(&fd.dir, dup_moves, dup_window) < 0)
+		return 1;
+	err = store_load(&fd);
+	if (err) {
+		log_err("store %s: %s", fd.store_path, strerror(-err));
+		return 1;
+	}
+	fd.base = event_base_new();
+	if (!fd.base)
+		return 1;
+	fd.tcp = wire_listen_tcp(fd.base, listen_addr, session_accept, &fd, &err);
+	if (!fd.tcp) {
+		log_err("listen %s: %s", listen_addr, strerror(-err));
+		return 1;
+	}
+	fd.unix_api = wire_listen_unix(fd.base, sock, session_accept, &fd, &err);
+	if (!fd.unix_api) {
+		log_err("listen %s: %s", sock, strerror(-err));
+		return 1;
+	}
+	for (size_t i = 0; i < 2; i++) {
+		sigs[i] = evsignal_new(fd.base, signums[i], on_signal, &fd);
+		event_add(sigs[i], NULL);
+	}
+	fd.ev_grace = evtimer_new(fd.base, on_grace, &fd);
+	for (uint16_t h = 0; h < fd.dir.nhosts; h++)
+		fd.in_grace |= fd.dir.hosts[h].vtep.af != 0;
+	if (fd.in_grace) {
+		struct timeval tv = { grace_ms / 1000, (grace_ms % 1000) * 1000 };
+
+		log_info("restarted with %u known host(s): full tables wait up to %u ms for them",
+			 fd.dir.nhosts, grace_ms);
+		evtimer_add(fd.ev_grace, &tv);
+	}
+	log_info("fabricd %s: agents on %s, API on %s, %zu binding(s)", fd.id, listen_addr, sock,
+		 dir_count(&fd.dir));
+	event_base_dispatch(fd.base);
+
+	for (size_t i = 0; i < 2; i++)
+		event_free(sigs[i]);
+	event_free(fd.ev_grace);
+	wire_listener_free(fd.tcp);
+	wire_listener_free(fd.unix_api);
+	dir_free(&fd.dir);
+	event_base_free(fd.base);
+	return 0;
+}

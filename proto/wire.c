@@ -1,0 +1,764 @@
+/*
+ * wire.c - sessions of the control protocol (see wire.h and docs/protocol.md; what a message
+ * must satisfy is in validate.c).
+ *
+ * A session on a bufferevent (struct wire: Hello first, then envelopes delivered one by one,
+ * each frame's length checked against the limit before anything is read or allocated for it),
+ * and the sockets around it (TCP and Unix listeners, non-blocking TCP connect, the blocking
+ * wire_call for CLIs).
+ *
+ * A session is freed only when no callback of its own is on the stack: wire_close() from
+ * inside on_hello/on_msg calls on_close at once and leaves the free to the read loop that
+ * invoked the callback, so the loop never touches freed memory.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+#include "log.h"
+#include "wire.h"
+
+/* Before its Hello a peer is nobody: it may not make us buffer a 16 MiB frame. A Hello with
+ * thousands of VNIs still fits. */
+#define WIRE_MAX_HELLO (64u << 10)
+#define FRAME_HDR 4
+/* Dead peers (a host that lost power sends no FIN): keepalive probes after 10 s idle, every
+ * 5 s, 3 unanswered end it; unacknowledged data ends it after 30 s. */
+#define TCP_IDLE_S 10
+#define TCP_INTVL_S 5
+#define TCP_CNT 3
+#define TCP_USER_TIMEOUT_MS 30000
+
+struct wire {
+	struct bufferevent *bev;
+	const struct wire_ops *ops;
+	void *ctx;
+	L2f__Envelope *peer_env;     /* the peer's Hello, kept for wire_peer() */
+	int busy;                    /* own callbacks on the stack: defer the free */
+	bool connecting;             /* a connect in progress when the session was made */
+	bool closed;                 /* on_close has run */
+	char name[WIRE_ID_MAX + 64];
+	char why[160];
+};
+
+struct wire_listener {
+	struct evconnlistener *lev;
+	wire_accept_cb cb;
+	void *ctx;
+	bool tcp;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+};
+
+/* Validates env and gives the size of its frame (length + encoding) in *size: 0, -EBADMSG or
+ * -EMSGSIZE with *why set. */
+static int frame_size(const L2f__Envelope *env, size_t *size, const char **why)
+{
+	size_t len;
+	int ret;
+
+	ret = wire_validate(env, why);
+	if (ret)
+		return ret;
+	len = l2f__envelope__get_packed_size(env);
+	if (len > WIRE_MAX_FRAME) {
+		*why = "message over WIRE_MAX_FRAME";
+		return -EMSGSIZE;
+	}
+	*size = FRAME_HDR + len;
+	return 0;
+}
+
+/* Writes env's frame into out, `size` bytes as frame_size() said. */
+static void frame_pack(const L2f__Envelope *env, uint8_t *out, size_t size)
+{
+	uint32_t be = htonl((uint32_t)(size - FRAME_HDR));
+
+	memcpy(out, &be, FRAME_HDR);
+	l2f__envelope__pack(env, out + FRAME_HDR);
+}
+
+/* --- sessions ------------------------------------------------------------------------------ */
+
+static const char *role_name(L2f__Role role)
+{
+	static const char *const names[] = {
+		[L2F__ROLE__ROLE_VTEPD] = "vtepd",
+		[L2F__ROLE__ROLE_FABRICCTL] = "fabricctl",
+		[L2F__ROLE__ROLE_VIPD] = "vipd",
+		[L2F__ROLE__ROLE_SWITCHD] = "switchd",
+		[L2F__ROLE__ROLE_FABRICD] = "fabricd",
+	};
+
+	/* only validated Hellos get here */
+	return names[role];
+}
+
+/* "198.18.0.2:7301", "[2001:db8::2]:7301", or for a Unix socket its peer's pid and uid. */
+static void peer_fmt(int fd, const struct sockaddr *sa, char *buf, size_t size)
+{
+	char host[INET6_ADDRSTRLEN];
+	struct ucred cred;
+	socklen_t cl = sizeof(cred);
+
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
+
+		inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
+		snprintf(buf, size, "%s:%u", host, ntohs(sin->sin_port));
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)sa;
+
+		inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
+		snprintf(buf, size, "[%s]:%u", host, ntohs(sin6->sin6_port));
+	} else if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) == 0) {
+		snprintf(buf, size, "unix pid %d uid %u", (int)cred.pid, (unsigned int)cred.uid);
+	} else {
+		snprintf(buf, size, "unix");
+	}
+}
+
+/* The socket's peer address, until the Hello names the peer. */
+static void name_from_socket(struct wire *w)
+{
+	int fd = bufferevent_getfd(w->bev);
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+
+	if (getpeername(fd, (struct sockaddr *)&ss, &sl) < 0)
+		snprintf(w->name, sizeof(w->name), "(connecting)");
+	else
+		peer_fmt(fd, (struct sockaddr *)&ss, w->name, sizeof(w->name));
+}
+
+static void wire_free(struct wire *w)
+{
+	if (w->peer_env)
+		l2f__envelope__free_unpacked(w->peer_env, NULL);
+	free(w);
+}
+
+void wire_close(struct wire *w, const char *why)
+{
+	if (w->closed)
+		return;
+	w->closed = true;
+	if (why != w->why)
+		snprintf(w->why, sizeof(w->why), "%s", why);
+	w->ops->on_close(w, w->why, w->ctx);
+	/* drops what is queued and closes the fd: the peer sees the end now */
+	bufferevent_free(w->bev);
+	w->bev = NULL;
+	if (!w->busy)
+		wire_free(w);
+}
+
+static void close_fmt(struct wire *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void close_fmt(struct wire *w, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(w->why, sizeof(w->why), fmt, ap);
+	va_end(ap);
+	wire_close(w, w->why);
+}
+
+static const char *msg_name(L2f__Envelope__MsgCase c)
+{
+	switch (c) {
+	case L2F__ENVELOPE__MSG_HELLO: return "Hello";
+	case L2F__ENVELOPE__MSG_UPDATE: return "Update";
+	case L2F__ENVELOPE__MSG_REPORT: return "Report";
+	case L2F__ENVELOPE__MSG_MASTER: return "Master";
+	case L2F__ENVELOPE__MSG_REQUEST: return "Request";
+	case L2F__ENVELOPE__MSG_REPLY: return "Reply";
+	default: return "nothing";
+	}
+}
+
+/* One decoded, valid envelope: the Hello first, then anything but a Hello. Takes env. */
+static void deliver(struct wire *w, L2f__Envelope *env)
+{
+	if (!w->peer_env) {
+		if (env->msg_case != L2F__ENVELOPE__MSG_HELLO) {
+			close_fmt(w, "%s before Hello", msg_name(env->msg_case));
+		} else if (env->hello->version != PROTO_VERSION) {
+			close_fmt(w, "protocol version %u, we speak %u", env->hello->version,
+				  PROTO_VERSION);
+		} else {
+			w->peer_env = env;
+			snprintf(w->name, sizeof(w->name), "%s %s", role_name(env->hello->role),
+				 env->hello->id);
+			w->ops->on_hello(w, w->ctx);
+			return;
+		}
+	} else if (env->msg_case == L2F__ENVELOPE__MSG_HELLO) {
+		close_fmt(w, "second Hello");
+	} else {
+		w->ops->on_msg(w, env, w->ctx);
+	}
+	l2f__envelope__free_unpacked(env, NULL);
+}
+
+static void wire_read(struct bufferevent *bev, void *arg)
+{
+	struct wire *w = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+
+	w->busy++;
+	while (!w->closed) {
+		size_t have = evbuffer_get_length(in);
+		uint32_t len, limit = w->peer_env ? WIRE_MAX_FRAME : WIRE_MAX_HELLO;
+		L2f__Envelope *env;
+		const char *why;
+		uint8_t *frame;
+
+		if (have < FRAME_HDR)
+			break;
+		evbuffer_copyout(in, &len, FRAME_HDR);
+		len = ntohl(len);
+		if (len > limit) {
+			close_fmt(w, "frame of %u bytes over the limit of %u", len, limit);
+			break;
+		}
+		if (have - FRAME_HDR < len)
+			break;
+		frame = evbuffer_pullup(in, FRAME_HDR + (ssize_t)len);
+		if (!frame) {
+			wire_close(w, "out of memory");
+			break;
+		}
+		if (wire_decode(frame + FRAME_HDR, len, &env, &why)) {
+			close_fmt(w, "bad message: %s", why);
+			break;
+		}
+		evbuffer_drain(in, FRAME_HDR + len);
+		deliver(w, env);
+	}
+	w->busy--;
+	if (w->closed && !w->busy)
+		wire_free(w);
+}
+
+static void wire_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct wire *w = arg;
+
+	if (what & BEV_EVENT_CONNECTED) {
+		w->connecting = false;
+		name_from_socket(w);
+		return;
+	}
+	if (what & BEV_EVENT_EOF)
+		wire_close(w, "peer closed the connection");
+	else if (what & BEV_EVENT_ERROR)
+		close_fmt(w, "%s: %s", w->connecting ? "connect" :
+			  (what & BEV_EVENT_READING) ? "read" :
+			  (what & BEV_EVENT_WRITING) ? "write" : "socket",
+			  strerror(EVUTIL_SOCKET_ERROR()));
+}
+
+static int queue(struct wire *w, const L2f__Envelope *env, const char **why)
+{
+	struct evbuffer *out = bufferevent_get_output(w->bev);
+	struct evbuffer_iovec vec;
+	size_t size;
+	int ret;
+
+	ret = frame_size(env, &size, why);
+	if (ret)
+		return ret;
+	if (evbuffer_reserve_space(out, (ssize_t)size, &vec, 1) != 1 || vec.iov_len < size)
+		return -ENOMEM;
+	frame_pack(env, vec.iov_base, size);
+	vec.iov_len = size;
+	return evbuffer_commit_space(out, &vec, 1) ? -ENOMEM : 0;
+}
+
+struct wire *wire_new(struct event_base *base, int fd, const L2f__Hello *hello,
+		      const struct wire_ops *ops, void *ctx)
+{
+	L2f__Envelope env = L2F__ENVELOPE__INIT;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	const char *why = NULL;
+	struct wire *w;
+	int ret;
+
+	w = calloc(1, sizeof(*w));
+	if (!w || evutil_make_socket_nonblocking(fd) < 0)
+		goto fail;
+	w->ops = ops;
+	w->ctx = ctx;
+	w->bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (!w->bev)
+		goto fail;
+	fd = -1;
+	bufferevent_setcb(w->bev, wire_read, NULL, wire_event, w);
+	/* A connect still in progress: let libevent finish it and report BEV_EVENT_CONNECTED (or
+	 * the error) instead of taking the first writable event for a connected socket. */
+	if (getpeername(bufferevent_getfd(w->bev), (struct sockaddr *)&ss, &sl) < 0 &&
+	    errno == ENOTCONN) {
+		if (bufferevent_socket_connect(w->bev, NULL, 0) < 0)
+			goto fail;
+		w->connecting = true;
+	}
+	name_from_socket(w);
+	env.msg_case = L2F__ENVELOPE__MSG_HELLO;
+	env.hello = (L2f__Hello *)hello;
+	ret = queue(w, &env, &why);
+	if (ret) {
+		log_err("control session %s: cannot send our Hello: %s", w->name,
+			why ? why : strerror(-ret));
+		goto fail;
+	}
+	if (bufferevent_enable(w->bev, EV_READ | EV_WRITE) < 0)
+		goto fail;
+	return w;
+fail:
+	if (w && w->bev)
+		bufferevent_free(w->bev);
+	if (fd >= 0)
+		close(fd);
+	free(w);
+	return NULL;
+}
+
+int wire_send(struct wire *w, const L2f__Envelope *env)
+{
+	const char *why = NULL;
+	int ret;
+
+	if (w->closed)
+		return -ENOTCONN;
+	if (env->msg_case == L2F__ENVELOPE__MSG_HELLO) {
+		log_err("control session %s: Hello sent twice", w->name);
+		return -EBADMSG;
+	}
+	ret = queue(w, env, &why);
+	if (ret && why)
+		log_err("control session %s: not sending %s: %s", w->name,
+			msg_name(env->msg_case), why);
+	return ret;
+}
+
+size_t wire_pending(const struct wire *w)
+{
+	return w->closed ? 0 : evbuffer_get_length(bufferevent_get_output(w->bev));
+}
+
+const L2f__Hello *wire_peer(const struct wire *w)
+{
+	return w->peer_env ? w->peer_env->hello : NULL;
+}
+
+void *wire_ctx(const struct wire *w)
+{
+	return w->ctx;
+}
+
+const char *wire_name(const struct wire *w)
+{
+	return w->name;
+}
+
+/* --- sockets ------------------------------------------------------------------------------- */
+
+/* "198.18.0.2:7301" or "[2001:db8::2]:7301", numeric only (no DNS inside an event loop). */
+static int parse_hostport(const char *addr, struct sockaddr_storage *ss, socklen_t *sl)
+{
+	struct addrinfo hints = {
+		.ai_family = AF_UNSPEC,
+		.ai_socktype = SOCK_STREAM,
+		.ai_flags = AI_NUMERICHOST,
+	};
+	char host[INET6_ADDRSTRLEN + 16];
+	const char *colon = strrchr(addr, ':');
+	const char *start = addr;
+	struct addrinfo *res;
+	unsigned long port = 0;
+	size_t hlen;
+
+	if (!colon || !colon[1] || strlen(colon + 1) > 5)
+		return -EINVAL;
+	/* getaddrinfo() would take "65536" as port 0 */
+	for (const char *p = colon + 1; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return -EINVAL;
+		port = port * 10 + (unsigned long)(*p - '0');
+	}
+	if (port == 0 || port > 65535)
+		return -EINVAL;
+	hlen = (size_t)(colon - addr);
+	if (addr[0] == '[') {
+		if (hlen < 2 || colon[-1] != ']')
+			return -EINVAL;
+		start++;
+		hlen -= 2;
+	} else if (memchr(addr, ':', hlen)) {
+		return -EINVAL;    /* IPv6 without brackets */
+	}
+	if (hlen == 0 || hlen >= sizeof(host))
+		return -EINVAL;
+	memcpy(host, start, hlen);
+	host[hlen] = '\0';
+	if (getaddrinfo(host, NULL, &hints, &res) != 0)
+		return -EINVAL;
+	if (res->ai_addrlen > sizeof(*ss)) {
+		freeaddrinfo(res);
+		return -EINVAL;
+	}
+	memcpy(ss, res->ai_addr, res->ai_addrlen);
+	*sl = res->ai_addrlen;
+	freeaddrinfo(res);
+	/* sin_port and sin6_port sit at the same offset */
+	((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)port);
+	return 0;
+}
+
+static void tcp_tune(int fd)
+{
+	static const int one = 1, idle = TCP_IDLE_S, intvl = TCP_INTVL_S, cnt = TCP_CNT;
+	static const unsigned int user_timeout = TCP_USER_TIMEOUT_MS;
+
+	/* small messages that someone is waiting for: no Nagle delay */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
+	setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout, sizeof(user_timeout));
+}
+
+static void listener_accept(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa,
+			    int salen, void *arg)
+{
+	struct wire_listener *l = arg;
+	char peer[INET6_ADDRSTRLEN + 32];
+
+	if (l->tcp)
+		tcp_tune(fd);
+	peer_fmt(fd, sa, peer, sizeof(peer));
+	l->cb(fd, peer, l->ctx);
+}
+
+static void listener_error(struct evconnlistener *lev, void *arg)
+{
+	static struct ratelimit rl = RATELIMIT_INIT(10000, 3);
+	struct wire_listener *l = arg;
+	int err = EVUTIL_SOCKET_ERROR();
+
+	/* EMFILE and the like: the pending connection stays queued and is retried */
+	log_rl(&rl, LOG_LVL_WARN, "control listener %s: accept: %s",
+	       l->tcp ? "tcp" : l->path, strerror(err));
+}
+
+static struct wire_listener *listener_new(struct event_base *base, const struct sockaddr *sa,
+					  socklen_t sl, wire_accept_cb cb, void *ctx, int *err)
+{
+	struct wire_listener *l = calloc(1, sizeof(*l));
+
+	if (!l) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	l->cb = cb;
+	l->ctx = ctx;
+	l->tcp = sa->sa_family != AF_UNIX;
+	l->lev = evconnlistener_new_bind(base, listener_accept, l,
+					 LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC |
+					 LEV_OPT_REUSEABLE, 64, sa, (int)sl);
+	if (!l->lev) {
+		*err = errno ? -errno : -EINVAL;
+		free(l);
+		return NULL;
+	}
+	evconnlistener_set_error_cb(l->lev, listener_error);
+	*err = 0;
+	return l;
+}
+
+struct wire_listener *wire_listen_tcp(struct event_base *base, const char *addr,
+				      wire_accept_cb cb, void *ctx, int *err)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+
+	*err = parse_hostport(addr, &ss, &sl);
+	if (*err)
+		return NULL;
+	return listener_new(base, (struct sockaddr *)&ss, sl, cb, ctx, err);
+}
+
+static int sun_fill(struct sockaddr_un *sun, const char *path)
+{
+	memset(sun, 0, sizeof(*sun));
+	sun->sun_family = AF_UNIX;
+	if (!path[0] || strlen(path) >= sizeof(sun->sun_path))
+		return -ENAMETOOLONG;
+	memcpy(sun->sun_path, path, strlen(path));
+	return 0;
+}
+
+struct wire_listener *wire_listen_unix(struct event_base *base, const char *path,
+				       wire_accept_cb cb, void *ctx, int *err)
+{
+	struct wire_listener *l;
+	struct sockaddr_un sun;
+	char dir[sizeof(sun.sun_path)];
+	char *slash;
+	struct stat st;
+	int fd;
+
+	*err = sun_fill(&sun, path);
+	if (*err)
+		return NULL;
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+			*err = -errno;
+			return NULL;
+		}
+	}
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			*err = -EEXIST;
+			return NULL;
+		}
+		/* a socket that still accepts belongs to a live server; otherwise it is stale */
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd < 0) {
+			*err = -errno;
+			return NULL;
+		}
+		if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
+			close(fd);
+			*err = -EADDRINUSE;
+			return NULL;
+		}
+		close(fd);
+		unlink(path);
+	}
+	l = listener_new(base, (struct sockaddr *)&sun, sizeof(sun), cb, ctx, err);
+	if (!l)
+		return NULL;
+	snprintf(l->path, sizeof(l->path), "%s", path);
+	chmod(path, 0660);
+	return l;
+}
+
+void wire_listener_free(struct wire_listener *l)
+{
+	if (!l)
+		return;
+	evconnlistener_free(l->lev);
+	if (!l->tcp)
+		unlink(l->path);
+	free(l);
+}
+
+int wire_connect_tcp(const char *addr)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int fd, ret;
+
+	ret = parse_hostport(addr, &ss, &sl);
+	if (ret)
+		return ret;
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	tcp_tune(fd);
+	if (connect(fd, (struct sockaddr *)&ss, sl) < 0 && errno != EINPROGRESS) {
+		ret = -errno;
+		close(fd);
+		return ret;
+	}
+	return fd;
+}
+
+/* --- blocking client ----------------------------------------------------------------------- */
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Reads or writes len bytes before the deadline: 0, -ETIMEDOUT, -ECONNRESET or -errno. */
+static int io_full(int fd, void *buf, size_t len, bool wr, int64_t deadline)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		struct pollfd p = { .fd = fd, .events = wr ? POLLOUT : POLLIN };
+		int64_t left = deadline - now_ms();
+		ssize_t n;
+
+		if (left <= 0)
+			return -ETIMEDOUT;
+		n = poll(&p, 1, (int)left);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -ETIMEDOUT;
+		n = wr ? send(fd, (char *)buf + done, len - done, MSG_NOSIGNAL)
+		       : recv(fd, (char *)buf + done, len - done, 0);
+		if (n == 0)
+			return -ECONNRESET;
+		if (n < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			return -errno;
+		}
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+static int call_send(int fd, const L2f__Envelope *env, int64_t deadline, const char **why)
+{
+	uint8_t *frame;
+	size_t size;
+	int ret;
+
+	ret = frame_size(env, &size, why);
+	if (ret)
+		return ret;
+	frame = malloc(size);
+	if (!frame) {
+		*why = "out of memory";
+		return -ENOMEM;
+	}
+	frame_pack(env, frame, size);
+	ret = io_full(fd, frame, size, true, deadline);
+	free(frame);
+	if (ret)
+		*why = "cannot send to fabricd";
+	return ret;
+}
+
+static int call_recv(int fd, L2f__Envelope **env, int64_t deadline, const char **why)
+{
+	uint32_t len;
+	uint8_t *buf;
+	int ret;
+
+	ret = io_full(fd, &len, FRAME_HDR, false, deadline);
+	if (ret) {
+		*why = ret == -ETIMEDOUT ? "no answer from fabricd" : "fabricd closed the connection";
+		return ret;
+	}
+	len = ntohl(len);
+	if (len > WIRE_MAX_FRAME) {
+		*why = "frame over WIRE_MAX_FRAME";
+		return -EMSGSIZE;
+	}
+	buf = malloc(len ? len : 1);
+	if (!buf) {
+		*why = "out of memory";
+		return -ENOMEM;
+	}
+	ret = io_full(fd, buf, len, false, deadline);
+	if (ret)
+		*why = ret == -ETIMEDOUT ? "no answer from fabricd" : "fabricd closed the connection";
+	else
+		ret = wire_decode(buf, len, env, why);
+	free(buf);
+	return ret;
+}
+
+int wire_call(const char *path, const L2f__Envelope *req, L2f__Envelope **reply,
+	      int timeout_ms, const char **why)
+{
+	int64_t deadline = now_ms() + timeout_ms;
+	L2f__Hello hello = L2F__HELLO__INIT;
+	L2f__Envelope henv = L2F__ENVELOPE__INIT;
+	L2f__Envelope *peer = NULL, *ans = NULL;
+	struct sockaddr_un sun;
+	char id[WIRE_ID_MAX];
+	int fd, ret;
+
+	if (req->msg_case != L2F__ENVELOPE__MSG_REQUEST) {
+		*why = "not a Request";
+		return -EINVAL;
+	}
+	ret = sun_fill(&sun, path);
+	if (ret) {
+		*why = "socket path empty or too long";
+		return ret;
+	}
+	/* non-blocking, so that a server whose backlog is full cannot hang us past the timeout */
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		*why = "socket";
+		return -errno;
+	}
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		ret = -errno;
+		*why = ret == -EAGAIN ? "fabricd is not accepting connections" :
+					"cannot connect to fabricd";
+		goto out;
+	}
+	snprintf(id, sizeof(id), "fabricctl.%d", (int)getpid());
+	hello.version = PROTO_VERSION;
+	hello.role = L2F__ROLE__ROLE_FABRICCTL;
+	hello.id = id;
+	henv.msg_case = L2F__ENVELOPE__MSG_HELLO;
+	henv.hello = &hello;
+	ret = call_send(fd, &henv, deadline, why);
+	if (!ret)
+		ret = call_send(fd, req, deadline, why);
+	if (!ret)
+		ret = call_recv(fd, &peer, deadline, why);
+	if (ret)
+		goto out;
+	if (peer->msg_case != L2F__ENVELOPE__MSG_HELLO ||
+	    peer->hello->version != PROTO_VERSION) {
+		*why = "peer did not answer with a Hello of our version";
+		ret = -EPROTO;
+		goto out;
+	}
+	if (peer->hello->role != L2F__ROLE__ROLE_FABRICD) {
+		*why = "peer is not fabricd";
+		ret = -EPROTO;
+		goto out;
+	}
+	ret = call_recv(fd, &ans, deadline, why);
+	if (ret)
+		goto out;
+	if (ans->msg_case != L2F__ENVELOPE__MSG_REPLY) {
+		*why = "answer is not a Reply";
+		ret = -EPROTO;
+		l2f__envelope__free_unpacked(ans, NULL);
+		goto out;
+	}
+	*reply = ans;
+out:
+	if (peer)
+		l2f__envelope__free_unpacked(peer, NULL);
+	close(fd);
+	return ret;
+}
