@@ -105,6 +105,34 @@ static bool ips_equal(const struct binding *b, const struct ipaddr *ips, size_t 
 	return true;
 }
 
+/* An API port's addresses are the orchestrator's: what an agent learns adds to them (up to
+ * DIR_MAX_IPS) and never removes one. A learned binding takes the agent's list as it is.
+ * true when the list changed. */
+static bool learn_ips(struct binding *b, const struct ipaddr *ips, size_t nips)
+{
+	struct ipaddr merged[DIR_MAX_IPS];
+	size_t n = 0;
+
+	if (!nips)
+		return false;
+	if (!(b->flags & B_API)) {
+		if (ips_equal(b, ips, nips))
+			return false;
+		return set_ips(b, ips, nips) == 0;
+	}
+	memcpy(merged, b->ips, b->nips * sizeof(*merged));
+	n = b->nips;
+	for (size_t i = 0; i < nips && n < DIR_MAX_IPS; i++) {
+		bool have = false;
+
+		for (size_t k = 0; k < n && !have; k++)
+			have = ipaddr_eq(&merged[k], &ips[i]);
+		if (!have)
+			merged[n++] = ips[i];
+	}
+	return n != b->nips && set_ips(b, merged, n) == 0;
+}
+
 int dir_host_find(const struct directory *d, const char *id)
 {
 	for (uint16_t i = 0; i < d->nhosts; i++)
@@ -227,15 +255,14 @@ enum learn_result dir_learn(struct directory *d, uint16_t h, uint32_t vni,
 		/* the move takes max(reported, ours + 1) */
 		b->seq = seq > b->seq ? seq : b->seq + 1;
 		b->hosts[0] = h;
+		learn_ips(b, ips, nips);
 		b->flags |= B_LEARNED;
-		if (nips)
-			set_ips(b, ips, nips);
 		return LEARN_MOVED;
 	}
+	bool changed = learn_ips(b, ips, nips);
+
 	b->flags |= B_LEARNED;
-	if ((nips && !ips_equal(b, ips, nips)) || seq > b->seq) {
-		if (nips)
-			set_ips(b, ips, nips);
+	if (changed || seq > b->seq) {
 		if (seq > b->seq)
 			b->seq = seq;
 		return LEARN_UPDATED;

@@ -288,6 +288,33 @@ static void for_host_add(const struct directory *d, uint16_t h, struct ubuild *u
 	dir_foreach(d, host_add_one, &c);
 }
 
+struct host_bindings_ctx {
+	struct fabricd *fd;
+	uint16_t h;
+};
+
+static int push_if_on_host(struct binding *b, void *arg)
+{
+	struct host_bindings_ctx *c = arg;
+
+	for (uint8_t i = 0; i < b->nhosts; i++) {
+		if (b->hosts[i] == c->h) {
+			push_binding(c->fd, b);
+			break;
+		}
+	}
+	return 0;
+}
+
+/* Host h's VTEP became known or changed: every binding living there is reached at a new
+ * address now, for every other agent. */
+static void push_bindings_of_host(struct fabricd *fd, uint16_t h)
+{
+	struct host_bindings_ctx c = { fd, h };
+
+	dir_foreach(&fd->dir, push_if_on_host, &c);
+}
+
 struct full_ctx {
 	struct session *s;
 	struct ubuild ub;
@@ -389,6 +416,7 @@ static void agent_hello(struct session *s, const L2f__Hello *hello)
 	if (changed) {
 		store_save(fd);
 		push_flood_around(fd, (uint16_t)idx);
+		push_bindings_of_host(fd, (uint16_t)idx);
 	}
 	if (fd->in_grace && all_known_hosts_back(fd)) {
 		event_del(fd->ev_grace);

@@ -1,5 +1,6 @@
 /* nl.c - rtnetlink helpers on libmnl (see nl.h). */
 #include <errno.h>
+#include <stdlib.h>
 #include <libmnl/libmnl.h>
 #include <linux/if_addr.h>
 #include <linux/rtnetlink.h>
@@ -26,6 +27,12 @@ int nl_open(struct nl *nl, unsigned int groups)
 	/* Errors come back with only the header of the failed request (less to copy). */
 	mnl_socket_setsockopt(nl->sk, NETLINK_CAP_ACK, &one, sizeof(one));
 	mnl_socket_setsockopt(nl->sk, NETLINK_EXT_ACK, &one, sizeof(one));
+	if (!groups) {
+		/* A request waits for its ack in the caller's event loop: bound the wait. */
+		struct timeval tv = { .tv_sec = 1 };
+
+		setsockopt(mnl_socket_get_fd(nl->sk), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	}
 	nl->portid = mnl_socket_get_portid(nl->sk);
 	nl->seq = (uint32_t)time(NULL);
 	return 0;
@@ -64,7 +71,12 @@ int nl_drain(struct nl *nl)
 	}
 }
 
-static int nl_request(struct nl *nl, struct nlmsghdr *nlh)
+int nl_request(struct nl *nl, struct nlmsghdr *nlh)
+{
+	return nl_request_cb(nl, nlh, NULL, NULL);
+}
+
+int nl_request_cb(struct nl *nl, struct nlmsghdr *nlh, nl_msg_cb cb, void *data)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	uint32_t seq = ++nl->seq;
@@ -80,7 +92,7 @@ static int nl_request(struct nl *nl, struct nlmsghdr *nlh)
 		len = mnl_socket_recvfrom(nl->sk, buf, sizeof(buf));
 		if (len < 0)
 			return -errno;
-		ret = mnl_cb_run(buf, (size_t)len, seq, nl->portid, NULL, NULL);
+		ret = mnl_cb_run(buf, (size_t)len, seq, nl->portid, cb, data);
 		if (ret <= MNL_CB_STOP)
 			return ret < 0 ? -errno : 0;
 	}
@@ -106,4 +118,207 @@ int nl_addr(struct nl *nl, int cmd, int ifindex, const struct ipaddr *a)
 	mnl_attr_put(nlh, IFA_LOCAL, alen, a->b);
 	mnl_attr_put(nlh, IFA_ADDRESS, alen, a->b);
 	return nl_request(nl, nlh);
+}
+
+int nl_set_bufsize(struct nl *nl, int bytes)
+{
+	int fd = nl_fd(nl);
+
+	/* The FORCE variants pass net.core.[rw]mem_max (CAP_NET_ADMIN); fall back to the
+	 * capped ones without it. */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof(bytes)) < 0 &&
+	    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes)) < 0)
+		return -errno;
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &bytes, sizeof(bytes)) < 0 &&
+	    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof(bytes)) < 0)
+		return -errno;
+	return 0;
+}
+
+int nl_set_strict(struct nl *nl)
+{
+	int one = 1;
+
+	if (mnl_socket_setsockopt(nl->sk, NETLINK_GET_STRICT_CHK, &one, sizeof(one)) < 0)
+		return -errno;
+	return 0;
+}
+
+struct nl_dump_ctx {
+	nl_msg_cb cb;
+	void *data;
+	bool intr;
+};
+
+static int nl_dump_msg(const struct nlmsghdr *nlh, void *data)
+{
+	struct nl_dump_ctx *d = data;
+
+	if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
+		d->intr = true;
+	return d->cb(nlh, d->data);
+}
+
+int nl_dump(struct nl *nl, struct nlmsghdr *nlh, nl_msg_cb cb, void *data)
+{
+	/* A dump part is at most 32 KiB (netlink_dump's skb); a read never truncates it. */
+	size_t bufsz = 64 * 1024;
+	struct nl_dump_ctx d = { .cb = cb, .data = data };
+	uint32_t seq = ++nl->seq;
+	char *buf;
+	int ret;
+
+	buf = malloc(bufsz);
+	if (!buf)
+		return -ENOMEM;
+	nlh->nlmsg_seq = seq;
+	nlh->nlmsg_flags |= NLM_F_REQUEST | NLM_F_DUMP;
+	if (mnl_socket_sendto(nl->sk, nlh, nlh->nlmsg_len) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	for (;;) {
+		ssize_t len = mnl_socket_recvfrom(nl->sk, buf, bufsz);
+
+		if (len < 0) {
+			ret = -errno;
+			goto out;
+		}
+		ret = mnl_cb_run(buf, (size_t)len, seq, nl->portid, nl_dump_msg, &d);
+		if (ret < 0) {
+			ret = -errno;
+			goto out;
+		}
+		if (ret == MNL_CB_STOP)
+			break;
+	}
+	ret = d.intr ? -EINTR : 0;
+out:
+	free(buf);
+	return ret;
+}
+
+/* --- batches ------------------------------------------------------------------------------ */
+
+int nl_batch_init(struct nl_batch *b, struct nl *nl, size_t limit,
+		  void (*on_error)(void *ctx, uint32_t index, int err, const struct nlmsghdr *req),
+		  void *ctx)
+{
+	memset(b, 0, sizeof(*b));
+	b->nl = nl;
+	b->limit = limit;
+	b->cap = limit + NL_BATCH_MSG_MAX;
+	b->buf = malloc(b->cap);
+	if (!b->buf)
+		return -ENOMEM;
+	b->on_error = on_error;
+	b->ctx = ctx;
+	return 0;
+}
+
+void nl_batch_free(struct nl_batch *b)
+{
+	free(b->buf);
+	b->buf = NULL;
+}
+
+struct nlmsghdr *nl_batch_msg(struct nl_batch *b)
+{
+	struct nlmsghdr *nlh = (struct nlmsghdr *)(b->buf + b->len);
+
+	memset(nlh, 0, NL_BATCH_MSG_MAX);
+	nlh->nlmsg_len = (uint32_t)MNL_ALIGN(sizeof(*nlh));
+	return nlh;
+}
+
+/* The position of the request with this seq in the sendmsg being answered, or -1. (Requests
+ * of a batch need not have consecutive numbers: other requests may share the socket.) */
+static int nl_batch_index(const struct nl_batch *b, uint32_t seq)
+{
+	const struct nlmsghdr *nlh = (const struct nlmsghdr *)b->buf;
+	int rest = (int)b->len, i = 0;
+
+	for (; mnl_nlmsg_ok(nlh, rest); nlh = mnl_nlmsg_next(nlh, &rest), i++)
+		if (nlh->nlmsg_seq == seq)
+			return i;
+	return -1;
+}
+
+/* The answer to the last request of the sendmsg ends it: the kernel handles the requests of
+ * one sendmsg in order, within that call, so every error before it is queued already. */
+static int nl_batch_read(struct nl_batch *b, uint32_t first, uint32_t last)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+
+	for (;;) {
+		ssize_t len = mnl_socket_recvfrom(b->nl->sk, buf, sizeof(buf));
+		const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
+		int rest = (int)len;
+
+		if (len < 0)
+			return -errno;
+		for (; mnl_nlmsg_ok(nlh, rest); nlh = mnl_nlmsg_next(nlh, &rest)) {
+			const struct nlmsgerr *e;
+			int index;
+
+			if (nlh->nlmsg_pid != b->nl->portid || nlh->nlmsg_type != NLMSG_ERROR ||
+			    nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*e)))
+				continue;
+			if (nlh->nlmsg_seq - first > last - first)
+				continue;  /* a late answer to something earlier */
+			e = mnl_nlmsg_get_payload(nlh);
+			if (e->error) {
+				b->errors++;
+				index = nl_batch_index(b, nlh->nlmsg_seq);
+				if (b->on_error && index >= 0)
+					b->on_error(b->ctx, (uint32_t)index, e->error,
+						    nl_batch_req(b, (uint32_t)index));
+			}
+			if (nlh->nlmsg_seq == last)
+				return 0;
+		}
+	}
+}
+
+const struct nlmsghdr *nl_batch_req(const struct nl_batch *b, uint32_t index)
+{
+	const struct nlmsghdr *nlh = (const struct nlmsghdr *)b->buf;
+	int rest = (int)b->len;
+
+	for (; mnl_nlmsg_ok(nlh, rest); nlh = mnl_nlmsg_next(nlh, &rest))
+		if (index-- == 0)
+			return nlh;
+	return NULL;
+}
+
+int nl_batch_flush(struct nl_batch *b)
+{
+	int ret;
+
+	if (!b->count)
+		return 0;
+	b->last->nlmsg_flags |= NLM_F_ACK;
+	if (mnl_socket_sendto(b->nl->sk, b->buf, b->len) < 0)
+		ret = -errno;
+	else
+		ret = nl_batch_read(b, b->first_seq, b->last->nlmsg_seq);
+	b->sent += b->count;
+	b->len = 0;
+	b->count = 0;
+	b->last = NULL;
+	return ret;
+}
+
+int nl_batch_add(struct nl_batch *b, struct nlmsghdr *nlh)
+{
+	nlh->nlmsg_seq = ++b->nl->seq;
+	nlh->nlmsg_flags |= NLM_F_REQUEST;
+	if (!b->count)
+		b->first_seq = nlh->nlmsg_seq;
+	b->len += MNL_ALIGN(nlh->nlmsg_len);
+	b->count++;
+	b->last = nlh;
+	if (b->len >= b->limit)
+		return nl_batch_flush(b);
+	return 0;
 }

@@ -1,14 +1,21 @@
 /*
- * nl.h - rtnetlink over libmnl: a request socket (one request, wait for its ack) and a
- * monitor socket subscribed to multicast groups for the event loop.
+ * nl.h - rtnetlink over libmnl: a request socket (one request, wait for its ack), dumps,
+ * batches of many requests per sendmsg, and a monitor socket subscribed to multicast groups
+ * for the event loop.
  */
 #ifndef L2_NL_H
 #define L2_NL_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include "addr.h"
 
 struct mnl_socket;
+struct nlmsghdr;
+
+/* Same type as libmnl's mnl_cb_t: MNL_CB_OK (1) to go on, MNL_CB_STOP (0), MNL_CB_ERROR (-1). */
+typedef int (*nl_msg_cb)(const struct nlmsghdr *nlh, void *data);
 
 struct nl {
 	struct mnl_socket *sk;
@@ -16,7 +23,8 @@ struct nl {
 	uint32_t seq;
 };
 
-/* groups: RTMGRP_* bitmask for a monitor, 0 for a request socket. 0 or -errno. */
+/* groups: RTMGRP_* bitmask for a monitor (non-blocking), 0 for a request socket (blocking,
+ * an ack awaited at most 1 s). 0 or -errno. */
 int nl_open(struct nl *nl, unsigned int groups);
 void nl_close(struct nl *nl);
 int nl_fd(const struct nl *nl);
@@ -28,5 +36,57 @@ int nl_drain(struct nl *nl);
 /* RTM_NEWADDR (with NLM_F_CREATE|NLM_F_REPLACE) or RTM_DELADDR for a host address on
  * ifindex; IPv6 addresses are added with IFA_F_NODAD. 0 or -errno (the kernel's answer). */
 int nl_addr(struct nl *nl, int cmd, int ifindex, const struct ipaddr *a);
+
+/* Sends nlh (NLM_F_REQUEST|NLM_F_ACK added) and waits for its ack; cb (may be NULL) sees the
+ * answers that come before the ack (the reply to a GET). 0 or -errno (the kernel's answer). */
+int nl_request(struct nl *nl, struct nlmsghdr *nlh);
+int nl_request_cb(struct nl *nl, struct nlmsghdr *nlh, nl_msg_cb cb, void *data);
+/* Socket buffers of `bytes` each way, beyond net.core.[rw]mem_max when CAP_NET_ADMIN allows:
+ * big batches and their errors, and fast dumps, need more than the default 208 KiB. */
+int nl_set_bufsize(struct nl *nl, int bytes);
+/* NETLINK_GET_STRICT_CHK: the kernel honours (and checks) the filters of dump requests. */
+int nl_set_strict(struct nl *nl);
+/* Sends nlh with NLM_F_DUMP and calls cb for every message until NLMSG_DONE. 0, -EINTR when
+ * the kernel flagged the dump inconsistent (NLM_F_DUMP_INTR; every message was still passed
+ * to cb, the caller may dump again), or -errno. */
+int nl_dump(struct nl *nl, struct nlmsghdr *nlh, nl_msg_cb cb, void *data);
+
+/*
+ * A batch: requests are built one after another in one buffer and sent together with one
+ * sendmsg once `limit` bytes are reached (or on nl_batch_flush). Only the last request of a
+ * sendmsg carries NLM_F_ACK; the others are answered only when they fail, so a batch of
+ * thousands costs a handful of syscalls and no ack traffic. Failures are passed to on_error
+ * with the request's index within its sendmsg and the request itself.
+ */
+#define NL_BATCH_MSG_MAX 1024  /* largest single request a batch takes */
+
+struct nl_batch {
+	struct nl *nl;
+	char *buf;
+	size_t len, cap, limit;
+	uint32_t count;                /* requests in buf */
+	uint32_t first_seq;
+	struct nlmsghdr *last;
+	uint64_t sent, errors;         /* requests sent, refused: totals since nl_batch_init */
+	void (*on_error)(void *ctx, uint32_t index, int err, const struct nlmsghdr *req);
+	void *ctx;
+};
+
+int nl_batch_init(struct nl_batch *b, struct nl *nl, size_t limit,
+		  void (*on_error)(void *ctx, uint32_t index, int err, const struct nlmsghdr *req),
+		  void *ctx);
+void nl_batch_free(struct nl_batch *b);
+/* The next request's header, zeroed (NL_BATCH_MSG_MAX bytes), to fill with libmnl's put
+ * functions; then nl_batch_add. */
+struct nlmsghdr *nl_batch_msg(struct nl_batch *b);
+/* Queues the request built at nl_batch_msg (sets seq, NLM_F_REQUEST); sends the batch once it
+ * passes the limit, as nl_batch_flush. */
+int nl_batch_add(struct nl_batch *b, struct nlmsghdr *nlh);
+/* Sends what is queued and reads the answers: 0 once the last one came (refused requests
+ * went to on_error and are counted in errors), or -errno of the socket (-ENOBUFS: answers
+ * were lost, which of those requests failed is unknown). The queue is empty afterwards. */
+int nl_batch_flush(struct nl_batch *b);
+/* Request `index` of the sendmsg being answered (valid inside on_error). */
+const struct nlmsghdr *nl_batch_req(const struct nl_batch *b, uint32_t index);
 
 #endif

@@ -103,6 +103,33 @@ static void mobility_follows_sequence_numbers(void **state)
 	dir_free(&d);
 }
 
+static void learning_adds_to_an_api_ports_addresses(void **state)
+{
+	struct directory d;
+	uint8_t mac[MAC_LEN];
+	struct binding *b;
+	struct ipaddr api[2] = { v4("198.19.100.11"), v4("2001:db8:100::11") };
+	struct ipaddr seen = v4("198.19.100.11"), extra = v4("198.19.100.99");
+	uint16_t h1;
+
+	assert_int_equal(dir_init(&d, 5, 180), 0);
+	h1 = (uint16_t)add_host(&d, "hv1", "198.18.0.11", 100);
+	mac_of(6, mac);
+	assert_int_equal(dir_port_set(&d, 100, mac, api, 2, &h1, 1, false, "vm", &b), 0);
+	/* the agent saw only the IPv4 address: the IPv6 one stays */
+	assert_int_equal(dir_learn(&d, h1, 100, mac, &seen, 1, 0, 0, &b), LEARN_SAME);
+	assert_int_equal(b->nips, 2);
+	/* a new address is added */
+	assert_int_equal(dir_learn(&d, h1, 100, mac, &extra, 1, 0, 0, &b), LEARN_UPDATED);
+	assert_int_equal(b->nips, 3);
+	/* a learned-only binding takes the agent's list as it is */
+	mac_of(7, mac);
+	dir_learn(&d, h1, 100, mac, api, 2, 0, 0, &b);
+	assert_int_equal(dir_learn(&d, h1, 100, mac, &seen, 1, 0, 0, &b), LEARN_UPDATED);
+	assert_int_equal(b->nips, 1);
+	dir_free(&d);
+}
+
 static void too_many_moves_freeze_a_duplicate(void **state)
 {
 	struct directory d;
@@ -187,6 +214,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(table_survives_churn),
 		cmocka_unit_test(mobility_follows_sequence_numbers),
+		cmocka_unit_test(learning_adds_to_an_api_ports_addresses),
 		cmocka_unit_test(too_many_moves_freeze_a_duplicate),
 		cmocka_unit_test(views_per_agent),
 	};

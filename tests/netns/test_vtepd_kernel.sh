@@ -1,0 +1,243 @@
+#!/usr/bin/env bash
+# test_vtepd_kernel.sh — vtepd's kernel side (vtepd/kernel.c) through tests/tools/fdbtool, in
+# one namespace with a veth underlay: vx100 is created as vtepd wants it (and repaired), a
+# desired state becomes exactly those FDB and neighbour entries (and a host on the bridge gets
+# its ARP and NS answered from them), a changed state changes only ours while entries added by
+# hand (no extern_learn, a flood remote to an unknown VTEP, a neighbour without our protocol)
+# survive, and applying the same state again does nothing.
+LAB_PREFIX=${LAB_PREFIX:-l2fk-$$-}
+. "$(dirname "$0")/lib.sh"
+t_require_root
+t_require_cmd ip bridge jq arping ndisc6
+
+FDBTOOL=${L2F_FDBTOOL:-$T_BUILD/tests/tools/fdbtool}
+[ -z "${L2F_BUILD_FAILED:-}" ] || t_skip "the build failed; not testing a stale fdbtool"
+[ -x "$FDBTOOL" ] || t_skip "$FDBTOOL not built"
+
+lab_tmpdir
+lab_ns_add v
+lab_veth v u0 v u1
+lab_exec v ip link set u0 up
+lab_exec v ip link set u1 up
+lab_exec v ip addr add 198.18.0.1/24 dev u0
+lab_bridge v br100
+# A host on the bridge, to ask for what the suppression neighbours answer.
+lab_ns_add h
+lab_veth v p1 h eth0
+lab_bridge_port v br100 p1
+lab_exec h ip link set eth0 up
+lab_exec h ip addr add 198.19.0.200/16 dev eth0
+lab_exec h ip -6 addr add 2001:db8:100::200/64 dev eth0 nodad
+
+ft() { lab_exec v "$FDBTOOL" "$@"; }
+# apply FILE: the stats JSON in $STATS, fails the test if fdbtool does.
+apply() {
+    STATS=$(ft apply "$1" 2>"$LAB_TMP/apply.err") || t_fail "fdbtool apply $1: $(cat "$LAB_TMP/apply.err")"
+}
+stat() { jq -r "$1" <<<"$STATS"; }
+
+# What the kernel holds, normalized to fdbtool's line format.
+kernel_fdb() {   # ours (extern_learn) unicast entries: "fdb 100 MAC DST"
+    lab_exec v bridge fdb show dev vx100 | awk '/extern_learn/ && $1 != "00:00:00:00:00:00" {
+        for (i = 1; i <= NF; i++) if ($i == "dst") print "fdb 100", $1, $(i + 1) }' | sort
+}
+kernel_port() {  # the bridge's extern_learn entries on the vx port: "fdb 100 MAC"
+    lab_exec v bridge fdb show dev vx100 | awk '/extern_learn master br100/ { print "fdb 100", $1 }' | sort
+}
+kernel_flood() { # every remote of the all-zero entry: "flood 100 DST"
+    lab_exec v bridge fdb show dev vx100 | awk '$1 == "00:00:00:00:00:00" {
+        for (i = 1; i <= NF; i++) if ($i == "dst") print "flood 100", $(i + 1) }' | sort
+}
+kernel_neigh() { # neighbours on br100 with our protocol: "neigh 100 IP MAC"
+    lab_exec v ip neigh show nud all dev br100 | awk '/proto 245/ { print "neigh 100", $1, $3 }' | sort
+}
+expected() { grep -E "^$1 " "$2" | sort; }
+
+# --- the device ----------------------------------------------------------------------------
+ensure() { ft ensure "$@" 2>>"$LAB_TMP/ensure.log"; }
+out=$(ensure 100 br100 198.18.0.1 u0) || t_fail "fdbtool ensure failed"
+t_assert_eq "$(jq -r .created <<<"$out")" true "ensure created vx100"
+d=$(lab_exec v ip -d link show vx100)
+for w in "vxlan id 100" "local 198.18.0.1" "dev u0" "dstport 4789" nolearning "master br100" "state UNKNOWN\|,UP"; do
+    grep -q -- "$w" <<<"$d" || t_fail "ip -d link show vx100 lacks '$w': $d"
+done
+p=$(lab_exec v bridge -d link show dev vx100)
+grep -q "neigh_suppress on" <<<"$p" || t_fail "vx100 port: neigh_suppress not on: $p"
+grep -q "learning off" <<<"$p" || t_fail "vx100 port: learning not off: $p"
+out=$(ensure 100 br100 198.18.0.1 u0) || t_fail "second ensure failed"
+t_assert_eq "$(jq -c '[.created,.recreated,.fixed]' <<<"$out")" "[false,false,false]" "second ensure (nothing to do)"
+# Settings someone changed are put back.
+lab_exec v ip link set vx100 type vxlan learning
+lab_exec v bridge link set dev vx100 neigh_suppress off learning on
+lab_exec v ip link set vx100 down
+out=$(ensure 100 br100 198.18.0.1 u0) || t_fail "ensure after changes failed"
+t_assert_eq "$(jq -r .fixed <<<"$out")" true "ensure repaired vx100"
+grep -q nolearning <<<"$(lab_exec v ip -d link show vx100)" || t_fail "vxlan learning not turned off again"
+p=$(lab_exec v bridge -d link show dev vx100)
+grep -q "neigh_suppress on" <<<"$p" && grep -q "learning off" <<<"$p" || t_fail "port flags not repaired: $p"
+lab_exec v ip link show vx100 | grep -q ',UP' || t_fail "vx100 not brought up again"
+
+# --- a desired state -----------------------------------------------------------------------
+s1=$LAB_TMP/state1
+cat >"$s1" <<'EOF'
+known 198.18.0.2
+known 198.18.0.3
+known 198.18.0.4
+known 198.18.0.5
+fdb 100 02:00:00:00:10:01 198.18.0.2
+fdb 100 02:00:00:00:10:02 198.18.0.3
+fdb 100 02:00:00:00:10:03 198.18.0.4
+fdb 100 02:00:00:00:10:04 198.18.0.2
+flood 100 198.18.0.2,198.18.0.3,198.18.0.4
+neigh 100 198.19.0.1 02:00:00:00:10:01
+neigh 100 198.19.0.2 02:00:00:00:10:02
+neigh 100 198.19.0.3 02:00:00:00:10:03
+neigh 100 2001:db8:100::1 02:00:00:00:10:01
+neigh 100 2001:db8:100::2 02:00:00:00:10:02
+EOF
+apply "$s1"
+t_assert_eq "$(stat '[.fdb.added,.flood.added,.neigh.added,.errors]|@csv')" "4,3,5,0" "first apply: added fdb,flood,neigh; errors"
+t_assert_eq "$(kernel_fdb)" "$(expected fdb "$s1")" "unicast FDB after the first apply"
+t_assert_eq "$(kernel_port)" "$(expected fdb "$s1" | cut -d' ' -f1-3)" "bridge entries on vx100 after the first apply"
+t_assert_eq "$(kernel_flood)" "$(printf 'flood 100 198.18.0.%s\n' 2 3 4)" "flood list after the first apply"
+t_assert_eq "$(kernel_neigh)" "$(expected neigh "$s1")" "neighbours after the first apply"
+# Each neighbour as ARP/ND suppression needs it: NOARP, extern_learn.
+t_assert_eq "$(lab_exec v ip neigh show nud all dev br100 | grep 'proto 245' | grep -c 'extern_learn NOARP')" 5 "our neighbours are extern_learn NOARP"
+# What a host on the bridge sees: the bridge answers for the remote hosts (neigh_suppress).
+t_assert_eq "$(arp_mac h eth0 198.19.0.2)" 02:00:00:00:10:02 "ARP answer for 198.19.0.2"
+t_assert_eq "$(ndisc_mac h 2001:db8:100::1)" 02:00:00:00:10:01 "NA for 2001:db8:100::1"
+t_assert_eq "$(ft dump 100 198.18.0.2,198.18.0.3,198.18.0.4,198.18.0.5 | grep -v '^vni' | sort)" \
+    "$({ grep -Ev '^(known|flood)' "$s1"; printf 'flood 100 198.18.0.%s\n' 2 3 4; } | sort)" "fdbtool dump"
+
+# --- foreign entries, added by hand ----------------------------------------------------------
+lab_exec v bridge fdb add 02:00:00:00:99:01 dev vx100 dst 198.18.0.99 self permanent
+lab_exec v bridge fdb append 00:00:00:00:00:00 dev vx100 dst 198.18.0.98 self
+lab_exec v ip neigh add 198.19.0.99 lladdr 02:00:00:00:99:02 nud permanent dev br100
+lab_exec v ip -6 neigh add 2001:db8:100::99 lladdr 02:00:00:00:99:03 nud noarp dev br100
+# A foreign neighbour on an IP we want: a conflict, not ours to replace.
+lab_exec v ip neigh add 198.19.0.4 lladdr 02:00:00:00:99:04 nud permanent dev br100
+foreign_fdb() { lab_exec v bridge fdb show dev vx100 | grep -c '02:00:00:00:99:01 dst 198.18.0.99'; }
+foreign_flood() { lab_exec v bridge fdb show dev vx100 | grep -c '^00:00:00:00:00:00 dst 198.18.0.98'; }
+foreign_neigh() { lab_exec v ip neigh show nud all dev br100 | grep -Ec '^(198\.19\.0\.99 lladdr 02:00:00:00:99:02|2001:db8:100::99 lladdr 02:00:00:00:99:03|198\.19\.0\.4 lladdr 02:00:00:00:99:04) '; }
+
+# --- a changed state: some removed, some moved, some new; a MAC on two VTEPs --------------------
+s2=$LAB_TMP/state2
+cat >"$s2" <<'EOF'
+known 198.18.0.2
+known 198.18.0.3
+known 198.18.0.4
+known 198.18.0.5
+fdb 100 02:00:00:00:10:01 198.18.0.2
+fdb 100 02:00:00:00:10:02 198.18.0.5
+fdb 100 02:00:00:00:10:05 198.18.0.3
+fdb 100 02:00:00:00:10:06 198.18.0.3,198.18.0.4
+fdb 100 02:00:00:00:99:01 198.18.0.2
+flood 100 198.18.0.2,198.18.0.5
+neigh 100 198.19.0.1 02:00:00:00:10:01
+neigh 100 198.19.0.2 02:00:00:00:10:05
+neigh 100 198.19.0.4 02:00:00:00:10:04
+neigh 100 2001:db8:100::2 02:00:00:00:10:02
+neigh 100 2001:db8:100::3 02:00:00:00:10:03
+EOF
+apply "$s2"
+# fdb: 10:01 kept; 10:02 moved; 10:05 new; 10:03, 10:04 removed; 10:06 has two VTEPs (left
+# to the flood list); 99:01 is foreign (a conflict). flood: .2 kept, .5 new, .3 .4 removed,
+# .98 foreign. neigh: ::1 and .3 removed, .1 and ::2 kept, .2 changed MAC, ::3 new, .4 a
+# conflict; foreign: .99, ::99, .4 and the kernel's own multicast entries.
+# fdb foreign: 99:01 and the bridge's entry for vx100's own MAC.
+t_assert_eq "$(stat '.fdb|[.added,.updated,.removed,.kept,.foreign,.conflicts]|@csv')" "1,1,2,1,2,1" \
+    "fdb added,updated,removed,kept,foreign,conflicts"
+t_assert_eq "$(stat .fdb_flooded)" 1 "unicast MACs left to the flood list"
+t_assert_eq "$(stat '.flood|[.added,.removed,.kept,.foreign]|@csv')" "1,2,1,1" "flood added,removed,kept,foreign"
+t_assert_eq "$(stat '.neigh|[.added,.updated,.removed,.kept,.conflicts]|@csv')" "1,1,2,2,1" \
+    "neigh added,updated,removed,kept,conflicts"
+t_assert_eq "$(stat .errors)" 0 "errors in the second apply"
+t_assert_eq "$(kernel_fdb)" "$(expected fdb "$s2" | grep -Ev '10:06|99:01')" "unicast FDB after the change"
+t_assert_eq "$(kernel_port)" "$(expected fdb "$s2" | grep -Ev '10:06|99:01' | cut -d' ' -f1-3)" "bridge entries on vx100 after the change"
+t_assert_eq "$(arp_mac h eth0 198.19.0.2)" 02:00:00:00:10:05 "ARP answer for 198.19.0.2 after its MAC changed"
+t_assert_eq "$(arp_mac h eth0 198.19.0.3)" "" "ARP answer for a removed neighbour"
+t_assert_eq "$(kernel_flood)" "$(printf 'flood 100 198.18.0.%s\n' 2 5 98)" "flood list after the change"
+t_assert_eq "$(kernel_neigh)" "$(expected neigh "$s2" | grep -v '198.19.0.4 ')" "neighbours after the change"
+t_assert_eq "$(foreign_fdb)" 1 "foreign FDB entry (no extern_learn) kept, with its dst"
+t_assert_eq "$(foreign_flood)" 1 "flood remote to an unknown VTEP kept"
+t_assert_eq "$(foreign_neigh)" 3 "foreign neighbours kept, unchanged"
+
+# --- the same state again: nothing to do -----------------------------------------------------
+apply "$s2"
+t_assert_eq "$(stat '[.fdb,.flood,.neigh]|map(.added+.updated+.removed)|add')" 0 "changes when applying the same state twice"
+t_assert_eq "$(stat '[.fdb.kept,.flood.kept,.neigh.kept]|@csv')" "3,2,4" "entries kept when applying the same state twice"
+t_assert_eq "$(kernel_fdb)" "$(expected fdb "$s2" | grep -Ev '10:06|99:01')" "unicast FDB after the second apply"
+
+# --- a MAC the bridge learnt on a local port is not taken back --------------------------------
+hmac=$(lab_exec h cat /sys/class/net/eth0/address)
+lab_exec h ping -q -c 1 -W 1 198.19.0.250 >/dev/null 2>&1  # any frame: the bridge learns hmac on p1
+t_assert_wait 5 "the bridge did not learn the host's MAC on p1" \
+    "lab_exec v bridge fdb show dev p1 | grep -q '^$hmac '"
+{ cat "$s2"; echo "fdb 100 $hmac 198.18.0.3"; } >"$LAB_TMP/state3"
+apply "$LAB_TMP/state3"
+t_assert_eq "$(stat '.fdb|[.added,.updated,.removed]|@csv')" "1,0,0" "fdb changes for a locally learnt MAC"
+t_assert_eq "$(kernel_fdb | grep -c "$hmac dst 198.18.0.3\|$hmac 198.18.0.3")" 1 "vxlan entry for a locally learnt MAC"
+t_assert_eq "$(lab_exec v bridge fdb show dev vx100 | grep -c "^$hmac .*master")" 0 "bridge entry on vx100 for a locally learnt MAC"
+lab_exec v bridge fdb show dev p1 | grep -q "^$hmac " || t_fail "the bridge lost the host's MAC on p1"
+apply "$LAB_TMP/state3"
+t_assert_eq "$(stat '.fdb|[.added,.updated,.removed]|@csv')" "0,0,0" "fdb changes, applying that again"
+
+# --- nothing desired: ours go, the foreign ones stay -----------------------------------------
+printf 'known 198.18.0.2\nknown 198.18.0.5\nvni 100\n' >"$LAB_TMP/empty"
+apply "$LAB_TMP/empty"
+t_assert_eq "$(kernel_fdb)" "" "unicast FDB after an empty state"
+t_assert_eq "$(kernel_port)" "" "bridge entries on vx100 after an empty state"
+t_assert_eq "$(kernel_flood)" "flood 100 198.18.0.98" "flood list after an empty state"
+t_assert_eq "$(kernel_neigh)" "" "neighbours after an empty state"
+t_assert_eq "$(foreign_fdb):$(foreign_neigh)" "1:3" "foreign entries after an empty state"
+
+# --- incremental operations (one batch, one commit) -----------------------------------------
+cat >"$LAB_TMP/ops" <<'EOF'
+fdb-set 100 02:00:00:00:30:01 198.18.0.2
+fdb-set 100 02:00:00:00:30:02 198.18.0.3
+flood-add 100 198.18.0.2
+flood-add 100 198.18.0.3
+neigh-set 100 198.19.0.31 02:00:00:00:30:01
+neigh-set 100 2001:db8:100::31 02:00:00:00:30:02
+EOF
+out=$(ft ops "$LAB_TMP/ops") || t_fail "fdbtool ops (set) failed"
+t_assert_eq "$(jq -r .refused <<<"$out")" 0 "refused incremental sets"
+t_assert_eq "$(kernel_fdb)" "$(printf 'fdb 100 02:00:00:00:30:0%s 198.18.0.%s\n' 1 2 2 3)" "unicast FDB after incremental sets"
+t_assert_eq "$(kernel_port)" "$(printf 'fdb 100 02:00:00:00:30:0%s\n' 1 2)" "bridge entries after incremental sets"
+t_assert_eq "$(kernel_flood)" "$(printf 'flood 100 198.18.0.%s\n' 2 3 98)" "flood list after incremental adds"
+t_assert_eq "$(kernel_neigh)" "$(printf 'neigh 100 %s\n' '198.19.0.31 02:00:00:00:30:01' '2001:db8:100::31 02:00:00:00:30:02')" "neighbours after incremental sets"
+t_assert_eq "$(arp_mac h eth0 198.19.0.31)" 02:00:00:00:30:01 "ARP answer for an incrementally set neighbour"
+cat >"$LAB_TMP/ops" <<'EOF'
+fdb-del 100 02:00:00:00:30:01 198.18.0.2
+flood-del 100 198.18.0.3
+neigh-del 100 198.19.0.31
+neigh-del 100 198.19.0.32
+fdb-del 100 02:00:00:00:30:09 198.18.0.2
+EOF
+out=$(ft ops "$LAB_TMP/ops") || t_fail "fdbtool ops (del) failed"
+t_assert_eq "$(jq -r .refused <<<"$out")" 0 "refused incremental deletes (deleting what is gone is fine)"
+t_assert_eq "$(kernel_fdb)" "fdb 100 02:00:00:00:30:02 198.18.0.3" "unicast FDB after incremental deletes"
+t_assert_eq "$(kernel_port)" "fdb 100 02:00:00:00:30:02" "bridge entries after incremental deletes"
+t_assert_eq "$(kernel_flood)" "$(printf 'flood 100 198.18.0.%s\n' 2 98)" "flood list after an incremental delete"
+t_assert_eq "$(kernel_neigh)" "neigh 100 2001:db8:100::31 02:00:00:00:30:02" "neighbours after incremental deletes"
+t_assert_eq "$(foreign_fdb):$(foreign_neigh)" "1:3" "foreign entries after incremental operations"
+printf 'neigh-set 100 2001:db8:100::32 02:00:00:00:30:02\nfdb-set 100 02:00:00:00:30:03 2001:db8::3\n' >"$LAB_TMP/ops"
+out=$(ft ops "$LAB_TMP/ops" 2>/dev/null) || t_fail "fdbtool ops (refused) failed"
+t_assert_eq "$(jq -r .refused <<<"$out")" 1 "refused: an IPv6 VTEP on an IPv4 vx device"
+apply "$LAB_TMP/empty"
+
+# --- a VNI without its device is an error, reported, not a crash ------------------------------
+printf 'fdb 200 02:00:00:00:20:01 198.18.0.2\n' >"$LAB_TMP/novx"
+ft apply "$LAB_TMP/novx" >"$LAB_TMP/novx.json" 2>/dev/null && t_fail "apply for a VNI without a device succeeded"
+t_assert_eq "$(jq -r .errors "$LAB_TMP/novx.json")" 1 "errors for a VNI without a device"
+
+# --- a device with the wrong local address is created again -----------------------------------
+out=$(ensure 100 br100 198.18.0.7 u0) || t_fail "ensure with another local address failed"
+t_assert_eq "$(jq -r .recreated <<<"$out")" true "vx100 recreated for a new local address"
+grep -q "local 198.18.0.7" <<<"$(lab_exec v ip -d link show vx100)" || t_fail "vx100 local not 198.18.0.7"
+# A device of our name that is not a VXLAN is not ours.
+lab_exec v ip link add vx300 type bridge
+ft ensure 300 br100 198.18.0.1 u0 >/dev/null 2>&1 && t_fail "ensure took over a non-VXLAN vx300"
+lab_exec v ip link show vx300 >/dev/null 2>&1 || t_fail "ensure removed the non-VXLAN vx300"
+
+t_pass

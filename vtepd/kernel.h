@@ -1,0 +1,157 @@
+/*
+ * kernel.h - vtepd's kernel side: the VXLAN devices, their forwarding database (unicast
+ * remotes and the flood list) and the ARP/ND suppression neighbours on their bridges,
+ * programmed over rtnetlink in batches, and reconciled against a desired state.
+ * Nothing here knows about fabricd or its protocol: the caller says what it wants.
+ *
+ * Ownership — what vtepd may change or remove; everything else in the kernel is left alone:
+ *  - Devices: vtepd creates and owns the VXLAN devices named vx<VNI> ("vx100"): nolearning,
+ *    local <vtep>, dstport 4789, dev <underlay>, enslaved to the caller's bridge with bridge
+ *    port flags neigh_suppress on and learning off, up. The bridge is the operator's.
+ *  - Unicast FDB entries on a vx device are ours when they carry NTF_EXT_LEARNED
+ *    ("extern_learn"). A remote MAC is two entries, added by one request:
+ *    NTF_SELF | NTF_MASTER | NTF_EXT_LEARNED, NUD_NOARP | NUD_PERMANENT, NDA_LLADDR, NDA_DST.
+ *    NTF_SELF is the vxlan driver's entry (which VTEP; it wants NUD_PERMANENT or
+ *    NUD_REACHABLE, and neither ages out). NTF_MASTER is the bridge's entry on the vx port
+ *    (extern_learn; the bridge ignores NDA_DST): ARP/ND suppression answers only for a MAC
+ *    the bridge knows on a neigh_suppress port, and without it the bridge also floods the
+ *    MAC's frames to its local ports. A MAC the bridge holds on another port (learnt
+ *    locally: the host moved here) or statically is not taken back: only the vxlan half is
+ *    installed. Deletes go one table at a time (the kernel stops at the bridge's answer).
+ *    The vxlan driver holds one remote per unicast MAC: it appends remotes only to the
+ *    all-zero and multicast MACs, and ignores NLM_F_APPEND (answering 0) for a unicast one.
+ *    A desired MAC with several destinations (an HA port in flood mode) is therefore not
+ *    installed at all (and ours for it removed): the MAC stays unknown and its frames go out
+ *    by the flood list, which reaches those VTEPs when they are in it. Counted in
+ *    kstats.fdb_flooded. The bridges are expected to be VLAN-unaware (one bridge per VNI).
+ *  - The flood list is the all-zero MAC entry, one remote per VTEP (NLM_F_APPEND; deleted one
+ *    dst at a time). The remotes of one entry share its flags, so a flood remote is ours
+ *    when its dst is a VTEP the caller knows (the `known` set of kernel_reconcile, plus the
+ *    desired flood dsts); any other remote is foreign and kept.
+ *  - Neighbours (IP -> MAC, answered by the bridge for ARP/ND suppression) live on the bridge
+ *    device: NUD_NOARP, NTF_EXT_LEARNED (also exempts them from the neighbour table's
+ *    gc_thresh limits), NDA_PROTOCOL = KERNEL_RTPROT. Ours = that protocol. A foreign entry
+ *    for a desired IP is taken over only when the kernel itself learnt it (no protocol, not
+ *    PERMANENT/NOARP): anything configured by someone else is a conflict and stays.
+ *
+ * Reconcile (mark and sweep, as systemd-networkd does for its neighbours): dump what the
+ * kernel holds on the vx device and its bridge, add what is missing or different, remove what
+ * is ours and not desired, count and keep everything else.
+ *
+ * Incremental operations are queued in one batch and sent many per sendmsg; kernel_commit
+ * sends the rest and says how many failed. They trust the caller about ownership (they do no
+ * dump): a set replaces whatever entry holds the key (the vxlan driver then keeps a foreign
+ * entry's flags, so it stays foreign but gets our dst); fdb/flood deletes name the dst they
+ * remove (and the bridge's entry for the MAC on the vx port); a neighbour delete removes the
+ * IP's entry whoever owns it; deleting what is already gone is not an error. The next
+ * reconcile is the authority.
+ *
+ * Functions return 0 (or a count) on success and a negative errno on failure.
+ */
+#ifndef VTEPD_KERNEL_H
+#define VTEPD_KERNEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "addr.h"
+
+/* NDA_PROTOCOL of our neighbours. /etc/iproute2/rt_protos names 0-18, 42, 99 and 186-192;
+ * FRR, BIRD and the routing daemons use those; 245 is unassigned, below the 250-255 that
+ * some distributions reserve for local use, and shows as "proto 245" in `ip neigh`. */
+#define KERNEL_RTPROT 245
+/* IANA VXLAN port (RFC 7348 5). */
+#define KERNEL_VXLAN_PORT 4789
+/* Most VNIs one kdesired or cache holds. */
+#define KERNEL_VNI_MAX (1u << 24)
+
+struct kernel;
+struct kdesired;
+
+int kernel_open(struct kernel **out);
+void kernel_close(struct kernel *k);
+
+/* What kernel_vxlan_ensure did (bitmask; 0 = the device was already right). */
+enum {
+	KVX_CREATED = 1 << 0,
+	KVX_RECREATED = 1 << 1,  /* wrong VNI, port, local or underlay: deleted, created again */
+	KVX_FIXED = 1 << 2,      /* learning, master, port flags or up state corrected */
+};
+
+/* Makes vx<vni> exist as described above. The bridge must exist; the underlay may be NULL.
+ * A device of that name that is not a VXLAN is not ours: -EEXIST. Returns the KVX_* mask or
+ * -errno; *vx_ifindex and *br_ifindex (either may be NULL) are set on success. */
+int kernel_vxlan_ensure(struct kernel *k, uint32_t vni, const char *bridge,
+			const struct ipaddr *local, const char *underlay,
+			int *vx_ifindex, int *br_ifindex);
+/* Deletes vx<vni> (with every FDB entry on it). 0 also when it did not exist. */
+int kernel_vxlan_del(struct kernel *k, uint32_t vni);
+
+/* --- desired state -------------------------------------------------------------------------
+ * Per VNI: unicast FDB MAC -> dst list, flood dst set, neighbours IP -> MAC. A key given
+ * twice keeps its last value. A VNI declared with nothing in it means "nothing of ours". */
+struct kdesired *kdesired_new(void);
+void kdesired_free(struct kdesired *d);
+int kdesired_vni(struct kdesired *d, uint32_t vni);
+/* mac must be unicast and not zero (the flood list has its own call); 1 <= ndst. */
+int kdesired_fdb(struct kdesired *d, uint32_t vni, const struct mac *mac,
+		 const struct ipaddr *dsts, size_t ndst);
+int kdesired_flood(struct kdesired *d, uint32_t vni, const struct ipaddr *dst);
+int kdesired_neigh(struct kdesired *d, uint32_t vni, const struct ipaddr *ip,
+		   const struct mac *mac);
+
+/* Visits the content, per VNI in the order given, keys in insertion order (duplicates
+ * included). Any callback may be NULL; a non-zero return stops the walk and is returned. */
+struct kdesired_visitor {
+	int (*vni)(void *ctx, uint32_t vni);
+	int (*fdb)(void *ctx, uint32_t vni, const struct mac *mac,
+		   const struct ipaddr *dsts, size_t ndst);
+	int (*flood)(void *ctx, uint32_t vni, const struct ipaddr *dst);
+	int (*neigh)(void *ctx, uint32_t vni, const struct ipaddr *ip, const struct mac *mac);
+};
+int kdesired_walk(const struct kdesired *d, const struct kdesired_visitor *v, void *ctx);
+
+/* --- reconcile ------------------------------------------------------------------------ */
+struct kcount {
+	uint32_t added;      /* requests that created an entry (or flood remote) */
+	uint32_t updated;    /* ours, different from the desired value: replaced */
+	uint32_t removed;    /* ours, not desired */
+	uint32_t kept;       /* ours, as desired */
+	uint32_t foreign;    /* not ours: left alone */
+	uint32_t conflicts;  /* desired, but a foreign entry holds the key: not installed */
+};
+
+struct kstats {
+	struct kcount fdb, flood, neigh;
+	uint32_t fdb_flooded;  /* desired unicast MACs with several dsts (see above) */
+	uint32_t errors;       /* requests the kernel refused, VNIs without a device, dumps
+				* that failed; the counts above exclude refused requests */
+	int64_t dump_us;       /* time spent dumping and comparing */
+	int64_t program_us;    /* time spent sending requests and reading their answers */
+};
+
+/* Reconciles every VNI of d (only those). known: the fabric's VTEPs (flood ownership);
+ * n_known may be 0. 0 when every request succeeded, else the first -errno; out (may be
+ * NULL) is filled either way. */
+int kernel_reconcile(struct kernel *k, const struct kdesired *d,
+		     const struct ipaddr *known, size_t n_known, struct kstats *out);
+
+/* Adds what is ours on vx<vni> and its bridge to out: unicast entries, flood remotes whose
+ * dst is in known (every remote when known is NULL), neighbours. */
+int kernel_dump(struct kernel *k, uint32_t vni, const struct ipaddr *known, size_t n_known,
+		struct kdesired *out);
+
+/* --- incremental operations (queued; see above) ------------------------------------------ */
+int kernel_fdb_set(struct kernel *k, uint32_t vni, const struct mac *mac,
+		   const struct ipaddr *dst);
+int kernel_fdb_del(struct kernel *k, uint32_t vni, const struct mac *mac,
+		   const struct ipaddr *dst);
+int kernel_flood_add(struct kernel *k, uint32_t vni, const struct ipaddr *dst);
+int kernel_flood_del(struct kernel *k, uint32_t vni, const struct ipaddr *dst);
+int kernel_neigh_set(struct kernel *k, uint32_t vni, const struct ipaddr *ip,
+		     const struct mac *mac);
+int kernel_neigh_del(struct kernel *k, uint32_t vni, const struct ipaddr *ip);
+/* Sends what is queued. The number of queued operations the kernel refused since the last
+ * commit (each logged, rate-limited), or -errno when their answers were lost (-ENOBUFS). */
+int kernel_commit(struct kernel *k);
+
+#endif

@@ -1,0 +1,895 @@
+/*
+ * learn.c - vtepd's local learning (see learn.h). Two sources:
+ *  - the bridge's forwarding database, over an rtnetlink monitor (RTM_NEWNEIGH/RTM_DELNEIGH,
+ *    AF_BRIDGE): an entry of one of our bridges (NDA_MASTER) on a port other than the VXLAN
+ *    device, not the bridge's own (NUD_PERMANENT, "local"), not installed by a control plane
+ *    (NTF_EXT_LEARNED), is a local MAC. The same entry showing up otherwise, or deleted,
+ *    makes the MAC go. A dump at learner_add_segment, and again after the monitor lost
+ *    notifications (ENOBUFS), reconciles: what the dump does not show any more goes.
+ *  - ARP and Neighbor Discovery snooped on each segment's bridge device (a packet socket):
+ *    the addresses a local MAC claims as a sender. Frames whose MAC is not local came in
+ *    over the overlay and teach nothing.
+ * Tables: local MACs by (vni, mac) in a macmap; their addresses by (vni, ip) in a chained
+ * table with a random seed (the keys come from guests), so that an address claimed by
+ * another MAC moves to it in constant time.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <event2/event.h>
+#include <libmnl/libmnl.h>
+#include <linux/filter.h>
+#include <linux/neighbour.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include "buf.h"
+#include "learn.h"
+#include "log.h"
+#include "macmap.h"
+#include "nl.h"
+#include "pkt/arp.h"
+#include "pkt/csum.h"
+#include "pkt/drop.h"
+#include "pkt/eth.h"
+#include "pkt/ip.h"
+#include "pkt/ndisc.h"
+#include "rawsock.h"
+
+#define RX_BUDGET 64
+#define RX_BUF 2048
+#define MON_BUFSIZE (4 << 20)   /* a burst of FDB changes (a port going) fits */
+#define MON_BUDGET 256
+#define ND_HOP_LIMIT 255
+
+/* ARP; IPv6 next header 58 with ICMPv6 type 135 or 136. Tagged frames belong to a VLAN
+ * sub-interface, not to the segment. An ICMPv6 frame too short to hold the type is let
+ * through so that it is counted as truncated, not dropped silently in the kernel. */
+static const struct sock_filter learn_filter[] = {
+	/* 0 */ BPF_STMT(BPF_LD | BPF_B | BPF_ABS, SKF_AD_OFF + SKF_AD_VLAN_TAG_PRESENT),
+	/* 1 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 11),         /* tagged: drop */
+	/* 2 */ BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 12),
+	/* 3 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x0806, 8, 0),      /* ARP: accept */
+	/* 4 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x86dd, 0, 8),      /* else drop */
+	/* 5 */ BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 14 + 6),             /* IPv6 next header */
+	/* 6 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 58, 0, 6),
+	/* 7 */ BPF_STMT(BPF_LD | BPF_W | BPF_LEN, 0),
+	/* 8 */ BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 14 + 40 + 1, 0, 3), /* short: accept */
+	/* 9 */ BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 14 + 40),            /* ICMPv6 type */
+	/* 10 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 135, 1, 0),
+	/* 11 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 136, 0, 1),
+	/* 12 */ BPF_STMT(BPF_RET | BPF_K, 0xffff),
+	/* 13 */ BPF_STMT(BPF_RET | BPF_K, 0),
+};
+
+struct segment {
+	struct learner *l;
+	uint32_t vni;
+	char bridge[IF_NAMESIZE];
+	int br_ifindex;
+	int vx_ifindex;
+	int fd;                    /* packet socket on the bridge */
+	struct event *ev_rx;
+	bool dumped;               /* the last resync dump of it succeeded */
+};
+
+/* One local MAC: what the caller sees, and where the bridge has it. */
+struct lmac {
+	struct local_mac m;
+	struct segment *seg;
+	uint16_t vlan;             /* NDA_VLAN, 0 without VLAN filtering */
+	uint32_t seen;             /* resync generation that last saw it */
+};
+
+/* (vni, ip) -> the local MAC that holds the address. */
+struct ipent {
+	struct ipent *next;
+	uint32_t vni;
+	struct ipaddr ip;
+	struct lmac *owner;
+};
+
+struct ipmap {
+	struct ipent **buckets;
+	size_t nbuckets;           /* a power of two */
+	size_t count;
+	uint64_t seed;
+};
+
+struct learner {
+	struct event_base *base;
+	struct learn_ops ops;
+	void *ctx;
+	struct nl mon;             /* RTNLGRP_NEIGH */
+	struct nl req;             /* dumps */
+	struct event *ev_mon;
+	struct event *ev_resync;
+	struct segment **segs;
+	size_t nsegs;
+	struct macmap macs;
+	struct ipmap ips;
+	uint32_t gen;
+	struct learn_stats st;
+	struct ratelimit rl;
+};
+
+/* --- the address index ----------------------------------------------------------------- */
+
+static uint64_t mix64(uint64_t k)
+{
+	k ^= k >> 30;
+	k *= 0xbf58476d1ce4e5b9ULL;
+	k ^= k >> 27;
+	k *= 0x94d049bb133111ebULL;
+	return k ^ (k >> 31);
+}
+
+static size_t ip_bucket(const struct ipmap *im, uint32_t vni, const struct ipaddr *ip)
+{
+	uint64_t w[2];
+	uint64_t h;
+
+	memcpy(w, ip->b, sizeof(w));
+	h = mix64(im->seed ^ ((uint64_t)vni << 8 | (uint64_t)ip->af));
+	h = mix64(h ^ w[0]);
+	h = mix64(h ^ w[1]);
+	return (size_t)h & (im->nbuckets - 1);
+}
+
+static int ipmap_init(struct ipmap *im)
+{
+	memset(im, 0, sizeof(*im));
+	if (getrandom(&im->seed, sizeof(im->seed), GRND_NONBLOCK) != sizeof(im->seed))
+		im->seed = (uint64_t)(uintptr_t)im ^ (uint64_t)getpid() << 32;
+	im->nbuckets = 64;
+	im->buckets = calloc(im->nbuckets, sizeof(*im->buckets));
+	return im->buckets ? 0 : -ENOMEM;
+}
+
+static void ipmap_free(struct ipmap *im)
+{
+	for (size_t i = 0; i < im->nbuckets; i++) {
+		for (struct ipent *e = im->buckets[i], *next; e; e = next) {
+			next = e->next;
+			free(e);
+		}
+	}
+	free(im->buckets);
+	im->buckets = NULL;
+}
+
+static struct ipent **ipmap_find(struct ipmap *im, uint32_t vni, const struct ipaddr *ip)
+{
+	struct ipent **pp = &im->buckets[ip_bucket(im, vni, ip)];
+
+	for (; *pp; pp = &(*pp)->next)
+		if ((*pp)->vni == vni && ipaddr_eq(&(*pp)->ip, ip))
+			break;
+	return pp;
+}
+
+static void ipmap_grow(struct ipmap *im)
+{
+	struct ipmap old = *im;
+
+	im->buckets = calloc(old.nbuckets * 2, sizeof(*im->buckets));
+	if (!im->buckets) {
+		*im = old;     /* longer chains, still correct */
+		return;
+	}
+	im->nbuckets = old.nbuckets * 2;
+	for (size_t i = 0; i < old.nbuckets; i++) {
+		for (struct ipent *e = old.buckets[i], *next; e; e = next) {
+			size_t b = ip_bucket(im, e->vni, &e->ip);
+
+			next = e->next;
+			e->next = im->buckets[b];
+			im->buckets[b] = e;
+		}
+	}
+	free(old.buckets);
+}
+
+static struct lmac *ipmap_owner(struct ipmap *im, uint32_t vni, const struct ipaddr *ip)
+{
+	struct ipent *e = *ipmap_find(im, vni, ip);
+
+	return e ? e->owner : NULL;
+}
+
+static int ipmap_set(struct ipmap *im, uint32_t vni, const struct ipaddr *ip, struct lmac *owner)
+{
+	struct ipent **pp = ipmap_find(im, vni, ip);
+
+	if (*pp) {
+		(*pp)->owner = owner;
+		return 0;
+	}
+	*pp = calloc(1, sizeof(**pp));
+	if (!*pp)
+		return -ENOMEM;
+	(*pp)->vni = vni;
+	(*pp)->ip = *ip;
+	(*pp)->owner = owner;
+	if (++im->count > im->nbuckets)
+		ipmap_grow(im);
+	return 0;
+}
+
+static void ipmap_del(struct ipmap *im, uint32_t vni, const struct ipaddr *ip)
+{
+	struct ipent **pp = ipmap_find(im, vni, ip), *e = *pp;
+
+	if (!e)
+		return;
+	*pp = e->next;
+	free(e);
+	im->count--;
+}
+
+/* --- local MACs ------------------------------------------------------------------------ */
+
+static void lmac_remove_ip(struct learner *l, struct lmac *lm, size_t i)
+{
+	struct local_mac *m = &lm->m;
+
+	ipmap_del(&l->ips, m->vni, &m->ips[i]);
+	memmove(&m->ips[i], &m->ips[i + 1], (m->nips - i - 1) * sizeof(m->ips[0]));
+	m->nips--;
+}
+
+static struct lmac *lmac_new(struct learner *l, struct segment *s, const struct mac *mac)
+{
+	struct lmac *lm = calloc(1, sizeof(*lm));
+
+	if (!lm)
+		return NULL;
+	lm->m.vni = s->vni;
+	lm->m.mac = *mac;
+	lm->seg = s;
+	if (macmap_put(&l->macs, s->vni, mac->b, lm) < 0) {
+		free(lm);
+		return NULL;
+	}
+	l->st.macs = l->macs.count;
+	return lm;
+}
+
+/* The MAC is not local any more: its addresses are forgotten with it. */
+static void lmac_gone(struct learner *l, struct lmac *lm)
+{
+	struct mac mac = lm->m.mac;
+	uint32_t vni = lm->m.vni;
+
+	while (lm->m.nips)
+		lmac_remove_ip(l, lm, lm->m.nips - 1);
+	macmap_del(&l->macs, vni, mac.b);
+	l->st.macs = l->macs.count;
+	free(lm);
+	l->ops.gone(l->ctx, vni, &mac);
+}
+
+/* lm claims ip now: first in its list, taken from any other MAC of the segment. */
+static void lmac_learn_ip(struct learner *l, struct lmac *lm, const struct ipaddr *ip)
+{
+	struct local_mac *m = &lm->m;
+	struct lmac *owner;
+	size_t i;
+
+	for (i = 0; i < m->nips; i++) {
+		if (!ipaddr_eq(&m->ips[i], ip))
+			continue;
+		if (i == 0)
+			return;    /* the common case: the same sender again */
+		memmove(&m->ips[1], &m->ips[0], i * sizeof(m->ips[0]));
+		m->ips[0] = *ip;
+		l->ops.changed(l->ctx, m);
+		return;
+	}
+	owner = ipmap_owner(&l->ips, m->vni, ip);
+	if (owner) {
+		/* The address moved (a VM migrated in, a floating IP, a failover's GARP). */
+		for (i = 0; i < owner->m.nips && !ipaddr_eq(&owner->m.ips[i], ip); i++)
+			;
+		if (i < owner->m.nips)
+			lmac_remove_ip(l, owner, i);
+		l->ops.changed(l->ctx, &owner->m);
+	}
+	if (ipmap_set(&l->ips, m->vni, ip, lm) < 0) {
+		log_rl(&l->rl, LOG_LVL_WARN, "learn: vni %u: out of memory", m->vni);
+		return;
+	}
+	if (m->nips == LEARN_MAX_IPS) {
+		/* The least recently claimed address goes. */
+		ipmap_del(&l->ips, m->vni, &m->ips[LEARN_MAX_IPS - 1]);
+		m->nips--;
+	}
+	memmove(&m->ips[1], &m->ips[0], m->nips * sizeof(m->ips[0]));
+	m->ips[0] = *ip;
+	m->nips++;
+	l->ops.changed(l->ctx, m);
+}
+
+/* --- the forwarding database ------------------------------------------------------------ */
+
+static struct segment *seg_by_bridge(const struct learner *l, int ifindex)
+{
+	for (size_t i = 0; i < l->nsegs; i++)
+		if (l->segs[i]->br_ifindex == ifindex)
+			return l->segs[i];
+	return NULL;
+}
+
+static int fdb_attr(const struct nlattr *a, void *data)
+{
+	const struct nlattr **tb = data;
+	int type = mnl_attr_get_type(a);
+
+	switch (type) {
+	case NDA_LLADDR:
+		if (mnl_attr_get_payload_len(a) != MAC_LEN)
+			return MNL_CB_ERROR;
+		break;
+	case NDA_MASTER:
+		if (mnl_attr_validate(a, MNL_TYPE_U32) < 0)
+			return MNL_CB_ERROR;
+		break;
+	case NDA_VLAN:
+		if (mnl_attr_validate(a, MNL_TYPE_U16) < 0)
+			return MNL_CB_ERROR;
+		break;
+	default:
+		return MNL_CB_OK;   /* unknown or unused: skipped */
+	}
+	tb[type] = a;
+	return MNL_CB_OK;
+}
+
+/* One FDB entry, from a notification or a dump. Always MNL_CB_OK: one bad message does not
+ * stop the others. */
+static int fdb_msg(const struct nlmsghdr *nlh, void *data)
+{
+	struct learner *l = data;
+	const struct nlattr *tb[NDA_MAX + 1] = { 0 };
+	const struct ndmsg *ndm;
+	struct segment *s;
+	struct lmac *lm;
+	struct mac mac;
+	uint16_t vlan = 0;
+	bool local;
+
+	if (nlh->nlmsg_type != RTM_NEWNEIGH && nlh->nlmsg_type != RTM_DELNEIGH)
+		return MNL_CB_OK;
+	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*ndm)))
+		return MNL_CB_OK;
+	ndm = mnl_nlmsg_get_payload(nlh);
+	if (ndm->ndm_family != AF_BRIDGE)
+		return MNL_CB_OK;
+	if (mnl_attr_parse(nlh, sizeof(*ndm), fdb_attr, tb) < 0)
+		return MNL_CB_OK;
+	/* Entries without NDA_MASTER are a device's own (NTF_SELF): the VXLAN driver's remotes,
+	 * a port's unicast and multicast filter. Only the bridge's entries say where a MAC is. */
+	if (!tb[NDA_LLADDR] || !tb[NDA_MASTER])
+		return MNL_CB_OK;
+	s = seg_by_bridge(l, (int)mnl_attr_get_u32(tb[NDA_MASTER]));
+	if (!s)
+		return MNL_CB_OK;
+	l->st.fdb_events++;
+	memcpy(mac.b, mnl_attr_get_payload(tb[NDA_LLADDR]), MAC_LEN);
+	if (tb[NDA_VLAN])
+		vlan = mnl_attr_get_u16(tb[NDA_VLAN]);
+	if (mac_is_multicast(&mac) || mac_eq(&mac, &mac_zero))
+		return MNL_CB_OK;
+	local = ndm->ndm_ifindex != s->br_ifindex && ndm->ndm_ifindex != s->vx_ifindex &&
+		!(ndm->ndm_state & NUD_PERMANENT) && !(ndm->ndm_flags & NTF_EXT_LEARNED);
+	lm = macmap_get(&l->macs, s->vni, mac.b);
+
+	if (nlh->nlmsg_type == RTM_NEWNEIGH && local) {
+		if (!lm) {
+			lm = lmac_new(l, s, &mac);
+			if (!lm) {
+				log_rl(&l->rl, LOG_LVL_WARN, "learn: vni %u: out of memory", s->vni);
+				return MNL_CB_OK;
+			}
+			lm->vlan = vlan;
+			lm->seen = l->gen;
+			l->ops.changed(l->ctx, &lm->m);
+			return MNL_CB_OK;
+		}
+		/* Moved between local ports (or refreshed): nothing the caller reports. */
+		lm->vlan = vlan;
+		lm->seen = l->gen;
+		return MNL_CB_OK;
+	}
+	/* Deleted, or the bridge's entry for (mac, vlan) is now on the VXLAN port, the
+	 * bridge's own, or a control plane's. Another VLAN's entry for the MAC is another
+	 * entry. */
+	if (lm && lm->vlan == vlan)
+		lmac_gone(l, lm);
+	return MNL_CB_OK;
+}
+
+/* Reads at most MON_BUDGET datagrams: the event fires again for the rest, and frames and
+ * timers get their turn during a flush of thousands of entries. */
+static void mon_read(struct learner *l)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+
+	for (int i = 0; i < MON_BUDGET; i++) {
+		ssize_t len = mnl_socket_recvfrom(l->mon.sk, buf, sizeof(buf));
+
+		if (len < 0) {
+			if (errno == ENOBUFS) {
+				/* Notifications were lost: the dump says what the bridge holds. */
+				log_rl(&l->rl, LOG_LVL_WARN, "learn: FDB notifications lost, resyncing");
+				event_active(l->ev_resync, 0, 0);
+				continue;
+			}
+			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+				log_rl(&l->rl, LOG_LVL_WARN, "learn: netlink monitor: %s",
+				       strerror(errno));
+			return;
+		}
+		/* seq 0, portid 0: notifications are not checked against a request. */
+		mnl_cb_run(buf, (size_t)len, 0, 0, fdb_msg, l);
+	}
+}
+
+static void on_mon(evutil_socket_t fd, short what, void *arg)
+{
+	mon_read(arg);
+}
+
+static int seg_dump(struct learner *l, struct segment *s)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct ndmsg *ndm;
+
+	nlh->nlmsg_type = RTM_GETNEIGH;
+	ndm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ndm));
+	ndm->ndm_family = AF_BRIDGE;
+	/* With strict checking, the kernel dumps only this bridge's FDB (and its ports'). */
+	mnl_attr_put_u32(nlh, NDA_MASTER, (uint32_t)s->br_ifindex);
+	return nl_dump(&l->req, nlh, fdb_msg, l);
+}
+
+struct sweep_ctx {
+	struct learner *l;
+	const struct segment *only;    /* every MAC of this segment, stale or not */
+	struct lmac **stale;
+	size_t n, cap;
+};
+
+static int sweep_collect(void *val, void *arg)
+{
+	struct sweep_ctx *c = arg;
+	struct lmac *lm = val;
+
+	if (c->only ? lm->seg != c->only : !lm->seg->dumped || lm->seen == c->l->gen)
+		return 0;
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? 2 * c->cap : 64;
+		struct lmac **p = realloc(c->stale, cap * sizeof(*p));
+
+		if (!p)
+			return 1;  /* a partial sweep; the next resync finishes it */
+		c->stale = p;
+		c->cap = cap;
+	}
+	c->stale[c->n++] = lm;
+	return 0;
+}
+
+/* Mark and sweep: every dumped segment's MACs the dumps did not show are gone. */
+static void resync(struct learner *l)
+{
+	struct sweep_ctx c = { .l = l };
+
+	/* What is still queued predates the dumps, which show its outcome: applied after them
+	 * (a NEW whose DEL was lost) it would bring back what is gone. What comes from now on
+	 * is newer than the start of the dumps: applied in order over them, it converges. */
+	nl_drain(&l->mon);
+	l->gen++;
+	for (size_t i = 0; i < l->nsegs; i++) {
+		struct segment *s = l->segs[i];
+		int ret = seg_dump(l, s);
+
+		s->dumped = ret == 0;
+		if (ret < 0)
+			log_warn("learn: vni %u: dump of %s: %s", s->vni, s->bridge, strerror(-ret));
+	}
+	macmap_foreach(&l->macs, sweep_collect, &c);
+	for (size_t i = 0; i < c.n; i++)
+		lmac_gone(l, c.stale[i]);
+	free(c.stale);
+	if (c.n)
+		log_info("learn: resync: %zu MAC(s) gone while notifications were lost", c.n);
+}
+
+static void on_resync(evutil_socket_t fd, short what, void *arg)
+{
+	resync(arg);
+}
+
+/* --- snooped frames ---------------------------------------------------------------------- */
+
+static struct lmac *local_mac_of(struct learner *l, struct segment *s, const struct mac *mac,
+				 bool *mon_read_done)
+{
+	struct lmac *lm = macmap_get(&l->macs, s->vni, mac->b);
+
+	/* The bridge learns a new MAC from the very frame we read: its notification may still
+	 * wait on the monitor. Read it first (once per batch: foreign frames are common). */
+	if (!lm && !*mon_read_done) {
+		*mon_read_done = true;
+		mon_read(l);
+		lm = macmap_get(&l->macs, s->vni, mac->b);
+	}
+	return lm;
+}
+
+static bool ip4_learnable(const struct in_addr *a)
+{
+	uint32_t h = ntohl(a->s_addr);
+
+	/* 0.0.0.0 is an RFC 5227 probe; multicast and broadcast are nobody's address */
+	return h != 0 && !IN_MULTICAST(h) && h != INADDR_BROADCAST;
+}
+
+static bool ip6_learnable(const struct in6_addr *a)
+{
+	return !IN6_IS_ADDR_UNSPECIFIED(a) && !IN6_IS_ADDR_LINKLOCAL(a) &&
+	       !IN6_IS_ADDR_MULTICAST(a) && !IN6_IS_ADDR_LOOPBACK(a);
+}
+
+static int rx_arp(struct learner *l, struct segment *s, const uint8_t *p, size_t len,
+		  bool *mon_done)
+{
+	struct arp_pkt a;
+	struct lmac *lm;
+	struct ipaddr ip;
+	int ret = arp_parse(p, len, &a);
+
+	if (ret < 0)
+		return ret;
+	if (!ip4_learnable(&a.spa))
+		return 0;
+	lm = local_mac_of(l, s, &a.sha, mon_done);
+	if (!lm) {
+		l->st.frames_foreign++;
+		return 0;
+	}
+	ipaddr_from_v4(&ip, &a.spa);
+	lmac_learn_ip(l, lm, &ip);
+	return 0;
+}
+
+/* RFC 4861 7.1.2: the checks a Neighbor Advertisement must pass; *tlla set when it carries a
+ * Target Link-Layer Address option (4.6.1). 0 or -enum pkt_drop. */
+static int na_parse(const struct ip6_info *ip, struct in6_addr *target, struct mac *tlla,
+		    bool *has_tlla)
+{
+	uint8_t type, code, flags, opt_type, opt_len;
+	struct rbuf r;
+
+	*has_tlla = false;
+	rbuf_init(&r, ip->payload, ip->payload_len);
+	if (rbuf_u8(&r, &type) < 0 || rbuf_u8(&r, &code) < 0 || rbuf_skip(&r, 2) < 0 ||
+	    rbuf_u8(&r, &flags) < 0 || rbuf_skip(&r, 3) < 0 ||
+	    rbuf_bytes(&r, target, sizeof(*target)) < 0)
+		return -PKT_DROP_TRUNCATED;      /* ICMP length is 24 or more octets */
+	if (type != ICMP6_NA)
+		return -PKT_DROP_ICMP6_TYPE;
+	/* IP Hop Limit is 255 (the sender is on link) */
+	if (ip->hop_limit != ND_HOP_LIMIT)
+		return -PKT_DROP_TTL;
+	/* RFC 4443 2.3: checksum over the pseudo-header and the whole message */
+	if (csum_fold(csum_add(csum_pseudo6(&ip->src, &ip->dst, IPPROTO_ICMPV6,
+					    (uint32_t)ip->payload_len),
+			       ip->payload, ip->payload_len)) != 0)
+		return -PKT_DROP_ICMP6_CHECKSUM;
+	/* ICMP Code is 0 */
+	if (code != 0)
+		return -PKT_DROP_ND_CODE;
+	/* Target Address is not a multicast address */
+	if (IN6_IS_ADDR_MULTICAST(target))
+		return -PKT_DROP_ND_TARGET;
+	/* every option has a length greater than zero (and, 4.6, fits) */
+	while (rbuf_left(&r)) {
+		const uint8_t *opt = rbuf_cur(&r);
+
+		if (rbuf_u8(&r, &opt_type) < 0 || rbuf_u8(&r, &opt_len) < 0 || opt_len == 0 ||
+		    rbuf_skip(&r, (size_t)opt_len * 8 - 2) < 0)
+			return -PKT_DROP_ND_OPTION;
+		if (opt_type == ND_OPT_TLLA && !*has_tlla) {
+			*has_tlla = true;
+			memcpy(tlla->b, opt + 2, MAC_LEN);
+		}
+	}
+	return 0;
+}
+
+static int rx_ip6(struct learner *l, struct segment *s, const struct eth_hdr *eth,
+		  const uint8_t *p, size_t len, bool *mon_done)
+{
+	struct ip6_info ip;
+	struct in6_addr addr;
+	struct mac mac = eth->src;
+	struct ipaddr a;
+	struct lmac *lm;
+	int ret = ip6_parse(p, len, &ip);
+
+	if (ret < 0)
+		return ret;
+	/* Extension headers are not walked: the filter selected next header 58, and an ND
+	 * message behind extension headers is not learnt from. */
+	if (ip.next_header != IPPROTO_ICMPV6)
+		return -PKT_DROP_IP_PROTO;
+	if (ip.payload_len < 1)
+		return -PKT_DROP_TRUNCATED;
+	if (ip.payload[0] == ICMP6_NS) {
+		struct nd_ns ns;
+
+		ret = ndisc_parse_ns(&ip, &ns);
+		if (ret < 0)
+			return ret;
+		/* The sender's own address: not a DAD probe (unspecified), not link-local */
+		addr = ip.src;
+	} else if (ip.payload[0] == ICMP6_NA) {
+		bool has_tlla;
+		struct mac tlla;
+
+		ret = na_parse(&ip, &addr, &tlla, &has_tlla);
+		if (ret < 0)
+			return ret;
+		if (has_tlla)
+			mac = tlla;
+	} else {
+		return -PKT_DROP_ICMP6_TYPE;
+	}
+	if (!ip6_learnable(&addr) || mac_is_multicast(&mac))
+		return 0;
+	lm = local_mac_of(l, s, &mac, mon_done);
+	if (!lm) {
+		l->st.frames_foreign++;
+		return 0;
+	}
+	ipaddr_from_v6(&a, &addr);
+	lmac_learn_ip(l, lm, &a);
+	return 0;
+}
+
+static int rx_frame(struct learner *l, struct segment *s, const uint8_t *p, size_t len,
+		    bool *mon_done)
+{
+	struct eth_hdr eth;
+	int ret = eth_parse(p, len, &eth);
+
+	if (ret < 0)
+		return ret;
+	p += ETH_HDR_LEN;
+	len -= ETH_HDR_LEN;
+	switch (eth.type) {
+	case ETHERTYPE_ARP:
+		return rx_arp(l, s, p, len, mon_done);
+	case ETHERTYPE_IPV6:
+		return rx_ip6(l, s, &eth, p, len, mon_done);
+	default:
+		return -PKT_DROP_ETHERTYPE;
+	}
+}
+
+static void on_rx(evutil_socket_t fd, short what, void *arg)
+{
+	struct segment *s = arg;
+	struct learner *l = s->l;
+	bool mon_done = false;
+	uint8_t buf[RX_BUF];
+
+	for (int i = 0; i < RX_BUDGET; i++) {
+		ssize_t n = recv(fd, buf, sizeof(buf), MSG_TRUNC);
+		int ret;
+
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+				log_rl(&l->rl, LOG_LVL_WARN, "learn: vni %u: %s: %s", s->vni,
+				       s->bridge, strerror(errno));
+			return;
+		}
+		l->st.frames++;
+		ret = (size_t)n > sizeof(buf) ? -PKT_DROP_TRUNCATED :
+						rx_frame(l, s, buf, (size_t)n, &mon_done);
+		if (ret < 0) {
+			l->st.frames_dropped++;
+			if (-ret < PKT_DROP_COUNT)
+				l->st.drops[-ret]++;
+			log_rl(&l->rl, LOG_LVL_DEBUG, "learn: vni %u: frame dropped: %s", s->vni,
+			       pkt_drop_name(-ret));
+		}
+	}
+}
+
+/* --- the API ----------------------------------------------------------------------------- */
+
+struct learner *learner_new(struct event_base *base, const struct learn_ops *ops, void *ctx,
+			    int *err)
+{
+	struct learner *l;
+	int ret;
+
+	if (!ops || !ops->changed || !ops->gone) {
+		*err = -EINVAL;
+		return NULL;
+	}
+	l = calloc(1, sizeof(*l));
+	if (!l) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	l->base = base;
+	l->ops = *ops;
+	l->ctx = ctx;
+	l->rl = (struct ratelimit)RATELIMIT_INIT(1000, 10);
+	ret = macmap_init(&l->macs);
+	if (!ret)
+		ret = ipmap_init(&l->ips);
+	if (!ret)
+		ret = nl_open(&l->mon, RTMGRP_NEIGH);
+	if (!ret) {
+		/* Best effort: without it a port's flush is more likely to overflow (and cost a
+		 * resync). */
+		nl_set_bufsize(&l->mon, MON_BUFSIZE);
+		ret = nl_open(&l->req, 0);
+	}
+	if (!ret)
+		ret = nl_set_strict(&l->req);
+	if (!ret) {
+		l->ev_mon = event_new(base, nl_fd(&l->mon), EV_READ | EV_PERSIST, on_mon, l);
+		l->ev_resync = event_new(base, -1, 0, on_resync, l);
+		if (!l->ev_mon || !l->ev_resync || event_add(l->ev_mon, NULL) < 0)
+			ret = -ENOMEM;
+	}
+	if (ret) {
+		learner_free(l);
+		*err = ret;
+		return NULL;
+	}
+	return l;
+}
+
+static int free_lmac(void *val, void *ctx)
+{
+	free(val);
+	return 0;
+}
+
+void learner_free(struct learner *l)
+{
+	if (!l)
+		return;
+	for (size_t i = 0; i < l->nsegs; i++) {
+		struct segment *s = l->segs[i];
+
+		if (s->ev_rx)
+			event_free(s->ev_rx);
+		if (s->fd >= 0)
+			close(s->fd);
+		free(s);
+	}
+	free(l->segs);
+	if (l->ev_mon)
+		event_free(l->ev_mon);
+	if (l->ev_resync)
+		event_free(l->ev_resync);
+	nl_close(&l->mon);
+	nl_close(&l->req);
+	if (l->macs.slots)
+		macmap_foreach(&l->macs, free_lmac, NULL);
+	macmap_free(&l->macs);
+	if (l->ips.buckets)
+		ipmap_free(&l->ips);
+	free(l);
+}
+
+/* Undoes a segment whose dump failed: the MACs it announced go again. */
+static void seg_forget(struct learner *l, struct segment *s)
+{
+	struct sweep_ctx c = { .l = l, .only = s };
+
+	macmap_foreach(&l->macs, sweep_collect, &c);
+	for (size_t i = 0; i < c.n; i++)
+		lmac_gone(l, c.stale[i]);
+	free(c.stale);
+	event_free(s->ev_rx);
+	close(s->fd);
+	free(s);
+}
+
+int learner_add_segment(struct learner *l, uint32_t vni, const char *bridge, int br_ifindex,
+			int vx_ifindex)
+{
+	struct segment *s, **segs;
+	int ret;
+
+	if (br_ifindex <= 0 || !bridge)
+		return -EINVAL;
+	for (size_t i = 0; i < l->nsegs; i++)
+		if (l->segs[i]->vni == vni || l->segs[i]->br_ifindex == br_ifindex)
+			return -EEXIST;
+	segs = realloc(l->segs, (l->nsegs + 1) * sizeof(*segs));
+	if (!segs)
+		return -ENOMEM;
+	l->segs = segs;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->l = l;
+	s->vni = vni;
+	snprintf(s->bridge, sizeof(s->bridge), "%s", bridge);
+	s->br_ifindex = br_ifindex;
+	s->vx_ifindex = vx_ifindex;
+	/* The socket first: a frame sent while we dump is queued, not lost. */
+	s->fd = rawsock_open(br_ifindex, learn_filter, sizeof(learn_filter) / sizeof(learn_filter[0]));
+	if (s->fd < 0) {
+		ret = s->fd;
+		free(s);
+		return ret;
+	}
+	s->ev_rx = event_new(l->base, s->fd, EV_READ | EV_PERSIST, on_rx, s);
+	if (!s->ev_rx || event_add(s->ev_rx, NULL) < 0) {
+		if (s->ev_rx)
+			event_free(s->ev_rx);
+		close(s->fd);
+		free(s);
+		return -ENOMEM;
+	}
+	l->segs[l->nsegs++] = s;
+	/* Notifications queued before the segment existed were ignored; the dump covers them
+	 * (an entry seen twice is announced once). */
+	ret = seg_dump(l, s);
+	if (ret == -EINTR) {
+		/* The FDB changed under the dump: what it showed was announced; a resync from
+		 * the event loop finds what it missed. */
+		event_active(l->ev_resync, 0, 0);
+		ret = 0;
+	}
+	if (ret < 0) {
+		l->nsegs--;
+		seg_forget(l, s);
+		return ret;
+	}
+	s->dumped = true;
+	return 0;
+}
+
+struct foreach_ctx {
+	int (*cb)(const struct local_mac *m, void *ctx);
+	void *ctx;
+};
+
+static int foreach_one(void *val, void *arg)
+{
+	const struct foreach_ctx *c = arg;
+	const struct lmac *lm = val;
+
+	return c->cb(&lm->m, c->ctx);
+}
+
+void learner_foreach(const struct learner *l, int (*cb)(const struct local_mac *m, void *ctx),
+		     void *ctx)
+{
+	struct foreach_ctx c = { .cb = cb, .ctx = ctx };
+
+	macmap_foreach(&l->macs, foreach_one, &c);
+}
+
+void learner_stats(const struct learner *l, struct learn_stats *out)
+{
+	*out = l->st;
+	out->macs = l->macs.count;
+}

@@ -1,0 +1,620 @@
+/*
+ * vtepd.c - the host agent of the overlay: owns one VXLAN device per segment on this host,
+ * keeps the kernel's VXLAN FDB, flood lists and ARP/ND suppression neighbours equal to what
+ * fabricd wants, and reports the MACs and addresses of local ports.
+ *
+ * vtepd -i ID -f FABRICD_ADDR:PORT -l VTEP_ADDR [-u UNDERLAY_IF] -s VNI:BRIDGE [-s ...] [-d]
+ *
+ * What fabricd wants is mirrored here (`want`, keyed by (vni, mac)). A full table (after
+ * every (re)connect) replaces the mirror and is reconciled against the kernel (mark and
+ * sweep); deltas are applied as incremental kernel operations, batched per message. While
+ * fabricd is away nothing is removed: forwarding goes on with what the kernel holds.
+ */
+#include <errno.h>
+#include <event2/event.h>
+#include <getopt.h>
+#include <net/if.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "kernel.h"
+#include "learn.h"
+#include "log.h"
+#include "macmap.h"
+#include "monotime.h"
+#include "wire.h"
+
+#define MAX_SEGS 64
+#define MAX_KNOWN 1024
+#define MAX_WANT_IPS 16
+#define BACKOFF_MIN_MS 100
+#define BACKOFF_MAX_MS 2000
+
+/* One binding as fabricd wants it programmed here. */
+struct want {
+	uint32_t vni;
+	struct mac mac;
+	bool has_dst;                  /* exactly one VTEP: a unicast FDB entry */
+	struct ipaddr dst;
+	uint8_t nips;
+	struct ipaddr *ips;
+	uint64_t seq;
+};
+
+struct seg {
+	uint32_t vni;
+	char bridge[IF_NAMESIZE];
+	int vx_ifindex, br_ifindex;
+	struct ipaddr flood[MAX_KNOWN];
+	size_t nflood;
+};
+
+struct vtepd {
+	struct event_base *base;
+	struct kernel *k;
+	struct learner *lr;
+	char id[WIRE_ID_MAX + 1];
+	struct ipaddr vtep;
+	const char *underlay;
+	const char *fabricd;
+	struct seg segs[MAX_SEGS];
+	size_t nsegs;
+	struct macmap want;
+	struct ipaddr known[MAX_KNOWN];        /* the fabric's VTEPs, for flood ownership */
+	size_t nknown;
+	struct wire *w;
+	bool in_full;                          /* a full table is arriving */
+	struct event *ev_reconnect;
+	int backoff_ms;
+};
+
+static struct seg *seg_of(struct vtepd *v, uint32_t vni)
+{
+	for (size_t i = 0; i < v->nsegs; i++)
+		if (v->segs[i].vni == vni)
+			return &v->segs[i];
+	return NULL;
+}
+
+static void addr_from(struct ipaddr *a, const ProtobufCBinaryData *b)
+{
+	memset(a, 0, sizeof(*a));
+	a->af = b->len == 4 ? AF_INET : AF_INET6;
+	memcpy(a->b, b->data, b->len);
+}
+
+static void learn_vtep(struct vtepd *v, const struct ipaddr *a)
+{
+	for (size_t i = 0; i < v->nknown; i++)
+		if (ipaddr_eq(&v->known[i], a))
+			return;
+	if (v->nknown < MAX_KNOWN)
+		v->known[v->nknown++] = *a;
+}
+
+static void want_free(struct want *w)
+{
+	free(w->ips);
+	free(w);
+}
+
+static int want_free_one(void *val, void *ctx)
+{
+	want_free(val);
+	return 0;
+}
+
+static void want_clear(struct vtepd *v)
+{
+	macmap_foreach(&v->want, want_free_one, NULL);
+	macmap_free(&v->want);
+	macmap_init(&v->want);
+}
+
+static bool has_ip(const struct ipaddr *ips, size_t n, const struct ipaddr *a)
+{
+	for (size_t i = 0; i < n; i++)
+		if (ipaddr_eq(&ips[i], a))
+			return true;
+	return false;
+}
+
+/* Records f in the mirror; with `program`, also queues the kernel operations that take the
+ * kernel from the old value to the new one. */
+static void apply_add(struct vtepd *v, const L2f__Fdb *f, bool program)
+{
+	struct want *w = macmap_get(&v->want, f->vni, f->mac.data);
+	struct ipaddr ips[MAX_WANT_IPS], dst = { 0 };
+	size_t nips = f->n_ips < MAX_WANT_IPS ? f->n_ips : MAX_WANT_IPS;
+	bool has_dst = f->n_vteps == 1;
+	struct ipaddr *copy = NULL;
+
+	if (!seg_of(v, f->vni))
+		return;
+	for (size_t i = 0; i < f->n_vteps; i++) {
+		struct ipaddr a;
+
+		addr_from(&a, &f->vteps[i]);
+		learn_vtep(v, &a);
+		if (i == 0)
+			dst = a;
+	}
+	for (size_t i = 0; i < nips; i++)
+		addr_from(&ips[i], &f->ips[i]);
+	if (nips && !(copy = malloc(nips * sizeof(*copy))))
+		return;
+	if (nips)
+		memcpy(copy, ips, nips * sizeof(*copy));
+	if (!w) {
+		w = calloc(1, sizeof(*w));
+		if (!w || macmap_put(&v->want, f->vni, f->mac.data, w) < 0) {
+			free(w);
+			free(copy);
+			return;
+		}
+		w->vni = f->vni;
+		memcpy(w->mac.b, f->mac.data, MAC_LEN);
+	}
+	if (program) {
+		if (w->has_dst && (!has_dst || !ipaddr_eq(&w->dst, &dst)))
+			kernel_fdb_del(v->k, w->vni, &w->mac, &w->dst);
+		if (has_dst && (!w->has_dst || !ipaddr_eq(&w->dst, &dst)))
+			kernel_fdb_set(v->k, w->vni, &w->mac, &dst);
+		for (size_t i = 0; i < w->nips; i++)
+			if (!has_ip(ips, nips, &w->ips[i]))
+				kernel_neigh_del(v->k, w->vni, &w->ips[i]);
+		for (size_t i = 0; i < nips; i++)
+			if (!has_ip(w->ips, w->nips, &ips[i]))
+				kernel_neigh_set(v->k, w->vni, &ips[i], &w->mac);
+	}
+	w->has_dst = has_dst;
+	w->dst = dst;
+	free(w->ips);
+	w->ips = copy;
+	w->nips = (uint8_t)nips;
+	w->seq = f->has_seq ? f->seq : 0;
+}
+
+static void apply_del(struct vtepd *v, const L2f__Fdb *f)
+{
+	struct want *w = macmap_del(&v->want, f->vni, f->mac.data);
+
+	if (!w)
+		return;
+	if (w->has_dst)
+		kernel_fdb_del(v->k, w->vni, &w->mac, &w->dst);
+	for (size_t i = 0; i < w->nips; i++)
+		kernel_neigh_del(v->k, w->vni, &w->ips[i]);
+	want_free(w);
+}
+
+static void apply_flood(struct vtepd *v, const L2f__Flood *fl, bool program)
+{
+	struct seg *s = seg_of(v, fl->vni);
+	struct ipaddr next[MAX_KNOWN];
+	size_t n = 0;
+
+	if (!s)
+		return;
+	for (size_t i = 0; i < fl->n_vteps && n < MAX_KNOWN; i++) {
+		addr_from(&next[n], &fl->vteps[i]);
+		if (ipaddr_eq(&next[n], &v->vtep))
+			continue;               /* never flood to ourselves */
+		learn_vtep(v, &next[n]);
+		n++;
+	}
+	if (program) {
+		for (size_t i = 0; i < s->nflood; i++)
+			if (!has_ip(next, n, &s->flood[i]))
+				kernel_flood_del(v->k, s->vni, &s->flood[i]);
+		for (size_t i = 0; i < n; i++)
+			if (!has_ip(s->flood, s->nflood, &next[i]))
+				kernel_flood_add(v->k, s->vni, &next[i]);
+	}
+	memcpy(s->flood, next, n * sizeof(next[0]));
+	s->nflood = n;
+}
+
+static int desired_one(void *val, void *ctx)
+{
+	const struct want *w = val;
+	struct kdesired *d = ctx;
+
+	if (w->has_dst)
+		kdesired_fdb(d, w->vni, &w->mac, &w->dst, 1);
+	for (size_t i = 0; i < w->nips; i++)
+		kdesired_neigh(d, w->vni, &w->ips[i], &w->mac);
+	return 0;
+}
+
+/* The mirror holds a whole table: make the kernel hold exactly that. */
+static void reconcile(struct vtepd *v)
+{
+	struct kdesired *d = kdesired_new();
+	struct kstats st;
+	int err;
+
+	if (!d)
+		return;
+	for (size_t i = 0; i < v->nsegs; i++) {
+		kdesired_vni(d, v->segs[i].vni);
+		for (size_t k = 0; k < v->segs[i].nflood; k++)
+			kdesired_flood(d, v->segs[i].vni, &v->segs[i].flood[k]);
+	}
+	macmap_foreach(&v->want, desired_one, d);
+	err = kernel_reconcile(v->k, d, v->known, v->nknown, &st);
+	kdesired_free(d);
+	log_info("reconciled %zu binding(s): fdb +%u ~%u -%u =%u, flood +%u -%u =%u, "
+		 "neigh +%u ~%u -%u =%u, foreign kept %u, errors %u (%lld us)",
+		 v->want.count, st.fdb.added, st.fdb.updated, st.fdb.removed, st.fdb.kept,
+		 st.flood.added, st.flood.removed, st.flood.kept, st.neigh.added,
+		 st.neigh.updated, st.neigh.removed, st.neigh.kept,
+		 st.fdb.foreign + st.flood.foreign + st.neigh.foreign, st.errors,
+		 (long long)(st.dump_us + st.program_us));
+	if (err)
+		log_warn("reconcile: %s", strerror(-err));
+}
+
+static void on_update(struct vtepd *v, const L2f__Update *u)
+{
+	bool full = u->has_full && u->full, more = u->has_more && u->more;
+	int refused;
+
+	if (full) {
+		want_clear(v);
+		for (size_t i = 0; i < v->nsegs; i++)
+			v->segs[i].nflood = 0;
+		v->in_full = true;
+	}
+	for (size_t i = 0; i < u->n_flood; i++)
+		apply_flood(v, u->flood[i], !v->in_full);
+	for (size_t i = 0; i < u->n_add; i++)
+		apply_add(v, u->add[i], !v->in_full);
+	for (size_t i = 0; i < u->n_del; i++) {
+		if (v->in_full)
+			want_free(macmap_del(&v->want, u->del[i]->vni, u->del[i]->mac.data) ?: NULL);
+		else
+			apply_del(v, u->del[i]);
+	}
+	if (v->in_full) {
+		if (!more) {
+			v->in_full = false;
+			reconcile(v);
+		}
+		return;
+	}
+	refused = kernel_commit(v->k);
+	if (refused)
+		log_warn("update: the kernel refused %d operation(s)", refused);
+}
+
+/* --- reports --------------------------------------------------------------------------- */
+
+static void fill_learned(L2f__Learned *l, ProtobufCBinaryData *ips, const struct local_mac *m,
+			 uint64_t seq)
+{
+	l2f__learned__init(l);
+	l->vni = m->vni;
+	l->mac.data = (uint8_t *)m->mac.b;
+	l->mac.len = MAC_LEN;
+	for (size_t i = 0; i < m->nips; i++) {
+		ips[i].data = (uint8_t *)m->ips[i].b;
+		ips[i].len = ipaddr_len(&m->ips[i]);
+	}
+	l->ips = ips;
+	l->n_ips = m->nips;
+	/* RFC 7432 15: a MAC we know at another VTEP with sequence s moved here: s + 1. */
+	l->has_seq = true;
+	l->seq = seq;
+}
+
+static uint64_t seq_for(struct vtepd *v, uint32_t vni, const struct mac *mac)
+{
+	const struct want *w = macmap_get(&v->want, vni, mac->b);
+
+	return w ? w->seq + 1 : 0;
+}
+
+static void send_report(struct vtepd *v, L2f__Learned **entries, size_t n, bool full)
+{
+	L2f__Envelope env = L2F__ENVELOPE__INIT;
+	L2f__Report r = L2F__REPORT__INIT;
+
+	if (!v->w || !wire_peer(v->w))
+		return;
+	r.entries = entries;
+	r.n_entries = n;
+	r.has_full = full;
+	r.full = full;
+	env.msg_case = L2F__ENVELOPE__MSG_REPORT;
+	env.report = &r;
+	wire_send(v->w, &env);
+}
+
+static void learn_changed(void *ctx, const struct local_mac *m)
+{
+	struct vtepd *v = ctx;
+	ProtobufCBinaryData ips[LEARN_MAX_IPS];
+	L2f__Learned l, *lp = &l;
+
+	fill_learned(&l, ips, m, seq_for(v, m->vni, &m->mac));
+	send_report(v, &lp, 1, false);
+}
+
+static void learn_gone(void *ctx, uint32_t vni, const struct mac *mac)
+{
+	struct vtepd *v = ctx;
+	L2f__Learned l = L2F__LEARNED__INIT, *lp = &l;
+
+	l.vni = vni;
+	l.mac.data = (uint8_t *)mac->b;
+	l.mac.len = MAC_LEN;
+	l.has_withdrawn = l.withdrawn = true;
+	send_report(v, &lp, 1, false);
+}
+
+struct full_report {
+	struct vtepd *v;
+	L2f__Learned *l;
+	L2f__Learned **lp;
+	ProtobufCBinaryData *ips;
+	struct local_mac *macs;
+	size_t n, cap;
+};
+
+static int collect_local(const struct local_mac *m, void *arg)
+{
+	struct full_report *c = arg;
+
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 64;
+		struct local_mac *nm = realloc(c->macs, cap * sizeof(*nm));
+
+		if (!nm)
+			return -ENOMEM;
+		c->macs = nm;
+		c->cap = cap;
+	}
+	c->macs[c->n++] = *m;
+	return 0;
+}
+
+/* After a (re)connect: everything local, so fabricd can also drop what went meanwhile. */
+static void send_full_report(struct vtepd *v)
+{
+	struct full_report c = { .v = v };
+
+	learner_foreach(v->lr, collect_local, &c);
+	c.l = calloc(c.n + 1, sizeof(*c.l));
+	c.lp = calloc(c.n + 1, sizeof(*c.lp));
+	c.ips = calloc((c.n + 1) * LEARN_MAX_IPS, sizeof(*c.ips));
+	if (c.l && c.lp && c.ips) {
+		for (size_t i = 0; i < c.n; i++) {
+			fill_learned(&c.l[i], &c.ips[i * LEARN_MAX_IPS], &c.macs[i],
+				     seq_for(v, c.macs[i].vni, &c.macs[i].mac));
+			c.lp[i] = &c.l[i];
+		}
+		send_report(v, c.lp, c.n, true);
+	}
+	free(c.l);
+	free(c.lp);
+	free(c.ips);
+	free(c.macs);
+}
+
+/* --- the session with fabricd ---------------------------------------------------------- */
+
+static void connect_later(struct vtepd *v);
+
+static void on_hello(struct wire *w, void *ctx)
+{
+	struct vtepd *v = ctx;
+
+	if (wire_peer(w)->role != L2F__ROLE__ROLE_FABRICD) {
+		wire_close(w, "peer is not fabricd");
+		return;
+	}
+	log_info("connected to %s", wire_name(w));
+	v->backoff_ms = BACKOFF_MIN_MS;
+	send_full_report(v);
+}
+
+static void on_msg(struct wire *w, const L2f__Envelope *env, void *ctx)
+{
+	struct vtepd *v = ctx;
+
+	if (env->msg_case == L2F__ENVELOPE__MSG_UPDATE)
+		on_update(v, env->update);
+	else
+		wire_close(w, "unexpected message from fabricd");
+}
+
+static void on_close(struct wire *w, const char *why, void *ctx)
+{
+	struct vtepd *v = ctx;
+
+	log_warn("session with fabricd closed: %s; the kernel keeps its entries", why);
+	v->w = NULL;
+	v->in_full = false;
+	connect_later(v);
+}
+
+static const struct wire_ops ops = { on_hello, on_msg, on_close };
+
+static void do_connect(evutil_socket_t s, short what, void *arg)
+{
+	struct vtepd *v = arg;
+	L2f__Hello hello = L2F__HELLO__INIT;
+	uint32_t vnis[MAX_SEGS];
+	int fd = wire_connect_tcp(v->fabricd);
+
+	if (fd < 0) {
+		connect_later(v);
+		return;
+	}
+	for (size_t i = 0; i < v->nsegs; i++)
+		vnis[i] = v->segs[i].vni;
+	hello.version = PROTO_VERSION;
+	hello.role = L2F__ROLE__ROLE_VTEPD;
+	hello.id = v->id;
+	hello.has_vtep = true;
+	hello.vtep.data = v->vtep.b;
+	hello.vtep.len = ipaddr_len(&v->vtep);
+	hello.vnis = vnis;
+	hello.n_vnis = v->nsegs;
+	v->w = wire_new(v->base, fd, &hello, &ops, v);
+	if (!v->w)
+		connect_later(v);
+}
+
+static void connect_later(struct vtepd *v)
+{
+	struct timeval tv = { v->backoff_ms / 1000, (v->backoff_ms % 1000) * 1000 };
+
+	evtimer_add(v->ev_reconnect, &tv);
+	v->backoff_ms = v->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : v->backoff_ms * 2;
+}
+
+/* --- main ------------------------------------------------------------------------------ */
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct vtepd *v = arg;
+
+	/* The kernel keeps every entry: a restarted vtepd reconciles, forwarding never stops. */
+	log_info("signal %d: stopping, kernel entries kept", (int)sig);
+	event_base_loopbreak(v->base);
+}
+
+static int parse_seg(struct vtepd *v, const char *arg)
+{
+	const char *colon = strchr(arg, ':');
+	char *end;
+	unsigned long vni;
+	struct seg *s;
+
+	if (!colon || v->nsegs == MAX_SEGS)
+		return -EINVAL;
+	errno = 0;
+	vni = strtoul(arg, &end, 10);
+	if (errno || end != colon || vni < 1 || vni > VNI_MAX || !colon[1] ||
+	    strlen(colon + 1) >= IF_NAMESIZE || seg_of(v, (uint32_t)vni))
+		return -EINVAL;
+	s = &v->segs[v->nsegs++];
+	s->vni = (uint32_t)vni;
+	snprintf(s->bridge, sizeof(s->bridge), "%s", colon + 1);
+	return 0;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: vtepd -i ID -f FABRICD_ADDR:PORT -l VTEP_ADDR [-u UNDERLAY_IF]\n"
+		   "             -s VNI:BRIDGE [-s VNI:BRIDGE ...] [-d]\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct learn_ops lops = { learn_changed, learn_gone };
+	struct vtepd v = { .backoff_ms = BACKOFF_MIN_MS };
+	struct event *sigs[2];
+	static const int signums[2] = { SIGTERM, SIGINT };
+	enum log_level level = LOG_LVL_INFO;
+	int opt, err;
+
+	while ((opt = getopt(argc, argv, "i:f:l:u:s:dh")) != -1) {
+		switch (opt) {
+		case 'i':
+			if (!*optarg || strlen(optarg) > WIRE_ID_MAX) {
+				fprintf(stderr, "vtepd: -i: 1 to %d characters\n", WIRE_ID_MAX);
+				return 2;
+			}
+			snprintf(v.id, sizeof(v.id), "%s", optarg);
+			break;
+		case 'f':
+			v.fabricd = optarg;
+			break;
+		case 'l':
+			if (ipaddr_parse(optarg, &v.vtep) < 0) {
+				fprintf(stderr, "vtepd: -l: '%s' is not an address\n", optarg);
+				return 2;
+			}
+			break;
+		case 'u':
+			v.underlay = optarg;
+			break;
+		case 's':
+			if (parse_seg(&v, optarg) < 0) {
+				fprintf(stderr, "vtepd: -s: '%s' is not VNI:BRIDGE (VNI 1-%u, once each)\n",
+					optarg, VNI_MAX);
+				return 2;
+			}
+			break;
+		case 'd':
+			level = LOG_LVL_DEBUG;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (!v.id[0] || !v.fabricd || !v.vtep.af || !v.nsegs || optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	log_init("vtepd", level);
+	signal(SIGPIPE, SIG_IGN);
+	v.base = event_base_new();
+	err = v.base ? kernel_open(&v.k) : -ENOMEM;
+	if (!err)
+		err = macmap_init(&v.want);
+	if (err) {
+		log_err("start: %s", strerror(-err));
+		return 1;
+	}
+	v.lr = learner_new(v.base, &lops, &v, &err);
+	if (!v.lr) {
+		log_err("learning: %s", strerror(-err));
+		return 1;
+	}
+	for (size_t i = 0; i < v.nsegs; i++) {
+		struct seg *s = &v.segs[i];
+
+		err = kernel_vxlan_ensure(v.k, s->vni, s->bridge, &v.vtep, v.underlay,
+					  &s->vx_ifindex, &s->br_ifindex);
+		if (err < 0) {
+			log_err("segment %u on %s: %s", s->vni, s->bridge, strerror(-err));
+			return 1;
+		}
+		log_info("segment %u: vx%u on %s%s", s->vni, s->vni, s->bridge,
+			 err & KVX_CREATED ? " (created)" : err ? " (fixed)" : "");
+		err = learner_add_segment(v.lr, s->vni, s->bridge, s->br_ifindex, s->vx_ifindex);
+		if (err < 0) {
+			log_err("segment %u: learning: %s", s->vni, strerror(-err));
+			return 1;
+		}
+	}
+	for (int i = 0; i < 2; i++) {
+		sigs[i] = evsignal_new(v.base, signums[i], on_signal, &v);
+		event_add(sigs[i], NULL);
+	}
+	v.ev_reconnect = evtimer_new(v.base, do_connect, &v);
+	do_connect(-1, 0, &v);
+	event_base_dispatch(v.base);
+
+	if (v.w)
+		wire_close(v.w, "vtepd stopping");
+	for (int i = 0; i < 2; i++)
+		event_free(sigs[i]);
+	event_free(v.ev_reconnect);
+	learner_free(v.lr);
+	want_clear(&v);
+	macmap_free(&v.want);
+	kernel_close(v.k);
+	event_base_free(v.base);
+	return 0;
+}
