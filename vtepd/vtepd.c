@@ -273,10 +273,14 @@ static void on_update(struct vtepd *v, const L2f__Update *u)
 	for (size_t i = 0; i < u->n_add; i++)
 		apply_add(v, u->add[i], !v->in_full);
 	for (size_t i = 0; i < u->n_del; i++) {
-		if (v->in_full)
-			want_free(macmap_del(&v->want, u->del[i]->vni, u->del[i]->mac.data) ?: NULL);
-		else
+		if (v->in_full) {
+			struct want *w = macmap_del(&v->want, u->del[i]->vni, u->del[i]->mac.data);
+
+			if (w)
+				want_free(w);
+		} else {
 			apply_del(v, u->del[i]);
+		}
 	}
 	if (v->in_full) {
 		if (!more) {
