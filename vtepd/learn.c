@@ -33,7 +33,6 @@
 #include "macmap.h"
 #include "nl.h"
 #include "pkt/arp.h"
-#include "pkt/csum.h"
 #include "pkt/drop.h"
 #include "pkt/eth.h"
 #include "pkt/ip.h"
@@ -44,7 +43,6 @@
 #define RX_BUF 2048
 #define MON_BUFSIZE (4 << 20)   /* a burst of FDB changes (a port going) fits */
 #define MON_BUDGET 256
-#define ND_HOP_LIMIT 255
 
 /* ARP; IPv6 next header 58 with ICMPv6 type 135 or 136. Tagged frames belong to a VLAN
  * sub-interface, not to the segment. An ICMPv6 frame too short to hold the type is let
@@ -569,51 +567,6 @@ static int rx_arp(struct learner *l, struct segment *s, const uint8_t *p, size_t
 	return 0;
 }
 
-/* RFC 4861 7.1.2: the checks a Neighbor Advertisement must pass; *tlla set when it carries a
- * Target Link-Layer Address option (4.6.1). 0 or -enum pkt_drop. */
-static int na_parse(const struct ip6_info *ip, struct in6_addr *target, struct mac *tlla,
-		    bool *has_tlla)
-{
-	uint8_t type, code, flags, opt_type, opt_len;
-	struct rbuf r;
-
-	*has_tlla = false;
-	rbuf_init(&r, ip->payload, ip->payload_len);
-	if (rbuf_u8(&r, &type) < 0 || rbuf_u8(&r, &code) < 0 || rbuf_skip(&r, 2) < 0 ||
-	    rbuf_u8(&r, &flags) < 0 || rbuf_skip(&r, 3) < 0 ||
-	    rbuf_bytes(&r, target, sizeof(*target)) < 0)
-		return -PKT_DROP_TRUNCATED;      /* ICMP length is 24 or more octets */
-	if (type != ICMP6_NA)
-		return -PKT_DROP_ICMP6_TYPE;
-	/* IP Hop Limit is 255 (the sender is on link) */
-	if (ip->hop_limit != ND_HOP_LIMIT)
-		return -PKT_DROP_TTL;
-	/* RFC 4443 2.3: checksum over the pseudo-header and the whole message */
-	if (csum_fold(csum_add(csum_pseudo6(&ip->src, &ip->dst, IPPROTO_ICMPV6,
-					    (uint32_t)ip->payload_len),
-			       ip->payload, ip->payload_len)) != 0)
-		return -PKT_DROP_ICMP6_CHECKSUM;
-	/* ICMP Code is 0 */
-	if (code != 0)
-		return -PKT_DROP_ND_CODE;
-	/* Target Address is not a multicast address */
-	if (IN6_IS_ADDR_MULTICAST(target))
-		return -PKT_DROP_ND_TARGET;
-	/* every option has a length greater than zero (and, 4.6, fits) */
-	while (rbuf_left(&r)) {
-		const uint8_t *opt = rbuf_cur(&r);
-
-		if (rbuf_u8(&r, &opt_type) < 0 || rbuf_u8(&r, &opt_len) < 0 || opt_len == 0 ||
-		    rbuf_skip(&r, (size_t)opt_len * 8 - 2) < 0)
-			return -PKT_DROP_ND_OPTION;
-		if (opt_type == ND_OPT_TLLA && !*has_tlla) {
-			*has_tlla = true;
-			memcpy(tlla->b, opt + 2, MAC_LEN);
-		}
-	}
-	return 0;
-}
-
 static int rx_ip6(struct learner *l, struct segment *s, const struct eth_hdr *eth,
 		  const uint8_t *p, size_t len, bool *mon_done)
 {
@@ -641,14 +594,14 @@ static int rx_ip6(struct learner *l, struct segment *s, const struct eth_hdr *et
 		/* The sender's own address: not a DAD probe (unspecified), not link-local */
 		addr = ip.src;
 	} else if (ip.payload[0] == ICMP6_NA) {
-		bool has_tlla;
-		struct mac tlla;
+		struct nd_na na;
 
-		ret = na_parse(&ip, &addr, &tlla, &has_tlla);
+		ret = ndisc_parse_na(&ip, &na);
 		if (ret < 0)
 			return ret;
-		if (has_tlla)
-			mac = tlla;
+		addr = na.target;
+		if (na.has_tlla)
+			mac = na.tlla;
 	} else {
 		return -PKT_DROP_ICMP6_TYPE;
 	}

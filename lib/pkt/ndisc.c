@@ -24,19 +24,23 @@ void ndisc_solicited_node(const struct in6_addr *a, struct in6_addr *out)
 	memcpy(&out->s6_addr[13], &a->s6_addr[13], 3);
 }
 
-int ndisc_parse_ns(const struct ip6_info *ip, struct nd_ns *out)
+/* The checks NS (RFC 4861 7.1.1) and NA (7.1.2) share: type, hop limit 255, checksum, code
+ * 0, a target that is not multicast, options of non-zero length that fit. Returns the
+ * target, the flags byte (NA) and the first link-layer address option of type lla_opt. */
+static int nd_parse(const struct ip6_info *ip, uint8_t want_type, uint8_t lla_opt,
+		    struct in6_addr *target, uint8_t *flags, bool *has_lla, struct mac *lla)
 {
 	uint8_t type, code, opt_type, opt_len;
-	struct nd_ns ns = { 0 };
 	struct rbuf r;
 
+	*has_lla = false;
 	rbuf_init(&r, ip->payload, ip->payload_len);
 	if (rbuf_u8(&r, &type) < 0)
 		return -PKT_DROP_TRUNCATED;
-	/* RFC 4443 2.4: this reader handles Neighbor Solicitation only */
-	if (type != ICMP6_NS)
+	/* RFC 4443 2.4: this reader handles the one type asked for */
+	if (type != want_type)
 		return -PKT_DROP_ICMP6_TYPE;
-	/* RFC 4861 7.1.1: IP Hop Limit is 255 (the sender is on link) */
+	/* RFC 4861 7.1.1, 7.1.2: IP Hop Limit is 255 (the sender is on link) */
 	if (ip->hop_limit != ND_HOP_LIMIT)
 		return -PKT_DROP_TTL;
 	/* RFC 4443 2.1: type, code, checksum */
@@ -47,28 +51,41 @@ int ndisc_parse_ns(const struct ip6_info *ip, struct nd_ns *out)
 					    ip->payload_len),
 			       ip->payload, ip->payload_len)) != 0)
 		return -PKT_DROP_ICMP6_CHECKSUM;
-	/* RFC 4861 7.1.1: ICMP Code is 0 */
+	/* RFC 4861 7.1.1, 7.1.2: ICMP Code is 0 */
 	if (code != 0)
 		return -PKT_DROP_ND_CODE;
-	/* RFC 4861 7.1.1: ICMP length is 24 or more octets (reserved, target) */
-	if (rbuf_skip(&r, 4) < 0 || rbuf_bytes(&r, &ns.target, sizeof(ns.target)) < 0)
+	/* RFC 4861 7.1.1, 7.1.2: ICMP length is 24 or more octets (flags/reserved, target) */
+	if (rbuf_u8(&r, flags) < 0 || rbuf_skip(&r, 3) < 0 ||
+	    rbuf_bytes(&r, target, sizeof(*target)) < 0)
 		return -PKT_DROP_TRUNCATED;
-	/* RFC 4861 7.1.1: Target Address is not a multicast address */
-	if (IN6_IS_ADDR_MULTICAST(&ns.target))
+	/* RFC 4861 7.1.1, 7.1.2: Target Address is not a multicast address */
+	if (IN6_IS_ADDR_MULTICAST(target))
 		return -PKT_DROP_ND_TARGET;
-	/* RFC 4861 7.1.1: every option has a length greater than zero (and, 4.6, fits) */
+	/* RFC 4861 7.1.1, 7.1.2: every option has a length greater than zero (and, 4.6, fits) */
 	while (rbuf_left(&r)) {
 		const uint8_t *opt = rbuf_cur(&r);
 
 		if (rbuf_u8(&r, &opt_type) < 0 || rbuf_u8(&r, &opt_len) < 0 || opt_len == 0 ||
 		    rbuf_skip(&r, (size_t)opt_len * 8 - 2) < 0)
 			return -PKT_DROP_ND_OPTION;
-		/* RFC 4861 4.3/4.6.1: SLLA carries the sender's MAC (first one wins) */
-		if (opt_type == ND_OPT_SLLA && !ns.has_slla) {
-			ns.has_slla = true;
-			memcpy(ns.slla.b, opt + 2, MAC_LEN);
+		/* RFC 4861 4.6.1: the link-layer address (first one wins) */
+		if (opt_type == lla_opt && !*has_lla) {
+			*has_lla = true;
+			memcpy(lla->b, opt + 2, MAC_LEN);
 		}
 	}
+	return 0;
+}
+
+int ndisc_parse_ns(const struct ip6_info *ip, struct nd_ns *out)
+{
+	struct nd_ns ns = { 0 };
+	uint8_t reserved;
+	int ret = nd_parse(ip, ICMP6_NS, ND_OPT_SLLA, &ns.target, &reserved, &ns.has_slla,
+			   &ns.slla);
+
+	if (ret < 0)
+		return ret;
 	/* RFC 4861 7.1.1: from the unspecified address (DAD), the destination is a
 	 * solicited-node address and there is no source link-layer address option */
 	if (IN6_IS_ADDR_UNSPECIFIED(&ip->src) &&
@@ -76,6 +93,18 @@ int ndisc_parse_ns(const struct ip6_info *ip, struct nd_ns *out)
 	     ns.has_slla))
 		return -PKT_DROP_ND_UNSPEC_SRC;
 	*out = ns;
+	return 0;
+}
+
+int ndisc_parse_na(const struct ip6_info *ip, struct nd_na *out)
+{
+	struct nd_na na = { 0 };
+	int ret = nd_parse(ip, ICMP6_NA, ND_OPT_TLLA, &na.target, &na.flags, &na.has_tlla,
+			   &na.tlla);
+
+	if (ret < 0)
+		return ret;
+	*out = na;
 	return 0;
 }
 

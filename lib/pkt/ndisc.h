@@ -1,6 +1,7 @@
 /*
- * ndisc.h - IPv6 Neighbor Discovery (RFC 4861): Neighbor Solicitation parse with the checks
- * of 7.1.1, Neighbor Advertisement build, solicited-node addresses.
+ * ndisc.h - IPv6 Neighbor Discovery (RFC 4861): Neighbor Solicitation and Advertisement
+ * parse with the checks of 7.1.1 / 7.1.2, Neighbor Advertisement build, solicited-node
+ * addresses.
  */
 #ifndef L2_PKT_NDISC_H
 #define L2_PKT_NDISC_H
@@ -30,6 +31,18 @@ struct nd_ns {
  * 0 or -enum pkt_drop: TRUNCATED, TTL (hop limit), ICMP6_CHECKSUM, ICMP6_TYPE (not 135),
  * ND_CODE, ND_TARGET, ND_OPTION, ND_UNSPEC_SRC. */
 int ndisc_parse_ns(const struct ip6_info *ip, struct nd_ns *out);
+
+struct nd_na {
+	struct in6_addr target;
+	uint8_t flags;             /* ND_NA_FLAG_* */
+	bool has_tlla;
+	struct mac tlla;
+};
+
+/* The same for a Neighbor Advertisement, with the checks of RFC 4861 7.1.2. 0 or
+ * -enum pkt_drop: TRUNCATED, ICMP6_TYPE (not 136), TTL, ICMP6_CHECKSUM, ND_CODE, ND_TARGET,
+ * ND_OPTION. */
+int ndisc_parse_na(const struct ip6_info *ip, struct nd_na *out);
 
 struct nd_na_tx {
 	struct mac eth_dst;

@@ -264,6 +264,41 @@ static void test_build_na_solicited(void **state)
 	assert_memory_equal(copy, buf, sizeof(copy));
 }
 
+/* What the builder sends, the NA parser reads back; and it applies RFC 4861 7.1.2. */
+static void test_parse_na(void **state)
+{
+	struct nd_na_tx tx = { .eth_dst = m2, .eth_src = m1, .tlla = m1,
+			       .flags = ND_NA_FLAG_OVERRIDE };
+	struct ip6_info ip;
+	struct nd_na na;
+	uint8_t buf[128];
+	ssize_t n;
+
+	inet_pton(AF_INET6, "2001:db8::10", &tx.src);
+	inet_pton(AF_INET6, "ff02::1", &tx.dst);
+	tx.target = tx.src;
+	n = ndisc_build_na(buf, sizeof(buf), &tx);
+	assert_int_equal(ip6_parse(buf + OFF_IP, (size_t)n - OFF_IP, &ip), 0);
+	assert_int_equal(ndisc_parse_na(&ip, &na), 0);
+	assert_memory_equal(&na.target, &tx.target, 16);
+	assert_int_equal(na.flags, ND_NA_FLAG_OVERRIDE);
+	assert_true(na.has_tlla);
+	assert_memory_equal(na.tlla.b, m1.b, MAC_LEN);
+	/* an NA is not an NS, and the other way round */
+	{
+		struct nd_ns ns;
+
+		assert_int_equal(ndisc_parse_ns(&ip, &ns), -PKT_DROP_ICMP6_TYPE);
+	}
+	/* hop limit other than 255: off link */
+	ip.hop_limit = 64;
+	assert_int_equal(ndisc_parse_na(&ip, &na), -PKT_DROP_TTL);
+	ip.hop_limit = 255;
+	/* cut short: the target does not fit */
+	ip.payload_len = 20;
+	assert_int_equal(ndisc_parse_na(&ip, &na), -PKT_DROP_ICMP6_CHECKSUM);
+}
+
 static void test_solicited_node(void **state)
 {
 	struct in6_addr a, sn, want;
@@ -294,6 +329,7 @@ int main(void)
 		cmocka_unit_test(test_options),
 		cmocka_unit_test(test_build_na_matches_scapy),
 		cmocka_unit_test(test_build_na_solicited),
+		cmocka_unit_test(test_parse_na),
 		cmocka_unit_test(test_solicited_node),
 	};
 
