@@ -6,7 +6,6 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdint.h>
@@ -18,6 +17,7 @@
 #include <unistd.h>
 #include "ctl.h"
 #include "log.h"
+#include "unixsock.h"
 
 struct ctl_server {
 	struct evconnlistener *listener;
@@ -27,29 +27,6 @@ struct ctl_server {
 	unsigned int sessions;
 	struct ratelimit rl;
 };
-
-static int sun_fill(struct sockaddr_un *sun, const char *path)
-{
-	memset(sun, 0, sizeof(*sun));
-	sun->sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sun->sun_path))
-		return -ENAMETOOLONG;
-	strcpy(sun->sun_path, path);
-	return 0;
-}
-
-static void mkdir_parent(const char *path)
-{
-	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	char *slash;
-
-	snprintf(dir, sizeof(dir), "%s", path);
-	slash = strrchr(dir, '/');
-	if (slash && slash != dir) {
-		*slash = '\0';
-		mkdir(dir, 0755);
-	}
-}
 
 static void session_free(struct bufferevent *bev, struct ctl_server *s)
 {
@@ -161,22 +138,12 @@ struct ctl_server *ctl_server_open(struct event_base *base, const char *path, ct
 {
 	struct ctl_server *s;
 	struct sockaddr_un sun;
-	int fd;
 
-	*err = sun_fill(&sun, path);
+	*err = unixsock_prepare(path);
+	if (!*err)
+		*err = unixsock_addr(path, &sun);
 	if (*err)
 		return NULL;
-	mkdir_parent(path);
-	/* A path that still accepts connections belongs to a running daemon. */
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd >= 0 && connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
-		close(fd);
-		*err = -EADDRINUSE;
-		return NULL;
-	}
-	if (fd >= 0)
-		close(fd);
-	unlink(path);
 	s = calloc(1, sizeof(*s));
 	if (!s) {
 		*err = -ENOMEM;
@@ -208,39 +175,16 @@ void ctl_server_close(struct ctl_server *s)
 	free(s);
 }
 
-static int io_full(int fd, void *buf, size_t len, bool wr, int timeout_ms)
-{
-	size_t done = 0;
-
-	while (done < len) {
-		struct pollfd p = { .fd = fd, .events = wr ? POLLOUT : POLLIN };
-		ssize_t n;
-
-		if (poll(&p, 1, timeout_ms) <= 0)
-			return -ETIMEDOUT;
-		n = wr ? write(fd, (char *)buf + done, len - done)
-		       : read(fd, (char *)buf + done, len - done);
-		if (n == 0)
-			return -ECONNRESET;
-		if (n < 0) {
-			if (errno == EINTR || errno == EAGAIN)
-				continue;
-			return -errno;
-		}
-		done += (size_t)n;
-	}
-	return 0;
-}
-
 int ctl_request(const char *path, const void *req, size_t req_len, char **reply,
 		size_t *reply_len, int timeout_ms)
 {
 	struct sockaddr_un sun;
+	struct monotime deadline = monotime_add_us(monotime_now(), timeout_ms * USEC_PER_MSEC);
 	uint32_t len = htonl((uint32_t)req_len);
 	char *buf;
 	int fd, err;
 
-	err = sun_fill(&sun, path);
+	err = unixsock_addr(path, &sun);
 	if (err)
 		return err;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -250,11 +194,11 @@ int ctl_request(const char *path, const void *req, size_t req_len, char **reply,
 		err = -errno;
 		goto out;
 	}
-	err = io_full(fd, &len, 4, true, timeout_ms);
+	err = unixsock_io(fd, &len, 4, true, deadline);
 	if (!err)
-		err = io_full(fd, (void *)req, req_len, true, timeout_ms);
+		err = unixsock_io(fd, (void *)req, req_len, true, deadline);
 	if (!err)
-		err = io_full(fd, &len, 4, false, timeout_ms);
+		err = unixsock_io(fd, &len, 4, false, deadline);
 	if (err)
 		goto out;
 	len = ntohl(len);
@@ -267,7 +211,7 @@ int ctl_request(const char *path, const void *req, size_t req_len, char **reply,
 		err = -ENOMEM;
 		goto out;
 	}
-	err = io_full(fd, buf, len, false, timeout_ms);
+	err = unixsock_io(fd, buf, len, false, deadline);
 	if (err) {
 		free(buf);
 		goto out;

@@ -20,7 +20,6 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <poll.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -29,9 +28,10 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 #include "log.h"
+#include "monotime.h"
+#include "unixsock.h"
 #include "wire.h"
 
 /* Before its Hello a peer is nobody: it may not make us buffer a 16 MiB frame. A Hello with
@@ -507,57 +507,17 @@ struct wire_listener *wire_listen_tcp(struct event_base *base, const char *addr,
 	return listener_new(base, (struct sockaddr *)&ss, sl, cb, ctx, err);
 }
 
-static int sun_fill(struct sockaddr_un *sun, const char *path)
-{
-	memset(sun, 0, sizeof(*sun));
-	sun->sun_family = AF_UNIX;
-	if (!path[0] || strlen(path) >= sizeof(sun->sun_path))
-		return -ENAMETOOLONG;
-	memcpy(sun->sun_path, path, strlen(path));
-	return 0;
-}
-
 struct wire_listener *wire_listen_unix(struct event_base *base, const char *path,
 				       wire_accept_cb cb, void *ctx, int *err)
 {
 	struct wire_listener *l;
 	struct sockaddr_un sun;
-	char dir[sizeof(sun.sun_path)];
-	char *slash;
-	struct stat st;
-	int fd;
 
-	*err = sun_fill(&sun, path);
+	*err = unixsock_prepare(path);
+	if (!*err)
+		*err = unixsock_addr(path, &sun);
 	if (*err)
 		return NULL;
-	snprintf(dir, sizeof(dir), "%s", path);
-	slash = strrchr(dir, '/');
-	if (slash && slash != dir) {
-		*slash = '\0';
-		if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
-			*err = -errno;
-			return NULL;
-		}
-	}
-	if (lstat(path, &st) == 0) {
-		if (!S_ISSOCK(st.st_mode)) {
-			*err = -EEXIST;
-			return NULL;
-		}
-		/* a socket that still accepts belongs to a live server; otherwise it is stale */
-		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (fd < 0) {
-			*err = -errno;
-			return NULL;
-		}
-		if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
-			close(fd);
-			*err = -EADDRINUSE;
-			return NULL;
-		}
-		close(fd);
-		unlink(path);
-	}
 	l = listener_new(base, (struct sockaddr *)&sun, sizeof(sun), cb, ctx, err);
 	if (!l)
 		return NULL;
@@ -599,46 +559,8 @@ int wire_connect_tcp(const char *addr)
 
 /* --- blocking client ----------------------------------------------------------------------- */
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Reads or writes len bytes before the deadline: 0, -ETIMEDOUT, -ECONNRESET or -errno. */
-static int io_full(int fd, void *buf, size_t len, bool wr, int64_t deadline)
-{
-	size_t done = 0;
-
-	while (done < len) {
-		struct pollfd p = { .fd = fd, .events = wr ? POLLOUT : POLLIN };
-		int64_t left = deadline - now_ms();
-		ssize_t n;
-
-		if (left <= 0)
-			return -ETIMEDOUT;
-		n = poll(&p, 1, (int)left);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -ETIMEDOUT;
-		n = wr ? send(fd, (char *)buf + done, len - done, MSG_NOSIGNAL)
-		       : recv(fd, (char *)buf + done, len - done, 0);
-		if (n == 0)
-			return -ECONNRESET;
-		if (n < 0) {
-			if (errno == EINTR || errno == EAGAIN)
-				continue;
-			return -errno;
-		}
-		done += (size_t)n;
-	}
-	return 0;
-}
-
-static int call_send(int fd, const L2f__Envelope *env, int64_t deadline, const char **why)
+static int call_send(int fd, const L2f__Envelope *env, struct monotime deadline,
+		     const char **why)
 {
 	uint8_t *frame;
 	size_t size;
@@ -653,20 +575,20 @@ static int call_send(int fd, const L2f__Envelope *env, int64_t deadline, const c
 		return -ENOMEM;
 	}
 	frame_pack(env, frame, size);
-	ret = io_full(fd, frame, size, true, deadline);
+	ret = unixsock_io(fd, frame, size, true, deadline);
 	free(frame);
 	if (ret)
 		*why = "cannot send to fabricd";
 	return ret;
 }
 
-static int call_recv(int fd, L2f__Envelope **env, int64_t deadline, const char **why)
+static int call_recv(int fd, L2f__Envelope **env, struct monotime deadline, const char **why)
 {
 	uint32_t len;
 	uint8_t *buf;
 	int ret;
 
-	ret = io_full(fd, &len, FRAME_HDR, false, deadline);
+	ret = unixsock_io(fd, &len, FRAME_HDR, false, deadline);
 	if (ret) {
 		*why = ret == -ETIMEDOUT ? "no answer from fabricd" : "fabricd closed the connection";
 		return ret;
@@ -681,7 +603,7 @@ static int call_recv(int fd, L2f__Envelope **env, int64_t deadline, const char *
 		*why = "out of memory";
 		return -ENOMEM;
 	}
-	ret = io_full(fd, buf, len, false, deadline);
+	ret = unixsock_io(fd, buf, len, false, deadline);
 	if (ret)
 		*why = ret == -ETIMEDOUT ? "no answer from fabricd" : "fabricd closed the connection";
 	else
@@ -693,7 +615,7 @@ static int call_recv(int fd, L2f__Envelope **env, int64_t deadline, const char *
 int wire_call(const char *path, const L2f__Envelope *req, L2f__Envelope **reply,
 	      int timeout_ms, const char **why)
 {
-	int64_t deadline = now_ms() + timeout_ms;
+	struct monotime deadline = monotime_add_us(monotime_now(), timeout_ms * USEC_PER_MSEC);
 	L2f__Hello hello = L2F__HELLO__INIT;
 	L2f__Envelope henv = L2F__ENVELOPE__INIT;
 	L2f__Envelope *peer = NULL, *ans = NULL;
@@ -705,7 +627,7 @@ int wire_call(const char *path, const L2f__Envelope *req, L2f__Envelope **reply,
 		*why = "not a Request";
 		return -EINVAL;
 	}
-	ret = sun_fill(&sun, path);
+	ret = unixsock_addr(path, &sun);
 	if (ret) {
 		*why = "socket path empty or too long";
 		return ret;
