@@ -261,31 +261,44 @@ static void push_flood_around(struct fabricd *fd, uint16_t h)
 	}
 }
 
-struct host_add_ctx {
+struct host_table_ctx {
 	const struct directory *d;
 	uint16_t h;
 	struct ubuild *ub;
+	struct session *chunk_to;      /* send full-table chunks to it as ub fills up, or NULL */
+	bool first;                    /* the next chunk sent is the first of the table */
 };
 
-static int host_add_one(struct binding *b, void *arg)
+static int host_table_one(struct binding *b, void *arg)
 {
-	struct host_add_ctx *c = arg;
+	struct host_table_ctx *c = arg;
 	struct fdb_view v;
 
 	if (!host_has_vni(&c->d->hosts[c->h], b->vni))
 		return 0;
 	dir_fdb_for(c->d, b, c->h, &v);
-	if (v.nvteps || v.nips)
-		ub_add(c->ub, &v);
+	if (!v.nvteps && !v.nips)
+		return 0;
+	ub_add(c->ub, &v);
+	if (c->chunk_to && c->ub->bytes >= FULL_CHUNK_BYTES) {
+		ub_send(c->chunk_to, c->ub, c->first, true);
+		c->first = false;
+	}
 	return 0;
 }
 
-/* Every binding host h's agent must hold, added to ub. */
-static void for_host_add(const struct directory *d, uint16_t h, struct ubuild *ub)
+/* Everything host h's agent must hold - flood lists first, then the bindings - added to
+ * ub; with chunk_to, the parts that filled ub are sent to it on the way (a full table).
+ * Returns whether nothing was sent yet (the rest is then the table's first Update). */
+static bool host_table(const struct directory *d, uint16_t h, struct ubuild *ub,
+		       struct session *chunk_to)
 {
-	struct host_add_ctx c = { d, h, ub };
+	struct host_table_ctx c = { d, h, ub, chunk_to, true };
 
-	dir_foreach(d, host_add_one, &c);
+	for (uint8_t k = 0; k < d->hosts[h].nvnis; k++)
+		ub_flood(ub, d, d->hosts[h].vnis[k], h);
+	dir_foreach(d, host_table_one, &c);
+	return c.first;
 }
 
 struct host_bindings_ctx {
@@ -315,42 +328,13 @@ static void push_bindings_of_host(struct fabricd *fd, uint16_t h)
 	dir_foreach(&fd->dir, push_if_on_host, &c);
 }
 
-struct full_ctx {
-	struct session *s;
-	struct ubuild ub;
-	bool first;
-};
-
-static int full_one(struct binding *b, void *arg)
-{
-	struct full_ctx *c = arg;
-	const struct directory *d = &c->s->fd->dir;
-	uint16_t h = (uint16_t)c->s->host;
-	struct fdb_view v;
-
-	if (!host_has_vni(&d->hosts[h], b->vni))
-		return 0;
-	dir_fdb_for(d, b, h, &v);
-	if (!v.nvteps && !v.nips)
-		return 0;
-	ub_add(&c->ub, &v);
-	if (c->ub.bytes >= FULL_CHUNK_BYTES) {
-		ub_send(c->s, &c->ub, c->first, true);
-		c->first = false;
-	}
-	return 0;
-}
-
-/* The agent's whole table: flood lists first, then the bindings, in chunks. */
+/* The agent's whole table, in chunks. */
 static void send_full(struct session *s)
 {
-	struct full_ctx c = { .s = s, .first = true };
-	const struct host *h = &s->fd->dir.hosts[s->host];
+	struct ubuild ub = { 0 };
+	bool first = host_table(&s->fd->dir, (uint16_t)s->host, &ub, s);
 
-	for (uint8_t k = 0; k < h->nvnis; k++)
-		ub_flood(&c.ub, &s->fd->dir, h->vnis[k], (uint16_t)s->host);
-	dir_foreach(&s->fd->dir, full_one, &c);
-	ub_send(s, &c.ub, c.first, false);
+	ub_send(s, &ub, first, false);
 	s->synced = true;
 	log_info("%s: full table sent (%zu bindings in the directory)", wire_name(s->w),
 		 dir_count(&s->fd->dir));
@@ -734,21 +718,17 @@ static int api_request(struct fabricd *fd, const L2f__Request *q, L2f__Reply *r,
 		return 0;
 	case L2F__REQUEST__OP_FDB_OF_HOST: {
 		int h = dir_host_find(d, q->fdb_of_host);
-		struct session tmp = { .fd = fd, .host = h };
-		struct full_ctx c = { .s = &tmp };
+		struct ubuild ub = { 0 };
 
 		if (h < 0) {
 			*why = "unknown host";
 			return -ENOENT;
 		}
-		for (uint8_t k = 0; k < d->hosts[h].nvnis; k++)
-			ub_flood(&c.ub, d, d->hosts[h].vnis[k], (uint16_t)h);
-		/* the same selection as a full table, without chunking */
-		for_host_add(d, (uint16_t)h, &c.ub);
-		r->fdb = c.ub.add;
-		r->n_fdb = c.ub.nadd;
-		r->flood = c.ub.flood;
-		r->n_flood = c.ub.nflood;
+		host_table(d, (uint16_t)h, &ub, NULL);
+		r->fdb = ub.add;
+		r->n_fdb = ub.nadd;
+		r->flood = ub.flood;
+		r->n_flood = ub.nflood;
 		return 0;
 	}
 	case L2F__REQUEST__OP__NOT_SET:

@@ -37,6 +37,12 @@ for hv in $(ov_hvs); do
     t_assert_wait 5 "$hv: FDB of vx100 incomplete" '[ "$(ov_fdb '$hv' 100 | grep -vc "^00:00:00:00:00:00")" = 2 ]'
 done
 
+# What fabricd wants hv1 to hold, as fabricctl shows it, is what hv1's kernel holds.
+want=$("${CTL[@]}" fdb hv1 --json | jq -r '.fdb[] | select(.vni == 100 and (.vteps | length) == 1) | "\(.mac) \(.vteps[0])"' | sort)
+t_assert_eq "$want" "$(ov_fdb hv1 100 | grep -v '^00:00:00:00:00:00')" "fabricctl fdb hv1 vs hv1's vx100"
+t_assert_eq "$("${CTL[@]}" fdb hv1 --json | jq -c '[.flood[] | select(.vni == 100) | .vteps[]] | sort')" \
+    '["198.18.0.12","198.18.0.13"]' "hv1's flood list for VNI 100 in fabricctl fdb"
+
 ov_capture_start
 cap=$OV_CAPTURE_PID
 for fam in 4 6; do
