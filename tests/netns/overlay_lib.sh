@@ -231,3 +231,52 @@ ov_count_inner() {
     local pcap=$1 filter=$2
     tshark -n -r "$pcap" -Y "vxlan && ($filter)" -T fields -e frame.number 2>/dev/null | grep -c .
 }
+
+# --- the control plane on the lab: fabricd in fm, one vtepd per hypervisor ------------------
+#   ov_fabric_up                 fabricd, every VM as an API port (as an orchestrator would
+#                                create them), vtepd on each hypervisor; waits until all agents
+#                                are connected and every vx100 holds the other VMs. Then
+#                                OV_CTL is the fabricctl command line for this fabricd.
+#   ov_fabricd_start TAG         (re)start fabricd (log fabricd-TAG.log); pid in OV_FABRICD_PID
+#   ov_vtepd_start HV TAG        (re)start HV's vtepd (log vtepd-HV-TAG.log); OV_VTEPD_PID[HV]
+#   ov_agents_connected          every hypervisor's agent has a session with fabricd
+declare -A OV_VTEPD_PID=()
+OV_FABRICD_ADDR=198.18.0.2:7301
+
+ov_fabricd_start() {
+    lab_tmpdir
+    OV_FABRICD_SOCK=$LAB_TMP/fabricd.sock
+    OV_CTL=("$FABRICCTL" -s "$OV_FABRICD_SOCK")
+    lab_bg fm "$LAB_TMP/fabricd-$1.log" "$T_BUILD/fabricd/fabricd" -l "$OV_FABRICD_ADDR" \
+        -s "$OV_FABRICD_SOCK" -S "$LAB_TMP/fabricd.store" -i fm
+    OV_FABRICD_PID=$LAB_LAST_PID
+    t_assert_wait 5 "fabricd did not start" test -S "$OV_FABRICD_SOCK"
+}
+
+ov_vtepd_start() {
+    lab_bg "$1" "$LAB_TMP/vtepd-$1-$2.log" "$T_BUILD/vtepd/vtepd" -i "$1" -f "$OV_FABRICD_ADDR" \
+        -l "$(ov_hv_ip4 "$1")" -u eth0 -s 100:br100 -s 200:br200
+    OV_VTEPD_PID[$1]=$LAB_LAST_PID
+}
+
+ov_agents_connected() {
+    [ "$("${OV_CTL[@]}" host --json | jq '[.[] | select(.connected)] | length')" = "$OV_NHV" ]
+}
+
+ov_fabric_up() {
+    local vm hv
+    [ -x "$T_BUILD/fabricd/fabricd" ] && [ -x "$T_BUILD/vtepd/vtepd" ] || t_skip "fabricd/vtepd not built"
+    ov_fabricd_start 1
+    for vm in $(ov_vms); do
+        "${OV_CTL[@]}" port add --vni "$(ov_vm_vni "$vm")" --mac "$(ov_vm_mac "$vm")" \
+            --host "$(ov_vm_host "$vm")" --ip "$(ov_vm_ip4 "$vm")" --ip "$(ov_vm_ip6 "$vm")" \
+            --name "$vm" >/dev/null || t_fail "port add $vm"
+    done
+    for hv in $(ov_hvs); do ov_vtepd_start "$hv" 1; done
+    t_assert_wait 10 "not all $OV_NHV agents connected" ov_agents_connected
+    for hv in $(ov_hvs); do
+        # every other VM of the segment is programmed: MAC -> its host's VTEP
+        t_assert_wait 5 "$hv: FDB of vx100 incomplete" \
+            '[ "$(ov_fdb '"$hv"' 100 | grep -vc "^00:00:00:00:00:00")" = '$((OV_NHV - 1))' ]'
+    done
+}

@@ -12,35 +12,13 @@
 . "$(dirname "$0")/overlay_lib.sh"
 t_require_root
 t_require_cmd tshark tcpdump fping jq
-FABRICD=$T_BUILD/fabricd/fabricd VTEPD=$T_BUILD/vtepd/vtepd
-[ -x "$FABRICD" ] && [ -x "$VTEPD" ] || t_skip "fabricd/vtepd not built"
-
 ov_build 3
-lab_tmpdir
-SOCK=$LAB_TMP/fabricd.sock
-CTL=("$FABRICCTL" -s "$SOCK")
-lab_bg fm "$LAB_TMP/fabricd.log" "$FABRICD" -l 198.18.0.2:7301 -s "$SOCK" -S "$LAB_TMP/store" -i fm
-t_assert_wait 5 "fabricd did not start" test -S "$SOCK"
-for vm in $(ov_vms); do
-    "${CTL[@]}" port add --vni "$(ov_vm_vni $vm)" --mac "$(ov_vm_mac $vm)" --host "$(ov_vm_host $vm)" \
-        --ip "$(ov_vm_ip4 $vm)" --ip "$(ov_vm_ip6 $vm)" --name "$vm" >/dev/null || t_fail "port add $vm"
-done
-for hv in $(ov_hvs); do
-    lab_bg "$hv" "$LAB_TMP/vtepd-$hv.log" "$VTEPD" -i "$hv" -f 198.18.0.2:7301 \
-        -l "$(ov_hv_ip4 $hv)" -u eth0 -s 100:br100 -s 200:br200
-done
-connected() { [ "$("${CTL[@]}" host --json | jq '[.[] | select(.connected)] | length')" = 3 ]; }
-t_assert_wait 10 "not all 3 agents connected" connected
-for hv in $(ov_hvs); do
-    t_assert_wait 5 "$hv: no vx100" lab_exec "$hv" ip link show vx100
-    # every other VM of the segment is programmed: MAC -> its host's VTEP
-    t_assert_wait 5 "$hv: FDB of vx100 incomplete" '[ "$(ov_fdb '$hv' 100 | grep -vc "^00:00:00:00:00:00")" = 2 ]'
-done
+ov_fabric_up
 
 # What fabricd wants hv1 to hold, as fabricctl shows it, is what hv1's kernel holds.
-want=$("${CTL[@]}" fdb hv1 --json | jq -r '.fdb[] | select(.vni == 100 and (.vteps | length) == 1) | "\(.mac) \(.vteps[0])"' | sort)
+want=$("${OV_CTL[@]}" fdb hv1 --json | jq -r '.fdb[] | select(.vni == 100 and (.vteps | length) == 1) | "\(.mac) \(.vteps[0])"' | sort)
 t_assert_eq "$want" "$(ov_fdb hv1 100 | grep -v '^00:00:00:00:00:00')" "fabricctl fdb hv1 vs hv1's vx100"
-t_assert_eq "$("${CTL[@]}" fdb hv1 --json | jq -c '[.flood[] | select(.vni == 100) | .vteps[]] | sort')" \
+t_assert_eq "$("${OV_CTL[@]}" fdb hv1 --json | jq -c '[.flood[] | select(.vni == 100) | .vteps[]] | sort')" \
     '["198.18.0.12","198.18.0.13"]' "hv1's flood list for VNI 100 in fabricctl fdb"
 
 ov_capture_start
@@ -75,6 +53,6 @@ for hv in $(ov_hvs); do
 done
 ov_ping vm3a "$(ov_vm_ip4 $vm)" 3 || t_fail "vm3a cannot reach $vm after its migration"
 ov_ping vm3a "$(ov_vm_ip6 $vm)" 3 || t_fail "vm3a cannot reach $vm over IPv6 after its migration"
-seq=$("${CTL[@]}" port list --json | jq --arg m "$mac" '.[] | select(.mac == $m) | .seq')
+seq=$("${OV_CTL[@]}" port list --json | jq --arg m "$mac" '.[] | select(.mac == $m) | .seq')
 [ "$seq" -ge 1 ] || t_fail "the move did not raise $mac's sequence number (seq $seq)"
 t_pass

@@ -10,37 +10,8 @@
 . "$(dirname "$0")/overlay_lib.sh"
 t_require_root
 t_require_cmd tshark tcpdump fping jq
-FABRICD=$T_BUILD/fabricd/fabricd VTEPD=$T_BUILD/vtepd/vtepd
-[ -x "$FABRICD" ] && [ -x "$VTEPD" ] || t_skip "fabricd/vtepd not built"
-
 ov_build 3
-lab_tmpdir
-SOCK=$LAB_TMP/fabricd.sock
-CTL=("$FABRICCTL" -s "$SOCK")
-start_fabricd() {
-    lab_bg fm "$LAB_TMP/fabricd-$1.log" "$FABRICD" -l 198.18.0.2:7301 -s "$SOCK" -S "$LAB_TMP/store" -i fm
-    FABRICD_PID=$LAB_LAST_PID
-}
-start_fabricd 1
-t_assert_wait 5 "fabricd did not start" test -S "$SOCK"
-for vm in $(ov_vms); do
-    "${CTL[@]}" port add --vni "$(ov_vm_vni $vm)" --mac "$(ov_vm_mac $vm)" --host "$(ov_vm_host $vm)" \
-        --ip "$(ov_vm_ip4 $vm)" --ip "$(ov_vm_ip6 $vm)" --name "$vm" >/dev/null || t_fail "port add $vm"
-done
-declare -A VTEPD_PID
-start_vtepd() {
-    lab_bg "$1" "$LAB_TMP/vtepd-$1-$2.log" "$VTEPD" -i "$1" -f 198.18.0.2:7301 \
-        -l "$(ov_hv_ip4 $1)" -u eth0 -s 100:br100 -s 200:br200
-    VTEPD_PID[$1]=$LAB_LAST_PID
-}
-for hv in $(ov_hvs); do start_vtepd "$hv" 1; done
-connected() { [ "$("${CTL[@]}" host --json | jq '[.[] | select(.connected)] | length')" = 3 ]; }
-t_assert_wait 10 "not all 3 agents connected" connected
-for hv in $(ov_hvs); do
-    t_assert_wait 5 "$hv: no vx100" lab_exec "$hv" ip link show vx100
-    # every other VM of the segment is programmed: MAC -> its host's VTEP
-    t_assert_wait 5 "$hv: FDB of vx100 incomplete" '[ "$(ov_fdb '$hv' 100 | grep -vc "^00:00:00:00:00:00")" = 2 ]'
-done
+ov_fabric_up
 
 
 ov_ping vm1a "$(ov_vm_ip4 vm3a)" 2 || t_fail "vm1a cannot reach vm3a before anything happened"
@@ -54,32 +25,32 @@ for payload in (b"\x00\x00\x00\x05hello, this is not protobuf" * 20, b"\x00\x00\
     s.close()
 PY
 sleep 0.3
-lab_alive "$FABRICD_PID" || t_fail "fabricd died on garbage"
-connected || t_fail "an agent lost its session when another sent garbage"
-"${CTL[@]}" port list >/dev/null || t_fail "fabricd stopped serving the API after garbage"
+lab_alive "$OV_FABRICD_PID" || t_fail "fabricd died on garbage"
+ov_agents_connected || t_fail "an agent lost its session when another sent garbage"
+"${OV_CTL[@]}" port list >/dev/null || t_fail "fabricd stopped serving the API after garbage"
 
 # fabricd dies and comes back; traffic across hypervisors must not notice.
 ov_pingloop_start vm1a "$(ov_vm_ip4 vm3a)" 150 20
 sleep 0.5
-kill -KILL "$FABRICD_PID"
+kill -KILL "$OV_FABRICD_PID"
 sleep 0.5
-start_fabricd 2
-t_assert_wait 10 "the agents did not reconnect to the restarted fabricd" connected
+ov_fabricd_start 2
+t_assert_wait 10 "the agents did not reconnect to the restarted fabricd" ov_agents_connected
 ov_pingloop_wait || t_fail "ping loop did not finish"
 lost=$(ov_pingloop_lost)
 t_log "fabricd restart: $(ov_pingloop_stats)"
 t_assert_eq "$lost" 0 "probes lost while fabricd restarted"
-t_assert_eq "$("${CTL[@]}" port list --json | jq length)" 6 "ports after fabricd's restart (from its store)"
+t_assert_eq "$("${OV_CTL[@]}" port list --json | jq length)" 6 "ports after fabricd's restart (from its store)"
 
 # vtepd on hv1 dies; its kernel entries stay; a foreign entry appears meanwhile.
 before=$(ov_fdb hv1 100)
-kill -KILL "${VTEPD_PID[hv1]}"
+kill -KILL "${OV_VTEPD_PID[hv1]}"
 lab_exec hv1 bridge fdb add 02:00:00:00:99:99 dev vx100 dst 198.18.0.99 self permanent
 ov_pingloop_start vm1a "$(ov_vm_ip4 vm3a)" 100 20
 sleep 0.5
 t_assert_eq "$(ov_fdb hv1 100 | grep -v 02:00:00:00:99:99)" "$before" "hv1's FDB with vtepd dead"
-start_vtepd hv1 2
-t_assert_wait 10 "hv1's vtepd did not reconnect" connected
+ov_vtepd_start hv1 2
+t_assert_wait 10 "hv1's vtepd did not reconnect" ov_agents_connected
 t_assert_wait 5 "hv1's vtepd did not reconcile" grep -q reconciled "$LAB_TMP/vtepd-hv1-2.log"
 ov_pingloop_wait || t_fail "ping loop did not finish"
 t_log "vtepd restart: $(ov_pingloop_stats)"
