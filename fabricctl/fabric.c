@@ -396,6 +396,9 @@ int cmd_fdb(const struct fabricctl_opts *o, int argc, char **argv)
 			json_object_object_add(f, "vteps", addr_list(e->vteps, e->n_vteps));
 			json_object_object_add(f, "ips", addr_list(e->ips, e->n_ips));
 			json_object_object_add(f, "seq", json_object_new_uint64(e->seq));
+			/* An HA port in flood mode: no unicast entry; vteps are its other hosts. */
+			json_object_object_add(f, "ha_flood",
+					       json_object_new_boolean(e->has_flood && e->flood));
 			json_object_array_add(fdb, f);
 		}
 		json_object_object_add(root, "host", json_object_new_string(argv[0]));
@@ -411,10 +414,15 @@ int cmd_fdb(const struct fabricctl_opts *o, int argc, char **argv)
 		for (size_t i = 0; i < r->n_fdb; i++) {
 			const L2f__Fdb *e = r->fdb[i];
 
+			char v[sizeof(a1) + 16];
+
 			join_addrs(e->vteps, e->n_vteps, a1, sizeof(a1));
 			join_addrs(e->ips, e->n_ips, a2, sizeof(a2));
-			printf("%-8u %-17s %-34s %s\n", e->vni, bytes_mac(&e->mac, mac),
-			       e->n_vteps ? a1 : "(local)", a2);
+			if (e->has_flood && e->flood)
+				snprintf(v, sizeof(v), "ha-flood %s", a1);
+			else
+				snprintf(v, sizeof(v), "%s", e->n_vteps ? a1 : "(local)");
+			printf("%-8u %-17s %-34s %s\n", e->vni, bytes_mac(&e->mac, mac), v, a2);
 		}
 	}
 	l2f__envelope__free_unpacked(reply, NULL);

@@ -319,6 +319,7 @@ void dir_fdb_for(const struct directory *d, const struct binding *b, uint16_t h,
 	if (b->nhosts == 1) {
 		add_vtep(d, out, b->hosts[0], h);
 	} else if (b->flags & B_HA_FLOOD) {
+		out->flood = true;
 		for (uint8_t i = 0; i < b->nhosts; i++)
 			add_vtep(d, out, b->hosts[i], h);
 	} else {

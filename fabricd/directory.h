@@ -74,6 +74,7 @@ struct fdb_view {
 	const struct ipaddr *ips;
 	size_t nips;
 	uint64_t seq;
+	bool flood;                    /* HA flood mode: vteps are informative, no unicast entry */
 };
 
 int dir_init(struct directory *d, uint32_t dup_moves, uint32_t dup_window_s);

@@ -64,7 +64,8 @@ static int grow(void ***arr, size_t n, size_t *cap)
 
 /* One allocation holds the Fdb, its arrays and the bytes they point to. */
 static L2f__Fdb *fdb_new(uint32_t vni, const uint8_t mac[MAC_LEN], const struct ipaddr *vteps,
-			 size_t nvteps, const struct ipaddr *ips, size_t nips, uint64_t seq)
+			 size_t nvteps, const struct ipaddr *ips, size_t nips, uint64_t seq,
+			 bool flood)
 {
 	size_t n = nvteps + nips;
 	L2f__Fdb *f = calloc(1, sizeof(*f) + n * (sizeof(ProtobufCBinaryData) + 16) + MAC_LEN);
@@ -97,6 +98,8 @@ static L2f__Fdb *fdb_new(uint32_t vni, const uint8_t mac[MAC_LEN], const struct 
 		f->has_seq = true;
 		f->seq = seq;
 	}
+	if (flood)
+		f->has_flood = f->flood = true;
 	return f;
 }
 
@@ -106,7 +109,7 @@ static int ub_add(struct ubuild *ub, const struct fdb_view *v)
 
 	if (grow((void ***)&ub->add, ub->nadd, &ub->cap_add) < 0)
 		return -ENOMEM;
-	f = fdb_new(v->vni, v->mac, v->vteps, v->nvteps, v->ips, v->nips, v->seq);
+	f = fdb_new(v->vni, v->mac, v->vteps, v->nvteps, v->ips, v->nips, v->seq, v->flood);
 	if (!f)
 		return -ENOMEM;
 	ub->add[ub->nadd++] = f;
@@ -120,7 +123,7 @@ static int ub_del(struct ubuild *ub, uint32_t vni, const uint8_t mac[MAC_LEN])
 
 	if (grow((void ***)&ub->del, ub->ndel, &ub->cap_del) < 0)
 		return -ENOMEM;
-	f = fdb_new(vni, mac, NULL, 0, NULL, 0, 0);
+	f = fdb_new(vni, mac, NULL, 0, NULL, 0, 0, false);
 	if (!f)
 		return -ENOMEM;
 	ub->del[ub->ndel++] = f;

@@ -80,6 +80,7 @@ struct lmac {
 	struct local_mac m;
 	struct segment *seg;
 	uint16_t vlan;             /* NDA_VLAN, 0 without VLAN filtering */
+	int port;                  /* the bridge port it was learned on */
 	uint32_t seen;             /* resync generation that last saw it */
 };
 
@@ -109,6 +110,7 @@ struct learner {
 	struct segment **segs;
 	size_t nsegs;
 	struct macmap macs;
+	struct macmap shared;      /* (vni, mac) of HA ports in flood mode: never learned */
 	struct ipmap ips;
 	uint32_t gen;
 	struct learn_stats st;
@@ -347,6 +349,32 @@ static int fdb_attr(const struct nlattr *a, void *data)
 	return MNL_CB_OK;
 }
 
+/* Deletes the bridge's learned entry for mac on a local port. Failure is only logged: the
+ * entry ages out, and the next notification for it tries again. */
+static void unpin(struct learner *l, struct segment *s, int port, const struct mac *mac,
+		  uint16_t vlan)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct ndmsg *ndm;
+	int ret;
+
+	nlh->nlmsg_type = RTM_DELNEIGH;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	ndm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ndm));
+	ndm->ndm_family = AF_BRIDGE;
+	ndm->ndm_ifindex = port;
+	ndm->ndm_flags = NTF_MASTER;
+	mnl_attr_put(nlh, NDA_LLADDR, MAC_LEN, mac->b);
+	if (vlan)
+		mnl_attr_put_u16(nlh, NDA_VLAN, vlan);
+	ret = nl_request(&l->req, nlh);
+	if (ret < 0 && ret != -ENOENT)
+		log_rl(&l->rl, LOG_LVL_WARN, "learn: vni %u: cannot unpin shared MAC from port %d: %s",
+		       s->vni, port, strerror(-ret));
+	l->st.unpinned++;
+}
+
 /* One FDB entry, from a notification or a dump. Always MNL_CB_OK: one bad message does not
  * stop the others. */
 static int fdb_msg(const struct nlmsghdr *nlh, void *data)
@@ -386,6 +414,14 @@ static int fdb_msg(const struct nlmsghdr *nlh, void *data)
 		!(ndm->ndm_state & NUD_PERMANENT) && !(ndm->ndm_flags & NTF_EXT_LEARNED);
 	lm = macmap_get(&l->macs, s->vni, mac.b);
 
+	if (nlh->nlmsg_type == RTM_NEWNEIGH && local && macmap_get(&l->shared, s->vni, mac.b)) {
+		/* An HA port in flood mode: its frames must reach every host of the port, so the
+		 * bridge must not pin the MAC to the local port. */
+		unpin(l, s, (int)ndm->ndm_ifindex, &mac, vlan);
+		if (lm)
+			lmac_gone(l, lm);
+		return MNL_CB_OK;
+	}
 	if (nlh->nlmsg_type == RTM_NEWNEIGH && local) {
 		if (!lm) {
 			lm = lmac_new(l, s, &mac);
@@ -394,12 +430,14 @@ static int fdb_msg(const struct nlmsghdr *nlh, void *data)
 				return MNL_CB_OK;
 			}
 			lm->vlan = vlan;
+			lm->port = (int)ndm->ndm_ifindex;
 			lm->seen = l->gen;
 			l->ops.changed(l->ctx, &lm->m);
 			return MNL_CB_OK;
 		}
 		/* Moved between local ports (or refreshed): nothing the caller reports. */
 		lm->vlan = vlan;
+		lm->port = (int)ndm->ndm_ifindex;
 		lm->seen = l->gen;
 		return MNL_CB_OK;
 	}
@@ -690,6 +728,8 @@ struct learner *learner_new(struct event_base *base, const struct learn_ops *ops
 	l->rl = (struct ratelimit)RATELIMIT_INIT(1000, 10);
 	ret = macmap_init(&l->macs);
 	if (!ret)
+		ret = macmap_init(&l->shared);
+	if (!ret)
 		ret = ipmap_init(&l->ips);
 	if (!ret)
 		ret = nl_open(&l->mon, RTMGRP_NEIGH);
@@ -744,6 +784,7 @@ void learner_free(struct learner *l)
 	if (l->macs.slots)
 		macmap_foreach(&l->macs, free_lmac, NULL);
 	macmap_free(&l->macs);
+	macmap_free(&l->shared);
 	if (l->ips.buckets)
 		ipmap_free(&l->ips);
 	free(l);
@@ -845,4 +886,27 @@ void learner_stats(const struct learner *l, struct learn_stats *out)
 {
 	*out = l->st;
 	out->macs = l->macs.count;
+}
+
+int learner_set_shared(struct learner *l, uint32_t vni, const struct mac *mac, bool shared)
+{
+	static char marker;
+	struct lmac *lm;
+	int ret;
+
+	if (!shared) {
+		macmap_del(&l->shared, vni, mac->b);
+		return 0;
+	}
+	if (macmap_get(&l->shared, vni, mac->b))
+		return 0;
+	ret = macmap_put(&l->shared, vni, mac->b, &marker);
+	if (ret < 0)
+		return ret;
+	lm = macmap_get(&l->macs, vni, mac->b);
+	if (lm) {
+		unpin(l, lm->seg, lm->port, mac, lm->vlan);
+		lmac_gone(l, lm);
+	}
+	return 0;
 }

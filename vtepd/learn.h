@@ -45,6 +45,10 @@ int learner_add_segment(struct learner *l, uint32_t vni, const char *bridge, int
  * non-zero. */
 void learner_foreach(const struct learner *l, int (*cb)(const struct local_mac *m, void *ctx),
 		     void *ctx);
+/* Marks (vni, mac) as shared by several hosts (an HA port in flood mode) or not. A shared MAC
+ * is never local: the bridge's entries for it on local ports are deleted as they appear, so
+ * that frames for it flood to the local port and over the overlay alike. 0 or -errno. */
+int learner_set_shared(struct learner *l, uint32_t vni, const struct mac *mac, bool shared);
 /* Counters for status: frames snooped, dropped (malformed, per reason), MACs known. */
 struct learn_stats {
 	uint64_t fdb_events;
@@ -52,6 +56,7 @@ struct learn_stats {
 	uint64_t frames_dropped;
 	uint64_t macs;
 	uint64_t frames_foreign;               /* well-formed, from a MAC that is not local */
+	uint64_t unpinned;                     /* shared MACs removed from a local port */
 	uint64_t drops[PKT_DROP_COUNT];        /* frames_dropped by reason (enum pkt_drop) */
 };
 void learner_stats(const struct learner *l, struct learn_stats *out);

@@ -37,6 +37,7 @@ struct want {
 	uint32_t vni;
 	struct mac mac;
 	bool has_dst;                  /* exactly one VTEP: a unicast FDB entry */
+	bool flood;                    /* an HA port in flood mode: shared, never pinned */
 	struct ipaddr dst;
 	uint8_t nips;
 	struct ipaddr *ips;
@@ -100,15 +101,23 @@ static void want_free(struct want *w)
 	free(w);
 }
 
-static int want_free_one(void *val, void *ctx)
+/* Frees w; a shared MAC stops being shared. */
+static void want_drop(struct vtepd *v, struct want *w)
 {
-	want_free(val);
+	if (w->flood && v->lr)
+		learner_set_shared(v->lr, w->vni, &w->mac, false);
+	want_free(w);
+}
+
+static int want_drop_one(void *val, void *ctx)
+{
+	want_drop(ctx, val);
 	return 0;
 }
 
 static void want_clear(struct vtepd *v)
 {
-	macmap_foreach(&v->want, want_free_one, NULL);
+	macmap_foreach(&v->want, want_drop_one, v);
 	macmap_free(&v->want);
 	macmap_init(&v->want);
 }
@@ -128,7 +137,8 @@ static void apply_add(struct vtepd *v, const L2f__Fdb *f, bool program)
 	struct want *w = macmap_get(&v->want, f->vni, f->mac.data);
 	struct ipaddr ips[MAX_WANT_IPS], dst = { 0 };
 	size_t nips = f->n_ips < MAX_WANT_IPS ? f->n_ips : MAX_WANT_IPS;
-	bool has_dst = f->n_vteps == 1;
+	bool flood = f->has_flood && f->flood;
+	bool has_dst = !flood && f->n_vteps == 1;
 	struct ipaddr *copy = NULL;
 
 	if (!seg_of(v, f->vni))
@@ -169,6 +179,10 @@ static void apply_add(struct vtepd *v, const L2f__Fdb *f, bool program)
 			if (!has_ip(w->ips, w->nips, &ips[i]))
 				kernel_neigh_set(v->k, w->vni, &ips[i], &w->mac);
 	}
+	if (flood != w->flood && v->lr &&
+	    learner_set_shared(v->lr, w->vni, &w->mac, flood) < 0)
+		log_warn("vni %u: cannot mark an HA port's MAC shared", w->vni);
+	w->flood = flood;
 	w->has_dst = has_dst;
 	w->dst = dst;
 	free(w->ips);
@@ -187,7 +201,7 @@ static void apply_del(struct vtepd *v, const L2f__Fdb *f)
 		kernel_fdb_del(v->k, w->vni, &w->mac, &w->dst);
 	for (size_t i = 0; i < w->nips; i++)
 		kernel_neigh_del(v->k, w->vni, &w->ips[i]);
-	want_free(w);
+	want_drop(v, w);
 }
 
 static void apply_flood(struct vtepd *v, const L2f__Flood *fl, bool program)
@@ -277,7 +291,7 @@ static void on_update(struct vtepd *v, const L2f__Update *u)
 			struct want *w = macmap_del(&v->want, u->del[i]->vni, u->del[i]->mac.data);
 
 			if (w)
-				want_free(w);
+				want_drop(v, w);
 		} else {
 			apply_del(v, u->del[i]);
 		}
