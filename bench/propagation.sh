@@ -23,7 +23,7 @@ while [ $# -gt 0 ]; do
     esac
 done
 case $CHANGES$TIMEOUT_MS in *[!0-9]*) echo "$0: --changes and --timeout-ms take numbers" >&2; exit 2 ;; esac
-[ "$CHANGES" -ge 2 ] && [ "$CHANGES" -le 60000 ] || { echo "$0: --changes 2..60000" >&2; exit 2; }
+if [ "$CHANGES" -lt 2 ] || [ "$CHANGES" -gt 60000 ]; then echo "$0: --changes 2..60000" >&2; exit 2; fi
 for s in $STORES; do case $s in disk|none) ;; *) echo "$0: store 'disk' or 'none', not '$s'" >&2; exit 2 ;; esac; done
 
 lab_require_root
@@ -181,7 +181,7 @@ for store in $STORES; do
     printf 'store %s: %s; incomplete after %d ms: %d\n' "$store" "${TOOLSUM[$store]#proptool: }" \
         "$TIMEOUT_MS" "$(incomplete "${RES[$store]}" all 5)"
 done
-main=$(printf '%s\n' $STORES | head -n 1)
+read -r main _ <<<"$STORES"
 p99=$(pct "${RES[$main]}" all 4 0.99)
 verdict=$(awk -v v="$p99" 'BEGIN { print (v != "timeout" && v + 0 <= 10) ? "met" : "missed" }')
 printf '\ntarget p99 <= 10 ms, binding change to FDB in every agent (3 agents, store %s): %s (%s ms over %d changes)\n' \
