@@ -103,6 +103,29 @@ static void print_table(json_object *root)
 		}
 		printf("%s\n", any ? "" : " none");
 	}
+	for (size_t i = 0; groups && i < json_object_array_length(groups); i++) {
+		json_object *g = json_object_array_get_idx(groups, i);
+		json_object *v = get(g, "virtual_mac");
+
+		if (v)
+			printf("\ngroup %s  virtual mac %s on %s (%s)%s%s", str(g, "name"),
+			       str(v, "mac"), str(v, "interface"),
+			       json_object_get_boolean(get(v, "up")) ? "up" : "down",
+			       get(g, "fabric_vni") ? "  fabric vni " : "",
+			       get(g, "fabric_vni") ? str(g, "fabric_vni") : "");
+		if (v)
+			printf("\n");
+	}
+	json_object *f = get(root, "fabric");
+
+	if (f)
+		printf("\nfabric %s as host %s: %s, %llu session(s), %llu master report(s)%s%s\n",
+		       str(f, "connect"), str(f, "host"),
+		       json_object_get_boolean(get(f, "connected")) ? "connected" : "not connected",
+		       (unsigned long long)num(f, "sessions"),
+		       (unsigned long long)num(f, "reports_sent"),
+		       get(f, "last_error") ? "; last error: " : "",
+		       get(f, "last_error") ? str(f, "last_error") : "");
 }
 
 int cmd_vip(const struct fabricctl_opts *o, int argc, char **argv)

@@ -36,6 +36,11 @@
 #                             ARP and an unsolicited NA. Call it directly, not in $(...): it
 #                             records the new host in this shell.
 #   ov_announce VM            just the GARP + unsolicited NA of a VM
+#   ov_add_router R HV        a router namespace R (r1, r2...) on segment 100 of HV: eth0
+#                             (MTU 1450) with MAC 02:00:64:00:0e:0<n>, 198.19.100.(200+n)/24,
+#                             2001:db8:100::(200+n)/64 and a link-local address, forwarding on
+#                             (both families); its hypervisor end, named R, is a port of br100.
+#                             The instances of an HA router port (vipd, virtual_mac).
 #   ov_cut_host HV / ov_restore_host HV   underlay link of HV down / up (bridge side, in u)
 #   ov_vxlan_static [VNI...]  plain flooding without a control plane: in every hypervisor,
 #                             vx<VNI> (nolearning, dstport 4789, local = its underlay IPv4)
@@ -132,6 +137,26 @@ ov_add_vm() {   # VM HV
     lab_exec "$vm" ip route add "198.19.$other.0/24" dev eth0
     lab_exec "$vm" ip -6 route add "2001:db8:$other::/64" dev eth0
     OV_HOST[$vm]=$hv
+}
+
+ov_router_num() { local n=${1#r}; [[ $n =~ ^[0-9]$ ]] || lab_die "not a router: '$1'"; echo "$n"; }
+ov_router_mac() { printf '02:00:64:00:0e:%02x\n' "$(ov_router_num "$1")"; }
+ov_router_ip4() { printf '198.19.100.%d\n' $((200 + $(ov_router_num "$1"))); }
+ov_router_ip6() { printf '2001:db8:100::%d\n' $((200 + $(ov_router_num "$1"))); }
+
+ov_add_router() {   # R HV
+    local r=$1 hv=$2
+    ov_router_num "$r" >/dev/null
+    lab_ns_add "$r"
+    lab_veth "$hv" "$r" "$r" eth0
+    lab_exec "$hv" ip link set "$r" addrgenmode none
+    lab_bridge_port "$hv" br100 "$r"
+    lab_exec "$r" ip link set eth0 address "$(ov_router_mac "$r")" mtu "$OV_VM_MTU"
+    lab_exec "$r" ip addr add "$(ov_router_ip4 "$r")/24" dev eth0
+    lab_exec "$r" ip -6 addr add "$(ov_router_ip6 "$r")/64" dev eth0 nodad
+    lab_exec "$r" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 >/dev/null
+    lab_exec "$r" ip link set eth0 up
+    OV_HOST[$r]=$hv
 }
 
 ov_build() {

@@ -30,6 +30,7 @@ struct ctx {
 	size_t errlen;
 	int node_line;                 /* line of `node`, 0 when defaulted */
 	int nodes_line;                /* line of `nodes`, 0 when absent */
+	int fabric_line;               /* line of `fabric`, 0 when absent */
 };
 
 struct key;
@@ -337,8 +338,100 @@ static int parse_nodes(struct ctx *x, yaml_node_t *n, void *base, const struct k
 	return 0;
 }
 
+static int parse_vmac(struct ctx *x, yaml_node_t *n, void *base, const struct key *k)
+{
+	struct vip_group_cfg *g = base;
+	const char *s = scalar(x, n, k->name);
+
+	if (!s)
+		return -1;
+	if (mac_parse(s, &g->vmac) < 0)
+		return fail(x, line_of(n), "%s '%s' is not a MAC address (xx:xx:xx:xx:xx:xx)",
+			    k->name, s);
+	if (mac_is_multicast(&g->vmac) || mac_eq(&g->vmac, &mac_zero))
+		return fail(x, line_of(n), "%s %s is not a unicast MAC address", k->name, s);
+	g->has_vmac = true;
+	return 0;
+}
+
+/* "unix:/absolute/path", "198.18.0.2:7301" or "[2001:db8::2]:7301". NULL when s is one. */
+static const char *connect_problem(const char *s)
+{
+	char host[INET6_ADDRSTRLEN + 2];
+	const char *colon, *port;
+	unsigned char bin[16];
+	size_t hl;
+
+	if (!strncmp(s, "unix:", 5))
+		return s[5] == '/' ? NULL : "is not unix:/ABSOLUTE/PATH";
+	colon = strrchr(s, ':');
+	if (!colon)
+		return "has no port (HOST:PORT or unix:/PATH)";
+	port = colon + 1;
+	if (!*port || strspn(port, "0123456789") != strlen(port) || strlen(port) > 5 ||
+	    atoi(port) < 1 || atoi(port) > 65535)
+		return "has no port 1-65535";
+	hl = (size_t)(colon - s);
+	if (hl >= sizeof(host))
+		return "has a host that is not an IP address";
+	memcpy(host, s, hl);
+	host[hl] = 0;
+	if (host[0] == '[') {
+		if (hl < 3 || host[hl - 1] != ']')
+			return "has a host that is not an IP address";
+		host[hl - 1] = 0;
+		return inet_pton(AF_INET6, host + 1, bin) == 1 ? NULL :
+		       "has a host that is not an IP address";
+	}
+	return inet_pton(AF_INET, host, bin) == 1 ? NULL :
+	       "has a host that is not an IP address ([...] around IPv6)";
+}
+
+static int parse_connect(struct ctx *x, yaml_node_t *n, void *base, const struct key *k)
+{
+	const size_t max = sizeof(x->c->fabric.connect) - 1;
+	const char *s = scalar(x, n, k->name);
+	const char *why;
+
+	if (!s)
+		return -1;
+	if (strlen(s) > max)
+		return fail(x, line_of(n), "%s is %zu bytes long, at most %zu allowed", k->name,
+			    strlen(s), max);
+	why = connect_problem(s);
+	if (why)
+		return fail(x, line_of(n), "%s '%s' %s", k->name, s, why);
+	strcpy((char *)base + k->off, s);
+	return 0;
+}
+
+static const struct key fabric_keys[] = {
+	{ .name = "connect", .parse = parse_connect, .off = offsetof(struct vipd_cfg, fabric.connect),
+	  .required = true },
+	{ .name = "host", .parse = parse_name, .off = offsetof(struct vipd_cfg, fabric.host) },
+	{ 0 },
+};
+
+static int parse_map(struct ctx *x, yaml_node_t *n, void *base, const struct key *keys,
+		     const char *where, int *seen);
+
+static int parse_fabric(struct ctx *x, yaml_node_t *n, void *base, const struct key *k)
+{
+	int seen[MAX_KEYS] = { 0 };
+
+	if (n->type != YAML_MAPPING_NODE)
+		return fail(x, line_of(n), "fabric must be a mapping, not %s", type_name(n));
+	if (parse_map(x, n, base, fabric_keys, "fabric", seen) < 0)
+		return -1;
+	if (!seen[0])
+		return fail(x, line_of(n), "missing 'connect' in fabric");
+	x->fabric_line = line_of(n);
+	return 0;
+}
+
 enum { GK_NAME, GK_INTERFACE, GK_VRID, GK_PRIORITY, GK_ADVERT, GK_PREEMPT, GK_ASSIGN,
-       GK_ANNOUNCE_COUNT, GK_ANNOUNCE_INTERVAL, GK_REFRESH, GK_ADDRESSES, GK_N };
+       GK_ANNOUNCE_COUNT, GK_ANNOUNCE_INTERVAL, GK_REFRESH, GK_ADDRESSES, GK_VMAC, GK_VMAC_IF,
+       GK_FABRIC_VNI, GK_N };
 
 #define GKEY(k, fn, field, ...) \
 	{ .name = k, .parse = fn, .off = offsetof(struct vip_group_cfg, field), __VA_ARGS__ }
@@ -361,6 +454,9 @@ static const struct key group_keys[GK_N + 1] = {
 	[GK_REFRESH] = GKEY("refresh_interval_s", parse_u32, refresh_interval_s,
 			    .min = 0, .max = 86400),
 	[GK_ADDRESSES] = GKEY("addresses", parse_addrs, addrs, .required = true),
+	[GK_VMAC] = GKEY("virtual_mac", parse_vmac, vmac),
+	[GK_VMAC_IF] = GKEY("virtual_interface", parse_ifname, vmac_ifname),
+	[GK_FABRIC_VNI] = GKEY("fabric_vni", parse_u32, fabric_vni, .min = 1, .max = 0xffffff),
 };
 _Static_assert(GK_N <= MAX_KEYS, "MAX_KEYS too small");
 
@@ -395,7 +491,7 @@ static int parse_map(struct ctx *x, yaml_node_t *n, void *base, const struct key
 }
 
 /* A parsed group: required keys present, and nothing clashing with the groups before it. */
-static int check_group(struct ctx *x, const struct vip_group_cfg *g, const int *seen)
+static int check_group(struct ctx *x, struct vip_group_cfg *g, const int *seen)
 {
 	for (int i = 0; i < GK_N; i++) {
 		if (!group_keys[i].required || seen[i])
@@ -405,9 +501,36 @@ static int check_group(struct ctx *x, const struct vip_group_cfg *g, const int *
 				    g->name);
 		return fail(x, g->line, "missing '%s' in group", group_keys[i].name);
 	}
+	if (seen[GK_VMAC_IF] && !g->has_vmac)
+		return fail(x, seen[GK_VMAC_IF], "virtual_interface needs virtual_mac");
+	if (seen[GK_FABRIC_VNI] && !g->has_vmac)
+		return fail(x, seen[GK_FABRIC_VNI],
+			    "fabric_vni needs virtual_mac (the HA port's MAC)");
+	if (g->has_vmac && !seen[GK_VMAC_IF]) {
+		char name[32];
+		int len = snprintf(name, sizeof(name), "vr%u-%s", g->vrid, g->ifname);
+
+		if (len > IF_NAMESIZE - 1)
+			len = IF_NAMESIZE - 1;
+		memcpy(g->vmac_ifname, name, (size_t)len);
+		g->vmac_ifname[len] = 0;
+	}
+	if (g->has_vmac && !strcmp(g->vmac_ifname, g->ifname))
+		return fail(x, seen[GK_VMAC_IF] ? seen[GK_VMAC_IF] : g->line,
+			    "virtual_interface %s is the group's own interface", g->vmac_ifname);
 	for (size_t i = 0; i < x->c->ngroups; i++) {
 		const struct vip_group_cfg *o = &x->c->groups[i];
 
+		if (g->has_vmac && (!strcmp(o->ifname, g->vmac_ifname) ||
+				    (o->has_vmac && !strcmp(o->vmac_ifname, g->vmac_ifname))))
+			return fail(x, seen[GK_VMAC_IF] ? seen[GK_VMAC_IF] : g->line,
+				    "virtual_interface %s is already used by group '%s' (line %d)%s",
+				    g->vmac_ifname, o->name, o->line,
+				    seen[GK_VMAC_IF] ? "" : "; set virtual_interface");
+		if (o->has_vmac && !strcmp(o->vmac_ifname, g->ifname))
+			return fail(x, seen[GK_INTERFACE],
+				    "interface %s is the virtual_interface of group '%s' (line %d)",
+				    g->ifname, o->name, o->line);
 		if (!strcmp(o->name, g->name))
 			return fail(x, seen[GK_NAME], "group name '%s' is already used (line %d)",
 				    g->name, o->line);
@@ -467,6 +590,7 @@ static const struct key top_keys[MAX_KEYS] = {
 	  .off = offsetof(struct vipd_cfg, control_socket) },
 	{ .name = "nodes", .parse = parse_nodes },
 	{ .name = "groups", .parse = parse_groups },
+	{ .name = "fabric", .parse = parse_fabric },
 };
 
 /* Once the whole file is read: node defaults to the hostname and must be in nodes; then
@@ -496,6 +620,13 @@ static int finish(struct ctx *x)
 	for (i = 0; i < c->ngroups; i++)
 		if (c->groups[i].priority_auto)
 			c->groups[i].priority = vipd_auto_priority(c, &c->groups[i]);
+	for (i = 0; i < c->ngroups; i++)
+		if (c->groups[i].fabric_vni && !c->fabric.connect[0])
+			return fail(x, c->groups[i].line,
+				    "group '%s' has fabric_vni but there is no fabric section",
+				    c->groups[i].name);
+	if (c->fabric.connect[0] && !c->fabric.host[0])
+		strcpy(c->fabric.host, c->node);
 	return 0;
 }
 
@@ -623,6 +754,14 @@ static void put_group(const struct vipd_cfg *c, const struct vip_group_cfg *g, F
 		put_scalar(f, ipaddr_fmt(&g->addrs[j], buf));
 	}
 	fputs("]\n", f);
+	if (g->has_vmac) {
+		char mac[MAC_STRLEN];
+
+		fprintf(f, "    virtual_mac: %s\n", mac_fmt(&g->vmac, mac));
+		put_key(f, "    ", "virtual_interface", g->vmac_ifname);
+	}
+	if (g->fabric_vni)
+		fprintf(f, "    fabric_vni: %u\n", g->fabric_vni);
 }
 
 void vipd_cfg_print(const struct vipd_cfg *c, FILE *f)
@@ -637,6 +776,11 @@ void vipd_cfg_print(const struct vipd_cfg *c, FILE *f)
 		}
 		fputs("]\n", f);
 	}
+	if (c->fabric.connect[0]) {
+		fputs("fabric:\n", f);
+		put_key(f, "  ", "connect", c->fabric.connect);
+		put_key(f, "  ", "host", c->fabric.host);
+	}
 	fputs(c->ngroups ? "groups:\n" : "groups: []\n", f);
 	for (size_t i = 0; i < c->ngroups; i++)
 		put_group(c, &c->groups[i], f);
@@ -649,7 +793,10 @@ bool vip_group_cfg_eq(const struct vip_group_cfg *a, const struct vip_group_cfg 
 	    a->advert_interval_ms != b->advert_interval_ms || a->preempt != b->preempt ||
 	    a->assign != b->assign || a->announce_count != b->announce_count ||
 	    a->announce_interval_ms != b->announce_interval_ms ||
-	    a->refresh_interval_s != b->refresh_interval_s || a->naddrs != b->naddrs)
+	    a->refresh_interval_s != b->refresh_interval_s || a->naddrs != b->naddrs ||
+	    a->has_vmac != b->has_vmac || a->fabric_vni != b->fabric_vni ||
+	    (a->has_vmac && (!mac_eq(&a->vmac, &b->vmac) ||
+			     strcmp(a->vmac_ifname, b->vmac_ifname))))
 		return false;
 	for (size_t i = 0; i < a->naddrs; i++)
 		if (!ipaddr_eq(&a->addrs[i], &b->addrs[i]))

@@ -33,6 +33,12 @@ struct vip_group_cfg {
 	uint32_t refresh_interval_s;   /* default 60; 0 turns refresh off; max 86400 */
 	struct ipaddr addrs[VIPD_MAX_ADDRS];
 	size_t naddrs;
+	/* A virtual MAC (RFC 5798 7.3): the VIPs live on a macvlan with this MAC, up on the
+	 * master only, so that a backup discards frames sent to it (6.4.2). */
+	bool has_vmac;
+	struct mac vmac;
+	char vmac_ifname[IF_NAMESIZE];  /* default "vr<vrid>-<interface>", cut to 15 chars */
+	uint32_t fabric_vni;           /* report the master to fabricd as HA port (vni, vmac) */
 	int line;                      /* where the group starts in the file, for messages */
 };
 
@@ -43,6 +49,10 @@ struct vipd_cfg {
 	size_t nnodes;
 	struct vip_group_cfg *groups;
 	size_t ngroups;
+	struct {
+		char connect[108];     /* "unix:/path" or "host:port"; empty: no fabricd */
+		char host[VIPD_NAME_MAX];   /* fabricd's id of this hypervisor; default: node */
+	} fabric;
 };
 
 /* Parses and validates path. On failure returns -1 and writes "FILE:LINE: problem" into err;

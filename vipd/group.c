@@ -30,6 +30,20 @@ static const char *af_name(int af)
 	return af == AF_INET ? "ipv4" : "ipv6";
 }
 
+/* The MAC the group's frames and answers carry: its virtual MAC, or the interface's. */
+static const struct mac *group_mac(const struct group *g)
+{
+	return g->cfg.has_vmac ? &g->cfg.vmac : &g->ifp->mac;
+}
+
+static bool group_is_master(const struct group *g)
+{
+	for (int i = 0; i < 2; i++)
+		if (g->inst[i].active && g->inst[i].vrrp.state == VRRP_MASTER)
+			return true;
+	return false;
+}
+
 struct instance *group_instance(struct group *g, int af)
 {
 	struct instance *inst = &g->inst[af == AF_INET ? 0 : 1];
@@ -91,7 +105,8 @@ static void send_advert(void *ctx, uint8_t priority)
 	 * the address just went still carries the address the peers know. */
 	struct vrrp_tx tx = {
 		.af = inst->af,
-		.eth_src = g->ifp->mac,
+		/* RFC 5798 7.3: from the virtual MAC when there is one */
+		.eth_src = *group_mac(g),
 		.src = inst->vrrp.self,
 		.vrid = g->cfg.vrid,
 		.priority = priority,
@@ -117,7 +132,7 @@ static uint8_t na_flags(const struct instance *inst)
 static bool send_na(struct instance *inst, const struct in6_addr *target,
 		    const struct in6_addr *dst, const struct mac *eth_dst, uint8_t flags)
 {
-	const struct mac *mac = &inst->g->ifp->mac;
+	const struct mac *mac = group_mac(inst->g);
 	struct nd_na_tx na = { .eth_dst = *eth_dst, .eth_src = *mac, .src = *target,
 			       .dst = *dst, .target = *target, .tlla = *mac,
 			       .flags = flags | na_flags(inst) };
@@ -129,7 +144,7 @@ static bool send_na(struct instance *inst, const struct in6_addr *target,
 static void announce_once(struct instance *inst)
 {
 	struct group *g = inst->g;
-	const struct mac *mac = &g->ifp->mac;
+	const struct mac *mac = group_mac(g);
 	uint8_t frame[FRAME_MAX];
 
 	for (size_t i = 0; i < g->cfg.naddrs; i++) {
@@ -198,8 +213,15 @@ static void assign(struct instance *inst, bool add)
 	struct group *g = inst->g;
 	bool failed = false;
 
+	int ifindex = g->cfg.has_vmac ? g->vmac_ifindex : g->ifp->ifindex;
+
 	if (!g->cfg.assign)
 		return;
+	if (!ifindex) {
+		/* Without its macvlan (gone with its parent) the group holds no address. */
+		inst->assigned = false;
+		return;
+	}
 	for (size_t i = 0; i < g->cfg.naddrs; i++) {
 		const struct ipaddr *vip = &g->cfg.addrs[i];
 		char buf[IPADDR_STRLEN];
@@ -207,12 +229,13 @@ static void assign(struct instance *inst, bool add)
 
 		if (vip->af != inst->af)
 			continue;
-		err = nl_addr(&g->d->nlreq, add ? RTM_NEWADDR : RTM_DELADDR, g->ifp->ifindex, vip);
+		err = nl_addr(&g->d->nlreq, add ? RTM_NEWADDR : RTM_DELADDR, ifindex, vip);
 		if (!err || (!add && (err == -EADDRNOTAVAIL || err == -ENODEV)))
 			continue;
 		failed = true;
 		log_warn("%s: %s %s on %s: %s", g->cfg.name, add ? "adding" : "removing",
-			 ipaddr_fmt(vip, buf), g->ifp->name, strerror(-err));
+			 ipaddr_fmt(vip, buf), g->cfg.has_vmac ? g->cfg.vmac_ifname : g->ifp->name,
+			 strerror(-err));
 	}
 	inst->assigned = add || failed;
 }
@@ -232,12 +255,18 @@ static void state_change(void *ctx, enum vrrp_state from, enum vrrp_state to)
 			 vrrp_state_name(from), vrrp_state_name(to), inst->vrrp.priority);
 	if (to == VRRP_MASTER) {
 		inst->c.became_master++;
-		/* The address first, so traffic drawn by the announcement finds it. */
+		/* The virtual MAC and the address first, so traffic drawn by the announcement
+		 * finds them; fabricd last, off the wire's critical path. */
+		vmac_set_up(inst->g, true);
 		assign(inst, true);
 		announce_burst(inst);
+		fabric_master(inst->g);
 	} else if (from == VRRP_MASTER) {
 		evtimer_del(inst->ev_announce);
 		assign(inst, false);
+		/* RFC 5798 6.4.2: a backup discards frames for the virtual MAC */
+		if (!group_is_master(inst->g))
+			vmac_set_up(inst->g, false);
 	}
 }
 
@@ -274,6 +303,8 @@ static void instance_evaluate(struct instance *inst)
 	else if (!instance_self(inst)->af)
 		why = inst->af == AF_INET ? "no IPv4 address on interface"
 					  : "no IPv6 link-local address on interface";
+	else if (inst->g->cfg.has_vmac && !inst->g->vmac_ifindex)
+		why = "no virtual MAC interface";
 	inst->why_init = why;
 	if (ifp->ifindex && !inst->stale_removed) {
 		/* What a crashed predecessor assigned is not ours until we are master again. */
@@ -315,6 +346,7 @@ void group_iface_stop(struct iface *ifp)
 
 void group_iface_changed(struct group *g)
 {
+	vmac_ensure(g);
 	for (int i = 0; i < 2; i++)
 		if (g->inst[i].active)
 			instance_evaluate(&g->inst[i]);
@@ -370,6 +402,7 @@ void group_free(struct group *g)
 		event_free(inst->ev_timer);
 		event_free(inst->ev_announce);
 	}
+	vmac_destroy(g);
 	for (pp = &g->d->groups; *pp; pp = &(*pp)->next) {
 		if (*pp == g) {
 			*pp = g->next;
@@ -473,7 +506,8 @@ static void rx_arp(struct iface *ifp, const struct frame *f)
 
 	ipaddr_from_v4(&vip, &req->tpa);
 	inst = vip_master(ifp, &vip);
-	if (!inst || mac_eq(&req->sha, &ifp->mac) || mac_eq(&f->eth.src, &ifp->mac))
+	if (!inst || mac_eq(&req->sha, &ifp->mac) || mac_eq(&f->eth.src, &ifp->mac) ||
+	    mac_eq(&req->sha, group_mac(inst->g)))
 		return;
 	if (req->spa.s_addr == req->tpa.s_addr) {
 		/* Another MAC announces our VIP (RFC 5227 2.4): count it and defend, by a new
@@ -484,11 +518,12 @@ static void rx_arp(struct iface *ifp, const struct frame *f)
 	}
 	if (req->op != ARP_OP_REQUEST)
 		return;
-	struct arp_pkt rep = { .op = ARP_OP_REPLY, .sha = ifp->mac, .spa = req->tpa,
+	const struct mac *mac = group_mac(inst->g);
+	struct arp_pkt rep = { .op = ARP_OP_REPLY, .sha = *mac, .spa = req->tpa,
 			       .tha = req->sha, .tpa = req->spa };
 
 	inst->c.arp_answered += send_frame(inst, frame, arp_build_frame(frame, sizeof(frame),
-									&req->sha, &ifp->mac, &rep));
+									&req->sha, mac, &rep));
 }
 
 static void rx_ns(struct iface *ifp, const struct frame *f)

@@ -82,6 +82,18 @@ static json_object *group_json(const struct group *g)
 	for (size_t i = 0; i < g->cfg.naddrs; i++)
 		json_object_array_add(addrs, addr_json(&g->cfg.addrs[i]));
 	json_object_object_add(o, "addresses", addrs);
+	if (g->cfg.has_vmac) {
+		json_object *v = json_object_new_object();
+		char buf[MAC_STRLEN];
+
+		json_object_object_add(v, "mac", json_object_new_string(mac_fmt(&g->cfg.vmac, buf)));
+		json_object_object_add(v, "interface", json_object_new_string(g->cfg.vmac_ifname));
+		json_object_object_add(v, "ifindex", json_object_new_int(g->vmac_ifindex));
+		json_object_object_add(v, "up", json_object_new_boolean(g->vmac_up));
+		json_object_object_add(o, "virtual_mac", v);
+	}
+	if (g->cfg.fabric_vni)
+		json_object_object_add(o, "fabric_vni", json_object_new_int64(g->cfg.fabric_vni));
 	for (int i = 0; i < 2; i++)
 		if (g->inst[i].active)
 			json_object_array_add(insts, instance_json(&g->inst[i]));
@@ -103,6 +115,23 @@ char *status_json(const struct vipd *d)
 	for (g = d->groups; g; g = g->next)
 		json_object_array_add(groups, group_json(g));
 	json_object_object_add(root, "groups", groups);
+	if (d->fabric) {
+		struct fabric_status fs;
+		json_object *f = json_object_new_object();
+
+		fabric_status(d, &fs);
+		json_object_object_add(f, "connect", json_object_new_string(fs.connect));
+		json_object_object_add(f, "host", json_object_new_string(d->cfg.fabric.host));
+		json_object_object_add(f, "connected", json_object_new_boolean(fs.connected));
+		json_object_object_add(f, "sessions", json_object_new_uint64(fs.sessions));
+		json_object_object_add(f, "reports_sent", json_object_new_uint64(fs.reports_sent));
+		json_object_object_add(f, "reports_failed",
+				       json_object_new_uint64(fs.reports_failed));
+		if (fs.last_error[0])
+			json_object_object_add(f, "last_error",
+					       json_object_new_string(fs.last_error));
+		json_object_object_add(root, "fabric", f);
+	}
 	out = strdup(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
 							     JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(root);

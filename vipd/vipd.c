@@ -105,6 +105,8 @@ static void reload(struct vipd *d)
 	apply_groups(d, &cfg);
 	vipd_cfg_free(&d->cfg);
 	d->cfg = cfg;
+	if (fabric_start(d) < 0)
+		log_err("fabric: out of memory");
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
@@ -118,6 +120,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	log_info("signal %d: stopping", (int)sig);
 	while (d->groups)
 		group_free(d->groups);
+	fabric_stop(d);
 	event_base_loopbreak(d->base);
 }
 
@@ -227,6 +230,10 @@ int main(int argc, char **argv)
 		event_add(sigs[i], NULL);
 	}
 	apply_groups(&d, &d.cfg);
+	if (fabric_start(&d) < 0) {
+		log_err("fabric: out of memory");
+		return 1;
+	}
 	if (drop_privileges() < 0) {
 		log_err("cannot drop capabilities");
 		return 1;

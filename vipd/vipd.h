@@ -81,6 +81,13 @@ struct group {
 	struct vip_group_cfg cfg;
 	struct iface *ifp;
 	struct instance inst[2];       /* [0] IPv4, [1] IPv6 */
+	/* virtual MAC (vmac.c) */
+	int vmac_ifindex;              /* the macvlan, 0 when it does not exist */
+	int vmac_parent;               /* the parent's ifindex it was created on */
+	bool vmac_up;
+#define VMAC_PARENT_SYSCTLS 2
+	bool parent_set;               /* the parent's sysctls were seen to */
+	int parent_saved[VMAC_PARENT_SYSCTLS];   /* values to put back, -1: none */
 };
 
 struct vipd {
@@ -94,6 +101,7 @@ struct vipd {
 	struct event *ev_nl;
 	struct event *ev_rescan;
 	struct ctl_server *ctl;
+	struct fabric *fabric;         /* the session with fabricd, NULL without `fabric` */
 };
 
 /* iface.c */
@@ -118,6 +126,25 @@ void group_iface_changed(struct group *g);
 void group_iface_stop(struct iface *ifp);
 void group_rx_frame(struct iface *ifp, const struct frame *f);
 struct instance *group_instance(struct group *g, int af);
+
+/* vmac.c: the group's macvlan with its virtual MAC, up while master. 0 or -errno. */
+int vmac_ensure(struct group *g);
+int vmac_set_up(struct group *g, bool up);
+void vmac_destroy(struct group *g);
+
+/* fabric.c: reports masters of groups with fabric_vni to fabricd. */
+struct fabric_status {
+	bool configured, connected;
+	const char *connect;
+	const char *last_error;
+	uint64_t sessions, reports_sent, reports_failed;
+};
+/* (Re)starts the session when the configured address changed; stops it when none. */
+int fabric_start(struct vipd *d);
+void fabric_stop(struct vipd *d);
+/* g became master: tell fabricd now (or at the next connect). */
+void fabric_master(struct group *g);
+void fabric_status(const struct vipd *d, struct fabric_status *out);
 
 /* status.c */
 char *status_json(const struct vipd *d);
