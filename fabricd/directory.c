@@ -18,6 +18,7 @@ int dir_init(struct directory *d, uint32_t dup_moves, uint32_t dup_window_s)
 static void binding_free(struct binding *b)
 {
 	free(b->ips);
+	free(b->lips);
 	free(b->name);
 	free(b);
 }
@@ -77,22 +78,50 @@ int dir_del(struct directory *d, uint32_t vni, const uint8_t mac[MAC_LEN])
 	return 0;
 }
 
-static int set_ips(struct binding *b, const struct ipaddr *ips, size_t nips)
+/* *out: a heap copy of ips, NULL when nips is 0. */
+static int ips_dup(const struct ipaddr *ips, size_t nips, struct ipaddr **out)
 {
-	struct ipaddr *copy = NULL;
-
+	*out = NULL;
 	if (nips > DIR_MAX_IPS)
 		return -E2BIG;
-	if (nips) {
-		copy = malloc(nips * sizeof(*copy));
-		if (!copy)
-			return -ENOMEM;
-		memcpy(copy, ips, nips * sizeof(*copy));
-	}
+	if (!nips)
+		return 0;
+	*out = malloc(nips * sizeof(**out));
+	if (!*out)
+		return -ENOMEM;
+	memcpy(*out, ips, nips * sizeof(**out));
+	return 0;
+}
+
+static int set_ips(struct binding *b, const struct ipaddr *ips, size_t nips)
+{
+	struct ipaddr *copy;
+	int err = ips_dup(ips, nips, &copy);
+
+	if (err)
+		return err;
 	free(b->ips);
 	b->ips = copy;
 	b->nips = (uint8_t)nips;
 	return 0;
+}
+
+static void set_lips(struct binding *b, const struct ipaddr *ips, size_t nips)
+{
+	struct ipaddr *copy;
+
+	if (ips_dup(ips, nips, &copy) < 0)
+		return;        /* the previous list stays: out of date, still the agent's */
+	free(b->lips);
+	b->lips = copy;
+	b->nlips = (uint8_t)nips;
+}
+
+static void forget_lips(struct binding *b)
+{
+	free(b->lips);
+	b->lips = NULL;
+	b->nlips = 0;
 }
 
 static bool ips_equal(const struct binding *b, const struct ipaddr *ips, size_t nips)
@@ -168,7 +197,9 @@ int dir_port_set(struct directory *d, uint32_t vni, const uint8_t mac[MAC_LEN],
 		 const struct ipaddr *ips, size_t nips, const uint16_t *hosts, size_t nhosts,
 		 bool ha_flood, const char *name, struct binding **out)
 {
+	struct ipaddr *copy = NULL;
 	struct binding *b;
+	char *n = NULL;
 	bool created;
 	int err;
 
@@ -177,20 +208,31 @@ int dir_port_set(struct directory *d, uint32_t vni, const uint8_t mac[MAC_LEN],
 	b = get_or_add(d, vni, mac, &created);
 	if (!b)
 		return -ENOMEM;
-	err = set_ips(b, ips, nips);
-	if (!err && name) {
-		char *n = strdup(name);
-
-		if (!n)
-			err = -ENOMEM;
-		free(b->name);
-		b->name = n;
-	}
+	err = ips_dup(ips, nips, &copy);
+	if (!err && name && !(n = strdup(name)))
+		err = -ENOMEM;
 	if (err) {
+		free(copy);
 		if (created)
 			dir_del(d, vni, mac);
 		return err;
 	}
+	if (name) {
+		free(b->name);
+		b->name = n;
+	}
+	if ((b->flags & (B_API | B_LEARNED)) == B_LEARNED) {
+		/* The API takes over a learned binding: what the agent reported is kept for when
+		 * the port goes (dir_port_del). */
+		free(b->lips);
+		b->lips = b->ips;
+		b->nlips = b->nips;
+		b->lhost = b->hosts[0];
+	} else {
+		free(b->ips);
+	}
+	b->ips = copy;
+	b->nips = (uint8_t)nips;
 	memcpy(b->hosts, hosts, nhosts * sizeof(*hosts));
 	b->nhosts = (uint8_t)nhosts;
 	b->flags = (uint8_t)((b->flags & B_LEARNED) | B_API | (ha_flood ? B_HA_FLOOD : 0));
@@ -205,6 +247,46 @@ int dir_port_set(struct directory *d, uint32_t vni, const uint8_t mac[MAC_LEN],
 		b->seq++;
 	*out = b;
 	return 0;
+}
+
+int dir_port_del(struct directory *d, uint32_t vni, const uint8_t mac[MAC_LEN],
+		 struct binding **out)
+{
+	struct binding *b = dir_find(d, vni, mac);
+
+	*out = NULL;
+	if (!b)
+		return -ENOENT;
+	if (!(b->flags & B_API))
+		return -EINVAL;
+	if (!(b->flags & B_LEARNED))
+		return dir_del(d, vni, mac);
+	/* Back to what the agent's reports made it: no name, no HA, its host and addresses. */
+	b->flags = (uint8_t)(B_LEARNED | (b->flags & B_DUPLICATE));
+	b->hosts[0] = b->lhost;
+	b->nhosts = 1;
+	b->master = DIR_NO_HOST;
+	free(b->ips);
+	b->ips = b->lips;
+	b->nips = b->nlips;
+	b->lips = NULL;
+	b->nlips = 0;
+	free(b->name);
+	b->name = NULL;
+	b->seq++;
+	*out = b;
+	return 1;
+}
+
+/* The agent on h reported b (already located according to the report): b remembers that h
+ * holds it, and for an API port the addresses reported, as a learned binding keeps them (an
+ * empty list changes nothing). */
+static void note_learned(struct binding *b, uint16_t h, const struct ipaddr *ips, size_t nips)
+{
+	b->flags |= B_LEARNED;
+	b->lhost = h;
+	if ((b->flags & B_API) && nips)
+		set_lips(b, ips, nips);
 }
 
 /* Duplicate detection (RFC 7432 15.1): more than dup_moves moves within dup_window_s. */
@@ -238,12 +320,16 @@ enum learn_result dir_learn(struct directory *d, uint16_t h, uint32_t vni,
 		b->flags = B_LEARNED;
 		b->hosts[0] = h;
 		b->nhosts = 1;
+		b->lhost = h;
 		b->seq = seq;
 		set_ips(b, ips, nips);
 		return LEARN_NEW;
 	}
-	if (b->nhosts > 1)
+	if (b->nhosts > 1) {
+		/* Not moved; the port remembers who holds it, should it stop being an API port. */
+		note_learned(b, h, ips, nips);
 		return LEARN_HA_IGNORED;
+	}
 	if (b->hosts[0] != h) {
 		/* RFC 7432 15: a report older than what we hold is stale. */
 		if (seq < b->seq)
@@ -256,12 +342,12 @@ enum learn_result dir_learn(struct directory *d, uint16_t h, uint32_t vni,
 		b->seq = seq > b->seq ? seq : b->seq + 1;
 		b->hosts[0] = h;
 		learn_ips(b, ips, nips);
-		b->flags |= B_LEARNED;
+		note_learned(b, h, ips, nips);
 		return LEARN_MOVED;
 	}
 	bool changed = learn_ips(b, ips, nips);
 
-	b->flags |= B_LEARNED;
+	note_learned(b, h, ips, nips);
 	if (changed || seq > b->seq) {
 		if (seq > b->seq)
 			b->seq = seq;
@@ -274,11 +360,12 @@ bool dir_unlearn(struct directory *d, uint16_t h, uint32_t vni, const uint8_t ma
 {
 	struct binding *b = dir_find(d, vni, mac);
 
-	if (!b || b->nhosts != 1 || b->hosts[0] != h || !(b->flags & B_LEARNED))
+	if (!b || !dir_learned_at(b, h))
 		return false;
 	if (b->flags & B_API) {
-		/* The orchestrator's port stays; only what learning added goes. */
+		/* The orchestrator's port stays; it forgets what the agent reported. */
 		b->flags &= (uint8_t)~B_LEARNED;
+		forget_lips(b);
 		return false;
 	}
 	dir_del(d, vni, mac);

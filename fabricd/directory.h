@@ -35,7 +35,7 @@ struct host {
 
 enum binding_flags {
 	B_API = 1 << 0,                /* created by the API (an orchestrator's port) */
-	B_LEARNED = 1 << 1,            /* reported by an agent */
+	B_LEARNED = 1 << 1,            /* reported by an agent, on host lhost */
 	B_HA_FLOOD = 1 << 2,           /* HA port in flood mode (else track) */
 	B_DUPLICATE = 1 << 3,          /* moved too often: frozen where it is */
 };
@@ -51,8 +51,13 @@ struct binding {
 	uint16_t master;               /* HA track: host index of the master, DIR_NO_HOST */
 	uint16_t hosts[DIR_MAX_PORT_HOSTS]; /* host indexes; [0] for a plain port */
 	uint32_t window_start_s;       /* start of the duplicate-detection window */
+	uint16_t lhost;                /* B_LEARNED: the host whose agent holds the MAC */
+	uint8_t nlips;
 	uint64_t seq;
 	struct ipaddr *ips;            /* nips entries, heap */
+	/* B_API | B_LEARNED: the addresses the agent reported (what ips would be without the
+	 * API's port), nlips entries, heap; else NULL. A learned binding's are its ips. */
+	struct ipaddr *lips;
 	char *name;                    /* API port name, or NULL */
 };
 
@@ -91,6 +96,12 @@ int dir_port_set(struct directory *d, uint32_t vni, const uint8_t mac[MAC_LEN],
 		 const struct ipaddr *ips, size_t nips, const uint16_t *hosts, size_t nhosts,
 		 bool ha_flood, const char *name, struct binding **out);
 int dir_del(struct directory *d, uint32_t vni, const uint8_t mac[MAC_LEN]);
+/* The API deletes its port. An agent that reported the MAC still holds it, and reports it
+ * again only when it changes: the binding then stays as it would be without the API (learned,
+ * on that host, with the addresses the agent reported). -ENOENT: no binding; -EINVAL: not an
+ * API port (learned only), nothing changed; 0: deleted; 1: *out is the learned binding left. */
+int dir_port_del(struct directory *d, uint32_t vni, const uint8_t mac[MAC_LEN],
+		 struct binding **out);
 
 enum learn_result {
 	LEARN_NEW,                     /* a binding appeared */
@@ -108,12 +119,18 @@ enum learn_result {
 enum learn_result dir_learn(struct directory *d, uint16_t h, uint32_t vni,
 			    const uint8_t mac[MAC_LEN], const struct ipaddr *ips, size_t nips,
 			    uint64_t seq, uint32_t now_s, struct binding **out);
-/* The agent on h no longer has the MAC: a learned binding located there goes. true when it
- * was removed. */
+/* The agent on h no longer has the MAC: a learned binding located there goes; an API port
+ * forgets what the agent reported. true when the binding was removed. */
 bool dir_unlearn(struct directory *d, uint16_t h, uint32_t vni, const uint8_t mac[MAC_LEN]);
 /* HA track: the master moved to host h. -ENOENT, -EINVAL (not an HA port of h), 0 moved,
  * 1 already there. */
 int dir_set_master(struct directory *d, struct binding *b, uint16_t h);
+
+/* Whether the agent on host h holds b's MAC (it reported it and did not withdraw it). */
+static inline bool dir_learned_at(const struct binding *b, uint16_t h)
+{
+	return (b->flags & B_LEARNED) && b->lhost == h;
+}
 
 /* The view of binding b for the agent on host h (see struct fdb_view). */
 void dir_fdb_for(const struct directory *d, const struct binding *b, uint16_t h,

@@ -436,8 +436,7 @@ static int sweep_mark(struct binding *b, void *arg)
 {
 	struct sweep_ctx *c = arg;
 
-	if ((b->flags & B_SEEN) || !(b->flags & B_LEARNED) || b->nhosts != 1 ||
-	    b->hosts[0] != c->h) {
+	if ((b->flags & B_SEEN) || !dir_learned_at(b, c->h)) {
 		b->flags &= (uint8_t)~B_SEEN;
 		return 0;
 	}
@@ -661,6 +660,34 @@ static int api_port_add(struct fabricd *fd, const L2f__Port *p, L2f__Reply *r, c
 	return 0;
 }
 
+/* The port goes from the API. A MAC its host's agent reported stays, learned: that agent
+ * will not report it again until it changes, and the other hosts must keep reaching it. */
+static int api_port_del(struct fabricd *fd, const L2f__Port *p, const char **why)
+{
+	struct binding *b;
+	char mac[MAC_STRLEN];
+	int ret = dir_port_del(&fd->dir, p->vni, p->mac.data, &b);
+
+	switch (ret) {
+	case -ENOENT:
+		*why = "no such port";
+		return ret;
+	case -EINVAL:
+		*why = "not an API port: learned from its host's agent, which reports when it goes";
+		return ret;
+	case 0:
+		push_del(fd, p->vni, p->mac.data);
+		break;
+	default:
+		log_info("vni %u %s: API port deleted, still learned on %s", p->vni,
+			 mac_fmt((const struct mac *)p->mac.data, mac), fd->dir.hosts[b->hosts[0]].id);
+		push_binding(fd, b);
+		break;
+	}
+	store_save(fd);
+	return 0;
+}
+
 static int api_request(struct fabricd *fd, const L2f__Request *q, L2f__Reply *r, const char **why)
 {
 	struct directory *d = &fd->dir;
@@ -669,18 +696,8 @@ static int api_request(struct fabricd *fd, const L2f__Request *q, L2f__Reply *r,
 	switch (q->op_case) {
 	case L2F__REQUEST__OP_PORT_ADD:
 		return api_port_add(fd, q->port_add, r, why);
-	case L2F__REQUEST__OP_PORT_DEL: {
-		struct binding *b = dir_find(d, q->port_del->vni, q->port_del->mac.data);
-
-		if (!b) {
-			*why = "no such port";
-			return -ENOENT;
-		}
-		dir_del(d, q->port_del->vni, q->port_del->mac.data);
-		push_del(fd, q->port_del->vni, q->port_del->mac.data);
-		store_save(fd);
-		return 0;
-	}
+	case L2F__REQUEST__OP_PORT_DEL:
+		return api_port_del(fd, q->port_del, why);
 	case L2F__REQUEST__OP_PORT_LIST: {
 		struct list_ctx c = { .d = d, .r = r };
 

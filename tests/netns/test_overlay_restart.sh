@@ -2,6 +2,9 @@
 # test_overlay_restart.sh — the overlay keeps forwarding through control-plane trouble:
 #  - garbage and a truncated frame on fabricd's TCP port close that session only: the agents
 #    stay connected and fabricd keeps serving;
+#  - vm2a's API port deleted while hv2's agent holds its MAC (and an address the API never
+#    gave it): the binding stays, learned on hv2 with the addresses hv2 reported, and hv1 and
+#    hv3 keep sending the MAC to hv2 and answering ARP for the address;
 #  - fabricd killed (SIGKILL) and restarted: the pings between VMs never stop, and the agents
 #    reconnect and resync from its store and their reports;
 #  - a vtepd killed (SIGKILL): the kernel keeps its entries; restarted, it reconciles, and a
@@ -9,10 +12,28 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/overlay_lib.sh"
 t_require_root
-t_require_cmd tshark tcpdump fping jq
+t_require_cmd tshark tcpdump fping jq arping
 ov_build 3
 ov_fabric_up
 
+# port_field MAC JQ_EXPR: one field of MAC's entry in `fabricctl port list --json`.
+port_field() {
+    "${OV_CTL[@]}" port list --json | jq -c --arg m "$1" ".[] | select(.mac == \$m) | $2"
+}
+# fdb_dst HV MAC: the VTEP HV's vx100 sends MAC to.
+fdb_dst() { ov_fdb "$1" 100 | awk -v m="$2" '$1 == m { print $2 }'; }
+# A barrier on fabricd's deltas to hv1 and hv3: an API port on hv2 added now reaches their
+# kernels after every change fabricd sent them before it (one session each, in order). The
+# port is deleted again.
+barrier() {
+    local mac=02:00:00:00:99:01 hv
+    "${OV_CTL[@]}" port add --vni 100 --mac $mac --host hv2 --ip 198.19.100.201 \
+        --name barrier >/dev/null || t_fail "port add $mac"
+    for hv in hv1 hv3; do
+        t_assert_wait 5 "$hv never got the barrier port $mac" '[ -n "$(fdb_dst '"$hv"' '$mac')" ]'
+    done
+    "${OV_CTL[@]}" port del --vni 100 --mac $mac || t_fail "port del $mac"
+}
 
 ov_ping vm1a "$(ov_vm_ip4 vm3a)" 2 || t_fail "vm1a cannot reach vm3a before anything happened"
 
@@ -29,6 +50,26 @@ lab_alive "$OV_FABRICD_PID" || t_fail "fabricd died on garbage"
 ov_agents_connected || t_fail "an agent lost its session when another sent garbage"
 "${OV_CTL[@]}" port list >/dev/null || t_fail "fabricd stopped serving the API after garbage"
 
+# vm2a's port goes from the API while hv2's agent holds the MAC. An address only the agent
+# knows (one the API never gave vm2a) shows that it reported the MAC before the port goes.
+lvm=vm2a lmac=$(ov_vm_mac vm2a) lextra=198.19.100.112 hv2ip=$(ov_hv_ip4 hv2)
+lab_exec $lvm ip addr add $lextra/24 dev eth0
+ov_announce $lvm
+lab_exec $lvm arping -q -U -c 1 -w 0.1 -i eth0 -S $lextra $lextra >/dev/null 2>&1
+t_assert_wait 5 "hv2's agent did not report $lvm's address $lextra" \
+    'port_field '"$lmac"' .ips | grep -qF "\"'"$lextra"'\""'
+"${OV_CTL[@]}" port del --vni 100 --mac "$lmac" || t_fail "port del $lvm"
+barrier
+t_log "$lvm after its port del: $(port_field "$lmac" '{hosts, ips, learned, name}')"
+t_assert_eq "$(port_field "$lmac" '[.learned, .hosts, .name]')" '[true,["hv2"],null]' \
+    "$lvm after its port del (learned, where, name)"
+port_field "$lmac" .ips | grep -qF "\"$lextra\"" || t_fail "$lvm's learned address $lextra forgotten"
+for hv in hv1 hv3; do
+    t_assert_eq "$(fdb_dst $hv "$lmac")" "$hv2ip" "$hv's kernel: $lvm's VTEP after its port del"
+    ov_neigh $hv 100 | grep -qx "$lextra $lmac" || t_fail "$hv's kernel: no neighbour $lextra -> $lmac"
+done
+ov_ping vm1a "$(ov_vm_ip4 $lvm)" 2 || t_fail "vm1a cannot reach $lvm after its port del"
+
 # fabricd dies and comes back; traffic across hypervisors must not notice.
 ov_pingloop_start vm1a "$(ov_vm_ip4 vm3a)" 150 20
 sleep 0.5
@@ -40,7 +81,8 @@ ov_pingloop_wait || t_fail "ping loop did not finish"
 lost=$(ov_pingloop_lost)
 t_log "fabricd restart: $(ov_pingloop_stats)"
 t_assert_eq "$lost" 0 "probes lost while fabricd restarted"
-t_assert_eq "$("${OV_CTL[@]}" port list --json | jq length)" 6 "ports after fabricd's restart (from its store)"
+t_assert_eq "$("${OV_CTL[@]}" port list --json | jq '[.[] | select(.learned | not)] | length')" 5 \
+    "API ports after fabricd's restart (from its store)"
 
 # vtepd on hv1 dies; its kernel entries stay; a foreign entry appears meanwhile.
 before=$(ov_fdb hv1 100)

@@ -161,6 +161,108 @@ static void too_many_moves_freeze_a_duplicate(void **state)
 	dir_free(&d);
 }
 
+/* b's addresses are exactly want[0..n) */
+static void assert_ips(const struct binding *b, const struct ipaddr *want, size_t n)
+{
+	assert_int_equal(b->nips, n);
+	for (size_t i = 0; i < n; i++)
+		assert_true(ipaddr_eq(&b->ips[i], &want[i]));
+}
+
+static void port_del_leaves_what_an_agent_holds(void **state)
+{
+	struct directory d;
+	uint8_t mac[MAC_LEN];
+	struct binding *b, *left;
+	struct fdb_view v;
+	struct ipaddr api[2] = { v4("198.19.100.11"), v4("2001:db8:100::11") };
+	struct ipaddr seen[2] = { v4("198.19.100.11"), v4("198.19.100.111") };
+	uint16_t h1, h2, h3, ha[2];
+	uint64_t seq;
+
+	assert_int_equal(dir_init(&d, 5, 180), 0);
+	h1 = (uint16_t)add_host(&d, "hv1", "198.18.0.11", 100);
+	h2 = (uint16_t)add_host(&d, "hv2", "198.18.0.12", 100);
+	h3 = (uint16_t)add_host(&d, "hv3", "198.18.0.13", 100);
+
+	/* an API port its agent never reported: deleted */
+	mac_of(20, mac);
+	assert_int_equal(dir_port_set(&d, 100, mac, api, 2, &h1, 1, false, "vm", &b), 0);
+	assert_int_equal(dir_port_del(&d, 100, mac, &left), 0);
+	assert_null(left);
+	assert_null(dir_find(&d, 100, mac));
+	assert_int_equal(dir_port_del(&d, 100, mac, &left), -ENOENT);
+
+	/* reported by hv1's agent: learned on hv1 with the addresses it reported */
+	mac_of(21, mac);
+	assert_int_equal(dir_port_set(&d, 100, mac, api, 2, &h1, 1, false, "vm", &b), 0);
+	assert_int_equal(dir_learn(&d, h1, 100, mac, &seen[0], 1, 0, 0, &b), LEARN_SAME);
+	assert_int_equal(dir_learn(&d, h1, 100, mac, seen, 2, 0, 0, &b), LEARN_UPDATED);
+	assert_int_equal(b->nips, 3);   /* the API's two and the one learning added */
+	seq = b->seq;
+	assert_int_equal(dir_port_del(&d, 100, mac, &left), 1);
+	assert_ptr_equal(left, dir_find(&d, 100, mac));
+	assert_int_equal(left->flags, B_LEARNED);
+	assert_int_equal(left->nhosts, 1);
+	assert_int_equal(left->hosts[0], h1);
+	assert_null(left->name);
+	assert_ips(left, seen, 2);
+	assert_true(left->seq > seq);
+	dir_fdb_for(&d, left, h2, &v);
+	assert_true(v.nvteps == 1 && ipaddr_eq(&v.vteps[0], &d.hosts[h1].vtep));
+	assert_int_equal(v.nips, 2);
+	/* a learned binding is no API port; its agent's withdrawal still removes it */
+	assert_int_equal(dir_port_del(&d, 100, mac, &left), -EINVAL);
+	assert_non_null(dir_find(&d, 100, mac));
+	assert_true(dir_unlearn(&d, h1, 100, mac));
+	assert_null(dir_find(&d, 100, mac));
+
+	/* withdrawn before the port goes: nothing is left */
+	mac_of(22, mac);
+	assert_int_equal(dir_port_set(&d, 100, mac, api, 2, &h1, 1, false, "vm", &b), 0);
+	dir_learn(&d, h1, 100, mac, seen, 2, 0, 0, &b);
+	assert_false(dir_unlearn(&d, h1, 100, mac));
+	assert_int_equal(dir_port_del(&d, 100, mac, &left), 0);
+	assert_null(dir_find(&d, 100, mac));
+
+	/* learned first, then the API puts the port on hv2 while hv1's agent still has it:
+	 * back on hv1 when the port goes */
+	mac_of(23, mac);
+	assert_int_equal(dir_learn(&d, h1, 100, mac, seen, 2, 0, 0, &b), LEARN_NEW);
+	assert_int_equal(dir_port_set(&d, 100, mac, api, 1, &h2, 1, false, "vm", &b), 0);
+	assert_ips(b, api, 1);
+	/* hv2's agent has not seen it: hv2 withdrawing something is no news */
+	assert_false(dir_unlearn(&d, h2, 100, mac));
+	assert_int_equal(dir_port_del(&d, 100, mac, &left), 1);
+	assert_int_equal(left->hosts[0], h1);
+	assert_ips(left, seen, 2);
+	assert_true(dir_unlearn(&d, h1, 100, mac));
+
+	/* moved by a report: left where it moved to; the old host's late withdrawal changes
+	 * nothing */
+	mac_of(24, mac);
+	assert_int_equal(dir_port_set(&d, 100, mac, api, 2, &h1, 1, false, "vm", &b), 0);
+	dir_learn(&d, h1, 100, mac, seen, 1, 0, 0, &b);
+	assert_int_equal(dir_learn(&d, h3, 100, mac, &seen[1], 1, 1, 0, &b), LEARN_MOVED);
+	assert_false(dir_unlearn(&d, h1, 100, mac));
+	assert_int_equal(dir_port_del(&d, 100, mac, &left), 1);
+	assert_int_equal(left->hosts[0], h3);
+	assert_ips(left, &seen[1], 1);
+
+	/* an HA port is not moved by reports, but remembers who holds it */
+	mac_of(25, mac);
+	ha[0] = h1;
+	ha[1] = h2;
+	assert_int_equal(dir_port_set(&d, 100, mac, api, 2, ha, 2, false, "ha", &b), 0);
+	assert_int_equal(dir_learn(&d, h2, 100, mac, seen, 1, 0, 0, &b), LEARN_HA_IGNORED);
+	assert_int_equal(dir_port_del(&d, 100, mac, &left), 1);
+	assert_int_equal(left->nhosts, 1);
+	assert_int_equal(left->hosts[0], h2);
+	assert_int_equal(left->master, DIR_NO_HOST);
+	assert_ips(left, seen, 1);
+	dir_free(&d);
+}
+
 static void views_per_agent(void **state)
 {
 	struct directory d;
@@ -217,6 +319,7 @@ int main(void)
 		cmocka_unit_test(learning_adds_to_an_api_ports_addresses),
 		cmocka_unit_test(too_many_moves_freeze_a_duplicate),
 		cmocka_unit_test(views_per_agent),
+		cmocka_unit_test(port_del_leaves_what_an_agent_holds),
 	};
 
 	return cmocka_run_group_tests_name("directory", tests, NULL, NULL);
