@@ -1,8 +1,9 @@
 /*
  * session.c - fabricd's sessions. vtepd agents say Hello (id, VTEP, segments), get their full
- * table (after the restart grace), report what they learn, and get deltas; vipd reports HA
- * masters; fabricctl sends API requests. Changes are collected per agent while one incoming
- * message is handled and sent as one Update per agent when it is done.
+ * table (after the restart grace: once every known agent has reported what it learned),
+ * report what they learn, and get deltas; vipd reports HA masters; fabricctl sends API
+ * requests. Changes are collected per agent while one incoming message is handled and sent as
+ * one Update per agent when it is done.
  */
 #include <errno.h>
 #include <event2/event.h>
@@ -27,6 +28,7 @@ struct session {
 	struct wire *w;
 	int host;                      /* vtepd: host index, else -1 */
 	bool synced;                   /* vtepd: got its full table, deltas may follow */
+	bool reported;                 /* vtepd: its full report arrived */
 	struct ubuild pending;
 	struct session *next_dirty;
 	bool dirty;
@@ -354,11 +356,16 @@ void session_grace_over(struct fabricd *fd)
 	}
 }
 
-static bool all_known_hosts_back(const struct fabricd *fd)
+/* Every known host's agent is back and has reported what it learned: a full table sent now
+ * holds the learned bindings as well as the API's, and takes nothing away an agent holds. */
+static bool all_known_hosts_reported(const struct fabricd *fd)
 {
-	for (uint16_t h = 0; h < fd->dir.nhosts; h++)
-		if (fd->dir.hosts[h].vtep.af && !fd->dir.hosts[h].session)
+	for (uint16_t h = 0; h < fd->dir.nhosts; h++) {
+		const struct session *s = fd->dir.hosts[h].session;
+
+		if (fd->dir.hosts[h].vtep.af && (!s || !s->reported))
 			return false;
+	}
 	return true;
 }
 
@@ -405,12 +412,8 @@ static void agent_hello(struct session *s, const L2f__Hello *hello)
 		push_flood_around(fd, (uint16_t)idx);
 		push_bindings_of_host(fd, (uint16_t)idx);
 	}
-	if (fd->in_grace && all_known_hosts_back(fd)) {
-		event_del(fd->ev_grace);
-		session_grace_over(fd);
-	} else if (!fd->in_grace) {
+	if (!fd->in_grace)
 		send_full(s);
-	}
 }
 
 static size_t ips_of(const L2f__Learned *l, struct ipaddr *ips)
@@ -518,8 +521,15 @@ static void agent_report(struct session *s, const L2f__Report *r)
 		if (b && r->has_full && r->full)
 			b->flags |= B_SEEN;
 	}
-	if (r->has_full && r->full)
-		sweep_unreported(fd, h);
+	if (!(r->has_full && r->full))
+		return;
+	sweep_unreported(fd, h);
+	s->reported = true;
+	if (fd->in_grace && all_known_hosts_reported(fd)) {
+		log_info("restart grace over: every known agent reported");
+		event_del(fd->ev_grace);
+		session_grace_over(fd);
+	}
 }
 
 static int master_change(struct fabricd *fd, const L2f__Master *m, const char **why)

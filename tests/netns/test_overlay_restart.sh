@@ -5,8 +5,11 @@
 #  - vm2a's API port deleted while hv2's agent holds its MAC (and an address the API never
 #    gave it): the binding stays, learned on hv2 with the addresses hv2 reported, and hv1 and
 #    hv3 keep sending the MAC to hv2 and answering ARP for the address;
-#  - fabricd killed (SIGKILL) and restarted: the pings between VMs never stop, and the agents
-#    reconnect and resync from its store and their reports;
+#  - fabricd killed (SIGKILL) and restarted, hv2's agent the last to come back: the pings
+#    between VMs never stop, to an API port (vm3a) or to the learned-only vm2a; the restart
+#    grace holds the full tables until hv2's agent has reported vm2a again, so hv1's and hv3's
+#    kernels never drop it; the agents reconnect and resync from the store and their reports,
+#    and fabricd knows vm2a as learned on hv2 again;
 #  - a vtepd killed (SIGKILL): the kernel keeps its entries; restarted, it reconciles, and a
 #    foreign FDB entry added by hand in the meantime survives.
 . "$(dirname "$0")/lib.sh"
@@ -19,6 +22,22 @@ ov_fabric_up
 # port_field MAC JQ_EXPR: one field of MAC's entry in `fabricctl port list --json`.
 port_field() {
     "${OV_CTL[@]}" port list --json | jq -c --arg m "$1" ".[] | select(.mac == \$m) | $2"
+}
+# fabricd_start TAG OPTION...: ov_fabricd_start with fabricd options (it passes none).
+fabricd_start() {
+    local tag=$1; shift
+    lab_tmpdir
+    OV_FABRICD_SOCK=$LAB_TMP/fabricd.sock
+    OV_CTL=("$FABRICCTL" -s "$OV_FABRICD_SOCK")
+    lab_bg fm "$LAB_TMP/fabricd-$tag.log" "$T_BUILD/fabricd/fabricd" -l "$OV_FABRICD_ADDR" \
+        -s "$OV_FABRICD_SOCK" -S "$LAB_TMP/fabricd.store" -i fm "$@"
+    OV_FABRICD_PID=$LAB_LAST_PID
+    t_assert_wait 5 "fabricd did not start" test -S "$OV_FABRICD_SOCK"
+}
+# agents_back HV...: these hypervisors' agents have a session with fabricd.
+agents_back() {
+    [ "$("${OV_CTL[@]}" host --json | jq --arg l "$*" \
+        '[.[] | select(.connected and (.id | IN($l | splits(" "))))] | length')" = $# ]
 }
 # fdb_dst HV MAC: the VTEP HV's vx100 sends MAC to.
 fdb_dst() { ov_fdb "$1" 100 | awk -v m="$2" '$1 == m { print $2 }'; }
@@ -70,19 +89,48 @@ for hv in hv1 hv3; do
 done
 ov_ping vm1a "$(ov_vm_ip4 $lvm)" 2 || t_fail "vm1a cannot reach $lvm after its port del"
 
-# fabricd dies and comes back; traffic across hypervisors must not notice.
-ov_pingloop_start vm1a "$(ov_vm_ip4 vm3a)" 150 20
+# fabricd dies and comes back; traffic across hypervisors must not notice, to an API port
+# (vm3a) or to vm2a, which only hv2's agent knows now. hv2's agent is stopped meanwhile, so
+# it is the last to come back: hv1 and hv3 must not get a full table before it has reported
+# vm2a again (a table without vm2a would remove its entries there until the report).
+# bridge monitor shows what hv1's and hv3's kernels remove.
+declare -A mon=()
+for hv in hv1 hv3; do
+    lab_bg $hv "$LAB_TMP/fdbmon-$hv.log" bridge monitor fdb
+    mon[$hv]=$LAB_LAST_PID
+done
+ov_pingloop_start vm1a "$(ov_vm_ip4 vm3a)" 1500 20
+pl_api=$OV_PINGLOOP_PID
+ov_pingloop_start vm3a "$(ov_vm_ip4 $lvm)" 1500 20
+pl_learned=$OV_PINGLOOP_PID
 sleep 0.5
+kill -STOP "${OV_VTEPD_PID[hv2]}"
 kill -KILL "$OV_FABRICD_PID"
 sleep 0.5
-ov_fabricd_start 2
+fabricd_start 2 --grace-ms 30000
+t_assert_wait 10 "hv1's and hv3's agents did not reconnect to the restarted fabricd" agents_back hv1 hv3
+kill -CONT "${OV_VTEPD_PID[hv2]}"
 t_assert_wait 10 "the agents did not reconnect to the restarted fabricd" ov_agents_connected
-ov_pingloop_wait || t_fail "ping loop did not finish"
-lost=$(ov_pingloop_lost)
-t_log "fabricd restart: $(ov_pingloop_stats)"
-t_assert_eq "$lost" 0 "probes lost while fabricd restarted"
+t_assert_wait 10 "fabricd did not learn $lvm again" \
+    '[ "$(port_field '"$lmac"' "[.learned, .hosts]")" = "[true,[\"hv2\"]]" ]'
+# hv1 and hv3 get the barrier port only once they have their full tables: the grace is over.
+barrier
+ov_pingloop_stop "$pl_api"
+ov_pingloop_stop "$pl_learned"
+for hv in hv1 hv3; do ov_pingloop_stop "${mon[$hv]}"; done
+t_log "fabricd restart: to API port vm3a: $(ov_pingloop_stats "$pl_api")"
+t_log "fabricd restart: to learned $lvm: $(ov_pingloop_stats "$pl_learned")"
+t_assert_eq "$(ov_pingloop_lost "$pl_api")" 0 "probes to vm3a lost while fabricd restarted"
+t_assert_eq "$(ov_pingloop_lost "$pl_learned")" 0 "probes to $lvm lost while fabricd restarted"
+for hv in hv1 hv3; do
+    grep -q 02:00:00:00:99:01 "$LAB_TMP/fdbmon-$hv.log" || t_fail "bridge monitor on $hv saw nothing"
+    t_assert_eq "$(grep -i "^Deleted $lmac " "$LAB_TMP/fdbmon-$hv.log")" "" \
+        "entries for $lvm removed from $hv's kernel during fabricd's restart"
+    t_assert_eq "$(fdb_dst $hv "$lmac")" "$hv2ip" "$hv's kernel: $lvm's VTEP after fabricd's restart"
+done
 t_assert_eq "$("${OV_CTL[@]}" port list --json | jq '[.[] | select(.learned | not)] | length')" 5 \
     "API ports after fabricd's restart (from its store)"
+port_field "$lmac" .ips | grep -qF "\"$lextra\"" || t_fail "$lvm's address $lextra not learned again"
 
 # vtepd on hv1 dies; its kernel entries stay; a foreign entry appears meanwhile.
 before=$(ov_fdb hv1 100)
