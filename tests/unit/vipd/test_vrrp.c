@@ -97,6 +97,29 @@ static void master_advertises_every_interval(void **state)
 	assert_int_equal(vrrp_next_deadline(&v).us, at(600).us);
 }
 
+/* A late wake-up does not shift the adverts after it; a stall of more than half an interval
+ * restarts the schedule from then, without a burst. */
+static void master_keeps_its_advert_schedule(void **state)
+{
+	struct vrrp v;
+	struct rec r = { 0 };
+
+	setup_backup(&v, &r, 100, true);
+	vrrp_tick(&v, at(400));
+	assert_int_equal(vrrp_next_deadline(&v).us, at(500).us);
+	vrrp_tick(&v, (struct monotime){ at(500).us + 700 });
+	assert_int_equal(r.adverts, 2);
+	assert_int_equal(vrrp_next_deadline(&v).us, at(600).us);
+	vrrp_tick(&v, at(649));
+	assert_int_equal(r.adverts, 3);
+	assert_int_equal(vrrp_next_deadline(&v).us, at(700).us);
+	vrrp_tick(&v, at(760));
+	assert_int_equal(r.adverts, 4);
+	assert_int_equal(vrrp_next_deadline(&v).us, at(860).us);
+	vrrp_tick(&v, at(859));
+	assert_int_equal(r.adverts, 4);
+}
+
 static void backup_follows_master_and_its_interval(void **state)
 {
 	struct vrrp v;
@@ -261,6 +284,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(startup_waits_master_down_interval),
 		cmocka_unit_test(master_advertises_every_interval),
+		cmocka_unit_test(master_keeps_its_advert_schedule),
 		cmocka_unit_test(backup_follows_master_and_its_interval),
 		cmocka_unit_test(backup_takes_over_after_skew_on_priority_zero),
 		cmocka_unit_test(preempting_backup_ignores_lower_priority),
