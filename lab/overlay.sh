@@ -201,7 +201,9 @@ ov_announce() {
     local vm=$1 ip4 ip6 mac
     ip4=$(ov_vm_ip4 "$vm") ip6=$(ov_vm_ip6 "$vm") mac=$(ov_vm_mac "$vm")
     if command -v arping >/dev/null 2>&1; then
-        lab_exec "$vm" arping -q -U -c 1 -w 0.1 -i eth0 -S "$ip4" "$ip4" >/dev/null 2>&1
+        # An unsolicited ARP gets no reply: arping's status says nothing here (and must
+        # not stop a caller running under set -e).
+        lab_exec "$vm" arping -q -U -c 1 -w 0.1 -i eth0 -S "$ip4" "$ip4" >/dev/null 2>&1 || :
     fi
     # shellcheck disable=SC2016
     lab_exec "$vm" "$OV_PYTHON" -c '
