@@ -3,22 +3,50 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
 #include "macmap.h"
 
 #define MIN_SLOTS 64
 
-static uint64_t key_hash(uint32_t vni, const uint8_t mac[MAC_LEN])
+/* The splitmix64 finalizer: every input bit reaches every output bit. */
+static inline uint64_t mix64(uint64_t k)
 {
-	uint64_t k = vni;
-
-	for (int i = 0; i < MAC_LEN; i++)
-		k = (k << 8) | mac[i];
-	/* splitmix64 finalizer: MACs of one vendor differ in their low bytes only */
 	k ^= k >> 30;
 	k *= 0xbf58476d1ce4e5b9ULL;
 	k ^= k >> 27;
 	k *= 0x94d049bb133111ebULL;
 	return k ^ (k >> 31);
+}
+
+/* Keyed by the map's seed: the MAC, then the whole VNI (24 bits do not fit beside 48 in one
+ * word). MACs of one vendor differ in their low bytes only, which the mixing spreads. */
+static inline uint64_t key_hash(uint64_t seed, uint32_t vni, const uint8_t mac[MAC_LEN])
+{
+	uint64_t k = 0;
+
+	for (int i = 0; i < MAC_LEN; i++)
+		k = (k << 8) | mac[i];
+	return mix64(mix64(k ^ seed) ^ vni);
+}
+
+uint64_t macmap_hash(const struct macmap *m, uint32_t vni, const uint8_t mac[MAC_LEN])
+{
+	return key_hash(m->seed, vni, mac);
+}
+
+static uint64_t new_seed(const struct macmap *m)
+{
+	uint64_t seed;
+	struct timespec ts;
+
+	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) == sizeof(seed))
+		return seed;
+	/* No entropy yet (early boot): still different per map and per run, if guessable. */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return mix64((uint64_t)(uintptr_t)m ^ (uint64_t)getpid() << 32 ^
+		     (uint64_t)ts.tv_sec * 1000000000u ^ (uint64_t)ts.tv_nsec);
 }
 
 static bool key_eq(const struct macmap_slot *s, uint32_t vni, const uint8_t mac[MAC_LEN])
@@ -30,6 +58,7 @@ int macmap_init(struct macmap *m)
 {
 	m->nslots = MIN_SLOTS;
 	m->count = 0;
+	m->seed = new_seed(m);
 	m->slots = calloc(m->nslots, sizeof(*m->slots));
 	return m->slots ? 0 : -ENOMEM;
 }
@@ -43,7 +72,7 @@ void macmap_free(struct macmap *m)
 
 static size_t find(const struct macmap *m, uint32_t vni, const uint8_t mac[MAC_LEN])
 {
-	size_t i = key_hash(vni, mac) & (m->nslots - 1);
+	size_t i = key_hash(m->seed, vni, mac) & (m->nslots - 1);
 
 	while (m->slots[i].val && !key_eq(&m->slots[i], vni, mac))
 		i = (i + 1) & (m->nslots - 1);
@@ -100,7 +129,7 @@ void *macmap_del(struct macmap *m, uint32_t vni, const uint8_t mac[MAC_LEN])
 	/* Backward shift: pull later members of the probe run into the hole, unless their
 	 * home slot lies cyclically in (i, j]. */
 	for (j = (i + 1) & mask; m->slots[j].val; j = (j + 1) & mask) {
-		size_t home = key_hash(m->slots[j].vni, m->slots[j].mac) & mask;
+		size_t home = key_hash(m->seed, m->slots[j].vni, m->slots[j].mac) & mask;
 
 		if (((j - home) & mask) >= ((j - i) & mask)) {
 			m->slots[i] = m->slots[j];
