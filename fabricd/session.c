@@ -690,7 +690,8 @@ static int api_port_del(struct fabricd *fd, const L2f__Port *p, const char **why
 		break;
 	default:
 		log_info("vni %u %s: API port deleted, still learned on %s", p->vni,
-			 mac_fmt((const struct mac *)p->mac.data, mac), fd->dir.hosts[b->hosts[0]].id);
+			 mac_fmt((const struct mac *)p->mac.data, mac),
+			 fd->dir.hosts[b->hosts[0]].id);
 		push_binding(fd, b);
 		break;
 	}

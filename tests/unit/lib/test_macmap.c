@@ -129,8 +129,8 @@ static void chosen_keys_do_not_collide_in_another_map(void **state)
 	assert_int_equal(other.nslots, FLOOD_MASK + 1);
 	worst_known = max_displacement(&known);
 	worst_other = max_displacement(&other);
-	print_message("longest probe: %zu slots in the map the keys were chosen for, %zu in another\n",
-		      worst_known, worst_other);
+	print_message("longest probe: %zu slots in the map the keys were chosen for, "
+		      "%zu in another\n", worst_known, worst_other);
 	/* where the attacker knows the hash, every key is in one run: lookups walk it */
 	assert_true(worst_known >= FLOOD_KEYS - 1);
 	/* with another seed they are ordinary keys: short runs (about 20 slots is typical at
