@@ -37,6 +37,7 @@ struct kernel {
 	uint32_t **undo;
 	struct kstats *stats;       /* of the reconcile in progress, else NULL */
 	uint32_t refused;           /* since the last commit */
+	struct kcounters total;     /* since kernel_open */
 	int first_err;
 	struct kdev *devs;
 	size_t ndevs, capdevs;
@@ -97,6 +98,7 @@ static void on_refused(void *ctx, uint32_t index, int err, const struct nlmsghdr
 	if (err == -ENOENT && req->nlmsg_type == RTM_DELNEIGH)
 		return;
 	k->refused++;
+	k->total.refused++;
 	if (!k->first_err)
 		k->first_err = err;
 	if (k->undo[index])
@@ -117,6 +119,7 @@ static void on_lost(struct kernel *k, uint32_t n, int err)
 	if (k->stats)
 		k->stats->errors += n;
 	k->refused += n;
+	k->total.refused += n;
 	if (!k->first_err)
 		k->first_err = err;
 	log_err("kernel: answers to %u requests lost: %s", n, strerror(-err));
@@ -139,6 +142,7 @@ static void queue(struct kernel *k, struct nlmsghdr *nlh, uint32_t *counter)
 	int ret;
 
 	k->undo[k->batch.count] = counter;
+	k->total.requests++;
 	if (counter)
 		(*counter)++;
 	ret = nl_batch_add(&k->batch, nlh);
@@ -1300,6 +1304,11 @@ int kernel_commit(struct kernel *k)
 	k->refused = 0;
 	k->first_err = 0;
 	return ret < 0 ? ret : (int)n;
+}
+
+void kernel_counters(const struct kernel *k, struct kcounters *out)
+{
+	*out = k->total;
 }
 
 /* --- open / close --------------------------------------------------------------------------- */

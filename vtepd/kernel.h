@@ -150,6 +150,14 @@ int kernel_flood_del(struct kernel *k, uint32_t vni, const struct ipaddr *dst);
 int kernel_neigh_set(struct kernel *k, uint32_t vni, const struct ipaddr *ip,
 		     const struct mac *mac);
 int kernel_neigh_del(struct kernel *k, uint32_t vni, const struct ipaddr *ip);
+/* Requests sent to the kernel since kernel_open (reconciles and incremental operations) and
+ * how many of them it refused (a delete of what is already gone is not refused). */
+struct kcounters {
+	uint64_t requests;
+	uint64_t refused;
+};
+void kernel_counters(const struct kernel *k, struct kcounters *out);
+
 /* Sends what is queued. The number of queued operations the kernel refused since the last
  * commit (each logged, rate-limited), or -errno when their answers were lost (-ENOBUFS). */
 int kernel_commit(struct kernel *k);

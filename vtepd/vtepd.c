@@ -3,12 +3,14 @@
  * keeps the kernel's VXLAN FDB, flood lists and ARP/ND suppression neighbours equal to what
  * fabricd wants, and reports the MACs and addresses of local ports.
  *
- * vtepd -i ID -f FABRICD_ADDR:PORT -l VTEP_ADDR [-u UNDERLAY_IF] -s VNI:BRIDGE [-s ...] [-d]
+ * vtepd -i ID -f FABRICD_ADDR:PORT -l VTEP_ADDR [-u UNDERLAY_IF] -s VNI:BRIDGE [-s ...]
+ *       [-c SOCKET] [-d]
  *
  * What fabricd wants is mirrored here (`want`, keyed by (vni, mac)). A full table (after
  * every (re)connect) replaces the mirror and is reconciled against the kernel (mark and
  * sweep); deltas are applied as incremental kernel operations, batched per message. While
  * fabricd is away nothing is removed: forwarding goes on with what the kernel holds.
+ * A control socket (lib/ctl, -c) answers "status" and "fdb" (status.c) for fabricctl agent.
  */
 #include <errno.h>
 #include <event2/event.h>
@@ -19,57 +21,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "ctl.h"
 #include "kernel.h"
 #include "learn.h"
 #include "log.h"
-#include "macmap.h"
-#include "monotime.h"
-#include "wire.h"
+#include "vtepd.h"
 
-#define MAX_SEGS 64
-#define MAX_KNOWN 1024
-#define MAX_WANT_IPS 16
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 2000
-
-/* One binding as fabricd wants it programmed here. */
-struct want {
-	uint32_t vni;
-	struct mac mac;
-	bool has_dst;                  /* exactly one VTEP: a unicast FDB entry */
-	bool flood;                    /* an HA port in flood mode: shared, never pinned */
-	struct ipaddr dst;
-	uint8_t nips;
-	struct ipaddr *ips;
-	uint64_t seq;
-};
-
-struct seg {
-	uint32_t vni;
-	char bridge[IF_NAMESIZE];
-	int vx_ifindex, br_ifindex;
-	struct ipaddr flood[MAX_KNOWN];
-	size_t nflood;
-};
-
-struct vtepd {
-	struct event_base *base;
-	struct kernel *k;
-	struct learner *lr;
-	char id[WIRE_ID_MAX + 1];
-	struct ipaddr vtep;
-	const char *underlay;
-	const char *fabricd;
-	struct seg segs[MAX_SEGS];
-	size_t nsegs;
-	struct macmap want;
-	struct ipaddr known[MAX_KNOWN];        /* the fabric's VTEPs, for flood ownership */
-	size_t nknown;
-	struct wire *w;
-	bool in_full;                          /* a full table is arriving */
-	struct event *ev_reconnect;
-	int backoff_ms;
-};
 
 static struct seg *seg_of(struct vtepd *v, uint32_t vni)
 {
@@ -260,6 +219,10 @@ static void reconcile(struct vtepd *v)
 	macmap_foreach(&v->want, desired_one, d);
 	err = kernel_reconcile(v->k, d, v->known, v->nknown, &st);
 	kdesired_free(d);
+	v->c.reconciles++;
+	v->c.reconcile_err = err;
+	v->c.reconcile_last = st;
+	v->c.reconcile_at = time(NULL);
 	log_info("reconciled %zu binding(s): fdb +%u ~%u -%u =%u, flood +%u -%u =%u, "
 		 "neigh +%u ~%u -%u =%u, foreign kept %u, errors %u (%lld us)",
 		 v->want.count, st.fdb.added, st.fdb.updated, st.fdb.removed, st.fdb.kept,
@@ -276,6 +239,7 @@ static void on_update(struct vtepd *v, const L2f__Update *u)
 	bool full = u->has_full && u->full, more = u->has_more && u->more;
 	int refused;
 
+	v->c.updates++;
 	if (full) {
 		want_clear(v);
 		for (size_t i = 0; i < v->nsegs; i++)
@@ -299,6 +263,7 @@ static void on_update(struct vtepd *v, const L2f__Update *u)
 	if (v->in_full) {
 		if (!more) {
 			v->in_full = false;
+			v->c.full_tables++;
 			reconcile(v);
 		}
 		return;
@@ -348,7 +313,8 @@ static void send_report(struct vtepd *v, L2f__Learned **entries, size_t n, bool 
 	r.full = full;
 	env.msg_case = L2F__ENVELOPE__MSG_REPORT;
 	env.report = &r;
-	wire_send(v->w, &env);
+	if (wire_send(v->w, &env) == 0)
+		v->c.reports++;
 }
 
 static void learn_changed(void *ctx, const struct local_mac *m)
@@ -436,6 +402,10 @@ static void on_hello(struct wire *w, void *ctx)
 	}
 	log_info("connected to %s", wire_name(w));
 	v->backoff_ms = BACKOFF_MIN_MS;
+	v->connected = true;
+	v->state_since = monotime_now();
+	v->state_since_wall = time(NULL);
+	v->sessions++;
 	send_full_report(v);
 }
 
@@ -454,6 +424,12 @@ static void on_close(struct wire *w, const char *why, void *ctx)
 	struct vtepd *v = ctx;
 
 	log_warn("session with fabricd closed: %s; the kernel keeps its entries", why);
+	snprintf(v->last_error, sizeof(v->last_error), "%s", why);
+	if (v->connected) {
+		v->connected = false;
+		v->state_since = monotime_now();
+		v->state_since_wall = time(NULL);
+	}
 	v->w = NULL;
 	v->in_full = false;
 	connect_later(v);
@@ -469,6 +445,7 @@ static void do_connect(evutil_socket_t s, short what, void *arg)
 	int fd = wire_connect_tcp(v->fabricd);
 
 	if (fd < 0) {
+		snprintf(v->last_error, sizeof(v->last_error), "connect: %s", strerror(-fd));
 		connect_later(v);
 		return;
 	}
@@ -493,6 +470,41 @@ static void connect_later(struct vtepd *v)
 
 	evtimer_add(v->ev_reconnect, &tv);
 	v->backoff_ms = v->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : v->backoff_ms * 2;
+}
+
+/* --- the control socket --------------------------------------------------------------- */
+
+static char *error_json(const char *req, size_t len)
+{
+	char *out = NULL, shown[65];
+	size_t n = 0;
+
+	/* Printable ASCII only, at most 64 characters of it: the request is the client's. */
+	for (size_t i = 0; i < len && n < sizeof(shown) - 1; i++)
+		shown[n++] = req[i] >= 0x20 && req[i] < 0x7f && req[i] != '"' && req[i] != '\\'
+			     ? req[i] : '?';
+	shown[n] = '\0';
+	if (asprintf(&out, "{\"error\": \"unknown request '%s%s'; vtepd answers status and fdb\"}",
+		     shown, len > n ? "..." : "") < 0)
+		return NULL;
+	return out;
+}
+
+static int on_ctl_request(void *ctx, const char *req, size_t len, char **reply,
+			  size_t *reply_len)
+{
+	struct vtepd *v = ctx;
+
+	if (len == strlen("status") && memcmp(req, "status", len) == 0)
+		*reply = vtepd_status_json(v);
+	else if (len == strlen("fdb") && memcmp(req, "fdb", len) == 0)
+		*reply = vtepd_fdb_json(v);
+	else
+		*reply = error_json(req, len);
+	if (!*reply)
+		return -1;
+	*reply_len = strlen(*reply);
+	return 0;
 }
 
 /* --- main ------------------------------------------------------------------------------ */
@@ -529,19 +541,21 @@ static int parse_seg(struct vtepd *v, const char *arg)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: vtepd -i ID -f FABRICD_ADDR:PORT -l VTEP_ADDR [-u UNDERLAY_IF]\n"
-		   "             -s VNI:BRIDGE [-s VNI:BRIDGE ...] [-d]\n");
+		   "             -s VNI:BRIDGE [-s VNI:BRIDGE ...] [-c SOCKET] [-d]\n"
+		   "  -c SOCKET  control socket for fabricctl agent (default %s)\n", VTEPD_SOCKET);
 }
 
 int main(int argc, char **argv)
 {
 	static const struct learn_ops lops = { learn_changed, learn_gone };
-	struct vtepd v = { .backoff_ms = BACKOFF_MIN_MS };
+	struct vtepd v = { .backoff_ms = BACKOFF_MIN_MS, .ctl_path = VTEPD_SOCKET };
 	struct event *sigs[2];
 	static const int signums[2] = { SIGTERM, SIGINT };
 	enum log_level level = LOG_LVL_INFO;
+	bool ctl_given = false;
 	int opt, err;
 
-	while ((opt = getopt(argc, argv, "i:f:l:u:s:dh")) != -1) {
+	while ((opt = getopt(argc, argv, "i:f:l:u:s:c:dh")) != -1) {
 		switch (opt) {
 		case 'i':
 			if (!*optarg || strlen(optarg) > WIRE_ID_MAX) {
@@ -569,6 +583,10 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'c':
+			v.ctl_path = optarg;
+			ctl_given = true;
+			break;
 		case 'd':
 			level = LOG_LVL_DEBUG;
 			break;
@@ -586,6 +604,8 @@ int main(int argc, char **argv)
 	}
 	log_init("vtepd", level);
 	signal(SIGPIPE, SIG_IGN);
+	v.state_since = monotime_now();
+	v.state_since_wall = time(NULL);
 	v.base = event_base_new();
 	err = v.base ? kernel_open(&v.k) : -ENOMEM;
 	if (!err)
@@ -594,6 +614,16 @@ int main(int argc, char **argv)
 		log_err("start: %s", strerror(-err));
 		return 1;
 	}
+	/* Before any change to the kernel: a second vtepd given the same -c stops here. Without
+	 * -c the agent forwards without its control socket rather than not at all. */
+	v.ctl = ctl_server_open(v.base, v.ctl_path, on_ctl_request, &v, &err);
+	if (!v.ctl && ctl_given) {
+		log_err("control socket %s: %s", v.ctl_path, strerror(-err));
+		return 1;
+	}
+	if (!v.ctl)
+		log_warn("control socket %s: %s; going on without one (give -c)", v.ctl_path,
+			 strerror(-err));
 	v.lr = learner_new(v.base, &lops, &v, &err);
 	if (!v.lr) {
 		log_err("learning: %s", strerror(-err));
@@ -629,6 +659,7 @@ int main(int argc, char **argv)
 	for (int i = 0; i < 2; i++)
 		event_free(sigs[i]);
 	event_free(v.ev_reconnect);
+	ctl_server_close(v.ctl);
 	learner_free(v.lr);
 	want_clear(&v);
 	macmap_free(&v.want);

@@ -238,7 +238,8 @@ ov_count_inner() {
 #                                are connected and every vx100 holds the other VMs. Then
 #                                OV_CTL is the fabricctl command line for this fabricd.
 #   ov_fabricd_start TAG         (re)start fabricd (log fabricd-TAG.log); pid in OV_FABRICD_PID
-#   ov_vtepd_start HV TAG        (re)start HV's vtepd (log vtepd-HV-TAG.log); OV_VTEPD_PID[HV]
+#   ov_vtepd_start HV TAG        (re)start HV's vtepd (log vtepd-HV-TAG.log, control socket
+#                                $LAB_TMP/vtepd-HV.sock); OV_VTEPD_PID[HV]
 #   ov_agents_connected          every hypervisor's agent has a session with fabricd
 declare -A OV_VTEPD_PID=()
 OV_FABRICD_ADDR=198.18.0.2:7301
@@ -255,7 +256,7 @@ ov_fabricd_start() {
 
 ov_vtepd_start() {
     lab_bg "$1" "$LAB_TMP/vtepd-$1-$2.log" "$T_BUILD/vtepd/vtepd" -i "$1" -f "$OV_FABRICD_ADDR" \
-        -l "$(ov_hv_ip4 "$1")" -u eth0 -s 100:br100 -s 200:br200
+        -l "$(ov_hv_ip4 "$1")" -u eth0 -s 100:br100 -s 200:br200 -c "$LAB_TMP/vtepd-$1.sock"
     OV_VTEPD_PID[$1]=$LAB_LAST_PID
 }
 

@@ -1,0 +1,92 @@
+/*
+ * vtepd.h - what vtepd.c (the agent: the session with fabricd, the mirror, reports) and
+ * status.c (its control socket's answers) share.
+ */
+#ifndef VTEPD_H
+#define VTEPD_H
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+#include "addr.h"
+#include "kernel.h"
+#include "macmap.h"
+#include "monotime.h"
+#include "wire.h"
+
+#define MAX_SEGS 64
+#define MAX_KNOWN 1024
+#define MAX_WANT_IPS 16
+#define VTEPD_SOCKET "/run/l2fabric/vtepd.sock"
+
+struct ctl_server;
+struct event;
+struct event_base;
+struct learner;
+
+/* One binding as fabricd wants it programmed here. */
+struct want {
+	uint32_t vni;
+	struct mac mac;
+	bool has_dst;                  /* exactly one VTEP: a unicast FDB entry */
+	bool flood;                    /* an HA port in flood mode: shared, never pinned */
+	struct ipaddr dst;
+	uint8_t nips;
+	struct ipaddr *ips;
+	uint64_t seq;
+};
+
+struct seg {
+	uint32_t vni;
+	char bridge[IF_NAMESIZE];
+	int vx_ifindex, br_ifindex;
+	struct ipaddr flood[MAX_KNOWN];
+	size_t nflood;
+};
+
+/* What the control socket reports; counted since start. */
+struct vtepd_counters {
+	uint64_t updates;                      /* Update messages from fabricd */
+	uint64_t full_tables;                  /* full tables received to their last part */
+	uint64_t reports;                      /* Report messages sent */
+	uint64_t reconciles;
+	int reconcile_err;                     /* of the last reconcile: 0 or -errno */
+	struct kstats reconcile_last;
+	time_t reconcile_at;                   /* wall clock, 0: never */
+};
+
+struct vtepd {
+	struct event_base *base;
+	struct kernel *k;
+	struct learner *lr;
+	struct ctl_server *ctl;
+	const char *ctl_path;
+	char id[WIRE_ID_MAX + 1];
+	struct ipaddr vtep;
+	const char *underlay;
+	const char *fabricd;
+	struct seg segs[MAX_SEGS];
+	size_t nsegs;
+	struct macmap want;
+	struct ipaddr known[MAX_KNOWN];        /* the fabric's VTEPs, for flood ownership */
+	size_t nknown;
+	struct wire *w;
+	bool in_full;                          /* a full table is arriving */
+	struct event *ev_reconnect;
+	int backoff_ms;
+	/* The session with fabricd, as status shows it. */
+	bool connected;                        /* the current session's Hellos are exchanged */
+	struct monotime state_since;           /* connected or not since then */
+	time_t state_since_wall;
+	uint64_t sessions;                     /* sessions that got as far as fabricd's Hello */
+	char last_error[128];                  /* why the last session ended, "" if none did */
+	struct vtepd_counters c;
+};
+
+/* The answers of the control socket (malloc'd JSON text, NULL when out of memory). */
+char *vtepd_status_json(struct vtepd *v);
+char *vtepd_fdb_json(struct vtepd *v);
+
+#endif
