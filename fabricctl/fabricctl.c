@@ -14,6 +14,7 @@ static const struct subcommand subcommands[] = {
 	{ "port", cmd_port, "overlay ports (fabricd): add, del, list, master" },
 	{ "host", cmd_host, "agents (fabricd): their VTEPs, segments and sessions" },
 	{ "fdb", cmd_fdb, "what fabricd wants a host's agent to hold" },
+	{ "agent", cmd_agent, "a host's agent (vtepd) itself: status, fdb (what it programmed)" },
 };
 
 #define NSUB (sizeof(subcommands) / sizeof(subcommands[0]))
@@ -36,6 +37,10 @@ static void usage(FILE *f)
 	fprintf(f, "usage: fabricctl [-s SOCKET] [--json] COMMAND ...\n\ncommands:\n");
 	for (size_t i = 0; i < NSUB; i++)
 		fprintf(f, "  %-8s %s\n", subcommands[i].name, subcommands[i].description);
+	fprintf(f, "\ndefault sockets (-s):\n"
+		   "  vip              vipd     /run/l2fabric/vipd.sock\n"
+		   "  port, host, fdb  fabricd  /run/l2fabric/fabricd.sock\n"
+		   "  agent            vtepd    /run/l2fabric/vtepd.sock\n");
 }
 
 int main(int argc, char **argv)

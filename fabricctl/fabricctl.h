@@ -20,6 +20,7 @@ int cmd_vip(const struct fabricctl_opts *o, int argc, char **argv);
 int cmd_port(const struct fabricctl_opts *o, int argc, char **argv);
 int cmd_host(const struct fabricctl_opts *o, int argc, char **argv);
 int cmd_fdb(const struct fabricctl_opts *o, int argc, char **argv);
+int cmd_agent(const struct fabricctl_opts *o, int argc, char **argv);
 
 /* Sends req to the socket and returns the reply (malloc'd), or NULL after printing why. */
 char *fabricctl_request(const char *socket, const char *req);
