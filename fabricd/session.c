@@ -211,6 +211,19 @@ static void flush_dirty(void)
 	}
 }
 
+/* Sends the pending deltas and writes them to the agents' sockets now, not at the event
+ * loop's next turn: the caller is about to block (the store's fsync). */
+static void push_now(struct fabricd *fd)
+{
+	flush_dirty();
+	for (uint16_t h = 0; h < fd->dir.nhosts; h++) {
+		struct session *s = agent_of(fd, h);
+
+		if (s)
+			wire_flush(s->w);
+	}
+}
+
 /* A binding changed: every synced agent of its segment gets its new view of it. */
 static void push_binding(struct fabricd *fd, const struct binding *b)
 {
@@ -663,6 +676,9 @@ static int api_port_add(struct fabricd *fd, const L2f__Port *p, L2f__Reply *r, c
 		return err;
 	}
 	push_binding(fd, b);
+	/* The agents first: the store's write (fsync) must not delay forwarding. The reply
+	 * still waits for it, so a reply means the port is on disk. */
+	push_now(fd);
 	store_save(fd);
 	r->ports = calloc(1, sizeof(*r->ports));
 	if (r->ports && (r->ports[0] = port_msg(&fd->dir, b)))
@@ -695,6 +711,7 @@ static int api_port_del(struct fabricd *fd, const L2f__Port *p, const char **why
 		push_binding(fd, b);
 		break;
 	}
+	push_now(fd);                  /* the agents before the store, as for port add */
 	store_save(fd);
 	return 0;
 }

@@ -359,6 +359,24 @@ int wire_send(struct wire *w, const L2f__Envelope *env)
 	return ret;
 }
 
+void wire_flush(struct wire *w)
+{
+	struct evbuffer *out;
+	int fd;
+
+	if (w->closed)
+		return;
+	out = bufferevent_get_output(w->bev);
+	fd = bufferevent_getfd(w->bev);
+	/* What the socket takes now goes now; the rest (or an error, seen by the bufferevent
+	 * at its next write) is left to the event loop. A socket bufferevent keeps the start of
+	 * its output frozen so that only it drains it; it thaws it the same way to write. */
+	evbuffer_unfreeze(out, 1);
+	while (fd >= 0 && evbuffer_get_length(out) && evbuffer_write(out, fd) > 0)
+		;
+	evbuffer_freeze(out, 1);
+}
+
 size_t wire_pending(const struct wire *w)
 {
 	return w->closed ? 0 : evbuffer_get_length(bufferevent_get_output(w->bev));

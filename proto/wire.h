@@ -38,6 +38,10 @@ struct wire *wire_new(struct event_base *base, int fd, const L2f__Hello *hello,
 /* Encodes and queues env: 0, or -EMSGSIZE / -ENOMEM; -EBADMSG (logged with the reason) when env
  * fails wire_validate or is a Hello (sent by wire_new only); -ENOTCONN after wire_close. */
 int wire_send(struct wire *w, const L2f__Envelope *env);
+/* Writes what is queued now, as far as the socket takes it without blocking, instead of at
+ * the event loop's next turn: for a caller about to block (an fsync) that must not delay
+ * the peer. */
+void wire_flush(struct wire *w);
 /* Bytes queued for the peer and not yet written (backpressure). */
 size_t wire_pending(const struct wire *w);
 /* Closes now (what is still queued is dropped): on_close is called with why. Safe from inside
