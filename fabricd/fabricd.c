@@ -6,7 +6,8 @@
  * Agents (vtepd, vipd) connect over TCP to -l; fabricctl over the Unix socket -s. The
  * directory is soft state: API ports and known hosts are kept in STORE; learned bindings come
  * back from the agents' reports after a restart. Until every host in the store has
- * reconnected (or --grace-ms passed), agents get no full table: what they hold stays.
+ * reconnected and sent its full report of what it learned (or --grace-ms passed), agents
+ * get no full table: what they hold stays.
  */
 #include <errno.h>
 #include <event2/event.h>
