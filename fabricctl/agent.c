@@ -58,7 +58,8 @@ static void join(json_object *arr, char *out, size_t size)
 
 static const char *state(json_object *e)
 {
-	bool k = json_object_get_boolean(get(e, "kernel")), w = json_object_get_boolean(get(e, "want"));
+	bool k = json_object_get_boolean(get(e, "kernel"));
+	bool w = json_object_get_boolean(get(e, "want"));
 
 	return k && w ? "ok" : k ? "EXTRA" : "MISSING";
 }
@@ -92,8 +93,8 @@ static void print_status(json_object *root)
 		json_object *s = json_object_array_get_idx(segs, i);
 
 		join(get(s, "flood"), buf, sizeof(buf));
-		printf("%-8s %-16s %10s %s\n", str(s, "vni"), str(s, "bridge"), str(s, "vx_ifindex"),
-		       buf);
+		printf("%-8s %-16s %10s %s\n", str(s, "vni"), str(s, "bridge"),
+		       str(s, "vx_ifindex"), buf);
 	}
 	printf("\nbindings %llu, updates %llu (full tables %llu), reports %llu\n",
 	       num(c, "bindings"), num(c, "updates_received"), num(c, "full_tables"),
@@ -125,7 +126,8 @@ static void print_status(json_object *root)
 
 static void print_fdb(json_object *root)
 {
-	json_object *fdb = get(root, "fdb"), *flood = get(root, "flood"), *neigh = get(root, "neigh");
+	json_object *fdb = get(root, "fdb"), *flood = get(root, "flood");
+	json_object *neigh = get(root, "neigh");
 	json_object *local = get(root, "local"), *errors = get(root, "errors");
 	char buf[1024];
 
@@ -148,7 +150,8 @@ static void print_fdb(json_object *root)
 	for (size_t i = 0; i < len(neigh); i++) {
 		json_object *e = json_object_array_get_idx(neigh, i);
 
-		printf("%-8s %-17s %-34s %s\n", str(e, "vni"), str(e, "mac"), str(e, "ip"), state(e));
+		printf("%-8s %-17s %-34s %s\n", str(e, "vni"), str(e, "mac"), str(e, "ip"),
+		       state(e));
 	}
 	printf("\n%-8s %-17s %s\n", "VNI", "MAC (local)", "ADDRESSES");
 	for (size_t i = 0; i < len(local); i++) {
