@@ -297,7 +297,11 @@ static uint64_t seq_for(struct vtepd *v, uint32_t vni, const struct mac *mac)
 {
 	const struct want *w = macmap_get(&v->want, vni, mac->b);
 
-	return w ? w->seq + 1 : 0;
+	/* RFC 7432 15: seq + 1 only for a MAC fabricd has elsewhere (a move); a binding already
+	 * here (no remote VTEP) keeps its number when, say, an address is learned. */
+	if (!w)
+		return 0;
+	return w->has_dst || w->flood ? w->seq + 1 : w->seq;
 }
 
 static void send_report(struct vtepd *v, L2f__Learned **entries, size_t n, bool full)
