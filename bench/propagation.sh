@@ -79,7 +79,7 @@ fabric_up() {
     done
     VTEPD_PIDS=()
     for hv in $(ov_hvs); do
-        lab_bg "$hv" "$D/vtepd-$hv-$round.log" "$VTEPD" -i "$hv" -f "$FABRICD_ADDR" \
+        lab_bg "$hv" "$D/vtepd-$hv-$round.log" "$VTEPD" -i "$hv" -f "$FABRICD_ADDR" -c "$D/vtepd-$hv.sock" \
             -l "$(ov_hv_ip4 "$hv")" -u eth0 -s 100:br100 -s 200:br200
         VTEPD_PIDS+=("$LAB_LAST_PID")
     done

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # scripts/demo.sh — l2fabric's main job, shown on network namespaces it builds and removes:
 # three nodes run vipd for three service VIPs on one segment, a client reaches them, and then
-# a node loses its link and another is stopped, while the client's traffic follows.
+# a node loses its link and another is stopped, while the client's traffic follows. Then an
+# overlay: fabricd and vtepd on three hypervisors carry two VXLAN segments of VMs; the VMs
+# ping each other with ARP answered on their own host, one VM migrates, and an HA router
+# port served by vipd on two hypervisors fails over with its traffic following the master.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "${L2F_NO_DEPS:-}" = 1 ] || scripts/deps.sh
@@ -101,5 +104,97 @@ kill -TERM "${PID[$victim]}"
 outage=$(measure_ping_wait)
 echo "  new master of api: $(master_of api); outage: ${outage} ms (a backup takes over after its skew time)"
 echo "  $victim's VIPs left on eth0: $(lab_exec "$victim" ip -br addr show dev eth0 | grep -c '198.51.100' || true)"
+
+# --- the overlay ------------------------------------------------------------------------------
+. lab/overlay.sh
+FABRICD=$PWD/build/fabricd/fabricd
+VTEPD=$PWD/build/vtepd/vtepd
+say "An overlay: underlay bridge u, fabricd in fm, hypervisors hv1 hv2 hv3, two VMs on each"
+ov_build 3 >/dev/null
+echo "  hv<i> (VTEP 198.18.0.1<i>) runs vtepd; vm<i>a is on segment VNI 100, vm<i>b on VNI 200"
+FSOCK=$LAB_TMP/fabricd.sock
+OCTL=("$CTL" -s "$FSOCK")
+lab_bg fm "$LAB_TMP/fabricd.log" "$FABRICD" -l 198.18.0.2:7301 -s "$FSOCK" -S "$LAB_TMP/fabricd.store" -i fm
+lab_wait_for 5 test -S "$FSOCK" || lab_die "fabricd did not start"
+echo "  the orchestrator creates one port per VM:"
+for vm in $(ov_vms); do
+    "${OCTL[@]}" port add --vni "$(ov_vm_vni "$vm")" --mac "$(ov_vm_mac "$vm")" \
+        --host "$(ov_vm_host "$vm")" --ip "$(ov_vm_ip4 "$vm")" --ip "$(ov_vm_ip6 "$vm")" --name "$vm" >/dev/null
+done
+for hv in $(ov_hvs); do
+    lab_bg "$hv" "$LAB_TMP/vtepd-$hv.log" "$VTEPD" -i "$hv" -f 198.18.0.2:7301 -c "$LAB_TMP/vtepd-$hv.sock" \
+        -l "$(ov_hv_ip4 "$hv")" -u eth0 -s 100:br100 -s 200:br200
+done
+connected() { [ "$("${OCTL[@]}" host --json | jq '[.[] | select(.connected)] | length')" = 3 ]; }
+lab_wait_for 10 connected || lab_die "not every vtepd connected"
+sleep 0.3
+"${OCTL[@]}" port list | sed 's/^/    /'
+echo "  the agents:"
+"${OCTL[@]}" host | sed 's/^/    /'
+echo "  what fabricd wants hv1 to hold, and what hv1's kernel holds (bridge fdb show dev vx100):"
+"${OCTL[@]}" fdb hv1 | sed 's/^/    /'
+lab_exec hv1 bridge fdb show dev vx100 | grep dst | sed 's/^/    /'
+echo "  and hv1's agent, asked over its own socket, compares the two (fabricctl agent fdb):"
+"$CTL" -s "$LAB_TMP/vtepd-hv1.sock" agent fdb | tail -n 1 | sed 's/^/    /'
+
+say "VMs ping each other across hypervisors; ARP / NDP are answered by their own hypervisor"
+for pair in "vm1a vm2a" "vm1a vm3a" "vm2b vm3b"; do
+    read -r a b <<<"$pair"
+    lab_exec "$a" ping -c 1 -W 1 "$(ov_vm_ip4 "$b")" >/dev/null && p4=ok || p4=FAIL
+    lab_exec "$a" ping -6 -c 1 -W 1 "$(ov_vm_ip6 "$b")" >/dev/null && p6=ok || p6=FAIL
+    printf '  %s -> %s: IPv4 %s, IPv6 %s\n' "$a" "$b" "$p4" "$p6"
+done
+lab_exec vm1a ping -c 1 -W 1 "$(ov_vm_ip4 vm2b)" >/dev/null 2>&1 && x=LEAK || x="no reply (separate segments)"
+echo "  vm1a -> vm2b (other segment, same host part): $x"
+echo "  hv1's neighbour entries for ARP/ND suppression on br100 (from fabricd):"
+lab_exec hv1 ip neigh show nud all dev br100 | sed 's/^/    /'
+
+say "vm1a migrates from hv1 to hv3 while vm2a pings it every 1 ms"
+measure_ping_start vm2a "$(ov_vm_ip4 vm1a)" 2000
+sleep 0.5
+ov_migrate vm1a hv3
+echo "  $(date +%T.%3N) vm1a's port is now on hv3; it sent a gratuitous ARP"
+outage=$(measure_ping_wait)
+echo "  outage seen by vm2a: ${outage} ms"
+echo "  hv2's entry for vm1a's MAC now: $(lab_exec hv2 bridge fdb show dev vx100 | grep "$(ov_vm_mac vm1a)" | grep -o 'dst [0-9.]*')  (hv3 is 198.18.0.13)"
+"${OCTL[@]}" port list | grep -E 'NAME|vm1a' | sed 's/^/    /'
+
+say "An HA router port (198.19.100.254, MAC 02:00:64:00:00:fe) served by vipd on r1 (hv1) and r2 (hv2)"
+ov_add_router r1 hv1
+ov_add_router r2 hv2
+"${OCTL[@]}" port add --vni 100 --mac 02:00:64:00:00:fe --host hv1 --host hv2 --mode track \
+    --ip 198.19.100.254 --name router >/dev/null
+for spec in r1:hv1:200 r2:hv2:100; do
+    IFS=: read -r r hv prio <<<"$spec"
+    cat >"$LAB_TMP/vipd-$r.yaml" <<YAML
+node: $r
+control_socket: $LAB_TMP/vipd-$r.sock
+fabric: { connect: "unix:$FSOCK", host: $hv }
+groups:
+  - { name: router, interface: eth0, vrid: 50, priority: $prio, assign: true,
+      addresses: [198.19.100.254], virtual_mac: "02:00:64:00:00:fe", fabric_vni: 100 }
+YAML
+    lab_bg "$r" "$LAB_TMP/vipd-$r.log" "$VIPD" -c "$LAB_TMP/vipd-$r.yaml"
+done
+r_state() { "$CTL" -s "$LAB_TMP/vipd-$1.sock" vip status --json 2>/dev/null |
+            jq -r '.groups[0].instances[0].state' 2>/dev/null; }
+lab_wait_for 5 '[ "$(r_state r1)" = master ] && [ "$(r_state r2)" = backup ]' || lab_die "r1/r2 did not settle"
+sleep 0.2
+echo "  vipd puts the VIP on a macvlan with the port's MAC, up on the master only, and tells fabricd:"
+"$CTL" -s "$LAB_TMP/vipd-r1.sock" vip status | tail -n 3 | sed 's/^/    /'
+"${OCTL[@]}" port list | grep -E 'NAME|router' | sed 's/^/    /'
+echo "  hv3's entry for the port: $(lab_exec hv3 bridge fdb show dev vx100 | grep 02:00:64:00:00:fe | grep -o 'dst [0-9.]*')  (hv1 is 198.18.0.11)"
+
+say "r1's link is cut while vm3a (on hv3) pings the router every 1 ms"
+measure_ping_start vm3a 198.19.100.254 2500
+sleep 0.5
+lab_exec hv1 ip link set r1 down
+echo "  $(date +%T.%3N) cut r1's link"
+outage=$(measure_ping_wait)
+echo "  outage seen by vm3a: ${outage} ms (vipd's failover at 100 ms adverts, plus fabricd moving the entry)"
+echo "  r2 is now $(r_state r2); fabricd says:"
+"${OCTL[@]}" port list | grep -E 'NAME|router' | sed 's/^/    /'
+echo "  hv3's entry for the port: $(lab_exec hv3 bridge fdb show dev vx100 | grep 02:00:64:00:00:fe | grep -o 'dst [0-9.]*')  (hv2 is 198.18.0.12)"
+grep -h 'master' "$LAB_TMP/vipd-r2.log" | tail -n 2 | sed 's/^/    /'
 
 say "Done; removing the namespaces"
