@@ -10,9 +10,9 @@
 # Each trial builds its own 2-node segment (lab/segment.sh): n1 priority 150 (master), n2
 # priority 100, VIPs 198.51.100.10 and 2001:db8:51::10. It waits until n1 is master and the
 # client resolves both VIPs to n1's MAC, starts the pings, waits ~0.5 s and then (by default,
-# --phase aligned) for the next advert from n1 on the wire, and cuts n1's link right after
-# it: every trial and both implementations then see the same phase, the near-worst case of
-# a full Master_Down_Interval. With --phase unaligned the cut comes 0.5 s in, wherever that
+# --phase aligned) for the next round of adverts from n1 (IPv4 and IPv6), and cuts n1's link
+# within a fraction of a millisecond of it (cut_n1): every trial and both implementations
+# then see the same phase, the worst case of a full Master_Down_Interval. With --phase unaligned the cut comes 0.5 s in, wherever that
 # falls between adverts (set by start-up timing, so not uniformly spread). The lab is
 # removed after every trial.
 #
@@ -21,6 +21,7 @@
 #
 # usage: bench/failover.sh [--quick] [--trials N] [--soak SECONDS] [--intervals "1000 100 10"]
 #                          [--phase aligned|unaligned] [--no-keepalived] [--keep-logs DIR]
+#                          [--capture]
 set -uo pipefail
 
 BENCH_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -29,7 +30,7 @@ BENCH_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=lab/measure.sh
 . "$BENCH_ROOT/lab/measure.sh"
 
-TRIALS=5 SOAK=60 INTERVALS="1000 100 10" KEEP_LOGS='' USE_KEEPALIVED=1 PHASE=aligned
+TRIALS=5 SOAK=60 INTERVALS="1000 100 10" KEEP_LOGS='' USE_KEEPALIVED=1 PHASE=aligned CAPTURE=0
 VIP4=198.51.100.10 VIP6=2001:db8:51::10
 PRIO_MASTER=150 PRIO_BACKUP=100
 DEFAULT_ADVERT=100   # vipd's advert_interval_ms default (docs/vipd.yaml.md)
@@ -48,6 +49,7 @@ while [ $# -gt 0 ]; do
         --phase) PHASE=${2:?--phase aligned|unaligned}; shift 2 ;;
         --no-keepalived) USE_KEEPALIVED=0; shift ;;
         --keep-logs) KEEP_LOGS=${2:?--keep-logs DIR}; shift 2 ;;
+        --capture) CAPTURE=1; shift ;;
         -h|--help) usage 0 ;;
         *) echo "unknown option '$1'" >&2; usage 2 ;;
     esac
@@ -74,9 +76,14 @@ if [ "$USE_KEEPALIVED" = 1 ] && ! command -v keepalived >/dev/null 2>&1; then
     note "keepalived not installed: measuring vipd alone"
     USE_KEEPALIVED=0
 fi
-if [ "$PHASE" = aligned ] && ! command -v tcpdump >/dev/null 2>&1; then
-    note "tcpdump not installed: cutting at an unaligned phase"
-    PHASE=unaligned
+ALIGN=python
+if [ "$PHASE" = aligned ] && ! [ -x "$T_PYTHON" ]; then
+    ALIGN=tcpdump
+    note "$T_PYTHON not installed: aligning the cut with tcpdump (20-45 ms after the advert)"
+    if ! command -v tcpdump >/dev/null 2>&1; then
+        note "tcpdump not installed either: cutting at an unaligned phase"
+        PHASE=unaligned
+    fi
 fi
 HAVE_STRESS=0; command -v stress-ng >/dev/null 2>&1 && HAVE_STRESS=1
 IMPLS="vipd"; [ "$USE_KEEPALIVED" = 1 ] && IMPLS="vipd keepalived"
@@ -96,7 +103,7 @@ master_down_ms() { awk -v a="$1" -v p="$PRIO_BACKUP" 'BEGIN { printf "%.1f", 3 *
 trial_teardown() {
     local tag=$1 f
     if [ -n "$KEEP_LOGS" ] && [ -n "$LAB_TMP" ]; then
-        for f in "$LAB_TMP"/*.log "$LAB_TMP"/*.yaml "$LAB_TMP"/*.conf "$LAB_TMP"/ping.*; do
+        for f in "$LAB_TMP"/*.log "$LAB_TMP"/*.yaml "$LAB_TMP"/*.conf "$LAB_TMP"/ping.* "$LAB_TMP"/*.pcap; do
             [ -e "$f" ] && cp -- "$f" "$KEEP_LOGS/$tag-${f##*/}"
         done
     fi
@@ -158,18 +165,117 @@ start_pair() {
     done
 }
 
-# Wait (bounded) for the next VRRP advert from n1 as seen by the client, so that the cut
-# comes right after one (--phase aligned).
-await_advert_from_n1() {
-    local limit=$1
-    [ "$PHASE" = aligned ] || return 0
-    lab_exec cl timeout "$limit" tcpdump -Z root -i eth0 -c 1 -n -q --immediate-mode \
-        "ip proto 112 and ether src $MAC1" >/dev/null 2>&1
+# The cut, --phase aligned: right after one round of n1's adverts (its IPv4 and its IPv6
+# advert, which both implementations send within a fraction of a millisecond of each other),
+# so that every trial of both implementations starts from the same phase: the backup has
+# just restarted its Master_Down_Timer for both families, and the outage is one full
+# Master_Down_Interval. A small Python helper in the bridge's namespace listens on n1's
+# bridge port (a packet socket, BPF filter: IPv4 protocol 112 or IPv6 next header 112) and,
+# once it has received since it started listening an advert of each family from n1 less
+# than half an interval apart, takes that port down itself (SIOCSIFFLAGS, what
+# `ip link set n1 down` does): the cut lands ~0.3 ms after the later advert.
+# Waiting with tcpdump and then running `ip` (the fallback when python3 is missing) lands it
+# 20-45 ms after an IPv4 advert, by how long tcpdump, `ip netns exec` and the shell take at
+# that moment: as much as the differences the benchmark is after, and not the same on
+# average for both implementations. Prints "advert4 TS advert6 TS cut T0 T1" (epoch
+# seconds; TS the kernel's receive stamps) and exits 0, or exits 1 when no such round came
+# within LIMIT seconds.
+# usage: CUT_PY PORT MAC LIMIT_S WINDOW_S
+CUT_PY='
+import ctypes, fcntl, socket, struct, sys, time
+port, mac = sys.argv[1], bytes.fromhex(sys.argv[2].replace(":", ""))
+limit, window = float(sys.argv[3]), float(sys.argv[4])
+SO_ATTACH_FILTER, SO_TIMESTAMPNS, SIOCGIFFLAGS, SIOCSIFFLAGS, ETH_P_ALL = 26, 35, 0x8913, 0x8914, 3
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0)
+# ldh [12]; IPv4: ldb [23]; IPv6: ldb [20]; protocol 112: accept; anything else: drop
+prog = [(0x28, 0, 0, 12), (0x15, 0, 2, 0x0800), (0x30, 0, 0, 23), (0x05, 0, 0, 2),
+        (0x15, 0, 3, 0x86dd), (0x30, 0, 0, 20), (0x15, 0, 1, 112), (0x06, 0, 0, 0xffff),
+        (0x06, 0, 0, 0)]
+code = ctypes.create_string_buffer(b"".join(struct.pack("HBBI", *i) for i in prog))
+s.setsockopt(socket.SOL_SOCKET, SO_ATTACH_FILTER, struct.pack("HL", len(prog), ctypes.addressof(code)))
+s.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+s.bind((port, ETH_P_ALL))
+ctl = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+flags = struct.unpack("16sH", fcntl.ioctl(ctl, SIOCGIFFLAGS, struct.pack("16sH14x", port.encode(), 0))[:18])[1]
+down = struct.pack("16sH14x", port.encode(), flags & ~1)
+armed = time.time()
+deadline = armed + limit
+last = {}
+while time.time() < deadline:
+    s.settimeout(max(deadline - time.time(), 0.001))
+    try:
+        data, anc, _, addr = s.recvmsg(64, 64)
+    except socket.timeout:
+        break
+    ts = None
+    for lvl, typ, val in anc:
+        if lvl == socket.SOL_SOCKET and typ == SO_TIMESTAMPNS:
+            sec, nsec = struct.unpack("qq", val[:16])
+            ts = sec + nsec / 1e9
+    # from n1 (not frames to it), received since we listen (not queued before)
+    if addr[2] == socket.PACKET_OUTGOING or data[6:12] != mac or ts is None or ts < armed:
+        continue
+    fam = 4 if data[12:14] == b"\x08\x00" else 6
+    last[fam] = ts
+    other = last.get(10 - fam)
+    if other is None or ts - other > window:
+        continue
+    t0 = time.time()
+    fcntl.ioctl(ctl, SIOCSIFFLAGS, down)
+    print("advert4 %.6f advert6 %.6f cut %.6f %.6f" % (last[4], last[6], t0, time.time()), flush=True)
+    sys.exit(0)
+sys.exit(1)
+'
+
+# cut_n1 ADVERT_MS LIMIT_S: cuts n1's link (aligned to a round of adverts, waiting at most
+# LIMIT_S, or at once); sets CUT_MS (epoch ms, at or before the cut) and CUT_LAG4 / CUT_LAG6
+# (ms from n1's last IPv4 / IPv6 advert to the cut done; empty when not known). The cut's
+# times go to $LAB_TMP/cut.log.
+cut_n1() {
+    local adv=$1 limit=$2 pid line a4 a6 c0 c1
+    CUT_LAG4='' CUT_LAG6=''
+    if [ "$PHASE" = aligned ] && [ "$ALIGN" = python ]; then
+        lab_bg sw "$LAB_TMP/cut.log" "$T_PYTHON" -c "$CUT_PY" n1 "$MAC1" "$limit" \
+            "$(awk -v a="$adv" 'BEGIN { print a / 2000 }')"
+        pid=$LAB_LAST_PID
+        lab_wait_for "$(awk -v l="$limit" 'BEGIN { printf "%d", l + 5 }')" t_exited "$pid" ||
+            lab_kill_pids "$pid"
+        wait "$pid" 2>/dev/null
+        line=$(grep -m 1 '^advert4 ' "$LAB_TMP/cut.log")
+        if [ -n "$line" ]; then
+            read -r _ a4 _ a6 _ c0 c1 <<<"$line"
+            CUT_MS=$(awk -v t="$c0" 'BEGIN { printf "%d", t * 1000 }')
+            CUT_LAG4=$(awk -v a="$a4" -v c="$c1" 'BEGIN { printf "%.2f", (c - a) * 1000 }')
+            CUT_LAG6=$(awk -v a="$a6" -v c="$c1" 'BEGIN { printf "%.2f", (c - a) * 1000 }')
+            return
+        fi
+        note "no round of adverts from n1 within ${limit}s: cutting now"
+    elif [ "$PHASE" = aligned ]; then
+        # tcpdump fallback: the client sees an IPv4 advert, then the shell cuts.
+        lab_exec cl timeout "$limit" tcpdump -Z root -i eth0 -c 1 -n -q --immediate-mode \
+            "ip proto 112 and ether src $MAC1" >/dev/null 2>&1
+    fi
+    CUT_MS=$(lab_now_ms)
+    local t0=$EPOCHREALTIME
+    seg_cut n1
+    printf 'cut %s %s\n' "$t0" "$EPOCHREALTIME" >>"$LAB_TMP/cut.log"
 }
 
+# --capture: every frame of the election and of the pings on the bridge (it is promiscuous,
+# so it sees the unicast between ports too), from before the cut to the end of the trial,
+# kept with --keep-logs as TAG-capture.pcap next to TAG-cut.log (the cut's wall clock).
+CAPTURE_PID=''
+capture_start() {
+    lab_bg sw "$LAB_TMP/tcpdump.log" tcpdump -Z root -n -U --immediate-mode -s 128 -i br0 \
+        -w "$LAB_TMP/capture.pcap" 'ip proto 112 or ip6 proto 112 or arp or icmp or icmp6'
+    CAPTURE_PID=$LAB_LAST_PID
+    lab_wait_for 5 grep -q 'listening on' "$LAB_TMP/tcpdump.log" || note "tcpdump did not start"
+}
+capture_stop() { [ -n "$CAPTURE_PID" ] && lab_kill_pids "$CAPTURE_PID"; CAPTURE_PID=''; }
+
 # Results: RES[impl,adv,fam] = space-separated outages (ms); FAILS[...] = count of trials
-# without a figure; NOTES = anomalies seen, printed at the end.
-declare -A RES=() FAILS=()
+# without a figure; LAG[impl,adv,fam] = how long after n1's advert each cut came (ms); NOTES = anomalies seen, printed at the end.
+declare -A RES=() FAILS=() LAG=()
 NOTES=()
 anomaly() { NOTES+=("$*"); note "anomaly: $*"; }
 
@@ -201,11 +307,12 @@ run_trial() {
         measure_ping_start cl "$vip" "$count"
         plog[$vip]=$MEASURE_LOG ppid[$vip]=$MEASURE_PID
     done
+    [ "$CAPTURE" = 1 ] && capture_start
     settle=0.5
     sleep "$settle"
-    await_advert_from_n1 "$(awk -v a="$adv" 'BEGIN { printf "%.2f", 2 * a / 1000 + 0.5 }')"
-    cut_ms=$(lab_now_ms)
-    seg_cut n1
+    cut_n1 "$adv" "$(awk -v a="$adv" 'BEGIN { printf "%.2f", 2 * a / 1000 + 0.5 }')"
+    cut_ms=$CUT_MS
+    [ -n "$CUT_LAG4" ] && LAG[$impl,$adv,v4]+="$CUT_LAG4 " LAG[$impl,$adv,v6]+="$CUT_LAG6 "
     for vip in "$VIP4" "$VIP6"; do
         fam=v4; [[ $vip == *:* ]] && fam=v6
         # shellcheck disable=SC2034 # read by measure_ping_wait
@@ -233,7 +340,8 @@ run_trial() {
     read -r _ bm1 <<<"$("${impl}_counts" n2)"
     [ "$((bm1 - bm0))" = 2 ] ||
         anomaly "$tag: n2 became master $((bm1 - bm0)) time(s) over its 2 instances after the cut, want 2"
-    note "$tag: v4 $(tail_res "$impl" "$adv" v4) ms, v6 $(tail_res "$impl" "$adv" v6) ms"
+    note "$tag: v4 $(tail_res "$impl" "$adv" v4) ms, v6 $(tail_res "$impl" "$adv" v6) ms${CUT_LAG4:+ (cut $CUT_LAG4 / $CUT_LAG6 ms after the adverts)}"
+    [ "$CAPTURE" = 1 ] && capture_stop
     trial_teardown "$tag"
 }
 
@@ -364,11 +472,20 @@ say "* vipd's default advert interval. master-down: RFC 5798 Master_Down_Interva
 say "  (3 x interval + skew at priority $PRIO_BACKUP): the outage expected for a cut just after an advert;"
 say "  a cut at another phase gives between (master-down - interval) and master-down."
 say "  Resolution: fping probes every 1 ms through the outage (lab/measure.sh): figures are within ~1 ms."
-if [ "$SOAK" -gt 0 ]; then
+if [ "$PHASE" = aligned ]; then
     say ""
-    say "false transitions at 10 ms adverts over ${SOAK} s$([ "$HAVE_STRESS" = 1 ] && echo ' with both cores loaded (stress-ng --cpu 2)' || echo ' (stress-ng missing: NOT loaded)')"
-    for impl in $IMPLS; do
-        printf '  %-11s %s\n' "$impl" "${SOAK_FALSE[$impl]:-n/a}${SOAK_DETAIL[$impl]:+  (${SOAK_DETAIL[$impl]})}"
+    say "cut after n1's last advert (ms), median (min-max): the phase each implementation was measured at"
+    printf '%-9s %-6s %-30s %s\n' advert family vipd keepalived
+    for adv in $INTERVALS; do
+        for fam in v4 v6; do
+            line=$(printf '%-9s %-6s' "$adv ms" "$fam")
+            for impl in $IMPLS; do
+                s=$(stats "${LAG[$impl,$adv,$fam]:-}")
+                if [ -n "$s" ]; then read -r m lo hi <<<"$s"; s="$m ($lo-$hi)"; else s=n/a; fi
+                line+=$(printf ' %-30s' "$s")
+            done
+            say "$line"
+        done
     done
 fi
 
