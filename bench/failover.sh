@@ -169,7 +169,8 @@ start_pair() {
 # advert, which both implementations send within a fraction of a millisecond of each other),
 # so that every trial of both implementations starts from the same phase: the backup has
 # just restarted its Master_Down_Timer for both families, and the outage is one full
-# Master_Down_Interval. A small Python helper in the bridge's namespace listens on n1's
+# Master_Down_Interval. A small Python helper (lab/cut_after_advert.py) in the bridge's
+# namespace listens on n1's
 # bridge port (a packet socket, BPF filter: IPv4 protocol 112 or IPv6 next header 112) and,
 # once it has received since it started listening an advert of each family from n1 less
 # than half an interval apart, takes that port down itself (SIOCSIFFLAGS, what
@@ -180,52 +181,6 @@ start_pair() {
 # average for both implementations. Prints "advert4 TS advert6 TS cut T0 T1" (epoch
 # seconds; TS the kernel's receive stamps) and exits 0, or exits 1 when no such round came
 # within LIMIT seconds.
-# usage: CUT_PY PORT MAC LIMIT_S WINDOW_S
-CUT_PY='
-import ctypes, fcntl, socket, struct, sys, time
-port, mac = sys.argv[1], bytes.fromhex(sys.argv[2].replace(":", ""))
-limit, window = float(sys.argv[3]), float(sys.argv[4])
-SO_ATTACH_FILTER, SO_TIMESTAMPNS, SIOCGIFFLAGS, SIOCSIFFLAGS, ETH_P_ALL = 26, 35, 0x8913, 0x8914, 3
-s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0)
-# ldh [12]; IPv4: ldb [23]; IPv6: ldb [20]; protocol 112: accept; anything else: drop
-prog = [(0x28, 0, 0, 12), (0x15, 0, 2, 0x0800), (0x30, 0, 0, 23), (0x05, 0, 0, 2),
-        (0x15, 0, 3, 0x86dd), (0x30, 0, 0, 20), (0x15, 0, 1, 112), (0x06, 0, 0, 0xffff),
-        (0x06, 0, 0, 0)]
-code = ctypes.create_string_buffer(b"".join(struct.pack("HBBI", *i) for i in prog))
-s.setsockopt(socket.SOL_SOCKET, SO_ATTACH_FILTER, struct.pack("HL", len(prog), ctypes.addressof(code)))
-s.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
-s.bind((port, ETH_P_ALL))
-ctl = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-flags = struct.unpack("16sH", fcntl.ioctl(ctl, SIOCGIFFLAGS, struct.pack("16sH14x", port.encode(), 0))[:18])[1]
-down = struct.pack("16sH14x", port.encode(), flags & ~1)
-armed = time.time()
-deadline = armed + limit
-last = {}
-while time.time() < deadline:
-    s.settimeout(max(deadline - time.time(), 0.001))
-    try:
-        data, anc, _, addr = s.recvmsg(64, 64)
-    except socket.timeout:
-        break
-    ts = None
-    for lvl, typ, val in anc:
-        if lvl == socket.SOL_SOCKET and typ == SO_TIMESTAMPNS:
-            sec, nsec = struct.unpack("qq", val[:16])
-            ts = sec + nsec / 1e9
-    # from n1 (not frames to it), received since we listen (not queued before)
-    if addr[2] == socket.PACKET_OUTGOING or data[6:12] != mac or ts is None or ts < armed:
-        continue
-    fam = 4 if data[12:14] == b"\x08\x00" else 6
-    last[fam] = ts
-    other = last.get(10 - fam)
-    if other is None or ts - other > window:
-        continue
-    t0 = time.time()
-    fcntl.ioctl(ctl, SIOCSIFFLAGS, down)
-    print("advert4 %.6f advert6 %.6f cut %.6f %.6f" % (last[4], last[6], t0, time.time()), flush=True)
-    sys.exit(0)
-sys.exit(1)
-'
 
 # cut_n1 ADVERT_MS LIMIT_S: cuts n1's link (aligned to a round of adverts, waiting at most
 # LIMIT_S, or at once); sets CUT_MS (epoch ms, at or before the cut) and CUT_LAG4 / CUT_LAG6
@@ -235,7 +190,7 @@ cut_n1() {
     local adv=$1 limit=$2 pid line a4 a6 c0 c1
     CUT_LAG4='' CUT_LAG6=''
     if [ "$PHASE" = aligned ] && [ "$ALIGN" = python ]; then
-        lab_bg sw "$LAB_TMP/cut.log" "$T_PYTHON" -c "$CUT_PY" n1 "$MAC1" "$limit" \
+        lab_bg sw "$LAB_TMP/cut.log" "$T_PYTHON" "$BENCH_ROOT/lab/cut_after_advert.py" n1 "$MAC1" "$limit" \
             "$(awk -v a="$adv" 'BEGIN { print a / 2000 }')"
         pid=$LAB_LAST_PID
         lab_wait_for "$(awk -v l="$limit" 'BEGIN { printf "%d", l + 5 }')" t_exited "$pid" ||

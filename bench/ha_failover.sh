@@ -6,8 +6,8 @@
 # (VNI 100, MAC 02:00:64:00:00:fe, 198.19.100.254) served by vipd in router namespaces r1
 # (hv1, priority 200) and r2 (hv2, priority 100), advert interval 100 ms (vipd's default),
 # with virtual_mac and fabric_vni. A client VM on hv3 pings the VIP every 1 ms (fping,
-# lab/measure.sh) and r1's link is cut right after one of its adverts reached r2; the outage
-# is the longest gap between replies.
+# lab/measure.sh) and r1's link is cut ~0.3 ms after one of its adverts
+# (lab/cut_after_advert.py); the outage is the longest gap between replies.
 #  - track: vipd reports the new master to fabricd, which moves every agent's unicast entry:
 #    the outage is vipd's failover plus the control plane's propagation.
 #  - flood: no unicast entry, frames reach both routers, only the master takes them: the
@@ -97,10 +97,10 @@ trial() {
     ov_ping vm3a "$HA_IP4" 2 || { NOTES+=("$mode: VIP unreachable before the cut"); return; }
     measure_ping_start vm3a "$HA_IP4" 2500
     sleep 0.5
-    # Right after an advert of r1 reached r2: the same phase in every trial and both modes.
-    lab_exec r2 timeout 1 tcpdump -Z root -i eth0 -c 1 -n -q --immediate-mode \
-        "ip proto 112 and ether src $HA_MAC" >/dev/null 2>&1
-    lab_exec hv1 ip link set r1 down
+    # Right after one of r1's adverts: the same phase in every trial and both modes. The
+    # helper listens on r1's bridge port in hv1 and takes it down ~0.3 ms after the advert.
+    lab_exec hv1 "$T_PYTHON" "$ROOT/lab/cut_after_advert.py" r1 "$HA_MAC" 2 0 4 >/dev/null ||
+        { NOTES+=("$mode: no advert from r1 seen; cut unaligned"); lab_exec hv1 ip link set r1 down; }
     out=$(measure_ping_wait)
     if [ "$mode" = track ] && [ "$(port_fdb hv3)" != "$VX2" ]; then
         NOTES+=("track: hv3's entry did not move to hv2")
