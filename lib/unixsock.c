@@ -20,6 +20,24 @@ int unixsock_addr(const char *path, struct sockaddr_un *sun)
 	return 0;
 }
 
+int unixsock_connect(const char *path)
+{
+	struct sockaddr_un sun;
+	int fd, ret = unixsock_addr(path, &sun);
+
+	if (ret)
+		return ret;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		ret = -errno;
+		close(fd);
+		return ret;
+	}
+	return fd;
+}
+
 int unixsock_prepare(const char *path)
 {
 	struct sockaddr_un sun;

@@ -13,6 +13,9 @@
 
 /* 0, or -ENAMETOOLONG when path is empty or does not fit sun_path. */
 int unixsock_addr(const char *path, struct sockaddr_un *sun);
+/* A non-blocking stream socket connected to path: fd, or -errno (-EAGAIN: the server's
+ * backlog is full; -ECONNREFUSED / -ENOENT: no server). */
+int unixsock_connect(const char *path);
 /* Before binding path: 0, -EADDRINUSE (a server accepts there), -EEXIST (not a socket), or
  * -errno. */
 int unixsock_prepare(const char *path);

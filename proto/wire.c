@@ -554,6 +554,26 @@ void wire_listener_free(struct wire_listener *l)
 	free(l);
 }
 
+int wire_addr_check(const char *addr)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_un sun;
+	socklen_t sl;
+
+	if (!strncmp(addr, WIRE_UNIX_PREFIX, strlen(WIRE_UNIX_PREFIX))) {
+		addr += strlen(WIRE_UNIX_PREFIX);
+		return addr[0] == '/' ? unixsock_addr(addr, &sun) : -EINVAL;
+	}
+	return parse_hostport(addr, &ss, &sl);
+}
+
+int wire_connect(const char *addr)
+{
+	if (!strncmp(addr, WIRE_UNIX_PREFIX, strlen(WIRE_UNIX_PREFIX)))
+		return unixsock_connect(addr + strlen(WIRE_UNIX_PREFIX));
+	return wire_connect_tcp(addr);
+}
+
 int wire_connect_tcp(const char *addr)
 {
 	struct sockaddr_storage ss;
@@ -637,7 +657,6 @@ int wire_call(const char *path, const L2f__Envelope *req, L2f__Envelope **reply,
 	L2f__Hello hello = L2F__HELLO__INIT;
 	L2f__Envelope henv = L2F__ENVELOPE__INIT;
 	L2f__Envelope *peer = NULL, *ans = NULL;
-	struct sockaddr_un sun;
 	char id[WIRE_ID_MAX];
 	int fd, ret;
 
@@ -645,22 +664,13 @@ int wire_call(const char *path, const L2f__Envelope *req, L2f__Envelope **reply,
 		*why = "not a Request";
 		return -EINVAL;
 	}
-	ret = unixsock_addr(path, &sun);
-	if (ret) {
-		*why = "socket path empty or too long";
-		return ret;
-	}
 	/* non-blocking, so that a server whose backlog is full cannot hang us past the timeout */
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = unixsock_connect(path);
 	if (fd < 0) {
-		*why = "socket";
-		return -errno;
-	}
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
-		ret = -errno;
-		*why = ret == -EAGAIN ? "fabricd is not accepting connections" :
-					"cannot connect to fabricd";
-		goto out;
+		*why = fd == -ENAMETOOLONG ? "socket path empty or too long" :
+		       fd == -EAGAIN ? "fabricd is not accepting connections" :
+				       "cannot connect to fabricd";
+		return fd;
 	}
 	snprintf(id, sizeof(id), "fabricctl.%d", (int)getpid());
 	hello.version = PROTO_VERSION;

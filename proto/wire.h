@@ -74,6 +74,12 @@ void wire_listener_free(struct wire_listener *l);
 
 /* Non-blocking connect to "host:port": fd (the connect may still be in progress), or -errno. */
 int wire_connect_tcp(const char *addr);
+/* The same for "host:port" or "unix:/path" (a Unix socket, e.g. fabricd's API socket). */
+#define WIRE_UNIX_PREFIX "unix:"
+int wire_connect(const char *addr);
+/* 0 when addr is a valid "host:port" (numeric, IPv6 in brackets) or "unix:/absolute/path",
+ * else -EINVAL or -ENAMETOOLONG. */
+int wire_addr_check(const char *addr);
 
 /* Blocking client for CLIs: connect to a Unix socket, exchange Hellos (role FABRICCTL, the
  * peer's must be FABRICD), send req (a Request envelope), wait for one Reply envelope, all

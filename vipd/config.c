@@ -18,6 +18,7 @@
 #include <arpa/inet.h>
 #include <yaml.h>
 #include "config.h"
+#include "wire.h"
 
 #define MAX_KEYS 16
 #define NAME_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-"
@@ -354,53 +355,19 @@ static int parse_vmac(struct ctx *x, yaml_node_t *n, void *base, const struct ke
 	return 0;
 }
 
-/* "unix:/absolute/path", "198.18.0.2:7301" or "[2001:db8::2]:7301". NULL when s is one. */
-static const char *connect_problem(const char *s)
-{
-	char host[INET6_ADDRSTRLEN + 2];
-	const char *colon, *port;
-	unsigned char bin[16];
-	size_t hl;
-
-	if (!strncmp(s, "unix:", 5))
-		return s[5] == '/' ? NULL : "is not unix:/ABSOLUTE/PATH";
-	colon = strrchr(s, ':');
-	if (!colon)
-		return "has no port (HOST:PORT or unix:/PATH)";
-	port = colon + 1;
-	if (!*port || strspn(port, "0123456789") != strlen(port) || strlen(port) > 5 ||
-	    atoi(port) < 1 || atoi(port) > 65535)
-		return "has no port 1-65535";
-	hl = (size_t)(colon - s);
-	if (hl >= sizeof(host))
-		return "has a host that is not an IP address";
-	memcpy(host, s, hl);
-	host[hl] = 0;
-	if (host[0] == '[') {
-		if (hl < 3 || host[hl - 1] != ']')
-			return "has a host that is not an IP address";
-		host[hl - 1] = 0;
-		return inet_pton(AF_INET6, host + 1, bin) == 1 ? NULL :
-		       "has a host that is not an IP address";
-	}
-	return inet_pton(AF_INET, host, bin) == 1 ? NULL :
-	       "has a host that is not an IP address ([...] around IPv6)";
-}
-
 static int parse_connect(struct ctx *x, yaml_node_t *n, void *base, const struct key *k)
 {
 	const size_t max = sizeof(x->c->fabric.connect) - 1;
 	const char *s = scalar(x, n, k->name);
-	const char *why;
 
 	if (!s)
 		return -1;
 	if (strlen(s) > max)
 		return fail(x, line_of(n), "%s is %zu bytes long, at most %zu allowed", k->name,
 			    strlen(s), max);
-	why = connect_problem(s);
-	if (why)
-		return fail(x, line_of(n), "%s '%s' %s", k->name, s, why);
+	if (wire_addr_check(s) < 0)
+		return fail(x, line_of(n), "%s '%s' is not unix:/ABSOLUTE/PATH, IPV4:PORT or "
+			    "[IPV6]:PORT", k->name, s);
 	strcpy((char *)base + k->off, s);
 	return 0;
 }

@@ -13,9 +13,6 @@
 #include <event2/event.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
 #include "log.h"
 #include "vipd.h"
 #include "wire.h"
@@ -35,33 +32,6 @@ struct fabric {
 	uint64_t reports_failed;
 	char last_error[96];
 };
-
-static int connect_unix(const char *path)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd, ret;
-
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(sa.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno != EINPROGRESS) {
-		ret = -errno;
-		close(fd);
-		return ret;
-	}
-	return fd;
-}
-
-static bool group_is_master(const struct group *g)
-{
-	for (int i = 0; i < 2; i++)
-		if (g->inst[i].active && g->inst[i].vrrp.state == VRRP_MASTER)
-			return true;
-	return false;
-}
 
 static void send_master(struct fabric *f, const struct group *g)
 {
@@ -138,8 +108,7 @@ static void do_connect(evutil_socket_t s, short what, void *arg)
 	L2f__Hello hello = L2F__HELLO__INIT;
 	int fd;
 
-	fd = !strncmp(f->connect, "unix:", 5) ? connect_unix(f->connect + 5)
-					       : wire_connect_tcp(f->connect);
+	fd = wire_connect(f->connect);
 	if (fd < 0) {
 		snprintf(f->last_error, sizeof(f->last_error), "connect: %s", strerror(-fd));
 		retry_later(f);

@@ -36,7 +36,7 @@ static const struct mac *group_mac(const struct group *g)
 	return g->cfg.has_vmac ? &g->cfg.vmac : &g->ifp->mac;
 }
 
-static bool group_is_master(const struct group *g)
+bool group_is_master(const struct group *g)
 {
 	for (int i = 0; i < 2; i++)
 		if (g->inst[i].active && g->inst[i].vrrp.state == VRRP_MASTER)

@@ -126,6 +126,8 @@ void group_iface_changed(struct group *g);
 void group_iface_stop(struct iface *ifp);
 void group_rx_frame(struct iface *ifp, const struct frame *f);
 struct instance *group_instance(struct group *g, int af);
+/* Some instance of g (either family) is master. */
+bool group_is_master(const struct group *g);
 
 /* vmac.c: the group's macvlan with its virtual MAC, up while master. 0 or -errno. */
 int vmac_ensure(struct group *g);

@@ -446,7 +446,7 @@ static void do_connect(evutil_socket_t s, short what, void *arg)
 	struct vtepd *v = arg;
 	L2f__Hello hello = L2F__HELLO__INIT;
 	uint32_t vnis[MAX_SEGS];
-	int fd = wire_connect_tcp(v->fabricd);
+	int fd = wire_connect(v->fabricd);
 
 	if (fd < 0) {
 		snprintf(v->last_error, sizeof(v->last_error), "connect: %s", strerror(-fd));
