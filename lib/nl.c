@@ -120,6 +120,18 @@ int nl_addr(struct nl *nl, int cmd, int ifindex, const struct ipaddr *a)
 	return nl_request(nl, nlh);
 }
 
+int nl_link_del(struct nl *nl, int ifindex)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct ifinfomsg *ifi;
+
+	nlh->nlmsg_type = RTM_DELLINK;
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_index = ifindex;
+	return nl_request(nl, nlh);
+}
+
 int nl_set_bufsize(struct nl *nl, int bytes)
 {
 	int fd = nl_fd(nl);

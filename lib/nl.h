@@ -37,6 +37,9 @@ int nl_drain(struct nl *nl);
  * ifindex; IPv6 addresses are added with IFA_F_NODAD. 0 or -errno (the kernel's answer). */
 int nl_addr(struct nl *nl, int cmd, int ifindex, const struct ipaddr *a);
 
+/* RTM_DELLINK of ifindex. 0 or -errno. */
+int nl_link_del(struct nl *nl, int ifindex);
+
 /* Sends nlh (NLM_F_REQUEST|NLM_F_ACK added) and waits for its ack; cb (may be NULL) sees the
  * answers that come before the ack (the reply to a GET). 0 or -errno (the kernel's answer). */
 int nl_request(struct nl *nl, struct nlmsghdr *nlh);

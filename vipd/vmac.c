@@ -83,18 +83,6 @@ static int link_get(struct nl *nl, const char *name, struct link_info *li)
 	return nl_request_cb(nl, nlh, link_msg, li);
 }
 
-static int link_del(struct nl *nl, int ifindex)
-{
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct ifinfomsg *ifi;
-
-	nlh->nlmsg_type = RTM_DELLINK;
-	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
-	ifi->ifi_index = ifindex;
-	return nl_request(nl, nlh);
-}
-
 static int link_create(struct nl *nl, const struct group *g)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
@@ -254,6 +242,13 @@ int vmac_ensure(struct group *g)
 	if (g->vmac_ifindex && g->vmac_parent == g->ifp->ifindex &&
 	    link_get(nl, g->cfg.vmac_ifname, &li) == 0 && li.ifindex == g->vmac_ifindex)
 		return 0;
+	if (g->parent_set && g->vmac_parent != g->ifp->ifindex) {
+		/* A new parent under the same name: its sysctls are fresh, what we saved went
+		 * with the old one. */
+		for (int i = 0; i < VMAC_PARENT_SYSCTLS; i++)
+			g->parent_saved[i] = -1;
+		g->parent_set = false;
+	}
 	g->vmac_ifindex = 0;
 	g->vmac_up = false;
 	ret = link_create(nl, g);
@@ -267,7 +262,7 @@ int vmac_ensure(struct group *g)
 				g->ifp->name);
 			return -EEXIST;
 		}
-		ret = link_del(nl, li.ifindex);
+		ret = nl_link_del(nl, li.ifindex);
 		if (!ret)
 			ret = link_create(nl, g);
 	}
@@ -311,7 +306,7 @@ void vmac_destroy(struct group *g)
 	if (!g->cfg.has_vmac)
 		return;
 	if (g->vmac_ifindex) {
-		int ret = link_del(&g->d->nlreq, g->vmac_ifindex);
+		int ret = nl_link_del(&g->d->nlreq, g->vmac_ifindex);
 
 		if (ret && ret != -ENODEV)
 			log_warn("%s: cannot delete %s: %s", g->cfg.name, g->cfg.vmac_ifname,

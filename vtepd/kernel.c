@@ -344,18 +344,6 @@ static int vxlan_create(struct kernel *k, const char *name, uint32_t vni, int br
 	return nl_request(&k->nl, nlh);
 }
 
-static int link_del(struct kernel *k, int ifindex)
-{
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct ifinfomsg *ifi;
-
-	nlh->nlmsg_type = RTM_DELLINK;
-	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
-	ifi->ifi_index = ifindex;
-	return nl_request(&k->nl, nlh);
-}
-
 /* Master and vxlan learning first, then the port flags (they belong to the new master) and
  * up: two requests, each only when something is wrong. */
 static int vxlan_fix(struct kernel *k, const struct link *l, int br)
@@ -439,7 +427,7 @@ int kernel_vxlan_ensure(struct kernel *k, uint32_t vni, const char *bridge,
 			 !ipaddr_eq(&l.local, local) || l.underlay != lower)) {
 		log_warn("kernel: %s has the wrong VNI, port, local address or underlay: "
 			 "creating it again", name);
-		ret = link_del(k, l.ifindex);
+		ret = nl_link_del(&k->nl, l.ifindex);
 		if (ret < 0)
 			return ret;
 		done |= KVX_RECREATED;
@@ -493,7 +481,7 @@ int kernel_vxlan_del(struct kernel *k, uint32_t vni)
 		return ret;
 	if (strcmp(l.kind, "vxlan"))
 		return -EEXIST;
-	return link_del(k, l.ifindex);
+	return nl_link_del(&k->nl, l.ifindex);
 }
 
 /* --- incremental operations ----------------------------------------------------------------- */
