@@ -17,6 +17,8 @@
 #                               eval'd each time: lab_wait_for 5 '[ "$(f)" = x ]'
 #   lab_tmpdir                  create (once) a temp dir removed on cleanup; path in LAB_TMP
 #   lab_cleanup                 kill what we started, delete our namespaces and temp dirs
+#   lab_standalone_end RC HOLD  end of a lab script run by hand: list our namespaces, keep
+#                               them HOLD seconds (0: not at all), exit RC (cleanup on EXIT)
 #
 # Sourcing this file registers lab_cleanup on EXIT, INT and TERM.
 
@@ -154,3 +156,13 @@ lab_cleanup() {
 trap lab_cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+
+lab_standalone_end() {
+    local rc=$1 hold=$2
+    echo "namespaces: $(ip netns list | awk -v p="$LAB_PREFIX" 'index($1, p) == 1 {printf "%s ", $1}')"
+    if [ "$hold" -gt 0 ]; then
+        echo "holding for ${hold}s (Ctrl-C to remove now)"
+        sleep "$hold" & lab_track_pid $!; wait $!
+    fi
+    exit "$rc"
+}

@@ -100,10 +100,5 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
             fi
         done
     done
-    echo "namespaces: $(ip netns list | awk -v p="$LAB_PREFIX" 'index($1, p) == 1 {printf "%s ", $1}')"
-    if [ "$hold" -gt 0 ]; then
-        echo "holding for ${hold}s (Ctrl-C to remove now)"
-        sleep "$hold" & lab_track_pid $!; wait $!
-    fi
-    exit $rc
+    lab_standalone_end "$rc" "$hold"
 fi
