@@ -9,10 +9,15 @@
 
 int dir_init(struct directory *d, uint32_t dup_moves, uint32_t dup_window_s)
 {
+	int err;
+
 	memset(d, 0, sizeof(*d));
 	d->dup_moves = dup_moves;
 	d->dup_window_s = dup_window_s;
-	return macmap_init(&d->map);
+	err = macmap_init(&d->map);
+	/* the binding map's seed is random per map: the id index shares it, mixed */
+	d->host_seed = d->map.seed ^ 0x9e3779b97f4a7c15ULL;
+	return err;
 }
 
 static void binding_free(struct binding *b)
@@ -33,6 +38,14 @@ void dir_free(struct directory *d)
 {
 	macmap_foreach(&d->map, free_one, NULL);
 	macmap_free(&d->map);
+	for (uint16_t h = 0; h < d->nhosts; h++)
+		free(d->hosts[h].vnis);
+	free(d->hosts);
+	free(d->host_index);
+	d->hosts = NULL;
+	d->host_index = NULL;
+	d->nhosts = d->cap_hosts = 0;
+	d->host_index_size = 0;
 }
 
 size_t dir_count(const struct directory *d)
@@ -162,35 +175,156 @@ static bool learn_ips(struct binding *b, const struct ipaddr *ips, size_t nips)
 	return n != b->nips && set_ips(b, merged, n) == 0;
 }
 
+/* --- hosts --------------------------------------------------------------------------------- */
+
+/* FNV-1a under the directory's seed, finished by a multiply-xorshift: host ids come from
+ * certificates and the API, but nothing outside should know where one lands. */
+static uint64_t id_hash(uint64_t seed, const char *id)
+{
+	uint64_t h = 0xcbf29ce484222325ULL ^ seed;
+
+	for (; *id; id++)
+		h = (h ^ (uint8_t)*id) * 0x100000001b3ULL;
+	h ^= h >> 29;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	return h ^ (h >> 32);
+}
+
+/* The index slot where id is, or the empty slot where it would go. */
+static uint32_t index_slot(const struct directory *d, const char *id)
+{
+	uint32_t mask = d->host_index_size - 1, i = (uint32_t)id_hash(d->host_seed, id) & mask;
+
+	while (d->host_index[i] && strcmp(d->hosts[d->host_index[i] - 1].id, id) != 0)
+		i = (i + 1) & mask;
+	return i;
+}
+
+/* Rebuilds the id index for at least `want` hosts (growing it, or after a delete). */
+static int index_rebuild(struct directory *d, uint32_t want)
+{
+	uint32_t size = d->host_index_size > 16 ? d->host_index_size : 16;
+	uint16_t *idx;
+
+	while (size < 2 * want)
+		size *= 2;
+	idx = calloc(size, sizeof(*idx));
+	if (!idx)
+		return -ENOMEM;
+	free(d->host_index);
+	d->host_index = idx;
+	d->host_index_size = size;
+	for (uint16_t h = 0; h < d->nhosts; h++)
+		if (d->hosts[h].id[0])
+			d->host_index[index_slot(d, d->hosts[h].id)] = (uint16_t)(h + 1);
+	return 0;
+}
+
 int dir_host_find(const struct directory *d, const char *id)
 {
-	for (uint16_t i = 0; i < d->nhosts; i++)
-		if (strcmp(d->hosts[i].id, id) == 0)
-			return i;
-	return -ENOENT;
+	uint32_t i;
+
+	if (!d->host_index_size || !*id)
+		return -ENOENT;
+	i = index_slot(d, id);
+	return d->host_index[i] ? d->host_index[i] - 1 : -ENOENT;
+}
+
+/* A free slot to reuse, or a new one at the end (the array grows by doubling). */
+static int host_slot(struct directory *d)
+{
+	for (uint16_t h = 0; h < d->nhosts; h++)
+		if (!d->hosts[h].id[0])
+			return h;
+	if (d->nhosts >= DIR_MAX_HOSTS)
+		return -ENOSPC;
+	if (d->nhosts == d->cap_hosts) {
+		uint32_t cap = d->cap_hosts ? 2u * d->cap_hosts : 16;
+		struct host *nh;
+
+		if (cap > DIR_MAX_HOSTS)
+			cap = DIR_MAX_HOSTS;
+		nh = realloc(d->hosts, cap * sizeof(*nh));
+		if (!nh)
+			return -ENOMEM;
+		d->hosts = nh;
+		d->cap_hosts = (uint16_t)cap;
+	}
+	return d->nhosts++;
 }
 
 int dir_host(struct directory *d, const char *id)
 {
-	int i = dir_host_find(d, id);
+	int i = dir_host_find(d, id), err;
 
 	if (i >= 0)
 		return i;
 	if (!*id || strlen(id) > DIR_HOST_ID_MAX)
 		return -EINVAL;
-	if (d->nhosts >= DIR_MAX_HOSTS)
-		return -ENOSPC;
-	memset(&d->hosts[d->nhosts], 0, sizeof(d->hosts[0]));
-	strcpy(d->hosts[d->nhosts].id, id);
-	return d->nhosts++;
+	if ((uint32_t)d->nhosts + 1 > d->host_index_size / 2) {
+		err = index_rebuild(d, (uint32_t)d->nhosts + 1);
+		if (err)
+			return err;
+	}
+	i = host_slot(d);
+	if (i < 0)
+		return i;
+	memset(&d->hosts[i], 0, sizeof(d->hosts[0]));
+	strcpy(d->hosts[i].id, id);
+	d->host_index[index_slot(d, id)] = (uint16_t)(i + 1);
+	return i;
+}
+
+static int vni_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int dir_host_set_vnis(struct directory *d, uint16_t h, const uint32_t *vnis, size_t n)
+{
+	struct host *hh = &d->hosts[h];
+	uint32_t *copy = NULL;
+
+	if (n > DIR_MAX_VNIS)
+		return -E2BIG;
+	if (n && !(copy = malloc(n * sizeof(*copy))))
+		return -ENOMEM;
+	if (n)
+		memcpy(copy, vnis, n * sizeof(*copy));
+	/* sorted, so that host_has_vni is a binary search */
+	if (n > 1)
+		qsort(copy, n, sizeof(*copy), vni_cmp);
+	free(hh->vnis);
+	hh->vnis = copy;
+	hh->nvnis = (uint16_t)n;
+	return 0;
+}
+
+void dir_host_del(struct directory *d, uint16_t h)
+{
+	free(d->hosts[h].vnis);
+	memset(&d->hosts[h], 0, sizeof(d->hosts[h]));
+	/* An open-addressing index cannot just clear the slot: rebuild it (hosts go rarely).
+	 * Without memory the old one still works: its entry for h names an empty id, which no
+	 * lookup matches, or the id of the host that reuses h, which is then right. */
+	(void)index_rebuild(d, d->nhosts);
+}
+
+bool dir_binding_on_host(const struct binding *b, uint16_t h)
+{
+	if (dir_learned_at(b, h))
+		return true;
+	for (uint8_t i = 0; i < b->nhosts; i++)
+		if (b->hosts[i] == h)
+			return true;
+	return false;
 }
 
 bool host_has_vni(const struct host *h, uint32_t vni)
 {
-	for (uint8_t i = 0; i < h->nvnis; i++)
-		if (h->vnis[i] == vni)
-			return true;
-	return false;
+	return h->nvnis && bsearch(&vni, h->vnis, h->nvnis, sizeof(vni), vni_cmp);
 }
 
 int dir_port_set(struct directory *d, uint32_t vni, const uint8_t mac[MAC_LEN],

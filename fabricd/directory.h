@@ -18,19 +18,22 @@
 #include "monotime.h"
 
 #define DIR_HOST_ID_MAX 64
-#define DIR_MAX_HOSTS 4096
+/* Host indexes are 16 bits wide in every binding; DIR_NO_HOST is none. */
+#define DIR_MAX_HOSTS 0xfffe
 #define DIR_MAX_IPS 16
 #define DIR_MAX_PORT_HOSTS 8
 #define DIR_NO_HOST 0xffff
-#define DIR_MAX_VNIS 64
+#define DIR_MAX_VNIS 4096
 
+/* A host slot whose id is empty is free (a host that expired); its index is reused. */
 struct host {
 	char id[DIR_HOST_ID_MAX + 1];
 	struct ipaddr vtep;
-	uint32_t vnis[DIR_MAX_VNIS];
-	uint8_t nvnis;
+	uint32_t *vnis;                /* the segments its agent serves, heap, nvnis entries */
+	uint16_t nvnis;
 	void *session;                 /* the agent's session while connected, else NULL */
 	struct monotime connected_at;
+	struct monotime gone_at;       /* when its last session ended; 0: none seen yet */
 };
 
 enum binding_flags {
@@ -63,8 +66,11 @@ struct binding {
 
 struct directory {
 	struct macmap map;             /* (vni, mac) -> struct binding */
-	struct host hosts[DIR_MAX_HOSTS];
-	uint16_t nhosts;
+	struct host *hosts;            /* heap, cap_hosts slots, the first nhosts ever used */
+	uint16_t nhosts, cap_hosts;
+	uint16_t *host_index;          /* id hash -> host index + 1 (0: empty), open addressing */
+	uint32_t host_index_size;      /* a power of two, at least twice nhosts */
+	uint64_t host_seed;
 	uint32_t dup_moves;            /* a MAC moving more than this ... */
 	uint32_t dup_window_s;         /* ... within this many seconds is a duplicate */
 };
@@ -85,9 +91,16 @@ struct fdb_view {
 int dir_init(struct directory *d, uint32_t dup_moves, uint32_t dup_window_s);
 void dir_free(struct directory *d);
 
-/* Hosts: found or added by id; the index is stable for the directory's life. */
-int dir_host(struct directory *d, const char *id);     /* index, or -ENOSPC / -EINVAL */
+/* Hosts: found or added by id; the index is stable until dir_host_del. */
+int dir_host(struct directory *d, const char *id);     /* index, or -ENOSPC / -EINVAL / -ENOMEM */
 int dir_host_find(const struct directory *d, const char *id);   /* index or -ENOENT */
+/* Sets host h's segments (a copy of n VNIs, n <= DIR_MAX_VNIS): 0, or -ENOMEM / -E2BIG with
+ * the old list kept. */
+int dir_host_set_vnis(struct directory *d, uint16_t h, const uint32_t *vnis, size_t n);
+/* Frees host h's slot; the caller has removed every binding that names it. */
+void dir_host_del(struct directory *d, uint16_t h);
+/* Whether binding b names host h (as a port's host or where an agent holds it). */
+bool dir_binding_on_host(const struct binding *b, uint16_t h);
 bool host_has_vni(const struct host *h, uint32_t vni);
 
 struct binding *dir_find(const struct directory *d, uint32_t vni, const uint8_t mac[MAC_LEN]);

@@ -37,7 +37,7 @@ static void on_grace(evutil_socket_t s, short what, void *arg)
 	struct fabricd *fd = arg;
 
 	log_info("restart grace over: sending full tables");
-	session_grace_over(fd);
+	agent_grace_over(fd);
 }
 
 static void usage(FILE *f)

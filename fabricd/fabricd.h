@@ -2,6 +2,10 @@
  * fabricd.h - the fabric manager's runtime: the directory, the sessions of agents (vtepd,
  * vipd) and of fabricctl, the API store on disk, and the restart grace period during which
  * full tables are held back until the agents that were known have reported again.
+ *
+ * Sessions are served by role (struct role, one file each): agent.c (vtepd), ha.c (vipd's HA
+ * masters), api.c (fabricctl). session.c owns the plumbing and dispatches through the table;
+ * update.c builds the Updates that agents get and fans changes out to them.
  */
 #ifndef FABRICD_FABRICD_H
 #define FABRICD_FABRICD_H
@@ -21,8 +25,11 @@ struct fabricd_stats {
 	uint64_t reports;
 	uint64_t learned_new, learned_moved, learned_stale, learned_duplicate;
 	uint64_t updates_sent;
+	uint64_t updates_failed;           /* could not be built or queued: session closed */
 	uint64_t api_requests;
 };
+
+struct session;
 
 struct fabricd {
 	struct event_base *base;
@@ -32,17 +39,89 @@ struct fabricd {
 	char id[WIRE_ID_MAX + 1];
 	bool in_grace;                     /* restart grace: no full tables yet */
 	struct event *ev_grace;
+	struct session *dirty;             /* agents with a pending Update (update.c) */
 	struct fabricd_stats stats;
 };
 
+/* An Update being built for one agent. */
+struct ubuild {
+	L2f__Fdb **add, **del;
+	L2f__Flood **flood;
+	size_t nadd, ndel, nflood, cap_add, cap_del, cap_flood;
+	size_t bytes;
+	int err;                           /* the first error building it: it cannot be sent */
+};
+
+/* A session's lifecycle. Every role starts in SESS_HELLO; after its Hello an agent is HELD
+ * (restart grace) or UP at once once its full table is queued; other roles go UP. */
+enum session_state {
+	SESS_HELLO,                        /* waiting for the peer's Hello */
+	SESS_HELD,                         /* vtepd in the restart grace: no table sent yet */
+	SESS_UP,                           /* serving; a vtepd has its table, deltas follow */
+};
+
+struct session {
+	struct fabricd *fd;
+	struct wire *w;
+	const struct role *role;           /* set when the Hello is accepted */
+	enum session_state state;
+	int host;                          /* vtepd: host index, else -1 */
+	bool reported;                     /* vtepd: its full report arrived */
+	struct ubuild pending;             /* vtepd: changes not sent yet */
+	struct session *next_dirty;
+	bool dirty;
+	bool closed;                       /* its wire is gone; freed when the loop turns */
+};
+
+/* What a role does with its sessions. on_hello may close the session (wire_close). */
+struct role {
+	L2f__Role role;
+	const char *name;
+	void (*on_hello)(struct session *s, const L2f__Hello *hello);
+	void (*on_msg)(struct session *s, const L2f__Envelope *env);
+	void (*on_close)(struct session *s);
+};
+
+extern const struct role agent_role;   /* agent.c: vtepd */
+extern const struct role ha_role;      /* ha.c: vipd */
+extern const struct role api_role;     /* api.c: fabricctl */
+
 /* session.c */
 void session_accept(int fd, const char *peer, void *ctx);
-/* The restart grace is over: every connected agent gets its full table. */
-void session_grace_over(struct fabricd *fd);
+
+/* agent.c */
+/* The restart grace is over: every held agent gets its full table. */
+void agent_grace_over(struct fabricd *fd);
+
+/* ha.c: an HA port's master changed (from vipd or the API). 0, or -errno with *why. */
+int ha_master_change(struct fabricd *fd, const L2f__Master *m, const char **why);
+
+/* update.c: changes to the directory, fanned out to the agents that must hear of them. They
+ * are collected per agent and sent as one Update per agent by update_flush (session.c calls
+ * it after each message). An agent whose Update cannot be built or queued is closed, so that
+ * it reconnects and gets a full table: never silently skipped. */
+void update_binding(struct fabricd *fd, const struct binding *b);
+void update_del(struct fabricd *fd, uint32_t vni, const uint8_t mac[MAC_LEN]);
+/* Host h's segments or VTEP changed: the other agents of those segments get new flood lists,
+ * and every binding living on h is reached at a new address. */
+void update_host(struct fabricd *fd, uint16_t h);
+void update_flush(struct fabricd *fd);
+/* Writes what is queued for the agents now: the caller is about to block (the store). */
+void update_push_now(struct fabricd *fd);
+/* The agent's whole table, in chunks; the session is UP afterwards (or closed). */
+void update_send_full(struct session *s);
+/* Forgets s (it is closing): its pending Update goes. */
+void update_forget(struct session *s);
+/* Everything host h's agent must hold, flood lists first, into ub (fdb_of_host). */
+void update_host_table(const struct directory *d, uint16_t h, struct ubuild *ub);
+void ub_free(struct ubuild *ub);
 
 /* store.c: the API's ports and the known hosts, so a restart rebuilds without waiting for
  * an orchestrator, and flood lists include hosts that have not reconnected yet. */
 int store_load(struct fabricd *fd);
 int store_save(const struct fabricd *fd);
+
+/* Shared by the roles: an address from a message (validated: 4 or 16 bytes). */
+void addr_from(struct ipaddr *a, const ProtobufCBinaryData *b);
 
 #endif

@@ -92,7 +92,7 @@ int store_save(const struct fabricd *fd)
 			hosts[i].has_vtep = true;
 			bytes_of(&hosts[i].vtep, d->hosts[i].vtep.b, ipaddr_len(&d->hosts[i].vtep));
 		}
-		hosts[i].vnis = (uint32_t *)d->hosts[i].vnis;
+		hosts[i].vnis = d->hosts[i].vnis;
 		hosts[i].n_vnis = d->hosts[i].nvnis;
 		hostp[i] = &hosts[i];
 	}
@@ -198,8 +198,7 @@ int store_load(struct fabricd *fd)
 			d->hosts[idx].vtep.af = h->vtep.len == 4 ? AF_INET : AF_INET6;
 			memcpy(d->hosts[idx].vtep.b, h->vtep.data, h->vtep.len);
 		}
-		for (size_t k = 0; k < h->n_vnis && k < DIR_MAX_VNIS; k++)
-			d->hosts[idx].vnis[d->hosts[idx].nvnis++] = h->vnis[k];
+		err = dir_host_set_vnis(d, (uint16_t)idx, h->vnis, h->n_vnis);
 	}
 	for (size_t i = 0; i < r->n_ports && !err; i++)
 		err = load_port(d, r->ports[i]);

@@ -7,6 +7,7 @@
 #include <cmocka.h>
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "directory.h"
@@ -35,8 +36,7 @@ static int add_host(struct directory *d, const char *id, const char *vtep, uint3
 
 	assert_true(h >= 0);
 	d->hosts[h].vtep = v4(vtep);
-	d->hosts[h].vnis[0] = vni;
-	d->hosts[h].nvnis = 1;
+	assert_int_equal(dir_host_set_vnis(d, (uint16_t)h, &vni, 1), 0);
 	return h;
 }
 
@@ -311,6 +311,42 @@ static void views_per_agent(void **state)
 	dir_free(&d);
 }
 
+/* More hosts than the old fixed table held, each found by id; a freed slot is reused by the
+ * next new host and the others keep their indexes. */
+static void hosts_grow_expire_and_reuse(void **state)
+{
+	struct directory *d = malloc(sizeof(*d));
+	uint32_t vnis[] = { 300, 100, 200 };
+	char id[32];
+	int h;
+
+	assert_non_null(d);
+	assert_int_equal(dir_init(d, 5, 180), 0);
+	for (int i = 0; i < 5000; i++) {
+		snprintf(id, sizeof(id), "hv%d", i);
+		assert_int_equal(dir_host(d, id), i);
+	}
+	for (int i = 0; i < 5000; i += 7) {
+		snprintf(id, sizeof(id), "hv%d", i);
+		assert_int_equal(dir_host_find(d, id), i);
+	}
+	assert_int_equal(dir_host_find(d, "hv5000"), -ENOENT);
+	assert_int_equal(dir_host_set_vnis(d, 42, vnis, 3), 0);
+	assert_true(host_has_vni(&d->hosts[42], 200));
+	assert_false(host_has_vni(&d->hosts[42], 400));
+	dir_host_del(d, 42);
+	assert_int_equal(dir_host_find(d, "hv42"), -ENOENT);
+	assert_int_equal(dir_host_find(d, "hv43"), 43);
+	h = dir_host(d, "new");
+	assert_int_equal(h, 42);
+	assert_int_equal(d->hosts[42].nvnis, 0);
+	assert_int_equal(dir_host_find(d, "new"), 42);
+	assert_int_equal(dir_host_find(d, "hv4999"), 4999);
+	assert_int_equal(dir_host(d, ""), -EINVAL);
+	dir_free(d);
+	free(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -320,6 +356,7 @@ int main(void)
 		cmocka_unit_test(too_many_moves_freeze_a_duplicate),
 		cmocka_unit_test(views_per_agent),
 		cmocka_unit_test(port_del_leaves_what_an_agent_holds),
+		cmocka_unit_test(hosts_grow_expire_and_reuse),
 	};
 
 	return cmocka_run_group_tests_name("directory", tests, NULL, NULL);

@@ -1,0 +1,59 @@
+/*
+ * ha.c - HA router ports' masters. vipd (role ROLE_VIPD) reports the host that now holds an
+ * HA port in track mode (Master), on every takeover and after each (re)connect; fabricctl's
+ * `port master` does the same through the API. Every agent of the segment then reaches the
+ * port at its master (update.c).
+ */
+#include <errno.h>
+#include "fabricd.h"
+#include "log.h"
+
+int ha_master_change(struct fabricd *fd, const L2f__Master *m, const char **why)
+{
+	struct binding *b = dir_find(&fd->dir, m->vni, m->mac.data);
+	int h = dir_host_find(&fd->dir, m->host), ret;
+
+	if (!b || !(b->flags & B_API)) {
+		*why = "no such port";
+		return -ENOENT;
+	}
+	if (h < 0) {
+		*why = "unknown host";
+		return -ENOENT;
+	}
+	ret = dir_set_master(&fd->dir, b, (uint16_t)h);
+	if (ret < 0) {
+		*why = "not an HA port of that host";
+		return ret;
+	}
+	if (ret == 0) {
+		log_info("vni %u HA port %s: master now %s", b->vni, b->name ? b->name : "-",
+			 fd->dir.hosts[h].id);
+		update_binding(fd, b);
+	}
+	return 0;
+}
+
+static void ha_hello(struct session *s, const L2f__Hello *hello)
+{
+	s->state = SESS_UP;
+}
+
+static void ha_msg(struct session *s, const L2f__Envelope *env)
+{
+	const char *why = NULL;
+
+	if (env->msg_case != L2F__ENVELOPE__MSG_MASTER) {
+		wire_close(s->w, "unexpected message for this role");
+		return;
+	}
+	if (ha_master_change(s->fd, env->master, &why) < 0)
+		log_warn("%s: master report refused: %s", wire_name(s->w), why);
+}
+
+const struct role ha_role = {
+	.role = L2F__ROLE__ROLE_VIPD,
+	.name = "vipd",
+	.on_hello = ha_hello,
+	.on_msg = ha_msg,
+};
