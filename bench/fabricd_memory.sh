@@ -35,19 +35,18 @@ progress() { printf '[fabricd_memory] %s\n' "$*" >&2; }
 
 lab_tmpdir
 D=$LAB_TMP
-ADDR=198.18.0.2:7301
 lab_ns_add m
 lab_veth m u0 m u1   # an interface to hold the listening address (no dummy module needed)
 lab_exec m ip link set u0 up
 lab_exec m ip link set u1 up
 lab_exec m ip addr add 198.18.0.2/24 dev u0
 
-lab_bg m "$D/fabricd.log" "$FABRICD" -l "$ADDR" -s "$D/fabricd.sock" -S "$D/fabricd.store" -i fm
+lab_bg m "$D/fabricd.log" "$FABRICD" -s "$D/fabricd.sock" -S "$D/fabricd.store" -i fm
 FABRICD_PID=$LAB_LAST_PID
 lab_wait_for 5 test -S "$D/fabricd.sock" || lab_die "fabricd did not start (see $D/fabricd.log)"
 
 progress "loading $BINDINGS bindings from $AGENTS agents, $BATCH per report"
-lab_exec m "$AGENTLOAD" -f "$ADDR" -P "$FABRICD_PID" -a "$AGENTS" -n "$BINDINGS" -b "$BATCH" \
+lab_exec m "$AGENTLOAD" -f "$D/fabricd.sock" -P "$FABRICD_PID" -a "$AGENTS" -n "$BINDINGS" -b "$BATCH" \
     -v "$VNIS" -t 170 >"$D/agentload.out" 2>"$D/agentload.log" || {
     cat "$D/agentload.log" >&2; lab_die "agentload failed"; }
 lab_alive "$FABRICD_PID" || lab_die "fabricd died during the load (see $D/fabricd.log)"

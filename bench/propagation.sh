@@ -69,7 +69,10 @@ fabric_up() {
     local round=$1 store=$2 vm hv s
     s=$([ "$store" = disk ] && echo "$D/fabricd-$round.store" || echo none)
     rm -f "$SOCK"
-    lab_bg fm "$D/fabricd-$round.log" "$FABRICD" -l "$FABRICD_ADDR" -s "$SOCK" -S "$s" -i fm
+    ov_pki
+    # shellcheck disable=SC2046  # ov_tls prints options
+    lab_bg fm "$D/fabricd-$round.log" "$FABRICD" -l "$FABRICD_ADDR" $(ov_tls fabricd fm) \
+        -s "$SOCK" -S "$s" -i fm
     FABRICD_PID=$LAB_LAST_PID
     lab_wait_for 5 test -S "$SOCK" || lab_die "fabricd did not start (see $D/fabricd-$round.log)"
     for vm in $(ov_vms); do
@@ -79,8 +82,10 @@ fabric_up() {
     done
     VTEPD_PIDS=()
     for hv in $(ov_hvs); do
-        lab_bg "$hv" "$D/vtepd-$hv-$round.log" "$VTEPD" -i "$hv" -f "$FABRICD_ADDR" -c "$D/vtepd-$hv.sock" \
-            -l "$(ov_hv_ip4 "$hv")" -u eth0 -s 100:br100 -s 200:br200
+        # shellcheck disable=SC2046  # ov_tls prints options
+        lab_bg "$hv" "$D/vtepd-$hv-$round.log" "$VTEPD" -i "$hv" -f "$FABRICD_ADDR" \
+            $(ov_tls vtepd "$hv") -c "$D/vtepd-$hv.sock" -l "$(ov_hv_ip4 "$hv")" -u eth0 \
+            -s 100:br100 -s 200:br200
         VTEPD_PIDS+=("$LAB_LAST_PID")
     done
     lab_wait_for 10 agents_connected || lab_die "not all $NHV agents connected"

@@ -28,31 +28,52 @@ static const char *sock_of(const struct fabricctl_opts *o)
 	return o->socket ? o->socket : FABRICD_SOCKET;
 }
 
-/* Sends one request; prints fabricd's error and returns NULL on failure. */
-static L2f__Envelope *call(const struct fabricctl_opts *o, L2f__Request *q)
+/* A page of a reply, to the command's printer; errors end the call. */
+struct call_ctx {
+	int (*page)(const L2f__Reply *r, bool first, void *ctx);
+	void *ctx;
+	bool first;
+	bool failed;                   /* fabricd answered with an error (printed) */
+};
+
+static int call_page(const L2f__Reply *r, void *arg)
 {
-	L2f__Envelope env = L2F__ENVELOPE__INIT, *reply = NULL;
+	struct call_ctx *c = arg;
+	int ret;
+
+	if (r->error) {
+		fprintf(stderr, "fabricctl: %s\n", r->error);
+		c->failed = true;
+		return 1;
+	}
+	ret = c->page(r, c->first, c->ctx);
+	c->first = false;
+	return ret;
+}
+
+/* Sends one request and hands each page of the reply to page(); 0, or the exit code after
+ * printing why (1: fabricd refused or could not be reached). */
+static int call(const struct fabricctl_opts *o, L2f__Request *q,
+		int (*page)(const L2f__Reply *r, bool first, void *ctx), void *ctx)
+{
+	L2f__Envelope env = L2F__ENVELOPE__INIT;
+	struct call_ctx c = { page, ctx, true, false };
+	struct wire_tls *tls = NULL;
 	const char *why = NULL;
 	int err;
 
+	err = fabricctl_tls(o, &tls);
+	if (err)
+		return err;
 	env.msg_case = L2F__ENVELOPE__MSG_REQUEST;
 	env.request = q;
-	err = wire_call(sock_of(o), &env, &reply, 5000, &why);
+	err = wire_call(sock_of(o), tls, &env, call_page, &c, 5000, &why);
+	wire_tls_free(tls);
 	if (err) {
 		fprintf(stderr, "fabricctl: %s: %s\n", sock_of(o), why ? why : strerror(-err));
-		return NULL;
+		return 1;
 	}
-	if (reply->msg_case != L2F__ENVELOPE__MSG_REPLY) {
-		fprintf(stderr, "fabricctl: fabricd answered with something else than a reply\n");
-		l2f__envelope__free_unpacked(reply, NULL);
-		return NULL;
-	}
-	if (reply->reply->error) {
-		fprintf(stderr, "fabricctl: %s\n", reply->reply->error);
-		l2f__envelope__free_unpacked(reply, NULL);
-		return NULL;
-	}
-	return reply;
+	return c.failed ? 1 : 0;
 }
 
 static const char *bytes_addr(const ProtobufCBinaryData *b, char *buf)
@@ -97,13 +118,6 @@ static void join_addrs(const ProtobufCBinaryData *a, size_t n, char *out, size_t
 					 bytes_addr(&a[i], buf));
 	if (!n)
 		snprintf(out, len, "-");
-}
-
-static void print_json(json_object *o)
-{
-	printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-							 JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(o);
 }
 
 /* --- port ------------------------------------------------------------------------------- */
@@ -205,18 +219,38 @@ static json_object *port_json(const L2f__Port *p)
 	return o;
 }
 
-static void print_ports(const L2f__Reply *r, bool json)
+/* One element of a JSON array printed page by page: "[" before the first, "]" by json_end. */
+static void json_element(json_object *o, bool *first)
 {
-	if (json) {
-		json_object *arr = json_object_new_array();
+	printf("%s%s", *first ? "[\n" : ",\n",
+	       json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+						 JSON_C_TO_STRING_NOSLASHESCAPE));
+	*first = false;
+	json_object_put(o);
+}
 
+static void json_end(bool first)
+{
+	printf("%s\n", first ? "[]" : "\n]");
+}
+
+struct ports_out {
+	bool json;
+	bool none;                     /* no JSON element printed yet */
+};
+
+static int print_ports(const L2f__Reply *r, bool first, void *arg)
+{
+	struct ports_out *po = arg;
+
+	if (po->json) {
 		for (size_t i = 0; i < r->n_ports; i++)
-			json_object_array_add(arr, port_json(r->ports[i]));
-		print_json(arr);
-		return;
+			json_element(port_json(r->ports[i]), &po->none);
+		return 0;
 	}
-	printf("%-8s %-17s %-12s %-22s %-6s %-8s %6s %-8s %s\n", "VNI", "MAC", "NAME", "HOSTS",
-	       "MODE", "MASTER", "SEQ", "SOURCE", "ADDRESSES");
+	if (first)
+		printf("%-8s %-17s %-12s %-22s %-6s %-8s %6s %-8s %s\n", "VNI", "MAC", "NAME",
+		       "HOSTS", "MODE", "MASTER", "SEQ", "SOURCE", "ADDRESSES");
 	for (size_t i = 0; i < r->n_ports; i++) {
 		const L2f__Port *p = r->ports[i];
 		char mac[MAC_STRLEN], hosts[128] = "", addrs[512];
@@ -232,6 +266,12 @@ static void print_ports(const L2f__Reply *r, bool json)
 		       p->master ? p->master : "-", (unsigned long long)p->seq,
 		       p->duplicate ? "DUP" : p->learned ? "learned" : "api", addrs);
 	}
+	return 0;
+}
+
+static int ignore_page(const L2f__Reply *r, bool first, void *arg)
+{
+	return 0;
 }
 
 int cmd_port(const struct fabricctl_opts *o, int argc, char **argv)
@@ -241,8 +281,10 @@ int cmd_port(const struct fabricctl_opts *o, int argc, char **argv)
 	L2f__Master m = L2F__MASTER__INIT;
 	ProtobufCBinaryData ips[MAX_LIST];
 	struct port_args a = { 0 };
-	L2f__Envelope *reply;
+	struct ports_out po = { o->json, true };
 	const char *verb = argc ? argv[0] : "list";
+	bool print;
+	int ret;
 
 	if (strcmp(verb, "list") == 0) {
 		q.op_case = L2F__REQUEST__OP_PORT_LIST;
@@ -288,22 +330,66 @@ int cmd_port(const struct fabricctl_opts *o, int argc, char **argv)
 		fprintf(stderr, "fabricctl: port add|del|list|master\n");
 		return 2;
 	}
-	reply = call(o, &q);
-	if (!reply)
-		return 1;
-	if (q.op_case == L2F__REQUEST__OP_PORT_LIST || q.op_case == L2F__REQUEST__OP_PORT_ADD)
-		print_ports(reply->reply, o->json);
-	l2f__envelope__free_unpacked(reply, NULL);
-	return 0;
+	print = q.op_case == L2F__REQUEST__OP_PORT_LIST || q.op_case == L2F__REQUEST__OP_PORT_ADD;
+	ret = call(o, &q, print ? print_ports : ignore_page, &po);
+	if (!ret && print && o->json)
+		json_end(po.none);
+	return ret;
 }
 
 /* --- host -------------------------------------------------------------------------------- */
 
+static json_object *host_json(const L2f__Host *h)
+{
+	json_object *ho = json_object_new_object(), *vnis = json_object_new_array();
+	char buf[IPADDR_STRLEN];
+
+	json_object_object_add(ho, "id", json_object_new_string(h->id));
+	json_object_object_add(ho, "vtep", h->has_vtep ?
+			       json_object_new_string(bytes_addr(&h->vtep, buf)) : NULL);
+	json_object_object_add(ho, "connected", json_object_new_boolean(h->connected));
+	for (size_t k = 0; k < h->n_vnis; k++)
+		json_object_array_add(vnis, json_object_new_int64(h->vnis[k]));
+	json_object_object_add(ho, "vnis", vnis);
+	json_object_object_add(ho, "connected_for_ms", h->has_connected_for_ms ?
+			       json_object_new_uint64(h->connected_for_ms) : NULL);
+	return ho;
+}
+
+static int print_hosts(const L2f__Reply *r, bool first, void *arg)
+{
+	struct ports_out *po = arg;
+
+	if (po->json) {
+		for (size_t i = 0; i < r->n_hosts; i++)
+			json_element(host_json(r->hosts[i]), &po->none);
+		return 0;
+	}
+	if (first)
+		printf("%-16s %-26s %-10s %-12s %s\n", "HOST", "VTEP", "SESSION", "UP FOR",
+		       "SEGMENTS");
+	for (size_t i = 0; i < r->n_hosts; i++) {
+		const L2f__Host *h = r->hosts[i];
+		char buf[IPADDR_STRLEN], up[32] = "-", vnis[256] = "";
+		size_t used = 0;
+
+		if (h->has_connected_for_ms)
+			snprintf(up, sizeof(up), "%.1fs", h->connected_for_ms / 1000.0);
+		for (size_t k = 0; k < h->n_vnis && used < sizeof(vnis); k++)
+			used += (size_t)snprintf(vnis + used, sizeof(vnis) - used, "%s%u",
+						 k ? "," : "", h->vnis[k]);
+		printf("%-16s %-26s %-10s %-12s %s\n", h->id,
+		       h->has_vtep ? bytes_addr(&h->vtep, buf) : "-",
+		       h->connected ? "up" : "down", up, used ? vnis : "-");
+	}
+	return 0;
+}
+
 int cmd_host(const struct fabricctl_opts *o, int argc, char **argv)
 {
 	L2f__Request q = L2F__REQUEST__INIT;
-	L2f__Envelope *reply;
-	const L2f__Reply *r;
+	struct ports_out po = { o->json, true };
+	int ret;
 
 	if (argc > 1 || (argc == 1 && strcmp(argv[0], "list") != 0)) {
 		fprintf(stderr, "fabricctl: host [list]\n");
@@ -311,120 +397,125 @@ int cmd_host(const struct fabricctl_opts *o, int argc, char **argv)
 	}
 	q.op_case = L2F__REQUEST__OP_HOST_LIST;
 	q.host_list = true;
-	reply = call(o, &q);
-	if (!reply)
-		return 1;
-	r = reply->reply;
-	if (o->json) {
-		json_object *arr = json_object_new_array();
-		char buf[IPADDR_STRLEN];
-
-		for (size_t i = 0; i < r->n_hosts; i++) {
-			const L2f__Host *h = r->hosts[i];
-			json_object *ho = json_object_new_object(), *vnis = json_object_new_array();
-
-			json_object_object_add(ho, "id", json_object_new_string(h->id));
-			json_object_object_add(ho, "vtep", h->has_vtep ?
-				json_object_new_string(bytes_addr(&h->vtep, buf)) : NULL);
-			json_object_object_add(ho, "connected", json_object_new_boolean(h->connected));
-			for (size_t k = 0; k < h->n_vnis; k++)
-				json_object_array_add(vnis, json_object_new_int64(h->vnis[k]));
-			json_object_object_add(ho, "vnis", vnis);
-			json_object_object_add(ho, "connected_for_ms", h->has_connected_for_ms ?
-				json_object_new_uint64(h->connected_for_ms) : NULL);
-			json_object_array_add(arr, ho);
-		}
-		print_json(arr);
-	} else {
-		printf("%-16s %-26s %-10s %-12s %s\n", "HOST", "VTEP", "SESSION", "UP FOR", "SEGMENTS");
-		for (size_t i = 0; i < r->n_hosts; i++) {
-			const L2f__Host *h = r->hosts[i];
-			char buf[IPADDR_STRLEN], up[32] = "-", vnis[256] = "";
-			size_t used = 0;
-
-			if (h->has_connected_for_ms)
-				snprintf(up, sizeof(up), "%.1fs", h->connected_for_ms / 1000.0);
-			for (size_t k = 0; k < h->n_vnis && used < sizeof(vnis); k++)
-				used += (size_t)snprintf(vnis + used, sizeof(vnis) - used, "%s%u",
-							 k ? "," : "", h->vnis[k]);
-			printf("%-16s %-26s %-10s %-12s %s\n", h->id,
-			       h->has_vtep ? bytes_addr(&h->vtep, buf) : "-",
-			       h->connected ? "up" : "down", up, used ? vnis : "-");
-		}
-	}
-	l2f__envelope__free_unpacked(reply, NULL);
-	return 0;
+	ret = call(o, &q, print_hosts, &po);
+	if (!ret && o->json)
+		json_end(po.none);
+	return ret;
 }
 
 /* --- fdb --------------------------------------------------------------------------------- */
 
+static json_object *flood_json(const L2f__Flood *fl)
+{
+	json_object *f = json_object_new_object();
+
+	json_object_object_add(f, "vni", json_object_new_int64(fl->vni));
+	json_object_object_add(f, "vteps", addr_list(fl->vteps, fl->n_vteps));
+	return f;
+}
+
+static json_object *fdb_json(const L2f__Fdb *e)
+{
+	json_object *f = json_object_new_object();
+	char mac[MAC_STRLEN];
+
+	json_object_object_add(f, "vni", json_object_new_int64(e->vni));
+	json_object_object_add(f, "mac", json_object_new_string(bytes_mac(&e->mac, mac)));
+	json_object_object_add(f, "vteps", addr_list(e->vteps, e->n_vteps));
+	json_object_object_add(f, "ips", addr_list(e->ips, e->n_ips));
+	json_object_object_add(f, "seq", json_object_new_uint64(e->seq));
+	/* An HA port in flood mode: no unicast entry; vteps are its other hosts. */
+	json_object_object_add(f, "ha_flood", json_object_new_boolean(e->has_flood && e->flood));
+	return f;
+}
+
+/* {"host": H, "flood": [...], "fdb": [...]}, page by page: flood lists come first. */
+struct fdb_out {
+	bool json;
+	const char *host;
+	int part;                      /* 0 nothing yet, 1 in "flood", 2 in "fdb" */
+	bool none;                     /* no element in the current list yet */
+};
+
+static void fdb_part(struct fdb_out *fo, int part)
+{
+	if (fo->part == 0) {
+		json_object *h = json_object_new_string(fo->host);
+
+		printf("{\n\"host\": %s,\n\"flood\": ", json_object_to_json_string(h));
+		json_object_put(h);
+	}
+	if (fo->part < 2 && part == 2) {
+		if (fo->part == 0 || fo->none)
+			printf("[]");
+		else
+			printf("\n]");
+		printf(",\n\"fdb\": ");
+		fo->none = true;
+	}
+	if (fo->part == 0)
+		fo->none = true;
+	fo->part = part > fo->part ? part : fo->part;
+}
+
+static void fdb_end(struct fdb_out *fo)
+{
+	fdb_part(fo, 2);
+	json_end(fo->none);
+	printf("}\n");
+}
+
+static int print_fdb(const L2f__Reply *r, bool first, void *arg)
+{
+	struct fdb_out *fo = arg;
+	char mac[MAC_STRLEN], a1[1024], a2[1024], v[sizeof(a1) + 16];
+
+	if (fo->json) {
+		for (size_t i = 0; i < r->n_flood; i++) {
+			fdb_part(fo, 1);
+			json_element(flood_json(r->flood[i]), &fo->none);
+		}
+		for (size_t i = 0; i < r->n_fdb; i++) {
+			fdb_part(fo, 2);
+			json_element(fdb_json(r->fdb[i]), &fo->none);
+		}
+		return 0;
+	}
+	if (first)
+		printf("%-8s %-17s %-34s %s\n", "VNI", "MAC", "VTEPS", "ADDRESSES");
+	for (size_t i = 0; i < r->n_flood; i++) {
+		join_addrs(r->flood[i]->vteps, r->flood[i]->n_vteps, a1, sizeof(a1));
+		printf("%-8u %-17s %-34s %s\n", r->flood[i]->vni, "(flood)", a1, "-");
+	}
+	for (size_t i = 0; i < r->n_fdb; i++) {
+		const L2f__Fdb *e = r->fdb[i];
+
+		join_addrs(e->vteps, e->n_vteps, a1, sizeof(a1));
+		join_addrs(e->ips, e->n_ips, a2, sizeof(a2));
+		if (e->has_flood && e->flood)
+			snprintf(v, sizeof(v), "ha-flood %s", a1);
+		else
+			snprintf(v, sizeof(v), "%s", e->n_vteps ? a1 : "(local)");
+		printf("%-8u %-17s %-34s %s\n", e->vni, bytes_mac(&e->mac, mac), v, a2);
+	}
+	return 0;
+}
+
 int cmd_fdb(const struct fabricctl_opts *o, int argc, char **argv)
 {
 	L2f__Request q = L2F__REQUEST__INIT;
-	L2f__Envelope *reply;
-	const L2f__Reply *r;
-	char mac[MAC_STRLEN], a1[1024], a2[1024];
+	struct fdb_out fo = { .json = o->json };
+	int ret;
 
 	if (argc != 1) {
 		fprintf(stderr, "fabricctl: fdb HOST\n");
 		return 2;
 	}
+	fo.host = argv[0];
 	q.op_case = L2F__REQUEST__OP_FDB_OF_HOST;
 	q.fdb_of_host = argv[0];
-	reply = call(o, &q);
-	if (!reply)
-		return 1;
-	r = reply->reply;
-	if (o->json) {
-		json_object *root = json_object_new_object(), *fdb = json_object_new_array();
-		json_object *flood = json_object_new_array();
-
-		for (size_t i = 0; i < r->n_flood; i++) {
-			json_object *f = json_object_new_object();
-
-			json_object_object_add(f, "vni", json_object_new_int64(r->flood[i]->vni));
-			json_object_object_add(f, "vteps", addr_list(r->flood[i]->vteps,
-								     r->flood[i]->n_vteps));
-			json_object_array_add(flood, f);
-		}
-		for (size_t i = 0; i < r->n_fdb; i++) {
-			const L2f__Fdb *e = r->fdb[i];
-			json_object *f = json_object_new_object();
-
-			json_object_object_add(f, "vni", json_object_new_int64(e->vni));
-			json_object_object_add(f, "mac", json_object_new_string(bytes_mac(&e->mac, mac)));
-			json_object_object_add(f, "vteps", addr_list(e->vteps, e->n_vteps));
-			json_object_object_add(f, "ips", addr_list(e->ips, e->n_ips));
-			json_object_object_add(f, "seq", json_object_new_uint64(e->seq));
-			/* An HA port in flood mode: no unicast entry; vteps are its other hosts. */
-			json_object_object_add(f, "ha_flood",
-					       json_object_new_boolean(e->has_flood && e->flood));
-			json_object_array_add(fdb, f);
-		}
-		json_object_object_add(root, "host", json_object_new_string(argv[0]));
-		json_object_object_add(root, "flood", flood);
-		json_object_object_add(root, "fdb", fdb);
-		print_json(root);
-	} else {
-		printf("%-8s %-17s %-34s %s\n", "VNI", "MAC", "VTEPS", "ADDRESSES");
-		for (size_t i = 0; i < r->n_flood; i++) {
-			join_addrs(r->flood[i]->vteps, r->flood[i]->n_vteps, a1, sizeof(a1));
-			printf("%-8u %-17s %-34s %s\n", r->flood[i]->vni, "(flood)", a1, "-");
-		}
-		for (size_t i = 0; i < r->n_fdb; i++) {
-			const L2f__Fdb *e = r->fdb[i];
-
-			char v[sizeof(a1) + 16];
-
-			join_addrs(e->vteps, e->n_vteps, a1, sizeof(a1));
-			join_addrs(e->ips, e->n_ips, a2, sizeof(a2));
-			if (e->has_flood && e->flood)
-				snprintf(v, sizeof(v), "ha-flood %s", a1);
-			else
-				snprintf(v, sizeof(v), "%s", e->n_vteps ? a1 : "(local)");
-			printf("%-8u %-17s %-34s %s\n", e->vni, bytes_mac(&e->mac, mac), v, a2);
-		}
-	}
-	l2f__envelope__free_unpacked(reply, NULL);
-	return 0;
+	ret = call(o, &q, print_fdb, &fo);
+	if (!ret && o->json)
+		fdb_end(&fo);
+	return ret;
 }

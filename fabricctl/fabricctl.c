@@ -3,11 +3,13 @@
  * in its own file, talking to a daemon's control socket.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "ctl.h"
 #include "fabricctl.h"
+#include "tls.h"
 
 static const struct subcommand subcommands[] = {
 	{ "vip", cmd_vip, "service VIPs (vipd): status" },
@@ -32,15 +34,41 @@ char *fabricctl_request(const char *socket, const char *req)
 	return reply;
 }
 
+int fabricctl_tls(const struct fabricctl_opts *o, struct wire_tls **out)
+{
+	struct wire_tls_files files = { o->ca, o->cert, o->key };
+	char err[256];
+
+	*out = NULL;
+	if (!o->ca && !o->cert && !o->key)
+		return 0;
+	if (wire_tls_new(&files, false, out, err, sizeof(err)) < 0) {
+		fprintf(stderr, "fabricctl: %s\n", err);
+		return 2;
+	}
+	if (wire_tls_self(*out)->role != L2F__ROLE__ROLE_FABRICCTL) {
+		fprintf(stderr, "fabricctl: --cert %s names a %s: the API takes a fabricctl "
+			"certificate (URI:urn:l2fabric:fabricctl:NAME)\n", o->cert,
+			wire_role_name(wire_tls_self(*out)->role));
+		wire_tls_free(*out);
+		*out = NULL;
+		return 2;
+	}
+	return 0;
+}
+
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: fabricctl [-s SOCKET] [--json] COMMAND ...\n\ncommands:\n");
+	fprintf(f, "usage: fabricctl [-s SOCKET|HOST:PORT] [--ca FILE --cert FILE --key FILE] "
+		   "[--json] COMMAND ...\n\ncommands:\n");
 	for (size_t i = 0; i < NSUB; i++)
 		fprintf(f, "  %-8s %s\n", subcommands[i].name, subcommands[i].description);
 	fprintf(f, "\ndefault sockets (-s):\n"
 		   "  vip              vipd     /run/l2fabric/vipd.sock\n"
 		   "  port, host, fdb  fabricd  /run/l2fabric/fabricd.sock\n"
-		   "  agent            vtepd    /run/l2fabric/vtepd.sock\n");
+		   "  agent            vtepd    /run/l2fabric/vtepd.sock\n"
+		   "fabricd over TCP (-s HOST:PORT) takes TLS: a certificate of role fabricctl\n"
+		   "(URI:urn:l2fabric:fabricctl:NAME) and the fabric's CA.\n");
 }
 
 int main(int argc, char **argv)
@@ -59,6 +87,16 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			o.socket = argv[i];
+		} else if (!strcmp(argv[i], "--ca") || !strcmp(argv[i], "--cert") ||
+			   !strcmp(argv[i], "--key")) {
+			const char **slot = argv[i][2] == 'c' && argv[i][3] == 'a' ? &o.ca :
+					    argv[i][2] == 'c' ? &o.cert : &o.key;
+
+			if (++i == argc) {
+				usage(stderr);
+				return 2;
+			}
+			*slot = argv[i];
 		} else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
 			usage(stdout);
 			return 0;
@@ -67,6 +105,8 @@ int main(int argc, char **argv)
 		}
 	}
 	rest[n] = NULL;
+	/* sessions write with write(2): a fabricd gone mid-reply must not kill us */
+	signal(SIGPIPE, SIG_IGN);
 	if (n == 0) {
 		usage(stderr);
 		return 2;

@@ -4,9 +4,12 @@
 
 #include <stdbool.h>
 
+struct wire_tls;
+
 struct fabricctl_opts {
 	const char *socket;        /* -s; NULL: the subcommand group's default */
 	bool json;
+	const char *ca, *cert, *key;   /* --ca/--cert/--key: TLS for fabricd over TCP */
 };
 
 /* One subcommand group: `fabricctl NAME ARGS...`. Returns the exit code. */
@@ -22,6 +25,9 @@ int cmd_host(const struct fabricctl_opts *o, int argc, char **argv);
 int cmd_fdb(const struct fabricctl_opts *o, int argc, char **argv);
 int cmd_agent(const struct fabricctl_opts *o, int argc, char **argv);
 
+/* The TLS context the options name (*out NULL when none): 0, or the exit code 2 after
+ * printing why. */
+int fabricctl_tls(const struct fabricctl_opts *o, struct wire_tls **out);
 /* Sends req to the socket and returns the reply (malloc'd), or NULL after printing why. */
 char *fabricctl_request(const char *socket, const char *req);
 

@@ -124,9 +124,7 @@ static int port_add(struct fabricd *fd, const L2f__Port *p, L2f__Reply *r, const
 		return err;
 	}
 	update_binding(fd, b);
-	/* The agents first: the store's write (fsync) must not delay forwarding. The reply
-	 * still waits for it, so a reply means the port is on disk. */
-	update_push_now(fd);
+	update_flush(fd);
 	store_save(fd);
 	r->ports = calloc(1, sizeof(*r->ports));
 	if (r->ports && (r->ports[0] = port_msg(&fd->dir, b)))
@@ -158,7 +156,7 @@ static int port_del(struct fabricd *fd, const L2f__Port *p, const char **why)
 		update_binding(fd, b);
 		break;
 	}
-	update_push_now(fd);           /* the agents before the store, as for port add */
+	update_flush(fd);
 	store_save(fd);
 	return 0;
 }

@@ -1,9 +1,10 @@
 /*
  * fabricd.c - the fabric manager: main, options, listeners, restart grace, signals.
  *
- * fabricd [-l ADDR:PORT] [-s SOCKET] [-S STORE] [-i ID] [--dup-moves N] [--dup-window S]
- *         [--grace-ms MS] [-d]
- * Agents (vtepd, vipd) connect over TCP to -l; fabricctl over the Unix socket -s. The
+ * fabricd [-l ADDR:PORT --ca FILE --cert FILE --key FILE] [-s SOCKET] [-S STORE] [-i ID]
+ *         [--dup-moves N] [--dup-window S] [--grace-ms MS] [-d]
+ * Agents (vtepd, vipd) connect over TCP to -l, always with mutual TLS (there is no default
+ * address: the operator names it); fabricctl over the Unix socket -s. The
  * directory is soft state: API ports and known hosts are kept in STORE; learned bindings come
  * back from the agents' reports after a restart. Until every host in the store has
  * reconnected and sent its full report of what it learned (or --grace-ms passed), agents
@@ -20,7 +21,6 @@
 #include "fabricd.h"
 #include "log.h"
 
-#define DEFAULT_LISTEN "0.0.0.0:7301"
 #define DEFAULT_SOCKET "/run/l2fabric/fabricd.sock"
 #define DEFAULT_STORE "/var/lib/l2fabric/fabricd.store"
 
@@ -42,17 +42,20 @@ static void on_grace(evutil_socket_t s, short what, void *arg)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: fabricd [-l ADDR:PORT] [-s SOCKET] [-S STORE] [-i ID] [-d]\n"
-		   "               [--dup-moves N] [--dup-window SECONDS] [--grace-ms MS]\n"
-		   "  -l  agents' TCP listener (default %s)\n"
+	fprintf(f, "usage: fabricd [-l ADDR:PORT --ca FILE --cert FILE --key FILE] [-s SOCKET]\n"
+		   "               [-S STORE] [-i ID] [-d] [--dup-moves N] [--dup-window SECONDS]\n"
+		   "               [--grace-ms MS]\n"
+		   "  -l  agents' TCP listener, e.g. 198.18.0.2:7301 (none by default); every TCP\n"
+		   "      session is mutual TLS: --ca (the CA agents' certificates chain to), --cert\n"
+		   "      and --key (fabricd's own, URI:urn:l2fabric:fabricd:ID)\n"
 		   "  -s  fabricctl's Unix socket (default %s)\n"
 		   "  -S  store of API ports and hosts (default %s; 'none': keep nothing)\n"
-		   "  -i  this fabricd's id (default: hostname)\n"
+		   "  -i  this fabricd's id (default: its certificate's, else the hostname)\n"
 		   "  --dup-moves/--dup-window  a MAC moving more than N times in S seconds is a\n"
 		   "      duplicate and stops moving (default 5 in 180)\n"
 		   "  --grace-ms  after a restart, wait at most this long for known agents before\n"
 		   "      sending full tables (default 3000)\n",
-		DEFAULT_LISTEN, DEFAULT_SOCKET, DEFAULT_STORE);
+		DEFAULT_SOCKET, DEFAULT_STORE);
 }
 
 static int parse_u32(const char *s, uint32_t max, uint32_t *out)
@@ -74,13 +77,18 @@ int main(int argc, char **argv)
 		{ "dup-moves", required_argument, NULL, 'M' },
 		{ "dup-window", required_argument, NULL, 'W' },
 		{ "grace-ms", required_argument, NULL, 'G' },
+		{ "ca", required_argument, NULL, 'A' },
+		{ "cert", required_argument, NULL, 'C' },
+		{ "key", required_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	static const int signums[] = { SIGTERM, SIGINT };
 	struct fabricd fd = { 0 };
 	struct event *sigs[2];
-	const char *listen_addr = DEFAULT_LISTEN, *sock = DEFAULT_SOCKET;
+	const char *listen_addr = NULL, *sock = DEFAULT_SOCKET;
+	struct wire_tls_files tls_files = { 0 };
+	bool id_given = false;
 	uint32_t dup_moves = 5, dup_window = 180, grace_ms = 3000;
 	enum log_level level = LOG_LVL_INFO;
 	int opt, err;
@@ -105,6 +113,16 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			snprintf(fd.id, sizeof(fd.id), "%s", optarg);
+			id_given = true;
+			break;
+		case 'A':
+			tls_files.ca = optarg;
+			break;
+		case 'C':
+			tls_files.cert = optarg;
+			break;
+		case 'K':
+			tls_files.key = optarg;
 			break;
 		case 'd':
 			level = LOG_LVL_DEBUG;
@@ -132,6 +150,32 @@ int main(int argc, char **argv)
 	}
 	log_init("fabricd", level);
 	signal(SIGPIPE, SIG_IGN);
+	if (tls_files.ca || tls_files.cert || tls_files.key || listen_addr) {
+		char why[320];
+
+		if (!listen_addr) {
+			fprintf(stderr, "fabricd: --ca, --cert and --key are for the TCP listener: "
+				"give -l ADDR:PORT\n");
+			return 2;
+		}
+		if (wire_tls_new(&tls_files, true, &fd.tls, why, sizeof(why)) < 0) {
+			fprintf(stderr, "fabricd: -l %s: %s%s\n", listen_addr, why,
+				tls_files.ca && tls_files.cert && tls_files.key ? "" :
+				" (every TCP session is mutual TLS)");
+			return 2;
+		}
+		if (wire_tls_self(fd.tls)->role != L2F__ROLE__ROLE_FABRICD) {
+			fprintf(stderr, "fabricd: --cert %s names a %s, not a fabricd\n",
+				tls_files.cert, wire_role_name(wire_tls_self(fd.tls)->role));
+			return 2;
+		}
+		if (id_given && strcmp(fd.id, wire_tls_self(fd.tls)->id) != 0) {
+			fprintf(stderr, "fabricd: -i %s, but --cert %s names fabricd %s\n", fd.id,
+				tls_files.cert, wire_tls_self(fd.tls)->id);
+			return 2;
+		}
+		snprintf(fd.id, sizeof(fd.id), "%s", wire_tls_self(fd.tls)->id);
+	}
 	if (dir_init(&fd.dir, dup_moves, dup_window) < 0)
 		return 1;
 	err = store_load(&fd);
@@ -142,12 +186,14 @@ int main(int argc, char **argv)
 	fd.base = event_base_new();
 	if (!fd.base)
 		return 1;
-	fd.tcp = wire_listen_tcp(fd.base, listen_addr, session_accept, &fd, &err);
-	if (!fd.tcp) {
-		log_err("listen %s: %s", listen_addr, strerror(-err));
-		return 1;
+	if (listen_addr) {
+		fd.tcp = wire_listen_tcp(fd.base, listen_addr, session_accept_tcp, &fd, &err);
+		if (!fd.tcp) {
+			log_err("listen %s: %s", listen_addr, strerror(-err));
+			return 1;
+		}
 	}
-	fd.unix_api = wire_listen_unix(fd.base, sock, session_accept, &fd, &err);
+	fd.unix_api = wire_listen_unix(fd.base, sock, session_accept_unix, &fd, &err);
 	if (!fd.unix_api) {
 		log_err("listen %s: %s", sock, strerror(-err));
 		return 1;
@@ -166,8 +212,9 @@ int main(int argc, char **argv)
 			 fd.dir.nhosts, grace_ms);
 		evtimer_add(fd.ev_grace, &tv);
 	}
-	log_info("fabricd %s: agents on %s, API on %s, %zu binding(s)", fd.id, listen_addr, sock,
-		 dir_count(&fd.dir));
+	log_info("fabricd %s: agents on %s%s, API on %s, %zu binding(s)", fd.id,
+		 listen_addr ? listen_addr : "the Unix socket only", listen_addr ? " (TLS)" : "",
+		 sock, dir_count(&fd.dir));
 	event_base_dispatch(fd.base);
 
 	for (size_t i = 0; i < 2; i++)
@@ -177,5 +224,6 @@ int main(int argc, char **argv)
 	wire_listener_free(fd.unix_api);
 	dir_free(&fd.dir);
 	event_base_free(fd.base);
+	wire_tls_free(fd.tls);
 	return 0;
 }

@@ -35,6 +35,7 @@ struct fabricd {
 	struct event_base *base;
 	struct directory dir;
 	struct wire_listener *tcp, *unix_api;
+	struct wire_tls *tls;              /* the TCP listener's (mutual TLS), or NULL */
 	const char *store_path;
 	char id[WIRE_ID_MAX + 1];
 	bool in_grace;                     /* restart grace: no full tables yet */
@@ -86,8 +87,9 @@ extern const struct role agent_role;   /* agent.c: vtepd */
 extern const struct role ha_role;      /* ha.c: vipd */
 extern const struct role api_role;     /* api.c: fabricctl */
 
-/* session.c */
-void session_accept(int fd, const char *peer, void *ctx);
+/* session.c: accept callbacks of the TCP listener (TLS) and the Unix socket. */
+void session_accept_tcp(int fd, const char *peer, void *ctx);
+void session_accept_unix(int fd, const char *peer, void *ctx);
 
 /* agent.c */
 /* The restart grace is over: every held agent gets its full table. */
@@ -106,8 +108,6 @@ void update_del(struct fabricd *fd, uint32_t vni, const uint8_t mac[MAC_LEN]);
  * and every binding living on h is reached at a new address. */
 void update_host(struct fabricd *fd, uint16_t h);
 void update_flush(struct fabricd *fd);
-/* Writes what is queued for the agents now: the caller is about to block (the store). */
-void update_push_now(struct fabricd *fd);
 /* The agent's whole table, in chunks; the session is UP afterwards (or closed). */
 void update_send_full(struct session *s);
 /* Forgets s (it is closing): its pending Update goes. */

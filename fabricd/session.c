@@ -75,9 +75,8 @@ static const struct wire_ops session_ops = {
 	.on_close = on_close,
 };
 
-void session_accept(int sock, const char *peer, void *ctx)
+static void session_accept(struct fabricd *fd, int sock, const struct wire_tls *tls)
 {
-	struct fabricd *fd = ctx;
 	struct session *s = calloc(1, sizeof(*s));
 	L2f__Hello hello = L2F__HELLO__INIT;
 
@@ -90,10 +89,22 @@ void session_accept(int sock, const char *peer, void *ctx)
 	hello.version = PROTO_VERSION;
 	hello.role = L2F__ROLE__ROLE_FABRICD;
 	hello.id = fd->id;
-	s->w = wire_new(fd->base, sock, &hello, &session_ops, s);
+	s->w = wire_new_tls(fd->base, sock, tls, &hello, &session_ops, s);
 	if (!s->w) {
 		free(s);
 		return;
 	}
 	fd->stats.sessions_opened++;
+}
+
+void session_accept_tcp(int sock, const char *peer, void *ctx)
+{
+	struct fabricd *fd = ctx;
+
+	session_accept(fd, sock, fd->tls);
+}
+
+void session_accept_unix(int sock, const char *peer, void *ctx)
+{
+	session_accept(ctx, sock, NULL);
 }

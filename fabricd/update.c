@@ -234,17 +234,6 @@ void update_forget(struct session *s)
 	ub_free(&s->pending);
 }
 
-void update_push_now(struct fabricd *fd)
-{
-	update_flush(fd);
-	for (uint16_t h = 0; h < fd->dir.nhosts; h++) {
-		struct session *s = agent_of(fd, h);
-
-		if (s)
-			wire_flush(s->w);
-	}
-}
-
 void update_binding(struct fabricd *fd, const struct binding *b)
 {
 	struct directory *d = &fd->dir;

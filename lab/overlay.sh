@@ -46,6 +46,11 @@
 #                             vx<VNI> (nolearning, dstport 4789, local = its underlay IPv4)
 #                             in br<VNI>, with a flood entry (00:00:00:00:00:00) to every
 #                             other hypervisor. Default VNIs: 100 200. For tests and baselines.
+#   ov_pki                    a test CA and certificates (scripts/certs.sh) in $LAB_TMP/pki:
+#                             fabricd fm (198.18.0.2, 2001:db8:18::2), vtepd and vipd for every
+#                             hypervisor (its underlay addresses as IP SANs), fabricctl admin.
+#                             Then ov_tls ROLE ID prints "--ca F --cert F --key F" for it and
+#                             OV_PKI is the directory. Idempotent.
 #   (namespace names: "$(lab_ns hv1)"; run commands with lab_exec hv1 CMD...)
 # Standalone: lab/overlay.sh [N] [--static] [--hold SECONDS]
 #   builds N hypervisors (default 3), checks the underlay (fm and every hypervisor reach each
@@ -191,6 +196,23 @@ ov_build() {
 }
 
 ov_link_up() { lab_exec "$1" ip link show "$2" 2>/dev/null | grep -q 'state UP'; }
+
+OV_PKI=
+ov_pki() {
+    local hv certs=$OV_DIR/../scripts/certs.sh
+    [ -n "$OV_PKI" ] && [ -f "$OV_PKI/ca.pem" ] && return 0
+    lab_tmpdir
+    OV_PKI=$LAB_TMP/pki
+    bash "$certs" "$OV_PKI" ca >/dev/null || lab_die "ov_pki: cannot make the CA"
+    bash "$certs" "$OV_PKI" issue fabricd fm "$OV_FM4" "$OV_FM6" >/dev/null || lab_die "ov_pki: fabricd"
+    bash "$certs" "$OV_PKI" issue fabricctl admin >/dev/null || lab_die "ov_pki: fabricctl"
+    for hv in $(ov_hvs); do
+        bash "$certs" "$OV_PKI" issue vtepd "$hv" "$(ov_hv_ip4 "$hv")" "$(ov_hv_ip6 "$hv")" >/dev/null &&
+            bash "$certs" "$OV_PKI" issue vipd "$hv" >/dev/null || lab_die "ov_pki: $hv"
+    done
+}
+
+ov_tls() { printf -- '--ca %s --cert %s --key %s\n' "$OV_PKI/ca.pem" "$OV_PKI/$1-$2.pem" "$OV_PKI/$1-$2.key"; }
 
 # ov_announce VM — what a hypervisor's VM does after a live migration (QEMU sends RARPs; a
 # guest's own stack sends GARP / unsolicited NA on link up): a gratuitous ARP request

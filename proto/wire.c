@@ -15,11 +15,14 @@
 #include <errno.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -50,9 +53,13 @@ struct wire {
 	const struct wire_ops *ops;
 	void *ctx;
 	L2f__Envelope *peer_env;     /* the peer's Hello, kept for wire_peer() */
+	uint32_t max_frame;          /* after the Hello: WIRE_MAX_FRAME or what the daemon set */
 	int busy;                    /* own callbacks on the stack: defer the free */
 	bool connecting;             /* a connect in progress when the session was made */
+	bool tls;                    /* a TLS session: peer_ident is set once it handshook */
+	bool handshaken;             /* TLS: the handshake is done, peer_ident holds the peer */
 	bool closed;                 /* on_close has run */
+	struct wire_ident peer_ident;
 	char name[WIRE_ID_MAX + 64];
 	char why[160];
 };
@@ -94,20 +101,6 @@ static void frame_pack(const L2f__Envelope *env, uint8_t *out, size_t size)
 }
 
 /* --- sessions ------------------------------------------------------------------------------ */
-
-static const char *role_name(L2f__Role role)
-{
-	static const char *const names[] = {
-		[L2F__ROLE__ROLE_VTEPD] = "vtepd",
-		[L2F__ROLE__ROLE_FABRICCTL] = "fabricctl",
-		[L2F__ROLE__ROLE_VIPD] = "vipd",
-		[L2F__ROLE__ROLE_SWITCHD] = "switchd",
-		[L2F__ROLE__ROLE_FABRICD] = "fabricd",
-	};
-
-	/* only validated Hellos get here */
-	return names[role];
-}
 
 /* "198.18.0.2:7301", "[2001:db8::2]:7301", or for a Unix socket its peer's pid and uid. */
 static void peer_fmt(int fd, const struct sockaddr *sa, char *buf, size_t size)
@@ -161,6 +154,9 @@ void wire_close(struct wire *w, const char *why)
 	if (why != w->why)
 		snprintf(w->why, sizeof(w->why), "%s", why);
 	w->ops->on_close(w, w->why, w->ctx);
+	/* a TLS peer gets a close_notify (best effort, the socket is non-blocking) */
+	if (w->tls && w->handshaken)
+		SSL_shutdown(bufferevent_openssl_get_ssl(w->bev));
 	/* drops what is queued and closes the fd: the peer sees the end now */
 	bufferevent_free(w->bev);
 	w->bev = NULL;
@@ -202,9 +198,15 @@ static void deliver(struct wire *w, L2f__Envelope *env)
 		} else if (env->hello->version != PROTO_VERSION) {
 			close_fmt(w, "protocol version %u, we speak %u", env->hello->version,
 				  PROTO_VERSION);
+		} else if (w->tls && (env->hello->role != w->peer_ident.role ||
+				      strcmp(env->hello->id, w->peer_ident.id) != 0)) {
+			close_fmt(w, "Hello says %s %s, its certificate %s %s",
+				  wire_role_name(env->hello->role), env->hello->id,
+				  wire_role_name(w->peer_ident.role), w->peer_ident.id);
 		} else {
 			w->peer_env = env;
-			snprintf(w->name, sizeof(w->name), "%s %s", role_name(env->hello->role),
+			w->max_frame = WIRE_MAX_FRAME;
+			snprintf(w->name, sizeof(w->name), "%s %s", wire_role_name(env->hello->role),
 				 env->hello->id);
 			w->ops->on_hello(w, w->ctx);
 			return;
@@ -225,7 +227,7 @@ static void wire_read(struct bufferevent *bev, void *arg)
 	w->busy++;
 	while (!w->closed) {
 		size_t have = evbuffer_get_length(in);
-		uint32_t len, limit = w->peer_env ? WIRE_MAX_FRAME : WIRE_MAX_HELLO;
+		uint32_t len, limit = w->peer_env ? w->max_frame : WIRE_MAX_HELLO;
 		L2f__Envelope *env;
 		const char *why;
 		uint8_t *frame;
@@ -257,6 +259,37 @@ static void wire_read(struct bufferevent *bev, void *arg)
 		wire_free(w);
 }
 
+/* TLS handshake done: the peer's identity comes from its certificate. */
+static void handshaken(struct wire *w)
+{
+	const char *why = NULL;
+
+	if (wire_tls_peer(bufferevent_openssl_get_ssl(w->bev), &w->peer_ident, &why) < 0) {
+		close_fmt(w, "TLS: %s", why);
+		return;
+	}
+	w->handshaken = true;
+	snprintf(w->name + strlen(w->name), sizeof(w->name) - strlen(w->name), " (%s %s)",
+		 wire_role_name(w->peer_ident.role), w->peer_ident.id);
+}
+
+/* What went wrong, for a session that got BEV_EVENT_ERROR. */
+static void close_error(struct wire *w, short what)
+{
+	unsigned long e = w->tls ? bufferevent_get_openssl_error(w->bev) : 0;
+	int err = EVUTIL_SOCKET_ERROR();
+	char buf[128];
+
+	if (e)
+		close_fmt(w, "TLS: %s", wire_tls_errstr(e, buf, sizeof(buf)));
+	else
+		close_fmt(w, "%s: %s", w->connecting ? "connect" :
+			  w->tls && !w->handshaken ? "TLS handshake" :
+			  (what & BEV_EVENT_READING) ? "read" :
+			  (what & BEV_EVENT_WRITING) ? "write" : "socket",
+			  err ? strerror(err) : "connection lost");
+}
+
 static void wire_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct wire *w = arg;
@@ -264,15 +297,15 @@ static void wire_event(struct bufferevent *bev, short what, void *arg)
 	if (what & BEV_EVENT_CONNECTED) {
 		w->connecting = false;
 		name_from_socket(w);
+		if (w->tls)
+			handshaken(w);
 		return;
 	}
 	if (what & BEV_EVENT_EOF)
-		wire_close(w, "peer closed the connection");
+		wire_close(w, w->tls && !w->handshaken ? "peer closed during the TLS handshake" :
+			   "peer closed the connection");
 	else if (what & BEV_EVENT_ERROR)
-		close_fmt(w, "%s: %s", w->connecting ? "connect" :
-			  (what & BEV_EVENT_READING) ? "read" :
-			  (what & BEV_EVENT_WRITING) ? "write" : "socket",
-			  strerror(EVUTIL_SOCKET_ERROR()));
+		close_error(w, what);
 }
 
 static int queue(struct wire *w, const L2f__Envelope *env, const char **why)
@@ -292,8 +325,32 @@ static int queue(struct wire *w, const L2f__Envelope *env, const char **why)
 	return evbuffer_commit_space(out, &vec, 1) ? -ENOMEM : 0;
 }
 
-struct wire *wire_new(struct event_base *base, int fd, const L2f__Hello *hello,
-		      const struct wire_ops *ops, void *ctx)
+/* A bufferevent for fd: TLS (accepting or connecting by t's side) or plain. */
+static struct bufferevent *bev_new(struct event_base *base, int fd, const struct wire_tls *t)
+{
+	struct bufferevent *bev;
+	SSL *ssl;
+
+	if (!t)
+		return bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
+	ssl = wire_tls_ssl(t);
+	if (!ssl)
+		return NULL;
+	bev = bufferevent_openssl_socket_new(base, fd, ssl, wire_tls_is_server(t) ?
+					     BUFFEREVENT_SSL_ACCEPTING :
+					     BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
+	if (!bev) {
+		SSL_free(ssl);
+		return NULL;
+	}
+	/* a peer that closes without close_notify ends the session like a FIN: frames are
+	 * length-prefixed, so a cut is never mistaken for a message */
+	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+	return bev;
+}
+
+struct wire *wire_new_tls(struct event_base *base, int fd, const struct wire_tls *tls,
+			  const L2f__Hello *hello, const struct wire_ops *ops, void *ctx)
 {
 	L2f__Envelope env = L2F__ENVELOPE__INIT;
 	struct sockaddr_storage ss;
@@ -307,16 +364,19 @@ struct wire *wire_new(struct event_base *base, int fd, const L2f__Hello *hello,
 		goto fail;
 	w->ops = ops;
 	w->ctx = ctx;
-	w->bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
+	w->tls = tls != NULL;
+	w->bev = bev_new(base, fd, tls);
 	if (!w->bev)
 		goto fail;
 	fd = -1;
 	bufferevent_setcb(w->bev, wire_read, NULL, wire_event, w);
-	/* A connect still in progress: let libevent finish it and report BEV_EVENT_CONNECTED (or
-	 * the error) instead of taking the first writable event for a connected socket. */
+	/* A plain connect still in progress: let libevent finish it and report
+	 * BEV_EVENT_CONNECTED (or the error) instead of taking the first writable event for a
+	 * connected socket. A TLS session's handshake waits for the connect by itself and
+	 * reports BEV_EVENT_CONNECTED when done. */
 	if (getpeername(bufferevent_getfd(w->bev), (struct sockaddr *)&ss, &sl) < 0 &&
 	    errno == ENOTCONN) {
-		if (bufferevent_socket_connect(w->bev, NULL, 0) < 0)
+		if (!tls && bufferevent_socket_connect(w->bev, NULL, 0) < 0)
 			goto fail;
 		w->connecting = true;
 	}
@@ -341,6 +401,12 @@ fail:
 	return NULL;
 }
 
+struct wire *wire_new(struct event_base *base, int fd, const L2f__Hello *hello,
+		      const struct wire_ops *ops, void *ctx)
+{
+	return wire_new_tls(base, fd, NULL, hello, ops, ctx);
+}
+
 int wire_send(struct wire *w, const L2f__Envelope *env)
 {
 	const char *why = NULL;
@@ -359,24 +425,6 @@ int wire_send(struct wire *w, const L2f__Envelope *env)
 	return ret;
 }
 
-void wire_flush(struct wire *w)
-{
-	struct evbuffer *out;
-	int fd;
-
-	if (w->closed)
-		return;
-	out = bufferevent_get_output(w->bev);
-	fd = bufferevent_getfd(w->bev);
-	/* What the socket takes now goes now; the rest (or an error, seen by the bufferevent
-	 * at its next write) is left to the event loop. A socket bufferevent keeps the start of
-	 * its output frozen so that only it drains it; it thaws it the same way to write. */
-	evbuffer_unfreeze(out, 1);
-	while (fd >= 0 && evbuffer_get_length(out) && evbuffer_write(out, fd) > 0)
-		;
-	evbuffer_freeze(out, 1);
-}
-
 size_t wire_pending(const struct wire *w)
 {
 	return w->closed ? 0 : evbuffer_get_length(bufferevent_get_output(w->bev));
@@ -385,6 +433,16 @@ size_t wire_pending(const struct wire *w)
 const L2f__Hello *wire_peer(const struct wire *w)
 {
 	return w->peer_env ? w->peer_env->hello : NULL;
+}
+
+const struct wire_ident *wire_ident(const struct wire *w)
+{
+	return w->tls && w->handshaken ? &w->peer_ident : NULL;
+}
+
+void wire_set_max_frame(struct wire *w, uint32_t max)
+{
+	w->max_frame = max < WIRE_MAX_FRAME ? max : WIRE_MAX_FRAME;
 }
 
 void *wire_ctx(const struct wire *w)
@@ -593,122 +651,4 @@ int wire_connect_tcp(const char *addr)
 		return ret;
 	}
 	return fd;
-}
-
-/* --- blocking client ----------------------------------------------------------------------- */
-
-static int call_send(int fd, const L2f__Envelope *env, struct monotime deadline,
-		     const char **why)
-{
-	uint8_t *frame;
-	size_t size;
-	int ret;
-
-	ret = frame_size(env, &size, why);
-	if (ret)
-		return ret;
-	frame = malloc(size);
-	if (!frame) {
-		*why = "out of memory";
-		return -ENOMEM;
-	}
-	frame_pack(env, frame, size);
-	ret = unixsock_io(fd, frame, size, true, deadline);
-	free(frame);
-	if (ret)
-		*why = "cannot send to fabricd";
-	return ret;
-}
-
-static int call_recv(int fd, L2f__Envelope **env, struct monotime deadline, const char **why)
-{
-	uint32_t len;
-	uint8_t *buf;
-	int ret;
-
-	ret = unixsock_io(fd, &len, FRAME_HDR, false, deadline);
-	if (ret) {
-		*why = ret == -ETIMEDOUT ? "no answer from fabricd" : "fabricd closed the connection";
-		return ret;
-	}
-	len = ntohl(len);
-	if (len > WIRE_MAX_FRAME) {
-		*why = "frame over WIRE_MAX_FRAME";
-		return -EMSGSIZE;
-	}
-	buf = malloc(len ? len : 1);
-	if (!buf) {
-		*why = "out of memory";
-		return -ENOMEM;
-	}
-	ret = unixsock_io(fd, buf, len, false, deadline);
-	if (ret)
-		*why = ret == -ETIMEDOUT ? "no answer from fabricd" : "fabricd closed the connection";
-	else
-		ret = wire_decode(buf, len, env, why);
-	free(buf);
-	return ret;
-}
-
-int wire_call(const char *path, const L2f__Envelope *req, L2f__Envelope **reply,
-	      int timeout_ms, const char **why)
-{
-	struct monotime deadline = monotime_add_us(monotime_now(), timeout_ms * USEC_PER_MSEC);
-	L2f__Hello hello = L2F__HELLO__INIT;
-	L2f__Envelope henv = L2F__ENVELOPE__INIT;
-	L2f__Envelope *peer = NULL, *ans = NULL;
-	char id[WIRE_ID_MAX];
-	int fd, ret;
-
-	if (req->msg_case != L2F__ENVELOPE__MSG_REQUEST) {
-		*why = "not a Request";
-		return -EINVAL;
-	}
-	/* non-blocking, so that a server whose backlog is full cannot hang us past the timeout */
-	fd = unixsock_connect(path);
-	if (fd < 0) {
-		*why = fd == -ENAMETOOLONG ? "socket path empty or too long" :
-		       fd == -EAGAIN ? "fabricd is not accepting connections" :
-				       "cannot connect to fabricd";
-		return fd;
-	}
-	snprintf(id, sizeof(id), "fabricctl.%d", (int)getpid());
-	hello.version = PROTO_VERSION;
-	hello.role = L2F__ROLE__ROLE_FABRICCTL;
-	hello.id = id;
-	henv.msg_case = L2F__ENVELOPE__MSG_HELLO;
-	henv.hello = &hello;
-	ret = call_send(fd, &henv, deadline, why);
-	if (!ret)
-		ret = call_send(fd, req, deadline, why);
-	if (!ret)
-		ret = call_recv(fd, &peer, deadline, why);
-	if (ret)
-		goto out;
-	if (peer->msg_case != L2F__ENVELOPE__MSG_HELLO ||
-	    peer->hello->version != PROTO_VERSION) {
-		*why = "peer did not answer with a Hello of our version";
-		ret = -EPROTO;
-		goto out;
-	}
-	if (peer->hello->role != L2F__ROLE__ROLE_FABRICD) {
-		*why = "peer is not fabricd";
-		ret = -EPROTO;
-		goto out;
-	}
-	ret = call_recv(fd, &ans, deadline, why);
-	if (ret)
-		goto out;
-	if (ans->msg_case != L2F__ENVELOPE__MSG_REPLY) {
-		*why = "answer is not a Reply";
-		ret = -EPROTO;
-		l2f__envelope__free_unpacked(ans, NULL);
-		goto out;
-	}
-	*reply = ans;
-out:
-	if (peer)
-		l2f__envelope__free_unpacked(peer, NULL);
-	close(fd);
-	return ret;
 }

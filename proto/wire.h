@@ -11,7 +11,10 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 #include "fabric.pb-c.h"
+#include "monotime.h"
+#include "tls.h"
 
 #define PROTO_VERSION 1
 #define WIRE_MAX_FRAME (16u << 20)
@@ -35,13 +38,14 @@ struct wire_ops {
  * NULL on allocation failure or a hello that fails wire_validate (fd is closed then). */
 struct wire *wire_new(struct event_base *base, int fd, const L2f__Hello *hello,
 		      const struct wire_ops *ops, void *ctx);
+/* The same over TLS (tls NULL: plain): the handshake (accepting or connecting, by tls's side)
+ * comes first, the Hello is queued until it is done, and the peer's Hello must name the role
+ * and id of its certificate (else the session is closed with both in the reason). */
+struct wire *wire_new_tls(struct event_base *base, int fd, const struct wire_tls *tls,
+			  const L2f__Hello *hello, const struct wire_ops *ops, void *ctx);
 /* Encodes and queues env: 0, or -EMSGSIZE / -ENOMEM; -EBADMSG (logged with the reason) when env
  * fails wire_validate or is a Hello (sent by wire_new only); -ENOTCONN after wire_close. */
 int wire_send(struct wire *w, const L2f__Envelope *env);
-/* Writes what is queued now, as far as the socket takes it without blocking, instead of at
- * the event loop's next turn: for a caller about to block (an fsync) that must not delay
- * the peer. */
-void wire_flush(struct wire *w);
 /* Bytes queued for the peer and not yet written (backpressure). */
 size_t wire_pending(const struct wire *w);
 /* Closes now (what is still queued is dropped): on_close is called with why. Safe from inside
@@ -49,6 +53,12 @@ size_t wire_pending(const struct wire *w);
 void wire_close(struct wire *w, const char *why);
 /* The peer's Hello, or NULL before it came. */
 const L2f__Hello *wire_peer(const struct wire *w);
+/* A TLS session's peer as its certificate proves it, once handshaken; NULL for a plain one
+ * (a Unix socket, trusted by its file mode). */
+const struct wire_ident *wire_ident(const struct wire *w);
+/* The largest frame the peer may send from now on (at most WIRE_MAX_FRAME): what its role
+ * needs. */
+void wire_set_max_frame(struct wire *w, uint32_t max);
 void *wire_ctx(const struct wire *w);
 /* "ROLE id" of the peer, or the socket's peer address before its Hello, for log lines. */
 const char *wire_name(const struct wire *w);
@@ -81,11 +91,49 @@ int wire_connect(const char *addr);
  * else -EINVAL or -ENAMETOOLONG. */
 int wire_addr_check(const char *addr);
 
-/* Blocking client for CLIs: connect to a Unix socket, exchange Hellos (role FABRICCTL, the
- * peer's must be FABRICD), send req (a Request envelope), wait for one Reply envelope, all
- * within timeout_ms. 0 and *reply (free with
- * l2f__envelope__free_unpacked), or -errno with *why set. */
-int wire_call(const char *path, const L2f__Envelope *req, L2f__Envelope **reply,
-	      int timeout_ms, const char **why);
+/* A CLI's call (client.c): connect to addr ("/path" or "unix:/path": a Unix socket, no TLS;
+ * "host:port": TCP with tls, required), exchange Hellos (ours of role FABRICCTL, over TLS
+ * with our certificate's id; the peer's must be FABRICD), send req (a Request envelope) and
+ * hand each Reply to cb until one without `more` (a reply too large for one frame comes in
+ * pages) or cb returns non-zero. Each page must come within timeout_ms. 0, or -errno with
+ * *why set. */
+typedef int (*wire_reply_cb)(const L2f__Reply *r, void *ctx);
+int wire_call(const char *addr, const struct wire_tls *tls, const L2f__Envelope *req,
+	      wire_reply_cb cb, void *ctx, int timeout_ms, const char **why);
+
+/* The session an agent keeps with fabricd (client.c): connected to addr ("host:port" with TLS,
+ * or "unix:/path" without), sending hello (kept by the caller for the client's life) first,
+ * and reconnected after every close with backoff (100 ms doubling to 2 s, with jitter).
+ * ops->on_hello runs once fabricd's Hello came (the peer's role is checked), on_msg for
+ * every later message, on_close only for a session that had reached on_hello. */
+struct wire_client_opts {
+	const char *addr;
+	const struct wire_tls *tls;
+	const L2f__Hello *hello;
+	const struct wire_ops *ops;
+	void *ctx;
+};
+
+struct wire_client_status {
+	bool connected;                /* the current session's Hellos are exchanged */
+	struct monotime since;         /* connected, or not, since then */
+	time_t since_wall;
+	uint64_t sessions;             /* sessions that got as far as fabricd's Hello */
+	uint64_t attempts;             /* connects tried */
+	char last_error[160];          /* why the last attempt or session ended, "" if none */
+};
+
+struct wire_client;
+/* Starts connecting at once. 0, -EINVAL (bad address), -EPERM (host:port without TLS) or
+ * -ENOMEM. */
+int wire_client_new(struct event_base *base, const struct wire_client_opts *o,
+		    struct wire_client **out);
+/* Closes the session (without calling on_close) and frees c; NULL is fine. */
+void wire_client_free(struct wire_client *c, const char *why);
+/* The session once fabricd's Hello came, else NULL (also for c NULL: not started yet). */
+struct wire *wire_client_session(const struct wire_client *c);
+/* Its state; for c NULL (not started yet) all zero. */
+const struct wire_client_status *wire_client_status(const struct wire_client *c);
+const char *wire_client_addr(const struct wire_client *c);
 
 #endif

@@ -5,7 +5,7 @@ set -euo pipefail
 
 PACKAGES=(
     build-essential meson ninja-build pkg-config clang llvm libclang-rt-14-dev
-    libevent-dev libmnl-dev libyaml-dev libcmocka-dev libcap-ng-dev libjson-c-dev
+    libevent-dev libmnl-dev libyaml-dev libcmocka-dev libcap-ng-dev libjson-c-dev libssl-dev openssl
     protobuf-c-compiler libprotobuf-c-dev
     iproute2 iputils-ping fping arping ndisc6 tshark python3-scapy keepalived stress-ng jq tcpdump
     procps psmisc

@@ -372,10 +372,30 @@ static int parse_connect(struct ctx *x, yaml_node_t *n, void *base, const struct
 	return 0;
 }
 
+/* A file the daemon reads at start (a certificate, a key): an absolute path. */
+static int parse_file(struct ctx *x, yaml_node_t *n, void *base, const struct key *k)
+{
+	const size_t max = sizeof(x->c->fabric.ca) - 1;
+	const char *s = scalar(x, n, k->name);
+
+	if (!s)
+		return -1;
+	if (s[0] != '/')
+		return fail(x, line_of(n), "%s '%s' is not an absolute path", k->name, s);
+	if (strlen(s) > max)
+		return fail(x, line_of(n), "%s is %zu bytes long, at most %zu allowed", k->name,
+			    strlen(s), max);
+	strcpy((char *)base + k->off, s);
+	return 0;
+}
+
 static const struct key fabric_keys[] = {
 	{ .name = "connect", .parse = parse_connect, .off = offsetof(struct vipd_cfg, fabric.connect),
 	  .required = true },
 	{ .name = "host", .parse = parse_name, .off = offsetof(struct vipd_cfg, fabric.host) },
+	{ .name = "ca", .parse = parse_file, .off = offsetof(struct vipd_cfg, fabric.ca) },
+	{ .name = "cert", .parse = parse_file, .off = offsetof(struct vipd_cfg, fabric.cert) },
+	{ .name = "key", .parse = parse_file, .off = offsetof(struct vipd_cfg, fabric.key) },
 	{ 0 },
 };
 
@@ -393,6 +413,14 @@ static int parse_fabric(struct ctx *x, yaml_node_t *n, void *base, const struct 
 	if (!seen[0])
 		return fail(x, line_of(n), "missing 'connect' in fabric");
 	x->fabric_line = line_of(n);
+	if (!strncmp(x->c->fabric.connect, WIRE_UNIX_PREFIX, strlen(WIRE_UNIX_PREFIX))) {
+		if (seen[2] || seen[3] || seen[4])
+			return fail(x, line_of(n), "fabric: ca, cert and key are for a TCP connect "
+				    "(a Unix socket is trusted by its file mode)");
+	} else if (!seen[2] || !seen[3] || !seen[4]) {
+		return fail(x, line_of(n), "fabric: a TCP connect is mutual TLS: it needs ca, "
+			    "cert and key");
+	}
 	return 0;
 }
 
@@ -747,6 +775,11 @@ void vipd_cfg_print(const struct vipd_cfg *c, FILE *f)
 		fputs("fabric:\n", f);
 		put_key(f, "  ", "connect", c->fabric.connect);
 		put_key(f, "  ", "host", c->fabric.host);
+		if (c->fabric.ca[0]) {
+			put_key(f, "  ", "ca", c->fabric.ca);
+			put_key(f, "  ", "cert", c->fabric.cert);
+			put_key(f, "  ", "key", c->fabric.key);
+		}
 	}
 	fputs(c->ngroups ? "groups:\n" : "groups: []\n", f);
 	for (size_t i = 0; i < c->ngroups; i++)

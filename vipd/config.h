@@ -52,6 +52,7 @@ struct vipd_cfg {
 	struct {
 		char connect[108];     /* "unix:/path" or "host:port"; empty: no fabricd */
 		char host[VIPD_NAME_MAX];   /* fabricd's id of this hypervisor; default: node */
+		char ca[256], cert[256], key[256];  /* TLS for a TCP connect: absolute paths */
 	} fabric;
 };
 

@@ -5,9 +5,11 @@
  * (re)opens, so that a restarted fabricd learns the masters at once. HA ports in track mode
  * follow their master this way (docs/protocol.md).
  *
- * The session never delays VRRP: connecting is non-blocking, messages are queued by the wire
- * layer, and a failed or closed session is retried with backoff (100 ms doubling to 5 s).
- * Reports made while disconnected are not queued: the reconnect sends the current state.
+ * The session never delays VRRP: it is proto/client.c's wire_client (non-blocking connect,
+ * messages queued by the wire layer, reconnects with backoff and jitter); over TCP it is
+ * mutual TLS, and the certificate (urn:l2fabric:vipd:HOST) names the hypervisor this vipd
+ * reports for. Reports made while disconnected are not queued: the reconnect sends the
+ * current state.
  */
 #include <errno.h>
 #include <event2/event.h>
@@ -17,20 +19,14 @@
 #include "vipd.h"
 #include "wire.h"
 
-#define BACKOFF_MIN_MS 100
-#define BACKOFF_MAX_MS 5000
-
 struct fabric {
 	struct vipd *d;
 	char connect[sizeof(((struct vipd_cfg *)0)->fabric.connect)];
-	struct wire *w;
-	bool up;                       /* fabricd's Hello came */
-	struct event *ev_retry;
-	int backoff_ms;
-	uint64_t sessions;
+	struct wire_client *c;
+	struct wire_tls *tls;
+	L2f__Hello hello;
 	uint64_t reports_sent;
 	uint64_t reports_failed;
-	char last_error[96];
 };
 
 static void send_master(struct fabric *f, const struct group *g)
@@ -46,7 +42,7 @@ static void send_master(struct fabric *f, const struct group *g)
 	m.host = (char *)f->d->cfg.fabric.host;
 	env.msg_case = L2F__ENVELOPE__MSG_MASTER;
 	env.master = &m;
-	ret = wire_send(f->w, &env);
+	ret = wire_send(wire_client_session(f->c), &env);
 	if (ret) {
 		f->reports_failed++;
 		log_warn("%s: master report to fabricd: %s", g->cfg.name, strerror(-ret));
@@ -57,26 +53,10 @@ static void send_master(struct fabric *f, const struct group *g)
 		 mac_fmt(&g->cfg.vmac, mac), m.host);
 }
 
-static void retry_later(struct fabric *f)
-{
-	struct timeval tv = { f->backoff_ms / 1000, (f->backoff_ms % 1000) * 1000 };
-
-	evtimer_add(f->ev_retry, &tv);
-	f->backoff_ms = f->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : f->backoff_ms * 2;
-}
-
 static void on_hello(struct wire *w, void *ctx)
 {
 	struct fabric *f = ctx;
 
-	if (wire_peer(w)->role != L2F__ROLE__ROLE_FABRICD) {
-		wire_close(w, "peer is not fabricd");
-		return;
-	}
-	f->up = true;
-	f->sessions++;
-	f->backoff_ms = BACKOFF_MIN_MS;
-	f->last_error[0] = 0;
 	log_info("fabric: connected to %s", wire_name(w));
 	for (const struct group *g = f->d->groups; g; g = g->next)
 		if (g->cfg.fabric_vni && group_is_master(g))
@@ -90,37 +70,10 @@ static void on_msg(struct wire *w, const L2f__Envelope *env, void *ctx)
 
 static void on_close(struct wire *w, const char *why, void *ctx)
 {
-	struct fabric *f = ctx;
-
-	if (f->up)
-		log_warn("fabric: session closed: %s; retrying", why);
-	snprintf(f->last_error, sizeof(f->last_error), "%s", why);
-	f->w = NULL;
-	f->up = false;
-	retry_later(f);
+	log_warn("fabric: session closed: %s; retrying", why);
 }
 
 static const struct wire_ops fabric_ops = { on_hello, on_msg, on_close };
-
-static void do_connect(evutil_socket_t s, short what, void *arg)
-{
-	struct fabric *f = arg;
-	L2f__Hello hello = L2F__HELLO__INIT;
-	int fd;
-
-	fd = wire_connect(f->connect);
-	if (fd < 0) {
-		snprintf(f->last_error, sizeof(f->last_error), "connect: %s", strerror(-fd));
-		retry_later(f);
-		return;
-	}
-	hello.version = PROTO_VERSION;
-	hello.role = L2F__ROLE__ROLE_VIPD;
-	hello.id = f->d->cfg.node;
-	f->w = wire_new(f->d->base, fd, &hello, &fabric_ops, f);
-	if (!f->w)
-		retry_later(f);
-}
 
 void fabric_stop(struct vipd *d)
 {
@@ -129,17 +82,38 @@ void fabric_stop(struct vipd *d)
 	if (!f)
 		return;
 	d->fabric = NULL;
-	if (f->w) {
-		f->up = false;
-		wire_close(f->w, "vipd stopping");
-	}
-	event_free(f->ev_retry);
+	wire_client_free(f->c, "vipd stopping");
+	wire_tls_free(f->tls);
 	free(f);
+}
+
+/* TLS for a TCP connect: our certificate must be a vipd's for the host we report as. */
+static int fabric_tls(struct fabric *f, const struct vipd_cfg *cfg)
+{
+	struct wire_tls_files files = { cfg->fabric.ca, cfg->fabric.cert, cfg->fabric.key };
+	const struct wire_ident *me;
+	char err[320];
+
+	if (!cfg->fabric.ca[0])
+		return 0;
+	if (wire_tls_new(&files, false, &f->tls, err, sizeof(err)) < 0) {
+		log_err("fabric: %s", err);
+		return -EINVAL;
+	}
+	me = wire_tls_self(f->tls);
+	if (me->role != L2F__ROLE__ROLE_VIPD || strcmp(me->id, cfg->fabric.host) != 0) {
+		log_err("fabric: certificate %s names %s %s, not vipd %s (fabric.host)",
+			cfg->fabric.cert, wire_role_name(me->role), me->id, cfg->fabric.host);
+		return -EPERM;
+	}
+	return 0;
 }
 
 int fabric_start(struct vipd *d)
 {
+	struct wire_client_opts o = { .ops = &fabric_ops };
 	struct fabric *f;
+	int err;
 
 	if (d->fabric && !strcmp(d->fabric->connect, d->cfg.fabric.connect))
 		return 0;
@@ -151,16 +125,29 @@ int fabric_start(struct vipd *d)
 		return -ENOMEM;
 	f->d = d;
 	snprintf(f->connect, sizeof(f->connect), "%s", d->cfg.fabric.connect);
-	f->backoff_ms = BACKOFF_MIN_MS;
-	f->ev_retry = evtimer_new(d->base, do_connect, f);
-	if (!f->ev_retry) {
+	err = fabric_tls(f, &d->cfg);
+	if (err) {
 		free(f);
-		return -ENOMEM;
+		return err;
+	}
+	/* the Hello speaks for the host whose masters this vipd reports */
+	l2f__hello__init(&f->hello);
+	f->hello.version = PROTO_VERSION;
+	f->hello.role = L2F__ROLE__ROLE_VIPD;
+	f->hello.id = d->cfg.fabric.host;
+	o.addr = f->connect;
+	o.tls = f->tls;
+	o.hello = &f->hello;
+	o.ctx = f;
+	err = wire_client_new(d->base, &o, &f->c);
+	if (err) {
+		wire_tls_free(f->tls);
+		free(f);
+		return err;
 	}
 	d->fabric = f;
-	log_info("fabric: reporting masters to fabricd at %s as host %s", f->connect,
-		 d->cfg.fabric.host);
-	do_connect(-1, 0, f);
+	log_info("fabric: reporting masters to fabricd at %s as host %s%s", f->connect,
+		 d->cfg.fabric.host, f->tls ? " (TLS)" : "");
 	return 0;
 }
 
@@ -170,7 +157,7 @@ void fabric_master(struct group *g)
 
 	if (!f || !g->cfg.fabric_vni)
 		return;
-	if (f->up)
+	if (wire_client_session(f->c))
 		send_master(f, g);
 }
 
@@ -181,11 +168,13 @@ void fabric_status(const struct vipd *d, struct fabric_status *out)
 	memset(out, 0, sizeof(*out));
 	if (!f)
 		return;
+	const struct wire_client_status *st = wire_client_status(f->c);
+
 	out->configured = true;
 	out->connect = f->connect;
-	out->connected = f->up;
-	out->sessions = f->sessions;
+	out->connected = st->connected;
+	out->sessions = st->sessions;
 	out->reports_sent = f->reports_sent;
 	out->reports_failed = f->reports_failed;
-	out->last_error = f->last_error;
+	out->last_error = st->last_error;
 }

@@ -107,21 +107,23 @@ char *vtepd_status_json(struct vtepd *v)
 {
 	json_object *root = json_object_new_object(), *f = json_object_new_object();
 	json_object *segs = json_object_new_array(), *c = json_object_new_object();
+	const struct wire_client_status *st = wire_client_status(v->fc);
 	struct kcounters kc;
 
 	json_object_object_add(root, "id", json_object_new_string(v->id));
 	json_object_object_add(root, "vtep", addr_json(&v->vtep));
 	json_object_object_add(root, "underlay", v->underlay ? json_object_new_string(v->underlay)
 							   : NULL);
-
 	json_object_object_add(f, "address", json_object_new_string(v->fabricd));
-	json_object_object_add(f, "connected", json_object_new_boolean(v->connected));
-	json_object_object_add(f, "since", time_json(v->state_since_wall));
+	json_object_object_add(f, "tls", json_object_new_boolean(v->tls != NULL));
+	json_object_object_add(f, "connected", json_object_new_boolean(st->connected));
+	json_object_object_add(f, "since", time_json(st->since_wall));
 	json_object_object_add(f, "for_ms", json_object_new_int64(
-		monotime_diff_us(monotime_now(), v->state_since) / USEC_PER_MSEC));
-	U64(f, "sessions", v->sessions);
-	json_object_object_add(f, "last_error", v->last_error[0] ?
-			       json_object_new_string(v->last_error) : NULL);
+		monotime_diff_us(monotime_now(), st->since) / USEC_PER_MSEC));
+	U64(f, "sessions", st->sessions);
+	U64(f, "attempts", st->attempts);
+	json_object_object_add(f, "last_error", st->last_error[0] ?
+			       json_object_new_string(st->last_error) : NULL);
 	json_object_object_add(f, "receiving_full_table", json_object_new_boolean(v->in_full));
 	json_object_object_add(root, "fabricd", f);
 
@@ -493,7 +495,8 @@ char *vtepd_fdb_json(struct vtepd *v)
 	json_object_array_sort(fv.local, fdb_cmp);
 	json_object_object_add(root, "id", json_object_new_string(v->id));
 	json_object_object_add(root, "vtep", addr_json(&v->vtep));
-	json_object_object_add(root, "connected", json_object_new_boolean(v->connected));
+	json_object_object_add(root, "connected",
+			       json_object_new_boolean(wire_client_session(v->fc) != NULL));
 	json_object_object_add(root, "receiving_full_table", json_object_new_boolean(v->in_full));
 	json_object_object_add(root, "drift", json_object_new_uint64(fv.drift));
 	json_object_object_add(root, "flood", fv.flood);

@@ -27,9 +27,6 @@
 #include "log.h"
 #include "vtepd.h"
 
-#define BACKOFF_MIN_MS 100
-#define BACKOFF_MAX_MS 2000
-
 static struct seg *seg_of(struct vtepd *v, uint32_t vni)
 {
 	for (size_t i = 0; i < v->nsegs; i++)
@@ -309,7 +306,9 @@ static void send_report(struct vtepd *v, L2f__Learned **entries, size_t n, bool 
 	L2f__Envelope env = L2F__ENVELOPE__INIT;
 	L2f__Report r = L2F__REPORT__INIT;
 
-	if (!v->w || !wire_peer(v->w))
+	struct wire *w = wire_client_session(v->fc);
+
+	if (!w)
 		return;
 	r.entries = entries;
 	r.n_entries = n;
@@ -317,7 +316,7 @@ static void send_report(struct vtepd *v, L2f__Learned **entries, size_t n, bool 
 	r.full = full;
 	env.msg_case = L2F__ENVELOPE__MSG_REPORT;
 	env.report = &r;
-	if (wire_send(v->w, &env) == 0)
+	if (wire_send(w, &env) == 0)
 		v->c.reports++;
 }
 
@@ -394,23 +393,10 @@ static void send_full_report(struct vtepd *v)
 
 /* --- the session with fabricd ---------------------------------------------------------- */
 
-static void connect_later(struct vtepd *v);
-
 static void on_hello(struct wire *w, void *ctx)
 {
-	struct vtepd *v = ctx;
-
-	if (wire_peer(w)->role != L2F__ROLE__ROLE_FABRICD) {
-		wire_close(w, "peer is not fabricd");
-		return;
-	}
 	log_info("connected to %s", wire_name(w));
-	v->backoff_ms = BACKOFF_MIN_MS;
-	v->connected = true;
-	v->state_since = monotime_now();
-	v->state_since_wall = time(NULL);
-	v->sessions++;
-	send_full_report(v);
+	send_full_report(ctx);
 }
 
 static void on_msg(struct wire *w, const L2f__Envelope *env, void *ctx)
@@ -428,52 +414,27 @@ static void on_close(struct wire *w, const char *why, void *ctx)
 	struct vtepd *v = ctx;
 
 	log_warn("session with fabricd closed: %s; the kernel keeps its entries", why);
-	snprintf(v->last_error, sizeof(v->last_error), "%s", why);
-	if (v->connected) {
-		v->connected = false;
-		v->state_since = monotime_now();
-		v->state_since_wall = time(NULL);
-	}
-	v->w = NULL;
 	v->in_full = false;
-	connect_later(v);
 }
 
 static const struct wire_ops ops = { on_hello, on_msg, on_close };
 
-static void do_connect(evutil_socket_t s, short what, void *arg)
+static int fabric_start(struct vtepd *v)
 {
-	struct vtepd *v = arg;
-	L2f__Hello hello = L2F__HELLO__INIT;
-	uint32_t vnis[MAX_SEGS];
-	int fd = wire_connect(v->fabricd);
+	struct wire_client_opts o = { v->fabricd, v->tls, &v->hello, &ops, v };
 
-	if (fd < 0) {
-		snprintf(v->last_error, sizeof(v->last_error), "connect: %s", strerror(-fd));
-		connect_later(v);
-		return;
-	}
 	for (size_t i = 0; i < v->nsegs; i++)
-		vnis[i] = v->segs[i].vni;
-	hello.version = PROTO_VERSION;
-	hello.role = L2F__ROLE__ROLE_VTEPD;
-	hello.id = v->id;
-	hello.has_vtep = true;
-	hello.vtep.data = v->vtep.b;
-	hello.vtep.len = ipaddr_len(&v->vtep);
-	hello.vnis = vnis;
-	hello.n_vnis = v->nsegs;
-	v->w = wire_new(v->base, fd, &hello, &ops, v);
-	if (!v->w)
-		connect_later(v);
-}
-
-static void connect_later(struct vtepd *v)
-{
-	struct timeval tv = { v->backoff_ms / 1000, (v->backoff_ms % 1000) * 1000 };
-
-	evtimer_add(v->ev_reconnect, &tv);
-	v->backoff_ms = v->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : v->backoff_ms * 2;
+		v->hello_vnis[i] = v->segs[i].vni;
+	l2f__hello__init(&v->hello);
+	v->hello.version = PROTO_VERSION;
+	v->hello.role = L2F__ROLE__ROLE_VTEPD;
+	v->hello.id = v->id;
+	v->hello.has_vtep = true;
+	v->hello.vtep.data = v->vtep.b;
+	v->hello.vtep.len = ipaddr_len(&v->vtep);
+	v->hello.vnis = v->hello_vnis;
+	v->hello.n_vnis = v->nsegs;
+	return wire_client_new(v->base, &o, &v->fc);
 }
 
 /* --- the control socket --------------------------------------------------------------- */
@@ -544,22 +505,73 @@ static int parse_seg(struct vtepd *v, const char *arg)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: vtepd -i ID -f FABRICD_ADDR:PORT -l VTEP_ADDR [-u UNDERLAY_IF]\n"
-		   "             -s VNI:BRIDGE [-s VNI:BRIDGE ...] [-c SOCKET] [-d]\n"
+	fprintf(f, "usage: vtepd [-i ID] -f FABRICD_ADDR:PORT --ca FILE --cert FILE --key FILE\n"
+		   "             -l VTEP_ADDR [-u UNDERLAY_IF] -s VNI:BRIDGE [-s VNI:BRIDGE ...]\n"
+		   "             [-c SOCKET] [-d]\n"
+		   "  -f         fabricd: HOST:PORT over mutual TLS (--ca: the fabric's CA; --cert\n"
+		   "             and --key: this host's, URI:urn:l2fabric:vtepd:ID with the VTEP\n"
+		   "             address as an IP SAN), or unix:/path (no TLS)\n"
+		   "  -i ID      this host's id (default: the certificate's)\n"
 		   "  -c SOCKET  control socket for fabricctl agent (default %s)\n", VTEPD_SOCKET);
+}
+
+/* TLS for fabricd over TCP, and the id and VTEP it must match. 0, or 2 after printing why. */
+static int setup_tls(struct vtepd *v, const struct wire_tls_files *files)
+{
+	const struct wire_ident *me;
+	char err[320];
+	bool vtep_ok;
+
+	if (!strncmp(v->fabricd, WIRE_UNIX_PREFIX, strlen(WIRE_UNIX_PREFIX)))
+		return 0;
+	if (wire_tls_new(files, false, &v->tls, err, sizeof(err)) < 0) {
+		fprintf(stderr, "vtepd: -f %s: %s%s\n", v->fabricd, err,
+			files->ca && files->cert && files->key ? "" : " (fabricd over TCP is TLS)");
+		return 2;
+	}
+	me = wire_tls_self(v->tls);
+	if (me->role != L2F__ROLE__ROLE_VTEPD) {
+		fprintf(stderr, "vtepd: --cert %s names a %s, not a vtepd\n", files->cert,
+			wire_role_name(me->role));
+		return 2;
+	}
+	if (v->id[0] && strcmp(v->id, me->id) != 0) {
+		fprintf(stderr, "vtepd: -i %s, but --cert %s names vtepd %s\n", v->id, files->cert,
+			me->id);
+		return 2;
+	}
+	snprintf(v->id, sizeof(v->id), "%s", me->id);
+	vtep_ok = false;
+	for (size_t i = 0; i < me->nips; i++)
+		vtep_ok |= ipaddr_eq(&me->ips[i], &v->vtep);
+	if (!vtep_ok) {
+		fprintf(stderr, "vtepd: --cert %s does not name the VTEP address %s (IP SAN): "
+			"fabricd would refuse it\n", files->cert,
+			ipaddr_fmt(&v->vtep, (char[IPADDR_STRLEN]){ 0 }));
+		return 2;
+	}
+	return 0;
 }
 
 int main(int argc, char **argv)
 {
 	static const struct learn_ops lops = { learn_changed, learn_gone };
-	struct vtepd v = { .backoff_ms = BACKOFF_MIN_MS, .ctl_path = VTEPD_SOCKET };
+	static const struct option longopts[] = {
+		{ "ca", required_argument, NULL, 'A' },
+		{ "cert", required_argument, NULL, 'C' },
+		{ "key", required_argument, NULL, 'K' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct vtepd v = { .ctl_path = VTEPD_SOCKET };
+	struct wire_tls_files files = { 0 };
 	struct event *sigs[2];
 	static const int signums[2] = { SIGTERM, SIGINT };
 	enum log_level level = LOG_LVL_INFO;
 	bool ctl_given = false;
 	int opt, err;
 
-	while ((opt = getopt(argc, argv, "i:f:l:u:s:c:dh")) != -1) {
+	while ((opt = getopt_long(argc, argv, "i:f:l:u:s:c:dh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'i':
 			if (!*optarg || strlen(optarg) > WIRE_ID_MAX) {
@@ -594,6 +606,15 @@ int main(int argc, char **argv)
 		case 'd':
 			level = LOG_LVL_DEBUG;
 			break;
+		case 'A':
+			files.ca = optarg;
+			break;
+		case 'C':
+			files.cert = optarg;
+			break;
+		case 'K':
+			files.key = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -602,14 +623,23 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (!v.id[0] || !v.fabricd || !v.vtep.af || !v.nsegs || optind != argc) {
+	if (!v.fabricd || !v.vtep.af || !v.nsegs || optind != argc) {
 		usage(stderr);
+		return 2;
+	}
+	if (wire_addr_check(v.fabricd) < 0) {
+		fprintf(stderr, "vtepd: -f %s: not HOST:PORT or unix:/path\n", v.fabricd);
+		return 2;
+	}
+	err = setup_tls(&v, &files);
+	if (err)
+		return err;
+	if (!v.id[0]) {
+		fprintf(stderr, "vtepd: -i ID is needed without a certificate\n");
 		return 2;
 	}
 	log_init("vtepd", level);
 	signal(SIGPIPE, SIG_IGN);
-	v.state_since = monotime_now();
-	v.state_since_wall = time(NULL);
 	v.base = event_base_new();
 	err = v.base ? kernel_open(&v.k) : -ENOMEM;
 	if (!err)
@@ -654,15 +684,17 @@ int main(int argc, char **argv)
 		sigs[i] = evsignal_new(v.base, signums[i], on_signal, &v);
 		event_add(sigs[i], NULL);
 	}
-	v.ev_reconnect = evtimer_new(v.base, do_connect, &v);
-	do_connect(-1, 0, &v);
+	err = fabric_start(&v);
+	if (err) {
+		log_err("fabricd %s: %s", v.fabricd, strerror(-err));
+		return 1;
+	}
 	event_base_dispatch(v.base);
 
-	if (v.w)
-		wire_close(v.w, "vtepd stopping");
+	wire_client_free(v.fc, "vtepd stopping");
+	wire_tls_free(v.tls);
 	for (int i = 0; i < 2; i++)
 		event_free(sigs[i]);
-	event_free(v.ev_reconnect);
 	ctl_server_close(v.ctl);
 	learner_free(v.lr);
 	want_clear(&v);

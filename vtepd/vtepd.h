@@ -72,16 +72,11 @@ struct vtepd {
 	struct macmap want;
 	struct ipaddr known[MAX_KNOWN];        /* the fabric's VTEPs, for flood ownership */
 	size_t nknown;
-	struct wire *w;
+	struct wire_client *fc;                /* the session with fabricd (proto/client.c) */
+	struct wire_tls *tls;                  /* for fabricd over TCP */
+	L2f__Hello hello;                      /* what we say: id, VTEP, segments */
+	uint32_t hello_vnis[MAX_SEGS];
 	bool in_full;                          /* a full table is arriving */
-	struct event *ev_reconnect;
-	int backoff_ms;
-	/* The session with fabricd, as status shows it. */
-	bool connected;                        /* the current session's Hellos are exchanged */
-	struct monotime state_since;           /* connected or not since then */
-	time_t state_since_wall;
-	uint64_t sessions;                     /* sessions that got as far as fabricd's Hello */
-	char last_error[128];                  /* why the last session ended, "" if none did */
 	struct vtepd_counters c;
 };
 

@@ -237,26 +237,37 @@ ov_count_inner() {
 #                                create them), vtepd on each hypervisor; waits until all agents
 #                                are connected and every vx100 holds the other VMs. Then
 #                                OV_CTL is the fabricctl command line for this fabricd.
-#   ov_fabricd_start TAG         (re)start fabricd (log fabricd-TAG.log); pid in OV_FABRICD_PID
+#   ov_fabricd_start TAG [OPT..] (re)start fabricd (log fabricd-TAG.log) with these extra
+#                                options (and those in the array OV_FABRICD_OPTS, which
+#                                ov_fabric_up uses too), listening on TCP with mutual TLS (the
+#                                lab's PKI, ov_pki); pid in OV_FABRICD_PID
 #   ov_vtepd_start HV TAG        (re)start HV's vtepd (log vtepd-HV-TAG.log, control socket
-#                                $LAB_TMP/vtepd-HV.sock); OV_VTEPD_PID[HV]
+#                                $LAB_TMP/vtepd-HV.sock), over TLS with its own certificate;
+#                                OV_VTEPD_PID[HV]
 #   ov_agents_connected          every hypervisor's agent has a session with fabricd
 declare -A OV_VTEPD_PID=()
 OV_FABRICD_ADDR=198.18.0.2:7301
 
+OV_FABRICD_OPTS=()
 ov_fabricd_start() {
+    local tag=$1; shift
     lab_tmpdir
+    ov_pki
     OV_FABRICD_SOCK=$LAB_TMP/fabricd.sock
     OV_CTL=("$FABRICCTL" -s "$OV_FABRICD_SOCK")
-    lab_bg fm "$LAB_TMP/fabricd-$1.log" "$T_BUILD/fabricd/fabricd" -l "$OV_FABRICD_ADDR" \
-        -s "$OV_FABRICD_SOCK" -S "$LAB_TMP/fabricd.store" -i fm
+    # shellcheck disable=SC2046  # ov_tls prints options
+    lab_bg fm "$LAB_TMP/fabricd-$tag.log" "$T_BUILD/fabricd/fabricd" -l "$OV_FABRICD_ADDR" \
+        $(ov_tls fabricd fm) -s "$OV_FABRICD_SOCK" -S "$LAB_TMP/fabricd.store" -i fm \
+        "${OV_FABRICD_OPTS[@]}" "$@"
     OV_FABRICD_PID=$LAB_LAST_PID
     t_assert_wait 5 "fabricd did not start" test -S "$OV_FABRICD_SOCK"
 }
 
 ov_vtepd_start() {
+    ov_pki
+    # shellcheck disable=SC2046  # ov_tls prints options
     lab_bg "$1" "$LAB_TMP/vtepd-$1-$2.log" "$T_BUILD/vtepd/vtepd" -i "$1" -f "$OV_FABRICD_ADDR" \
-        -l "$(ov_hv_ip4 "$1")" -u eth0 -s 100:br100 -s 200:br200 -c "$LAB_TMP/vtepd-$1.sock"
+        $(ov_tls vtepd "$1") -l "$(ov_hv_ip4 "$1")" -u eth0 -s 100:br100 -s 200:br200 -c "$LAB_TMP/vtepd-$1.sock"
     OV_VTEPD_PID[$1]=$LAB_LAST_PID
 }
 

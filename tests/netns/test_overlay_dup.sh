@@ -16,18 +16,7 @@
 t_require_root
 t_require_cmd tshark tcpdump fping jq
 
-# ov_fabric_up starts fabricd through ov_fabricd_start, which passes no option; this copy of
-# it also passes T_FABRICD_OPTS.
-T_FABRICD_OPTS=(--dup-moves 3 --dup-window 60)
-ov_fabricd_start() {
-    lab_tmpdir
-    OV_FABRICD_SOCK=$LAB_TMP/fabricd.sock
-    OV_CTL=("$FABRICCTL" -s "$OV_FABRICD_SOCK")
-    lab_bg fm "$LAB_TMP/fabricd-$1.log" "$T_BUILD/fabricd/fabricd" -l "$OV_FABRICD_ADDR" \
-        -s "$OV_FABRICD_SOCK" -S "$LAB_TMP/fabricd.store" -i fm "${T_FABRICD_OPTS[@]}"
-    OV_FABRICD_PID=$LAB_LAST_PID
-    t_assert_wait 5 "fabricd did not start" test -S "$OV_FABRICD_SOCK"
-}
+OV_FABRICD_OPTS=(--dup-moves 3 --dup-window 60)
 
 ov_build 3
 ov_fabric_up

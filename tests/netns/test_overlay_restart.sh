@@ -23,17 +23,6 @@ ov_fabric_up
 port_field() {
     "${OV_CTL[@]}" port list --json | jq -c --arg m "$1" ".[] | select(.mac == \$m) | $2"
 }
-# fabricd_start TAG OPTION...: ov_fabricd_start with fabricd options (it passes none).
-fabricd_start() {
-    local tag=$1; shift
-    lab_tmpdir
-    OV_FABRICD_SOCK=$LAB_TMP/fabricd.sock
-    OV_CTL=("$FABRICCTL" -s "$OV_FABRICD_SOCK")
-    lab_bg fm "$LAB_TMP/fabricd-$tag.log" "$T_BUILD/fabricd/fabricd" -l "$OV_FABRICD_ADDR" \
-        -s "$OV_FABRICD_SOCK" -S "$LAB_TMP/fabricd.store" -i fm "$@"
-    OV_FABRICD_PID=$LAB_LAST_PID
-    t_assert_wait 5 "fabricd did not start" test -S "$OV_FABRICD_SOCK"
-}
 # agents_back HV...: these hypervisors' agents have a session with fabricd.
 agents_back() {
     [ "$("${OV_CTL[@]}" host --json | jq --arg l "$*" \
@@ -107,7 +96,7 @@ sleep 0.5
 kill -STOP "${OV_VTEPD_PID[hv2]}"
 kill -KILL "$OV_FABRICD_PID"
 sleep 0.5
-fabricd_start 2 --grace-ms 30000
+ov_fabricd_start 2 --grace-ms 30000
 t_assert_wait 10 "hv1's and hv3's agents did not reconnect to the restarted fabricd" agents_back hv1 hv3
 kill -CONT "${OV_VTEPD_PID[hv2]}"
 t_assert_wait 10 "the agents did not reconnect to the restarted fabricd" ov_agents_connected

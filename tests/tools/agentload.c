@@ -1,9 +1,10 @@
 /*
  * agentload.c - fake vtepd agents that load fabricd with learned bindings, and fabricd's
  * memory before and after, for bench/fabricd_memory.sh:
- *   agentload -f ADDR:PORT -P FABRICD_PID [-a AGENTS] [-n BINDINGS] [-b BATCH] [-v VNIS]
+ *   agentload -f SOCKET -P FABRICD_PID [-a AGENTS] [-n BINDINGS] [-b BATCH] [-v VNIS]
  *             [-t TIMEOUT_S]
- * AGENTS (default 4) TCP sessions say Hello as vtepd does (role ROLE_VTEPD, id loadK, VTEP
+ * AGENTS (default 4) sessions on fabricd's Unix socket (where vtepd may speak without TLS;
+ * what is measured is the directory, not the sessions) say Hello as vtepd does (role ROLE_VTEPD, id loadK, VTEP
  * 198.18.1.(K+1), VNIs 1000..1000+VNIS-1, default 16), take their full table, send an empty
  * full Report, and then, in turn, delta Reports of BATCH (default 5000) learned MACs, each
  * with one IPv4 and one IPv6 address, as vtepd reports what its VMs use; BINDINGS (default
@@ -32,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 #include "directory.h"
@@ -196,14 +198,14 @@ static bool never(void)
 	return false;
 }
 
-static int agent_connect(struct agent *a, int k, const struct sockaddr_in *sa)
+static int agent_connect(struct agent *a, int k, const struct sockaddr_un *sa)
 {
 	L2f__Envelope env = L2F__ENVELOPE__INIT;
 	L2f__Hello hello = L2F__HELLO__INIT;
 
 	snprintf(a->id, sizeof(a->id), "load%d", k);
 	a->vtep[0] = 198, a->vtep[1] = 18, a->vtep[2] = 1, a->vtep[3] = (uint8_t)(k + 1);
-	a->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	a->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (a->fd < 0 || connect(a->fd, (const struct sockaddr *)sa, sizeof(*sa)) < 0) {
 		fprintf(stderr, "agentload: connect: %s\n", strerror(errno));
 		return -1;
@@ -329,8 +331,8 @@ static int usage(void)
 
 int main(int argc, char **argv)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET };
-	char addr[64] = "", *colon;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char addr[108] = "";
 	uint64_t total = 1000000;
 	size_t batch = 5000;
 	int opt, pid = 0;
@@ -349,14 +351,10 @@ int main(int argc, char **argv)
 		default: return usage();
 		}
 	}
-	colon = strrchr(addr, ':');
-	if (!colon || pid <= 0 || nagents < 2 || nagents > MAX_AGENTS || nvnis < 1 || nvnis > 64 ||
+	if (addr[0] != '/' || strlen(addr) >= sizeof(sa.sun_path) || pid <= 0 || nagents < 2 || nagents > MAX_AGENTS || nvnis < 1 || nvnis > 64 ||
 	    batch < 1 || batch > 100000 || total < 1 || total > (1u << 24) || timeout_ms <= 0)
 		return usage();
-	*colon = 0;
-	sa.sin_port = htons((uint16_t)atoi(colon + 1));
-	if (inet_pton(AF_INET, addr, &sa.sin_addr) != 1)
-		return usage();
+	strcpy(sa.sun_path, addr);
 	for (int k = 0; k < nvnis; k++)
 		vnis[k] = 1000 + (uint32_t)k;
 	printf("sizeof_binding %zu\nsizeof_ipaddr %zu\nsizeof_slot %zu\n", sizeof(struct binding),
