@@ -229,9 +229,13 @@ static void agent_close(struct session *s)
 	}
 }
 
+/* A full report of a busy host is large, and so is the full table it gets back. */
 const struct role agent_role = {
 	.role = L2F__ROLE__ROLE_VTEPD,
 	.name = "vtepd",
+	.max_frame = WIRE_MAX_FRAME,
+	.out_hwm = 64u << 20,
+	.stuck_ms = 30000,
 	.on_hello = agent_hello,
 	.on_msg = agent_msg,
 	.on_close = agent_close,

@@ -283,9 +283,15 @@ static void api_msg(struct session *s, const L2f__Envelope *env)
 	reply_free(&r);
 }
 
+/* Requests are small; replies come in pages of REPLY_PAGE_BYTES, the next one queued once
+ * the output drained (on_drain), so a client that does not read holds at most out_hwm. */
 const struct role api_role = {
 	.role = L2F__ROLE__ROLE_FABRICCTL,
 	.name = "fabricctl",
+	.max_frame = 64u << 10,
+	.out_hwm = 4u << 20,
+	.stuck_ms = 10000,
+	.idle_timeout = true,
 	.on_hello = api_hello,
 	.on_msg = api_msg,
 };

@@ -14,6 +14,7 @@
 #include <event2/event.h>
 #include <getopt.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,27 @@
 
 #define DEFAULT_SOCKET "/run/l2fabric/fabricd.sock"
 #define DEFAULT_STORE "/var/lib/l2fabric/fabricd.store"
+
+/* What a peer may make fabricd hold unless told otherwise (docs/protocol.md, "Limits"). */
+#define LIMITS_DEFAULT { .max_pre_hello = 128, .hello_timeout_ms = 5000, \
+			 .idle_timeout_ms = 60000, .host_expiry_s = 86400 }
+/* Descriptors kept free of sessions: the listeners, the store, the journal's compaction,
+ * netlink... and fabricctl's way in when agents and strangers fill the rest. */
+#define FD_RESERVE 32
+
+/* max_sessions: what was asked, but never so many that fabricd runs out of descriptors
+ * (accept would then fail for the Unix socket too). */
+static uint32_t sessions_allowed(uint32_t asked)
+{
+	struct rlimit rl;
+	uint64_t room = 16384;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+		room = rl.rlim_cur > FD_RESERVE * 2 ? rl.rlim_cur - FD_RESERVE : FD_RESERVE;
+	if (!asked || asked > room)
+		return (uint32_t)room;
+	return asked;
+}
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
@@ -54,7 +76,14 @@ static void usage(FILE *f)
 		   "  --dup-moves/--dup-window  a MAC moving more than N times in S seconds is a\n"
 		   "      duplicate and stops moving (default 5 in 180)\n"
 		   "  --grace-ms  after a restart, wait at most this long for known agents before\n"
-		   "      sending full tables (default 3000)\n",
+		   "      sending full tables (default 3000)\n"
+		   "  --max-sessions N     sessions in all (default: what ulimit -n leaves room for)\n"
+		   "  --max-pre-hello N    sessions without a Hello yet (default 128): beyond it the\n"
+		   "      oldest silent one is evicted\n"
+		   "  --hello-timeout-ms MS  from accept to Hello, TLS included (default 5000)\n"
+		   "  --idle-timeout-ms MS   an API session with nothing to do (default 60000)\n"
+		   "  --host-expiry S  a host with no session for S seconds and no API port is\n"
+		   "      forgotten (default 86400; 0: never)\n",
 		DEFAULT_SOCKET, DEFAULT_STORE);
 }
 
@@ -77,6 +106,11 @@ int main(int argc, char **argv)
 		{ "dup-moves", required_argument, NULL, 'M' },
 		{ "dup-window", required_argument, NULL, 'W' },
 		{ "grace-ms", required_argument, NULL, 'G' },
+		{ "max-sessions", required_argument, NULL, 'X' },
+		{ "max-pre-hello", required_argument, NULL, 'P' },
+		{ "hello-timeout-ms", required_argument, NULL, 'T' },
+		{ "idle-timeout-ms", required_argument, NULL, 'I' },
+		{ "host-expiry", required_argument, NULL, 'E' },
 		{ "ca", required_argument, NULL, 'A' },
 		{ "cert", required_argument, NULL, 'C' },
 		{ "key", required_argument, NULL, 'K' },
@@ -84,7 +118,7 @@ int main(int argc, char **argv)
 		{ 0 },
 	};
 	static const int signums[] = { SIGTERM, SIGINT };
-	struct fabricd fd = { 0 };
+	struct fabricd fd = { .lim = LIMITS_DEFAULT };
 	struct event *sigs[2];
 	const char *listen_addr = NULL, *sock = DEFAULT_SOCKET;
 	struct wire_tls_files tls_files = { 0 };
@@ -96,7 +130,9 @@ int main(int argc, char **argv)
 	fd.store_path = DEFAULT_STORE;
 	if (gethostname(fd.id, sizeof(fd.id) - 1) < 0)
 		strcpy(fd.id, "fabricd");
-	while ((opt = getopt_long(argc, argv, "l:s:S:i:dh", longopts, NULL)) != -1) {
+	int optidx = 0;
+
+	while ((opt = getopt_long(argc, argv, "l:s:S:i:dh", longopts, &optidx)) != -1) {
 		switch (opt) {
 		case 'l':
 			listen_addr = optarg;
@@ -136,6 +172,21 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'X':
+		case 'P':
+		case 'T':
+		case 'I':
+		case 'E':
+			if (parse_u32(optarg, 86400000, opt == 'X' ? &fd.lim.max_sessions :
+				      opt == 'P' ? &fd.lim.max_pre_hello :
+				      opt == 'T' ? &fd.lim.hello_timeout_ms :
+				      opt == 'I' ? &fd.lim.idle_timeout_ms : &fd.lim.host_expiry_s) ||
+			    (opt != 'E' && strtoul(optarg, NULL, 10) == 0)) {
+				fprintf(stderr, "fabricd: bad number '%s' for --%s\n", optarg,
+					longopts[optidx].name);
+				return 2;
+			}
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -150,6 +201,12 @@ int main(int argc, char **argv)
 	}
 	log_init("fabricd", level);
 	signal(SIGPIPE, SIG_IGN);
+	if (fd.lim.max_sessions && sessions_allowed(fd.lim.max_sessions) < fd.lim.max_sessions)
+		log_warn("--max-sessions %u: only %u fit in the descriptor limit (ulimit -n)",
+			 fd.lim.max_sessions, sessions_allowed(fd.lim.max_sessions));
+	fd.lim.max_sessions = sessions_allowed(fd.lim.max_sessions);
+	if (fd.lim.max_pre_hello > fd.lim.max_sessions)
+		fd.lim.max_pre_hello = fd.lim.max_sessions;
 	if (tls_files.ca || tls_files.cert || tls_files.key || listen_addr) {
 		char why[320];
 

@@ -19,9 +19,49 @@ struct event;
 struct event_base;
 struct wire_listener;
 
+/* Bounds a peer can make fabricd hit: each is counted, and logged at WARNING at most once
+ * per interval (fabricd_bound). Names in session.c, shown by `fabricctl status`. */
+enum fabricd_bound {
+	BOUND_SESSIONS,                    /* a connection refused: max_sessions reached */
+	BOUND_PRE_HELLO,                   /* the oldest session without a Hello evicted */
+	BOUND_HELLO_TIMEOUT,               /* no Hello within hello_timeout_ms */
+	BOUND_IDLE_TIMEOUT,                /* an API session idle for idle_timeout_ms */
+	BOUND_OUTPUT,                      /* output over the high-water mark: reading paused */
+	BOUND_STUCK,                       /* ... and closed after staying over it */
+	BOUND_FRAME,                       /* a frame over its role's limit */
+	NBOUNDS
+};
+
+/* What an authenticated peer asked for and was refused, per reason (docs/protocol.md says
+ * which close the session). */
+enum fabricd_refusal {
+	REFUSE_VTEP_CERT,                  /* Hello: a VTEP its certificate does not name */
+	REFUSE_VTEP_TAKEN,                 /* Hello: the VTEP of another connected host */
+	REFUSE_VNI,                        /* Learned in a segment its Hello did not name */
+	REFUSE_MAC,                        /* Learned: zero, broadcast or multicast MAC */
+	REFUSE_IP,                         /* Learned: an address no station has */
+	REFUSE_WITHDRAW,                   /* withdrawn a MAC it does not hold */
+	REFUSE_MASTER_HOST,                /* vipd: a master other than its own host */
+	REFUSE_TLS,                        /* a TCP session whose handshake or certificate failed */
+	REFUSE_IDENTITY,                   /* a Hello its certificate does not back */
+	REFUSE_PROTOCOL,                   /* a frame that does not decode or validate */
+	NREFUSALS
+};
+
+struct fabricd_limits {
+	uint32_t max_sessions;             /* every session, TCP and Unix */
+	uint32_t max_pre_hello;            /* sessions without an accepted Hello yet */
+	uint32_t hello_timeout_ms;         /* from accept to an accepted Hello (TLS included) */
+	uint32_t idle_timeout_ms;          /* an API session with nothing to do */
+	uint32_t host_expiry_s;            /* a host with no session and no API port goes */
+};
+
 struct fabricd_stats {
 	uint64_t sessions_opened;
 	uint64_t sessions_closed_bad;      /* closed for a protocol violation */
+	uint64_t bounds[NBOUNDS];
+	uint64_t refused[NREFUSALS];
+	uint64_t hosts_expired;
 	uint64_t reports;
 	uint64_t learned_new, learned_moved, learned_stale, learned_duplicate;
 	uint64_t updates_sent;
@@ -41,6 +81,10 @@ struct fabricd {
 	bool in_grace;                     /* restart grace: no full tables yet */
 	struct event *ev_grace;
 	struct session *dirty;             /* agents with a pending Update (update.c) */
+	struct session *sessions;          /* every open session, newest first */
+	uint32_t nsessions, npre_hello;
+	struct fabricd_limits lim;
+	struct event *ev_expiry;           /* host expiry sweep (agent.c) */
 	struct fabricd_stats stats;
 };
 
@@ -66,6 +110,10 @@ struct session {
 	struct wire *w;
 	const struct role *role;           /* set when the Hello is accepted */
 	enum session_state state;
+	struct session *prev, *next;       /* fd->sessions */
+	struct event *ev_timer;            /* Hello deadline, then (API) the idle timeout */
+	struct monotime opened;
+	bool tcp;
 	int host;                          /* vtepd: host index, else -1 */
 	bool reported;                     /* vtepd: its full report arrived */
 	struct ubuild pending;             /* vtepd: changes not sent yet */
@@ -74,13 +122,19 @@ struct session {
 	bool closed;                       /* its wire is gone; freed when the loop turns */
 };
 
-/* What a role does with its sessions. on_hello may close the session (wire_close). */
+/* What a role does with its sessions, and what it may make fabricd hold. on_hello may close
+ * the session (wire_close). */
 struct role {
 	L2f__Role role;
 	const char *name;
+	uint32_t max_frame;                /* the largest frame a peer of this role sends */
+	size_t out_hwm;                    /* output high-water mark (wire_set_hwm) */
+	int stuck_ms;                      /* ... and how long a peer may stay over it */
+	bool idle_timeout;                 /* close it after fd->lim.idle_timeout_ms of nothing */
 	void (*on_hello)(struct session *s, const L2f__Hello *hello);
 	void (*on_msg)(struct session *s, const L2f__Envelope *env);
 	void (*on_close)(struct session *s);
+	void (*on_drain)(struct session *s);   /* optional: its output drained (pages) */
 };
 
 extern const struct role agent_role;   /* agent.c: vtepd */
@@ -90,6 +144,16 @@ extern const struct role api_role;     /* api.c: fabricctl */
 /* session.c: accept callbacks of the TCP listener (TLS) and the Unix socket. */
 void session_accept_tcp(int fd, const char *peer, void *ctx);
 void session_accept_unix(int fd, const char *peer, void *ctx);
+/* The API session had activity: its idle timeout starts again. */
+void session_touch(struct session *s);
+/* Counts a bound hit and logs it (WARNING, at most once per 10 s per bound). */
+void fabricd_bound(struct fabricd *fd, enum fabricd_bound b, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Counts a refusal and logs it (rate-limited the same way). */
+void fabricd_refuse(struct fabricd *fd, enum fabricd_refusal r, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+extern const char *const fabricd_bound_names[NBOUNDS];
+extern const char *const fabricd_refusal_names[NREFUSALS];
 
 /* agent.c */
 /* The restart grace is over: every held agent gets its full table. */

@@ -51,9 +51,13 @@ static void ha_msg(struct session *s, const L2f__Envelope *env)
 		log_warn("%s: master report refused: %s", wire_name(s->w), why);
 }
 
+/* vipd sends small Master messages and gets nothing back. */
 const struct role ha_role = {
 	.role = L2F__ROLE__ROLE_VIPD,
 	.name = "vipd",
+	.max_frame = 64u << 10,
+	.out_hwm = 1u << 20,
+	.stuck_ms = 10000,
 	.on_hello = ha_hello,
 	.on_msg = ha_msg,
 };

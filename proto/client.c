@@ -87,7 +87,11 @@ static void call_timeout(evutil_socket_t fd, short what, void *arg)
 	call_end(arg, -ETIMEDOUT, "no answer from fabricd");
 }
 
-static const struct wire_ops call_ops = { call_hello, call_msg, call_close };
+static const struct wire_ops call_ops = {
+	.on_hello = call_hello,
+	.on_msg = call_msg,
+	.on_close = call_close,
+};
 
 static bool is_unix(const char *addr)
 {
@@ -239,7 +243,11 @@ static void client_close(struct wire *w, const char *why, void *ctx)
 		c->o.ops->on_close(w, why, c->o.ctx);
 }
 
-static const struct wire_ops client_ops = { client_hello, client_msg, client_close };
+static const struct wire_ops client_ops = {
+	.on_hello = client_hello,
+	.on_msg = client_msg,
+	.on_close = client_close,
+};
 
 static void client_connect(evutil_socket_t s, short what, void *arg)
 {

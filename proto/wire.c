@@ -52,6 +52,12 @@ struct wire {
 	struct bufferevent *bev;
 	const struct wire_ops *ops;
 	void *ctx;
+	struct event *ev_stuck;      /* output over the high-water mark for too long: close */
+	size_t hwm;                  /* 0: none */
+	int stuck_ms;
+	bool over_hwm;               /* reading paused until the output drains below hwm / 4 */
+	bool heard;                  /* a plain session got a byte (TLS: see wire_heard) */
+	enum wire_close_kind close_kind;
 	L2f__Envelope *peer_env;     /* the peer's Hello, kept for wire_peer() */
 	uint32_t max_frame;          /* after the Hello: WIRE_MAX_FRAME or what the daemon set */
 	int busy;                    /* own callbacks on the stack: defer the free */
@@ -66,11 +72,17 @@ struct wire {
 
 struct wire_listener {
 	struct evconnlistener *lev;
+	struct event *ev_resume;     /* accept paused (out of descriptors): retry later */
 	wire_accept_cb cb;
 	void *ctx;
 	bool tcp;
+	struct wire_listener_stats st;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 };
+
+/* Accepting is paused this long when the process or system is out of descriptors: the
+ * listener stays readable meanwhile, and retrying at once would spin. */
+#define ACCEPT_PAUSE_MS 100
 
 /* Validates env and gives the size of its frame (length + encoding) in *size: 0, -EBADMSG or
  * -EMSGSIZE with *why set. */
@@ -141,6 +153,8 @@ static void name_from_socket(struct wire *w)
 
 static void wire_free(struct wire *w)
 {
+	if (w->ev_stuck)
+		event_free(w->ev_stuck);
 	if (w->peer_env)
 		l2f__envelope__free_unpacked(w->peer_env, NULL);
 	free(w);
@@ -164,12 +178,14 @@ void wire_close(struct wire *w, const char *why)
 		wire_free(w);
 }
 
-static void close_fmt(struct wire *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void close_fmt(struct wire *w, enum wire_close_kind kind, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
-static void close_fmt(struct wire *w, const char *fmt, ...)
+static void close_fmt(struct wire *w, enum wire_close_kind kind, const char *fmt, ...)
 {
 	va_list ap;
 
+	w->close_kind = kind;
 	va_start(ap, fmt);
 	vsnprintf(w->why, sizeof(w->why), fmt, ap);
 	va_end(ap);
@@ -194,13 +210,13 @@ static void deliver(struct wire *w, L2f__Envelope *env)
 {
 	if (!w->peer_env) {
 		if (env->msg_case != L2F__ENVELOPE__MSG_HELLO) {
-			close_fmt(w, "%s before Hello", msg_name(env->msg_case));
+			close_fmt(w, WIRE_CLOSE_PROTOCOL, "%s before Hello", msg_name(env->msg_case));
 		} else if (env->hello->version != PROTO_VERSION) {
-			close_fmt(w, "protocol version %u, we speak %u", env->hello->version,
-				  PROTO_VERSION);
+			close_fmt(w, WIRE_CLOSE_PROTOCOL, "protocol version %u, we speak %u",
+				  env->hello->version, PROTO_VERSION);
 		} else if (w->tls && (env->hello->role != w->peer_ident.role ||
 				      strcmp(env->hello->id, w->peer_ident.id) != 0)) {
-			close_fmt(w, "Hello says %s %s, its certificate %s %s",
+			close_fmt(w, WIRE_CLOSE_IDENTITY, "Hello says %s %s, its certificate %s %s",
 				  wire_role_name(env->hello->role), env->hello->id,
 				  wire_role_name(w->peer_ident.role), w->peer_ident.id);
 		} else {
@@ -212,7 +228,7 @@ static void deliver(struct wire *w, L2f__Envelope *env)
 			return;
 		}
 	} else if (env->msg_case == L2F__ENVELOPE__MSG_HELLO) {
-		close_fmt(w, "second Hello");
+		close_fmt(w, WIRE_CLOSE_PROTOCOL, "second Hello");
 	} else {
 		w->ops->on_msg(w, env, w->ctx);
 	}
@@ -224,8 +240,10 @@ static void wire_read(struct bufferevent *bev, void *arg)
 	struct wire *w = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
 
+	w->heard = true;
 	w->busy++;
-	while (!w->closed) {
+	/* over_hwm: a message handled here queued past the high-water mark; the rest waits */
+	while (!w->closed && !w->over_hwm) {
 		size_t have = evbuffer_get_length(in);
 		uint32_t len, limit = w->peer_env ? w->max_frame : WIRE_MAX_HELLO;
 		L2f__Envelope *env;
@@ -237,7 +255,8 @@ static void wire_read(struct bufferevent *bev, void *arg)
 		evbuffer_copyout(in, &len, FRAME_HDR);
 		len = ntohl(len);
 		if (len > limit) {
-			close_fmt(w, "frame of %u bytes over the limit of %u", len, limit);
+			close_fmt(w, WIRE_CLOSE_LIMIT, "frame of %u bytes over the limit of %u", len,
+				  limit);
 			break;
 		}
 		if (have - FRAME_HDR < len)
@@ -248,7 +267,7 @@ static void wire_read(struct bufferevent *bev, void *arg)
 			break;
 		}
 		if (wire_decode(frame + FRAME_HDR, len, &env, &why)) {
-			close_fmt(w, "bad message: %s", why);
+			close_fmt(w, WIRE_CLOSE_PROTOCOL, "bad message: %s", why);
 			break;
 		}
 		evbuffer_drain(in, FRAME_HDR + len);
@@ -265,7 +284,7 @@ static void handshaken(struct wire *w)
 	const char *why = NULL;
 
 	if (wire_tls_peer(bufferevent_openssl_get_ssl(w->bev), &w->peer_ident, &why) < 0) {
-		close_fmt(w, "TLS: %s", why);
+		close_fmt(w, WIRE_CLOSE_IDENTITY, "TLS: %s", why);
 		return;
 	}
 	w->handshaken = true;
@@ -281,9 +300,9 @@ static void close_error(struct wire *w, short what)
 	char buf[128];
 
 	if (e)
-		close_fmt(w, "TLS: %s", wire_tls_errstr(e, buf, sizeof(buf)));
+		close_fmt(w, WIRE_CLOSE_TLS, "TLS: %s", wire_tls_errstr(e, buf, sizeof(buf)));
 	else
-		close_fmt(w, "%s: %s", w->connecting ? "connect" :
+		close_fmt(w, WIRE_CLOSE_PEER, "%s: %s", w->connecting ? "connect" :
 			  w->tls && !w->handshaken ? "TLS handshake" :
 			  (what & BEV_EVENT_READING) ? "read" :
 			  (what & BEV_EVENT_WRITING) ? "write" : "socket",
@@ -301,11 +320,76 @@ static void wire_event(struct bufferevent *bev, short what, void *arg)
 			handshaken(w);
 		return;
 	}
-	if (what & BEV_EVENT_EOF)
+	if (what & BEV_EVENT_EOF) {
+		w->close_kind = WIRE_CLOSE_PEER;
 		wire_close(w, w->tls && !w->handshaken ? "peer closed during the TLS handshake" :
 			   "peer closed the connection");
+	}
 	else if (what & BEV_EVENT_ERROR)
 		close_error(w, what);
+}
+
+/* --- backpressure ---------------------------------------------------------------------- */
+
+static void stuck(evutil_socket_t fd, short what, void *arg)
+{
+	struct wire *w = arg;
+
+	close_fmt(w, WIRE_CLOSE_STUCK, "not reading: %zu bytes queued for it for %d ms",
+		  wire_pending(w), w->stuck_ms);
+}
+
+/* Output past the high-water mark: stop reading the peer's requests (the next message could
+ * queue more) and give it stuck_ms to drain, else close it. */
+static void check_hwm(struct wire *w)
+{
+	struct timeval tv;
+
+	if (!w->hwm || w->over_hwm || wire_pending(w) <= w->hwm)
+		return;
+	w->over_hwm = true;
+	bufferevent_disable(w->bev, EV_READ);
+	if (!w->ev_stuck)
+		w->ev_stuck = evtimer_new(bufferevent_get_base(w->bev), stuck, w);
+	tv.tv_sec = w->stuck_ms / 1000;
+	tv.tv_usec = (w->stuck_ms % 1000) * 1000;
+	if (w->ev_stuck)
+		evtimer_add(w->ev_stuck, &tv);
+	if (w->ops->on_hwm)
+		w->ops->on_hwm(w, true, w->ctx);
+}
+
+/* The output drained to the low-water mark (libevent calls this when it is at or below it). */
+static void wire_write(struct bufferevent *bev, void *arg)
+{
+	struct wire *w = arg;
+
+	if (w->closed)
+		return;
+	w->busy++;
+	if (w->over_hwm) {
+		w->over_hwm = false;
+		if (w->ev_stuck)
+			evtimer_del(w->ev_stuck);
+		bufferevent_enable(w->bev, EV_READ);
+		if (w->ops->on_hwm)
+			w->ops->on_hwm(w, false, w->ctx);
+		/* what arrived while paused is already in the input buffer: go on with it */
+		if (!w->closed && evbuffer_get_length(bufferevent_get_input(w->bev)))
+			wire_read(w->bev, w);
+	}
+	if (!w->closed && w->ops->on_drain)
+		w->ops->on_drain(w, w->ctx);
+	w->busy--;
+	if (w->closed && !w->busy)
+		wire_free(w);
+}
+
+void wire_set_hwm(struct wire *w, size_t hwm, int stuck_ms)
+{
+	w->hwm = hwm;
+	w->stuck_ms = stuck_ms;
+	bufferevent_setwatermark(w->bev, EV_WRITE, hwm / 4, 0);
 }
 
 static int queue(struct wire *w, const L2f__Envelope *env, const char **why)
@@ -369,7 +453,7 @@ struct wire *wire_new_tls(struct event_base *base, int fd, const struct wire_tls
 	if (!w->bev)
 		goto fail;
 	fd = -1;
-	bufferevent_setcb(w->bev, wire_read, NULL, wire_event, w);
+	bufferevent_setcb(w->bev, wire_read, wire_write, wire_event, w);
 	/* A plain connect still in progress: let libevent finish it and report
 	 * BEV_EVENT_CONNECTED (or the error) instead of taking the first writable event for a
 	 * connected socket. A TLS session's handshake waits for the connect by itself and
@@ -422,6 +506,47 @@ int wire_send(struct wire *w, const L2f__Envelope *env)
 	if (ret && why)
 		log_err("control session %s: not sending %s: %s", w->name,
 			msg_name(env->msg_case), why);
+	if (!ret)
+		check_hwm(w);
+	return ret;
+}
+
+int wire_frame(const L2f__Envelope *env, struct evbuffer **out, const char **why)
+{
+	struct evbuffer *b;
+	struct evbuffer_iovec vec;
+	size_t size;
+	int ret = frame_size(env, &size, why);
+
+	if (ret)
+		return ret;
+	b = evbuffer_new();
+	if (!b || evbuffer_reserve_space(b, (ssize_t)size, &vec, 1) != 1 || vec.iov_len < size) {
+		if (b)
+			evbuffer_free(b);
+		*why = "out of memory";
+		return -ENOMEM;
+	}
+	frame_pack(env, vec.iov_base, size);
+	vec.iov_len = size;
+	if (evbuffer_commit_space(b, &vec, 1) < 0) {
+		evbuffer_free(b);
+		*why = "out of memory";
+		return -ENOMEM;
+	}
+	*out = b;
+	return 0;
+}
+
+int wire_send_frame(struct wire *w, struct evbuffer *frame)
+{
+	int ret;
+
+	if (w->closed)
+		return -ENOTCONN;
+	ret = evbuffer_add_buffer(bufferevent_get_output(w->bev), frame) < 0 ? -ENOMEM : 0;
+	if (!ret)
+		check_hwm(w);
 	return ret;
 }
 
@@ -438,6 +563,19 @@ const L2f__Hello *wire_peer(const struct wire *w)
 const struct wire_ident *wire_ident(const struct wire *w)
 {
 	return w->tls && w->handshaken ? &w->peer_ident : NULL;
+}
+
+bool wire_heard(const struct wire *w)
+{
+	/* TLS: the ClientHello (or ServerHello) was taken in, so the peer has spoken */
+	if (w->tls && !w->closed)
+		return w->handshaken || !SSL_in_before(bufferevent_openssl_get_ssl(w->bev));
+	return w->heard;
+}
+
+enum wire_close_kind wire_close_kind(const struct wire *w)
+{
+	return w->close_kind;
 }
 
 void wire_set_max_frame(struct wire *w, uint32_t max)
@@ -529,21 +667,43 @@ static void listener_accept(struct evconnlistener *lev, evutil_socket_t fd, stru
 	struct wire_listener *l = arg;
 	char peer[INET6_ADDRSTRLEN + 32];
 
+	l->st.accepted++;
 	if (l->tcp)
 		tcp_tune(fd);
 	peer_fmt(fd, sa, peer, sizeof(peer));
 	l->cb(fd, peer, l->ctx);
 }
 
+static void listener_resume(evutil_socket_t fd, short what, void *arg)
+{
+	struct wire_listener *l = arg;
+
+	evconnlistener_enable(l->lev);
+}
+
 static void listener_error(struct evconnlistener *lev, void *arg)
 {
-	static struct ratelimit rl = RATELIMIT_INIT(10000, 3);
+	static struct ratelimit rl = RATELIMIT_INIT(10000, 1);
+	static const struct timeval pause = { 0, ACCEPT_PAUSE_MS * 1000 };
 	struct wire_listener *l = arg;
 	int err = EVUTIL_SOCKET_ERROR();
+	bool out_of_fds = err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM;
 
-	/* EMFILE and the like: the pending connection stays queued and is retried */
-	log_rl(&rl, LOG_LVL_WARN, "control listener %s: accept: %s",
-	       l->tcp ? "tcp" : l->path, strerror(err));
+	l->st.accept_errors++;
+	/* out of descriptors or memory: the pending connection stays queued, and accept would
+	 * fail again at once: pause (as bgpd does) instead of spinning */
+	if (out_of_fds) {
+		l->st.pauses++;
+		evconnlistener_disable(l->lev);
+		evtimer_add(l->ev_resume, &pause);
+	}
+	log_rl(&rl, LOG_LVL_WARN, "control listener %s: accept: %s%s", l->tcp ? "tcp" : l->path,
+	       strerror(err), out_of_fds ? ": accepting paused for 100 ms" : "");
+}
+
+const struct wire_listener_stats *wire_listener_stats(const struct wire_listener *l)
+{
+	return &l->st;
 }
 
 static struct wire_listener *listener_new(struct event_base *base, const struct sockaddr *sa,
@@ -567,6 +727,13 @@ static struct wire_listener *listener_new(struct event_base *base, const struct 
 		return NULL;
 	}
 	evconnlistener_set_error_cb(l->lev, listener_error);
+	l->ev_resume = evtimer_new(base, listener_resume, l);
+	if (!l->ev_resume) {
+		evconnlistener_free(l->lev);
+		free(l);
+		*err = -ENOMEM;
+		return NULL;
+	}
 	*err = 0;
 	return l;
 }
@@ -607,6 +774,7 @@ void wire_listener_free(struct wire_listener *l)
 	if (!l)
 		return;
 	evconnlistener_free(l->lev);
+	event_free(l->ev_resume);
 	if (!l->tcp)
 		unlink(l->path);
 	free(l);

@@ -22,7 +22,19 @@
 #define VNI_MAX 0xffffffu
 
 struct event_base;
+struct evbuffer;
 struct wire;
+
+/* Why a session ended, for counters (the text reason is for logs). */
+enum wire_close_kind {
+	WIRE_CLOSE_LOCAL,              /* this side's wire_close */
+	WIRE_CLOSE_PEER,               /* the peer closed, or the socket failed */
+	WIRE_CLOSE_TLS,                /* the TLS handshake or a record failed */
+	WIRE_CLOSE_IDENTITY,           /* no usable certificate, or a Hello it does not back */
+	WIRE_CLOSE_PROTOCOL,           /* a frame that does not decode or validate, Hello rules */
+	WIRE_CLOSE_LIMIT,              /* a frame over the limit */
+	WIRE_CLOSE_STUCK,              /* output over the high-water mark for too long */
+};
 
 struct wire_ops {
 	/* The peer's Hello arrived and was accepted (wire_peer() now returns it). */
@@ -32,6 +44,12 @@ struct wire_ops {
 	/* The session is over (peer closed, error, protocol violation); `why` says which. The
 	 * wire is freed right after this returns: do not touch it afterwards. */
 	void (*on_close)(struct wire *w, const char *why, void *ctx);
+	/* Optional: the output went over the high-water mark (over true; reading paused) or
+	 * drained back (false; reading resumed). */
+	void (*on_hwm)(struct wire *w, bool over, void *ctx);
+	/* Optional: the output drained to a quarter of the high-water mark (a producer of pages
+	 * may queue the next one). */
+	void (*on_drain)(struct wire *w, void *ctx);
 };
 
 /* Takes ownership of fd (connected, or connecting when non-blocking), sends `hello` at once.
@@ -48,6 +66,17 @@ struct wire *wire_new_tls(struct event_base *base, int fd, const struct wire_tls
 int wire_send(struct wire *w, const L2f__Envelope *env);
 /* Bytes queued for the peer and not yet written (backpressure). */
 size_t wire_pending(const struct wire *w);
+/* Backpressure: once more than hwm bytes are queued, the peer's next messages are not read
+ * until the output drains to hwm / 4, and a session that stays over hwm for stuck_ms is closed
+ * (WIRE_CLOSE_STUCK). hwm 0: none (the default). */
+void wire_set_hwm(struct wire *w, size_t hwm, int stuck_ms);
+/* A message encoded and validated as one frame in a new evbuffer, to send later with
+ * wire_send_frame (which takes its content). 0, or -EBADMSG / -EMSGSIZE / -ENOMEM with *why. */
+int wire_frame(const L2f__Envelope *env, struct evbuffer **out, const char **why);
+int wire_send_frame(struct wire *w, struct evbuffer *frame);
+/* Whether the peer has sent anything yet (for a TLS session: a handshake message). */
+bool wire_heard(const struct wire *w);
+enum wire_close_kind wire_close_kind(const struct wire *w);
 /* Closes now (what is still queued is dropped): on_close is called with why. Safe from inside
  * this session's callbacks (from on_close it does nothing). */
 void wire_close(struct wire *w, const char *why);
@@ -81,6 +110,12 @@ struct wire_listener *wire_listen_tcp(struct event_base *base, const char *addr,
 struct wire_listener *wire_listen_unix(struct event_base *base, const char *path,
 				       wire_accept_cb cb, void *ctx, int *err);
 void wire_listener_free(struct wire_listener *l);
+struct wire_listener_stats {
+	uint64_t accepted;
+	uint64_t accept_errors;
+	uint64_t pauses;               /* out of descriptors: accepting paused for 100 ms */
+};
+const struct wire_listener_stats *wire_listener_stats(const struct wire_listener *l);
 
 /* Non-blocking connect to "host:port": fd (the connect may still be in progress), or -errno. */
 int wire_connect_tcp(const char *addr);

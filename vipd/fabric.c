@@ -73,7 +73,11 @@ static void on_close(struct wire *w, const char *why, void *ctx)
 	log_warn("fabric: session closed: %s; retrying", why);
 }
 
-static const struct wire_ops fabric_ops = { on_hello, on_msg, on_close };
+static const struct wire_ops fabric_ops = {
+	.on_hello = on_hello,
+	.on_msg = on_msg,
+	.on_close = on_close,
+};
 
 void fabric_stop(struct vipd *d)
 {

@@ -417,7 +417,11 @@ static void on_close(struct wire *w, const char *why, void *ctx)
 	v->in_full = false;
 }
 
-static const struct wire_ops ops = { on_hello, on_msg, on_close };
+static const struct wire_ops ops = {
+	.on_hello = on_hello,
+	.on_msg = on_msg,
+	.on_close = on_close,
+};
 
 static int fabric_start(struct vtepd *v)
 {

@@ -437,7 +437,11 @@ static void on_close(struct wire *w, const char *why, void *ctx)
 	s->w = NULL;
 }
 
-static const struct wire_ops ops = { on_hello, on_msg, on_close };
+static const struct wire_ops ops = {
+	.on_hello = on_hello,
+	.on_msg = on_msg,
+	.on_close = on_close,
+};
 
 static struct event_base *base;
 
@@ -969,7 +973,11 @@ static void srv_close(struct wire *w, const char *why, void *ctx)
 			s->open[i] = NULL;
 }
 
-static const struct wire_ops srv_ops = { srv_hello, srv_msg, srv_close };
+static const struct wire_ops srv_ops = {
+	.on_hello = srv_hello,
+	.on_msg = srv_msg,
+	.on_close = srv_close,
+};
 
 static void srv_accept(int fd, const char *peer, void *ctx)
 {
