@@ -124,7 +124,9 @@ int journal_open(struct event_base *base, const struct journal_opts *o,
 /* Writes one record now. Returns its sequence number (> 0 and increasing, from 1 at each
  * open), or a negative errno and leaves the file unchanged: -EMSGSIZE (over
  * JOURNAL_MAX_RECORD), -EINVAL (empty), the write's own error (-ENOSPC, -EIO, ...), -EIO once
- * the journal has failed. */
+ * the journal has failed. The caller applies the change before it returns to the event loop:
+ * a compaction may fork at the end of the loop turn, and snapshots the state of that moment
+ * as covering every record appended so far. */
 int64_t journal_append(struct journal *j, const uint8_t *rec, size_t len);
 
 /* In snapshot_fn only: adds one record to the new file. Returns 0 or a negative errno, after

@@ -999,6 +999,34 @@ static void failed_snapshot_leaves_the_old_file(void **state)
 	free(after);
 }
 
+static void failed_compaction_is_retried(void **state)
+{
+	struct fixture *f = *state;
+	struct journal_opts o = { .compact_min_bytes = 4096 };
+	struct monotime end = deadline();
+	struct journal_stats st;
+	struct journal *j;
+	struct kv m;
+
+	kv_init(&m);
+	m.fail = -EIO;
+	kv_open(f, &o, &m, &j);
+	kv_ops(j, &m, 0, 1000);
+	wait_compaction(f, j, 1);
+	journal_stats(j, &st);
+	assert_int_equal(st.compactions_failed, 1);
+	/* the next child (forked after the backoff) inherits a snapshot that works */
+	m.fail = 0;
+	while (st.compactions_ok == 0) {
+		turn(f, end);
+		journal_stats(j, &st);
+	}
+	assert_int_equal(st.compactions_failed, 1);
+	assert_int_equal(st.records, kv_count(&m));
+	assert_int_equal(journal_close(j), 0);
+	kv_expect(f, &m);
+}
+
 static void close_during_compaction_keeps_the_old_file(void **state)
 {
 	struct fixture *f = *state;
@@ -1089,6 +1117,7 @@ int main(void)
 		T(compaction_keeps_the_state),
 		T(appends_during_compaction_are_kept),
 		T(failed_snapshot_leaves_the_old_file),
+		T(failed_compaction_is_retried),
 		T(close_during_compaction_keeps_the_old_file),
 		T(compaction_starts_when_the_file_outgrows_itself),
 		T(stale_compact_and_tmp_files_are_removed),
