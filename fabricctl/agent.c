@@ -44,16 +44,15 @@ static size_t len(json_object *a)
 	return json_object_is_type(a, json_type_array) ? json_object_array_length(a) : 0;
 }
 
-static void join(json_object *arr, char *out, size_t size)
+/* The last column of a row: the whole list, joined by commas ("-" for none), however long
+ * (a segment's flood list may name thousands of VTEPs). */
+static void put_list(json_object *arr)
 {
-	size_t used = 0;
-
-	out[0] = '\0';
-	for (size_t i = 0; i < len(arr) && used < size; i++)
-		used += (size_t)snprintf(out + used, size - used, "%s%s", i ? "," : "",
-					 json_object_get_string(json_object_array_get_idx(arr, i)));
+	for (size_t i = 0; i < len(arr); i++)
+		printf("%s%s", i ? "," : "",
+		       json_object_get_string(json_object_array_get_idx(arr, i)));
 	if (!len(arr))
-		snprintf(out, size, "-");
+		printf("-");
 }
 
 static const char *state(json_object *e)
@@ -76,7 +75,6 @@ static void print_status(json_object *root)
 	json_object *f = get(root, "fabricd"), *segs = get(root, "segments");
 	json_object *c = get(root, "counters"), *r = get(c, "reconcile"), *l = get(c, "learner");
 	json_object *drops = get(l, "drops");
-	char buf[1024];
 	int any = 0;
 
 	printf("agent %s  vtep %s  underlay %s\n", str(root, "id"), str(root, "vtep"),
@@ -92,9 +90,9 @@ static void print_status(json_object *root)
 	for (size_t i = 0; i < len(segs); i++) {
 		json_object *s = json_object_array_get_idx(segs, i);
 
-		join(get(s, "flood"), buf, sizeof(buf));
-		printf("%-8s %-16s %10s %s\n", str(s, "vni"), str(s, "bridge"),
-		       str(s, "vx_ifindex"), buf);
+		printf("%-8s %-16s %10s ", str(s, "vni"), str(s, "bridge"), str(s, "vx_ifindex"));
+		put_list(get(s, "flood"));
+		printf("\n");
 	}
 	printf("\nbindings %llu, updates %llu (full tables %llu), reports %llu\n",
 	       num(c, "bindings"), num(c, "updates_received"), num(c, "full_tables"),
@@ -129,7 +127,6 @@ static void print_fdb(json_object *root)
 	json_object *fdb = get(root, "fdb"), *flood = get(root, "flood");
 	json_object *neigh = get(root, "neigh");
 	json_object *local = get(root, "local"), *errors = get(root, "errors");
-	char buf[1024];
 
 	printf("agent %s (%s)\n\n", str(root, "id"),
 	       json_object_get_boolean(get(root, "connected")) ? "connected to fabricd"
@@ -157,8 +154,9 @@ static void print_fdb(json_object *root)
 	for (size_t i = 0; i < len(local); i++) {
 		json_object *e = json_object_array_get_idx(local, i);
 
-		join(get(e, "ips"), buf, sizeof(buf));
-		printf("%-8s %-17s %s\n", str(e, "vni"), str(e, "mac"), buf);
+		printf("%-8s %-17s ", str(e, "vni"), str(e, "mac"));
+		put_list(get(e, "ips"));
+		printf("\n");
 	}
 	for (size_t i = 0; i < len(errors); i++)
 		printf("\nerror: %s", json_object_get_string(json_object_array_get_idx(errors, i)));

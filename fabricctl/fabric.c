@@ -21,7 +21,6 @@
 #include "wire.h"
 
 #define FABRICD_SOCKET "/run/l2fabric/fabricd.sock"
-#define MAX_LIST 16
 
 static const char *sock_of(const struct fabricctl_opts *o)
 {
@@ -107,17 +106,39 @@ static json_object *addr_list(const ProtobufCBinaryData *a, size_t n)
 	return arr;
 }
 
-static void join_addrs(const ProtobufCBinaryData *a, size_t n, char *out, size_t len)
+/* The i-th entry of a list as text (buf: IPADDR_STRLEN bytes, if the entry needs it). */
+typedef const char *(*item_fn)(const void *list, size_t i, char *buf);
+
+static const char *addr_item(const void *list, size_t i, char *buf)
+{
+	return bytes_addr(&((const ProtobufCBinaryData *)list)[i], buf);
+}
+
+static const char *host_item(const void *list, size_t i, char *buf)
+{
+	return ((char *const *)list)[i];
+}
+
+static const char *vni_item(const void *list, size_t i, char *buf)
+{
+	snprintf(buf, IPADDR_STRLEN, "%u", ((const uint32_t *)list)[i]);
+	return buf;
+}
+
+/* Prints a table column holding a list: every entry, joined by commas ("-" for none), padded
+ * to width. A list longer than its column makes a longer row: a table shows the lists of a
+ * reply whole, as the JSON output does. */
+static void put_list(const void *list, size_t n, item_fn item, int width)
 {
 	char buf[IPADDR_STRLEN];
-	size_t used = 0;
+	int used = 0;
 
-	out[0] = '\0';
-	for (size_t i = 0; i < n && used < len; i++)
-		used += (size_t)snprintf(out + used, len - used, "%s%s", i ? "," : "",
-					 bytes_addr(&a[i], buf));
+	for (size_t i = 0; i < n; i++)
+		used += printf("%s%s", i ? "," : "", item(list, i, buf));
 	if (!n)
-		snprintf(out, len, "-");
+		used += printf("-");
+	if (used < width)
+		printf("%*s", width - used, "");
 }
 
 /* --- port ------------------------------------------------------------------------------- */
@@ -127,69 +148,146 @@ struct port_args {
 	bool has_vni;
 	struct mac mac;
 	bool has_mac;
-	struct ipaddr ips[MAX_LIST];
+	struct ipaddr ips[WIRE_MAX_IPS];
 	size_t nips;
-	char *hosts[MAX_LIST];
+	char *hosts[WIRE_MAX_PORT_HOSTS];
 	size_t nhosts;
 	int mode;                      /* -1 unset */
 	const char *name;
 };
 
-static int parse_port_args(int argc, char **argv, struct port_args *a)
+/* A port's MAC names one station: not the all-zero MAC (the VXLAN flood entry: a port with it
+ * would put its host in, or take it out of, every flood list), no group address. */
+static int parse_mac(const char *val, struct port_args *a)
 {
+	const char *why_not;
+
+	if (mac_parse(val, &a->mac) < 0) {
+		fprintf(stderr, "fabricctl: --mac %s: not a MAC (xx:xx:xx:xx:xx:xx)\n", val);
+		return -EINVAL;
+	}
+	why_not = mac_port_why_not(&a->mac);
+	if (why_not) {
+		fprintf(stderr, "fabricctl: --mac %s: %s cannot be a port's address\n", val,
+			why_not);
+		return -EINVAL;
+	}
+	a->has_mac = true;
+	return 0;
+}
+
+/* A port's addresses are a host's (lib/addr: ipaddr_is_host), each once, at most
+ * WIRE_MAX_IPS: refused here rather than by fabricd or the validator, with the value named. */
+static int parse_ip(const char *val, struct port_args *a)
+{
+	struct ipaddr ip;
+	const char *why_not;
+
+	if (ipaddr_parse(val, &ip) < 0) {
+		fprintf(stderr, "fabricctl: --ip %s: not an address\n", val);
+		return -EINVAL;
+	}
+	why_not = ipaddr_host_why_not(&ip);
+	if (why_not) {
+		fprintf(stderr, "fabricctl: --ip %s: %s cannot be a port's address\n", val,
+			why_not);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < a->nips; i++) {
+		if (ipaddr_eq(&a->ips[i], &ip)) {
+			fprintf(stderr, "fabricctl: --ip %s: given twice\n", val);
+			return -EINVAL;
+		}
+	}
+	if (a->nips == WIRE_MAX_IPS) {
+		fprintf(stderr, "fabricctl: --ip %s: a port has at most %d addresses\n", val,
+			WIRE_MAX_IPS);
+		return -EINVAL;
+	}
+	a->ips[a->nips++] = ip;
+	return 0;
+}
+
+static int parse_host(const char *val, struct port_args *a)
+{
+	if (!*val || strlen(val) > WIRE_ID_MAX) {
+		fprintf(stderr, "fabricctl: --host %s: 1-%d characters\n", val, WIRE_ID_MAX);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < a->nhosts; i++) {
+		if (strcmp(a->hosts[i], val) == 0) {
+			fprintf(stderr, "fabricctl: --host %s: given twice\n", val);
+			return -EINVAL;
+		}
+	}
+	if (a->nhosts == WIRE_MAX_PORT_HOSTS) {
+		fprintf(stderr, "fabricctl: --host %s: a port has at most %d hosts\n", val,
+			WIRE_MAX_PORT_HOSTS);
+		return -EINVAL;
+	}
+	a->hosts[a->nhosts++] = (char *)val;
+	return 0;
+}
+
+static int parse_vni(const char *val, struct port_args *a)
+{
+	unsigned long v;
 	char *end;
 
+	errno = 0;
+	v = strtoul(val, &end, 10);
+	if (errno || *end || v < 1 || v > VNI_MAX) {
+		fprintf(stderr, "fabricctl: --vni %s: 1 to %u\n", val, VNI_MAX);
+		return -EINVAL;
+	}
+	a->vni = (uint32_t)v;
+	a->has_vni = true;
+	return 0;
+}
+
+static int parse_mode(const char *val, struct port_args *a)
+{
+	if (strcmp(val, "track") && strcmp(val, "flood")) {
+		fprintf(stderr, "fabricctl: --mode is track or flood\n");
+		return -EINVAL;
+	}
+	a->mode = strcmp(val, "flood") == 0;
+	return 0;
+}
+
+static int parse_port_arg(const char *k, const char *val, struct port_args *a)
+{
+	if (strcmp(k, "--vni") == 0)
+		return parse_vni(val, a);
+	if (strcmp(k, "--mac") == 0)
+		return parse_mac(val, a);
+	if (strcmp(k, "--ip") == 0)
+		return parse_ip(val, a);
+	if (strcmp(k, "--host") == 0)
+		return parse_host(val, a);
+	if (strcmp(k, "--mode") == 0)
+		return parse_mode(val, a);
+	if (strcmp(k, "--name") == 0) {
+		a->name = val;
+		return 0;
+	}
+	fprintf(stderr, "fabricctl: unknown option %s\n", k);
+	return -EINVAL;
+}
+
+static int parse_port_args(int argc, char **argv, struct port_args *a)
+{
 	a->mode = -1;
-	for (int i = 0; i < argc; i++) {
-		const char *k = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+	for (int i = 0; i < argc; i += 2) {
+		int ret;
 
-		if (!val) {
-			fprintf(stderr, "fabricctl: %s needs a value\n", k);
+		if (i + 1 == argc) {
+			fprintf(stderr, "fabricctl: %s needs a value\n", argv[i]);
 			return -EINVAL;
 		}
-		i++;
-		if (strcmp(k, "--vni") == 0) {
-			unsigned long v;
-
-			errno = 0;
-			v = strtoul(val, &end, 10);
-			if (errno || *end || v < 1 || v > VNI_MAX) {
-				fprintf(stderr, "fabricctl: --vni %s: 1 to %u\n", val, VNI_MAX);
-				return -EINVAL;
-			}
-			a->vni = (uint32_t)v;
-			a->has_vni = true;
-		} else if (strcmp(k, "--mac") == 0) {
-			if (mac_parse(val, &a->mac) < 0 || mac_is_multicast(&a->mac)) {
-				fprintf(stderr, "fabricctl: --mac %s: not a unicast MAC\n", val);
-				return -EINVAL;
-			}
-			a->has_mac = true;
-		} else if (strcmp(k, "--ip") == 0) {
-			if (a->nips == MAX_LIST || ipaddr_parse(val, &a->ips[a->nips]) < 0) {
-				fprintf(stderr, "fabricctl: --ip %s: not an address (16 at most)\n", val);
-				return -EINVAL;
-			}
-			a->nips++;
-		} else if (strcmp(k, "--host") == 0) {
-			if (a->nhosts == 8 || !*val || strlen(val) > WIRE_ID_MAX) {
-				fprintf(stderr, "fabricctl: --host %s: 1-%d characters, 8 hosts at most\n",
-					val, WIRE_ID_MAX);
-				return -EINVAL;
-			}
-			a->hosts[a->nhosts++] = (char *)val;
-		} else if (strcmp(k, "--mode") == 0) {
-			if (strcmp(val, "track") && strcmp(val, "flood")) {
-				fprintf(stderr, "fabricctl: --mode is track or flood\n");
-				return -EINVAL;
-			}
-			a->mode = strcmp(val, "flood") == 0;
-		} else if (strcmp(k, "--name") == 0) {
-			a->name = val;
-		} else {
-			fprintf(stderr, "fabricctl: unknown option %s\n", k);
-			return -EINVAL;
-		}
+		ret = parse_port_arg(argv[i], argv[i + 1], a);
+		if (ret < 0)
+			return ret;
 	}
 	if (!a->has_vni || !a->has_mac) {
 		fprintf(stderr, "fabricctl: --vni and --mac are required\n");
@@ -253,18 +351,17 @@ static int print_ports(const L2f__Reply *r, bool first, void *arg)
 		       "HOSTS", "MODE", "MASTER", "SEQ", "SOURCE", "ADDRESSES");
 	for (size_t i = 0; i < r->n_ports; i++) {
 		const L2f__Port *p = r->ports[i];
-		char mac[MAC_STRLEN], hosts[128] = "", addrs[512];
-		size_t used = 0;
+		char mac[MAC_STRLEN];
 
-		for (size_t k = 0; k < p->n_hosts && used < sizeof(hosts); k++)
-			used += (size_t)snprintf(hosts + used, sizeof(hosts) - used, "%s%s",
-						 k ? "," : "", p->hosts[k]);
-		join_addrs(p->ips, p->n_ips, addrs, sizeof(addrs));
-		printf("%-8u %-17s %-12s %-22s %-6s %-8s %6llu %-8s %s\n", p->vni,
-		       bytes_mac(&p->mac, mac), p->name ? p->name : "-", hosts,
+		printf("%-8u %-17s %-12s ", p->vni, bytes_mac(&p->mac, mac),
+		       p->name ? p->name : "-");
+		put_list(p->hosts, p->n_hosts, host_item, 22);
+		printf(" %-6s %-8s %6llu %-8s ",
 		       p->n_hosts > 1 ? (p->mode == L2F__HA_MODE__HA_FLOOD ? "flood" : "track") : "-",
 		       p->master ? p->master : "-", (unsigned long long)p->seq,
-		       p->duplicate ? "DUP" : p->learned ? "learned" : "api", addrs);
+		       p->duplicate ? "DUP" : p->learned ? "learned" : "api");
+		put_list(p->ips, p->n_ips, addr_item, 0);
+		printf("\n");
 	}
 	return 0;
 }
@@ -279,7 +376,7 @@ int cmd_port(const struct fabricctl_opts *o, int argc, char **argv)
 	L2f__Request q = L2F__REQUEST__INIT;
 	L2f__Port p = L2F__PORT__INIT;
 	L2f__Master m = L2F__MASTER__INIT;
-	ProtobufCBinaryData ips[MAX_LIST];
+	ProtobufCBinaryData ips[WIRE_MAX_IPS];
 	struct port_args a = { 0 };
 	struct ports_out po = { o->json, true };
 	const char *verb = argc ? argv[0] : "list";
@@ -370,17 +467,15 @@ static int print_hosts(const L2f__Reply *r, bool first, void *arg)
 		       "SEGMENTS");
 	for (size_t i = 0; i < r->n_hosts; i++) {
 		const L2f__Host *h = r->hosts[i];
-		char buf[IPADDR_STRLEN], up[32] = "-", vnis[256] = "";
-		size_t used = 0;
+		char buf[IPADDR_STRLEN], up[32] = "-";
 
 		if (h->has_connected_for_ms)
 			snprintf(up, sizeof(up), "%.1fs", h->connected_for_ms / 1000.0);
-		for (size_t k = 0; k < h->n_vnis && used < sizeof(vnis); k++)
-			used += (size_t)snprintf(vnis + used, sizeof(vnis) - used, "%s%u",
-						 k ? "," : "", h->vnis[k]);
-		printf("%-16s %-26s %-10s %-12s %s\n", h->id,
+		printf("%-16s %-26s %-10s %-12s ", h->id,
 		       h->has_vtep ? bytes_addr(&h->vtep, buf) : "-",
-		       h->connected ? "up" : "down", up, used ? vnis : "-");
+		       h->connected ? "up" : "down", up);
+		put_list(h->vnis, h->n_vnis, vni_item, 0);
+		printf("\n");
 	}
 	return 0;
 }
@@ -468,7 +563,7 @@ static void fdb_end(struct fdb_out *fo)
 static int print_fdb(const L2f__Reply *r, bool first, void *arg)
 {
 	struct fdb_out *fo = arg;
-	char mac[MAC_STRLEN], a1[1024], a2[1024], v[sizeof(a1) + 16];
+	char mac[MAC_STRLEN];
 
 	if (fo->json) {
 		for (size_t i = 0; i < r->n_flood; i++) {
@@ -484,19 +579,23 @@ static int print_fdb(const L2f__Reply *r, bool first, void *arg)
 	if (first)
 		printf("%-8s %-17s %-34s %s\n", "VNI", "MAC", "VTEPS", "ADDRESSES");
 	for (size_t i = 0; i < r->n_flood; i++) {
-		join_addrs(r->flood[i]->vteps, r->flood[i]->n_vteps, a1, sizeof(a1));
-		printf("%-8u %-17s %-34s %s\n", r->flood[i]->vni, "(flood)", a1, "-");
+		printf("%-8u %-17s ", r->flood[i]->vni, "(flood)");
+		put_list(r->flood[i]->vteps, r->flood[i]->n_vteps, addr_item, 34);
+		printf(" -\n");
 	}
 	for (size_t i = 0; i < r->n_fdb; i++) {
 		const L2f__Fdb *e = r->fdb[i];
+		bool ha_flood = e->has_flood && e->flood;
 
-		join_addrs(e->vteps, e->n_vteps, a1, sizeof(a1));
-		join_addrs(e->ips, e->n_ips, a2, sizeof(a2));
-		if (e->has_flood && e->flood)
-			snprintf(v, sizeof(v), "ha-flood %s", a1);
+		printf("%-8u %-17s %s", e->vni, bytes_mac(&e->mac, mac), ha_flood ? "ha-flood " : "");
+		if (ha_flood || e->n_vteps)
+			put_list(e->vteps, e->n_vteps, addr_item,
+				 ha_flood ? 34 - (int)strlen("ha-flood ") : 34);
 		else
-			snprintf(v, sizeof(v), "%s", e->n_vteps ? a1 : "(local)");
-		printf("%-8u %-17s %-34s %s\n", e->vni, bytes_mac(&e->mac, mac), v, a2);
+			printf("%-34s", "(local)");
+		printf(" ");
+		put_list(e->ips, e->n_ips, addr_item, 0);
+		printf("\n");
 	}
 	return 0;
 }

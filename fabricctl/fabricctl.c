@@ -74,10 +74,11 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
 	struct fabricctl_opts o = { 0 };
-	char *rest[64];
+	char **rest = argv + 1;
 	int n = 0;
 
-	/* Options may stand anywhere: `fabricctl vip status --json` reads naturally. */
+	/* Options may stand anywhere: `fabricctl vip status --json` reads naturally. The other
+	 * words are moved down in argv (rest), every one of them, however many. */
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--json") == 0 || strcmp(argv[i], "-j") == 0) {
 			o.json = true;
@@ -100,7 +101,7 @@ int main(int argc, char **argv)
 		} else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
 			usage(stdout);
 			return 0;
-		} else if (n < 63) {
+		} else {
 			rest[n++] = argv[i];
 		}
 	}

@@ -1,6 +1,7 @@
 /*
  * addr.c - MAC and IP address helpers (see addr.h): strict text parsing, formatting,
- * comparison and the multicast MAC mappings of RFC 1112 and RFC 2464.
+ * comparison, the multicast MAC mappings of RFC 1112 and RFC 2464, and the classes that can
+ * be no port's (a station's MAC, a host's address).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -52,9 +53,29 @@ bool mac_eq(const struct mac *a, const struct mac *b)
 	return memcmp(a->b, b->b, MAC_LEN) == 0;
 }
 
+/* IEEE 802 addressing: the I/G bit, the least significant bit of the first octet, is set in a
+ * group address; the broadcast address is the group of all stations. */
 bool mac_is_multicast(const struct mac *m)
 {
 	return m->b[0] & 0x01;
+}
+
+/* The all-zero MAC is no station's, and in a VXLAN FDB it is the flood list's entry: a port
+ * given that MAC would put (or take) its host in (out of) every flood list. */
+const char *mac_port_why_not(const struct mac *m)
+{
+	if (mac_eq(m, &mac_zero))
+		return "the all-zero MAC";
+	if (mac_eq(m, &mac_broadcast))
+		return "the broadcast MAC";
+	if (mac_is_multicast(m))
+		return "a multicast MAC";
+	return NULL;
+}
+
+bool mac_is_port(const struct mac *m)
+{
+	return !mac_port_why_not(m);
 }
 
 void mac_from_ip4_mcast(const struct in_addr *group, struct mac *out)
@@ -133,4 +154,57 @@ int ipaddr_cmp(const struct ipaddr *a, const struct ipaddr *b)
 bool ipaddr_eq(const struct ipaddr *a, const struct ipaddr *b)
 {
 	return ipaddr_cmp(a, b) == 0;
+}
+
+static const char *ip4_host_why_not(const struct in_addr *a)
+{
+	uint32_t h = ntohl(a->s_addr);
+
+	/* RFC 1122 3.2.1.3 (a), (b); RFC 6890 2.2.2: 0.0.0.0/8 is a source-only "this host on
+	 * this network", never a destination */
+	if (h == INADDR_ANY)
+		return "an unspecified address";
+	if (h >> 24 == 0)
+		return "a \"this network\" address";
+	/* RFC 1122 3.2.1.3 (c): limited broadcast */
+	if (h == INADDR_BROADCAST)
+		return "the limited broadcast address";
+	/* RFC 1112 4; RFC 5771: 224.0.0.0/4 are host groups */
+	if (IN_MULTICAST(h))
+		return "a multicast address";
+	/* RFC 1122 3.2.1.3 (g): 127.0.0.0/8 never appears outside a host */
+	if (h >> 24 == IN_LOOPBACKNET)
+		return "a loopback address";
+	return NULL;
+}
+
+static const char *ip6_host_why_not(const struct in6_addr *a)
+{
+	/* RFC 4291 2.5.2: "::" must never be assigned to any node */
+	if (IN6_IS_ADDR_UNSPECIFIED(a))
+		return "an unspecified address";
+	/* RFC 4291 2.5.3: "::1" is the loopback address, never sent outside a node */
+	if (IN6_IS_ADDR_LOOPBACK(a))
+		return "a loopback address";
+	/* RFC 4291 2.7: ff00::/8 identifies a group */
+	if (IN6_IS_ADDR_MULTICAST(a))
+		return "a multicast address";
+	return NULL;
+}
+
+const char *ipaddr_host_why_not(const struct ipaddr *a)
+{
+	switch (a->af) {
+	case AF_INET:
+		return ip4_host_why_not(&a->v4);
+	case AF_INET6:
+		return ip6_host_why_not(&a->v6);
+	default:
+		return "no address";
+	}
+}
+
+bool ipaddr_is_host(const struct ipaddr *a)
+{
+	return !ipaddr_host_why_not(a);
 }

@@ -35,6 +35,11 @@ int mac_parse(const char *s, struct mac *out);
 const char *mac_fmt(const struct mac *m, char *buf);
 bool mac_eq(const struct mac *a, const struct mac *b);
 bool mac_is_multicast(const struct mac *m);
+/* Whether m can be a port's (one station's) MAC: not all-zero, not multicast (broadcast
+ * included). mac_port_why_not says why not ("the all-zero MAC", "the broadcast MAC", "a
+ * multicast MAC"), NULL when it can. */
+bool mac_is_port(const struct mac *m);
+const char *mac_port_why_not(const struct mac *m);
 /* 01:00:5e + low 23 bits of the group (RFC 1112 6.4). */
 void mac_from_ip4_mcast(const struct in_addr *group, struct mac *out);
 /* 33:33 + low 32 bits of the group (RFC 2464 7). */
@@ -51,5 +56,10 @@ int ipaddr_cmp(const struct ipaddr *a, const struct ipaddr *b);
 bool ipaddr_eq(const struct ipaddr *a, const struct ipaddr *b);
 /* 4 or 16 by family, 0 when unset. */
 size_t ipaddr_len(const struct ipaddr *a);
+/* Whether a can be a host's (a port's) address: not unspecified, "this network", limited
+ * broadcast, multicast or loopback. ipaddr_host_why_not names the class that rules it out
+ * ("a multicast address", ...: the subject of a sentence), NULL when it can be. */
+bool ipaddr_is_host(const struct ipaddr *a);
+const char *ipaddr_host_why_not(const struct ipaddr *a);
 
 #endif

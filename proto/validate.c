@@ -1,13 +1,19 @@
 /*
  * validate.c - what a decoded Envelope must satisfy beyond protobuf's own rules (wire_validate)
  * and the decoder every received frame goes through (wire_decode). Each check names what it
- * rejects: the reason ends up in the log line of the session it closed. No I/O here, so the
- * fuzzer links this file alone with the generated code.
+ * rejects: the reason ends up in the log line of the session it closed. Every list is held to
+ * its limit (WIRE_MAX_*) before its entries are looked at, so that no receiver clips one, and
+ * a list that names an entry twice is refused where its receiver would act on it twice. No
+ * I/O here, so the fuzzer links this file alone with the generated code.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include "wire.h"
 
 static int bad(const char **why, const char *reason)
@@ -15,6 +21,28 @@ static int bad(const char **why, const char *reason)
 	if (why)
 		*why = reason;
 	return -EBADMSG;
+}
+
+/* A reason with numbers in it. Per thread, so that sessions in another thread cannot rewrite
+ * it; the caller logs it before it validates the next message. */
+static _Thread_local char why_buf[96];
+
+static int badf(const char **why, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int badf(const char **why, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why_buf, sizeof(why_buf), fmt, ap);
+	va_end(ap);
+	return bad(why, why_buf);
+}
+
+/* "Fdb with 9 VTEPs, at most 8" */
+static int too_many(const char **why, const char *msg, size_t n, const char *what, size_t max)
+{
+	return badf(why, "%s with %zu %s, at most %zu", msg, n, what, max);
 }
 
 static bool mac_ok(const ProtobufCBinaryData *b)
@@ -57,8 +85,86 @@ static bool vnis_ok(const uint32_t *v, size_t n)
 	return true;
 }
 
+static bool bin_eq(const ProtobufCBinaryData *a, const ProtobufCBinaryData *b)
+{
+	return a->len == b->len && memcmp(a->data, b->data, a->len) == 0;
+}
+
+/* Pairwise, for the short lists (at most WIRE_MAX_IPS entries): cheaper than sorting. */
+static bool bins_distinct(const ProtobufCBinaryData *v, size_t n)
+{
+	for (size_t i = 1; i < n; i++)
+		for (size_t j = 0; j < i; j++)
+			if (bin_eq(&v[i], &v[j]))
+				return false;
+	return true;
+}
+
+static int bin_ptr_cmp(const void *x, const void *y)
+{
+	const ProtobufCBinaryData *a = *(const ProtobufCBinaryData *const *)x;
+	const ProtobufCBinaryData *b = *(const ProtobufCBinaryData *const *)y;
+
+	if (a->len != b->len)
+		return a->len < b->len ? -1 : 1;
+	return memcmp(a->data, b->data, a->len);
+}
+
+/* A flood list, up to WIRE_MAX_FLOOD_VTEPS long: sorted (pointers to its entries, on the
+ * stack, since the message is not ours to reorder), n log n. */
+static bool vteps_distinct(const ProtobufCBinaryData *v, size_t n)
+{
+	const ProtobufCBinaryData *p[WIRE_MAX_FLOOD_VTEPS];
+
+	if (n <= WIRE_MAX_IPS)
+		return bins_distinct(v, n);
+	for (size_t i = 0; i < n; i++)
+		p[i] = &v[i];
+	qsort(p, n, sizeof(p[0]), bin_ptr_cmp);
+	for (size_t i = 1; i < n; i++)
+		if (bin_eq(p[i - 1], p[i]))
+			return false;
+	return true;
+}
+
+static int u32_cmp(const void *x, const void *y)
+{
+	uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
+
+	return a < b ? -1 : a > b;
+}
+
+/* Whether a VNI appears twice in v (at most WIRE_MAX_VNIS long), and which: a sorted copy. */
+static bool vni_twice(const uint32_t *v, size_t n, uint32_t *dup)
+{
+	uint32_t s[WIRE_MAX_VNIS];
+
+	if (n < 2)
+		return false;
+	memcpy(s, v, n * sizeof(*s));
+	qsort(s, n, sizeof(*s), u32_cmp);
+	for (size_t i = 1; i < n; i++) {
+		if (s[i] == s[i - 1]) {
+			*dup = s[i];
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool ids_distinct(char *const *v, size_t n)
+{
+	for (size_t i = 1; i < n; i++)
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(v[i], v[j]) == 0)
+				return false;
+	return true;
+}
+
 static int check_hello(const L2f__Hello *h, const char **why)
 {
+	uint32_t dup;
+
 	if (!h)
 		return bad(why, "Hello missing");
 	if (h->role < L2F__ROLE__ROLE_VTEPD || h->role > L2F__ROLE__ROLE_FABRICD)
@@ -67,26 +173,49 @@ static int check_hello(const L2f__Hello *h, const char **why)
 		return bad(why, "Hello id empty, too long or not printable");
 	if (h->has_vtep && !addr_ok(&h->vtep))
 		return bad(why, "Hello VTEP address not 4 or 16 bytes");
+	if (h->n_vnis > WIRE_MAX_VNIS)
+		return too_many(why, "Hello", h->n_vnis, "VNIs", WIRE_MAX_VNIS);
 	if (!vnis_ok(h->vnis, h->n_vnis))
 		return bad(why, "Hello VNI over 2^24-1");
+	/* The segments an agent serves are a set: fabricd would send the flood list of a VNI
+	 * named twice twice in every table. */
+	if (vni_twice(h->vnis, h->n_vnis, &dup))
+		return badf(why, "Hello names VNI %u twice", dup);
+	return 0;
+}
+
+static int check_fdb(const L2f__Fdb *f, const char **why)
+{
+	if (!f)
+		return bad(why, "Fdb missing");
+	if (f->vni > VNI_MAX)
+		return bad(why, "Fdb VNI over 2^24-1");
+	if (!mac_ok(&f->mac))
+		return bad(why, "Fdb MAC not 6 bytes");
+	if (f->n_vteps > WIRE_MAX_PORT_HOSTS)
+		return too_many(why, "Fdb", f->n_vteps, "VTEPs", WIRE_MAX_PORT_HOSTS);
+	if (f->n_ips > WIRE_MAX_IPS)
+		return too_many(why, "Fdb", f->n_ips, "IPs", WIRE_MAX_IPS);
+	if (!addrs_ok(f->vteps, f->n_vteps))
+		return bad(why, "Fdb VTEP address not 4 or 16 bytes");
+	if (!addrs_ok(f->ips, f->n_ips))
+		return bad(why, "Fdb IP address not 4 or 16 bytes");
+	/* A binding with exactly one VTEP is a unicast entry: the same VTEP twice would turn a
+	 * plain port into what looks like an HA port, and vtepd would install nothing. */
+	if (!bins_distinct(f->vteps, f->n_vteps))
+		return bad(why, "Fdb names a VTEP twice");
+	if (!bins_distinct(f->ips, f->n_ips))
+		return bad(why, "Fdb names an IP twice");
 	return 0;
 }
 
 static int check_fdbs(L2f__Fdb *const *v, size_t n, const char **why)
 {
 	for (size_t i = 0; i < n; i++) {
-		const L2f__Fdb *f = v[i];
+		int ret = check_fdb(v[i], why);
 
-		if (!f)
-			return bad(why, "Fdb missing");
-		if (f->vni > VNI_MAX)
-			return bad(why, "Fdb VNI over 2^24-1");
-		if (!mac_ok(&f->mac))
-			return bad(why, "Fdb MAC not 6 bytes");
-		if (!addrs_ok(f->vteps, f->n_vteps))
-			return bad(why, "Fdb VTEP address not 4 or 16 bytes");
-		if (!addrs_ok(f->ips, f->n_ips))
-			return bad(why, "Fdb IP address not 4 or 16 bytes");
+		if (ret)
+			return ret;
 	}
 	return 0;
 }
@@ -98,8 +227,13 @@ static int check_floods(L2f__Flood *const *v, size_t n, const char **why)
 			return bad(why, "Flood missing");
 		if (v[i]->vni > VNI_MAX)
 			return bad(why, "Flood VNI over 2^24-1");
+		if (v[i]->n_vteps > WIRE_MAX_FLOOD_VTEPS)
+			return too_many(why, "Flood", v[i]->n_vteps, "VTEPs", WIRE_MAX_FLOOD_VTEPS);
 		if (!addrs_ok(v[i]->vteps, v[i]->n_vteps))
 			return bad(why, "Flood VTEP address not 4 or 16 bytes");
+		/* each is one remote of the kernel's flood entry: a second would be refused */
+		if (!vteps_distinct(v[i]->vteps, v[i]->n_vteps))
+			return bad(why, "Flood names a VTEP twice");
 	}
 	return 0;
 }
@@ -110,6 +244,12 @@ static int check_update(const L2f__Update *u, const char **why)
 
 	if (!u)
 		return bad(why, "Update missing");
+	if (u->n_add > WIRE_MAX_ENTRIES)
+		return too_many(why, "Update", u->n_add, "entries to add", WIRE_MAX_ENTRIES);
+	if (u->n_del > WIRE_MAX_ENTRIES)
+		return too_many(why, "Update", u->n_del, "entries to delete", WIRE_MAX_ENTRIES);
+	if (u->n_flood > WIRE_MAX_VNIS)
+		return too_many(why, "Update", u->n_flood, "flood lists", WIRE_MAX_VNIS);
 	ret = check_fdbs(u->add, u->n_add, why);
 	if (!ret)
 		ret = check_fdbs(u->del, u->n_del, why);
@@ -118,21 +258,34 @@ static int check_update(const L2f__Update *u, const char **why)
 	return ret;
 }
 
+static int check_learned(const L2f__Learned *l, const char **why)
+{
+	if (!l)
+		return bad(why, "Learned missing");
+	if (l->vni > VNI_MAX)
+		return bad(why, "Learned VNI over 2^24-1");
+	if (!mac_ok(&l->mac))
+		return bad(why, "Learned MAC not 6 bytes");
+	if (l->n_ips > WIRE_MAX_IPS)
+		return too_many(why, "Learned", l->n_ips, "IPs", WIRE_MAX_IPS);
+	if (!addrs_ok(l->ips, l->n_ips))
+		return bad(why, "Learned IP address not 4 or 16 bytes");
+	if (!bins_distinct(l->ips, l->n_ips))
+		return bad(why, "Learned names an IP twice");
+	return 0;
+}
+
 static int check_report(const L2f__Report *r, const char **why)
 {
 	if (!r)
 		return bad(why, "Report missing");
+	if (r->n_entries > WIRE_MAX_ENTRIES)
+		return too_many(why, "Report", r->n_entries, "entries", WIRE_MAX_ENTRIES);
 	for (size_t i = 0; i < r->n_entries; i++) {
-		const L2f__Learned *l = r->entries[i];
+		int ret = check_learned(r->entries[i], why);
 
-		if (!l)
-			return bad(why, "Learned missing");
-		if (l->vni > VNI_MAX)
-			return bad(why, "Learned VNI over 2^24-1");
-		if (!mac_ok(&l->mac))
-			return bad(why, "Learned MAC not 6 bytes");
-		if (!addrs_ok(l->ips, l->n_ips))
-			return bad(why, "Learned IP address not 4 or 16 bytes");
+		if (ret)
+			return ret;
 	}
 	return 0;
 }
@@ -160,6 +313,10 @@ static int check_port(const L2f__Port *p, const char **why)
 		return bad(why, "Port VNI over 2^24-1");
 	if (!mac_ok(&p->mac))
 		return bad(why, "Port MAC not 6 bytes");
+	if (p->n_ips > WIRE_MAX_IPS)
+		return too_many(why, "Port", p->n_ips, "IPs", WIRE_MAX_IPS);
+	if (p->n_hosts > WIRE_MAX_PORT_HOSTS)
+		return too_many(why, "Port", p->n_hosts, "hosts", WIRE_MAX_PORT_HOSTS);
 	if (!addrs_ok(p->ips, p->n_ips))
 		return bad(why, "Port IP address not 4 or 16 bytes");
 	for (size_t i = 0; i < p->n_hosts; i++)
@@ -169,6 +326,12 @@ static int check_port(const L2f__Port *p, const char **why)
 		return bad(why, "Port with an unknown HA mode");
 	if (p->master && !id_ok(p->master))
 		return bad(why, "Port master empty, too long or not printable");
+	if (!bins_distinct(p->ips, p->n_ips))
+		return bad(why, "Port names an IP twice");
+	/* a host twice would be one instance of an HA port counted as two (its VTEP twice in
+	 * the port's Fdb) */
+	if (!ids_distinct(p->hosts, p->n_hosts))
+		return bad(why, "Port names a host twice");
 	return 0;
 }
 
@@ -194,30 +357,47 @@ static int check_request(const L2f__Request *r, const char **why)
 	}
 }
 
+static int check_host(const L2f__Host *h, const char **why)
+{
+	if (!h)
+		return bad(why, "Host missing");
+	if (!id_ok(h->id))
+		return bad(why, "Host id empty, too long or not printable");
+	if (h->has_vtep && !addr_ok(&h->vtep))
+		return bad(why, "Host VTEP address not 4 or 16 bytes");
+	if (h->n_vnis > WIRE_MAX_VNIS)
+		return too_many(why, "Host", h->n_vnis, "VNIs", WIRE_MAX_VNIS);
+	if (!vnis_ok(h->vnis, h->n_vnis))
+		return bad(why, "Host VNI over 2^24-1");
+	return 0;
+}
+
+static int check_reply_counts(const L2f__Reply *r, const char **why)
+{
+	if (r->n_ports > WIRE_MAX_ENTRIES)
+		return too_many(why, "Reply", r->n_ports, "ports", WIRE_MAX_ENTRIES);
+	if (r->n_hosts > WIRE_MAX_HOSTS)
+		return too_many(why, "Reply", r->n_hosts, "hosts", WIRE_MAX_HOSTS);
+	if (r->n_fdb > WIRE_MAX_ENTRIES)
+		return too_many(why, "Reply", r->n_fdb, "fdb entries", WIRE_MAX_ENTRIES);
+	if (r->n_flood > WIRE_MAX_VNIS)
+		return too_many(why, "Reply", r->n_flood, "flood lists", WIRE_MAX_VNIS);
+	return 0;
+}
+
 static int check_reply(const L2f__Reply *r, const char **why)
 {
 	int ret;
 
 	if (!r)
 		return bad(why, "Reply missing");
-	for (size_t i = 0; i < r->n_ports; i++) {
+	ret = check_reply_counts(r, why);
+	for (size_t i = 0; !ret && i < r->n_ports; i++)
 		ret = check_port(r->ports[i], why);
-		if (ret)
-			return ret;
-	}
-	for (size_t i = 0; i < r->n_hosts; i++) {
-		const L2f__Host *h = r->hosts[i];
-
-		if (!h)
-			return bad(why, "Host missing");
-		if (!id_ok(h->id))
-			return bad(why, "Host id empty, too long or not printable");
-		if (h->has_vtep && !addr_ok(&h->vtep))
-			return bad(why, "Host VTEP address not 4 or 16 bytes");
-		if (!vnis_ok(h->vnis, h->n_vnis))
-			return bad(why, "Host VNI over 2^24-1");
-	}
-	ret = check_fdbs(r->fdb, r->n_fdb, why);
+	for (size_t i = 0; !ret && i < r->n_hosts; i++)
+		ret = check_host(r->hosts[i], why);
+	if (!ret)
+		ret = check_fdbs(r->fdb, r->n_fdb, why);
 	if (!ret)
 		ret = check_floods(r->flood, r->n_flood, why);
 	return ret;

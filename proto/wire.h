@@ -21,6 +21,23 @@
 #define WIRE_ID_MAX 64
 #define VNI_MAX 0xffffffu
 
+/* --- Limits of the repeated fields -----------------------------------------------------------
+ * The most entries each list of a message may hold. wire_validate refuses a message with one
+ * more ("Fdb with 9 VTEPs, at most 8"; a reason with numbers in it is per-thread storage,
+ * good until the next one), so a receiver sized to these never has to clip a list, and a sender
+ * learns at wire_send that it built a message no peer would take. Lists whose receiver would
+ * act on an entry twice (Hello.vnis, Fdb.vteps, Flood.vteps, every ips, Port.hosts) may not
+ * name one twice either. docs/protocol.md, "Limits and liveness", has them as a table. */
+#define WIRE_MAX_VNIS 4096            /* Hello.vnis, Host.vnis; the Flood lists of an Update
+				       * or a Reply (one per segment of the host) */
+#define WIRE_MAX_PORT_HOSTS 8         /* Port.hosts, Fdb.vteps: the instances of an HA port */
+#define WIRE_MAX_IPS 16               /* Fdb.ips, Learned.ips, Port.ips */
+#define WIRE_MAX_FLOOD_VTEPS 4096     /* Flood.vteps: every other VTEP of a segment */
+#define WIRE_MAX_ENTRIES (1u << 20)   /* Update.add, Update.del, Report.entries, Reply.ports,
+				       * Reply.fdb */
+#define WIRE_MAX_HOSTS 65534          /* Reply.hosts */
+/* --- end of the limits ------------------------------------------------------------------- */
+
 struct event_base;
 struct evbuffer;
 struct wire;

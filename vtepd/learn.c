@@ -569,18 +569,12 @@ static struct lmac *local_mac_of(struct learner *l, struct segment *s, const str
 	return lm;
 }
 
-static bool ip4_learnable(const struct in_addr *a)
+/* A learned address becomes a suppression entry on every hypervisor of the segment: only what
+ * could be a port's (lib/addr: 0.0.0.0 and :: are RFC 5227 / DAD probes; multicast,
+ * broadcast, "this network" and loopback are nobody's), and no IPv6 link-local (learn.h). */
+static bool learnable(const struct ipaddr *a)
 {
-	uint32_t h = ntohl(a->s_addr);
-
-	/* 0.0.0.0 is an RFC 5227 probe; multicast and broadcast are nobody's address */
-	return h != 0 && !IN_MULTICAST(h) && h != INADDR_BROADCAST;
-}
-
-static bool ip6_learnable(const struct in6_addr *a)
-{
-	return !IN6_IS_ADDR_UNSPECIFIED(a) && !IN6_IS_ADDR_LINKLOCAL(a) &&
-	       !IN6_IS_ADDR_MULTICAST(a) && !IN6_IS_ADDR_LOOPBACK(a);
+	return ipaddr_is_host(a) && !(a->af == AF_INET6 && IN6_IS_ADDR_LINKLOCAL(&a->v6));
 }
 
 static int rx_arp(struct learner *l, struct segment *s, const uint8_t *p, size_t len,
@@ -593,14 +587,14 @@ static int rx_arp(struct learner *l, struct segment *s, const uint8_t *p, size_t
 
 	if (ret < 0)
 		return ret;
-	if (!ip4_learnable(&a.spa))
+	ipaddr_from_v4(&ip, &a.spa);
+	if (!learnable(&ip))
 		return 0;
 	lm = local_mac_of(l, s, &a.sha, mon_done);
 	if (!lm) {
 		l->st.frames_foreign++;
 		return 0;
 	}
-	ipaddr_from_v4(&ip, &a.spa);
 	lmac_learn_ip(l, lm, &ip);
 	return 0;
 }
@@ -643,14 +637,14 @@ static int rx_ip6(struct learner *l, struct segment *s, const struct eth_hdr *et
 	} else {
 		return -PKT_DROP_ICMP6_TYPE;
 	}
-	if (!ip6_learnable(&addr) || mac_is_multicast(&mac))
+	ipaddr_from_v6(&a, &addr);
+	if (!learnable(&a) || !mac_is_port(&mac))
 		return 0;
 	lm = local_mac_of(l, s, &mac, mon_done);
 	if (!lm) {
 		l->st.frames_foreign++;
 		return 0;
 	}
-	ipaddr_from_v6(&a, &addr);
 	lmac_learn_ip(l, lm, &a);
 	return 0;
 }

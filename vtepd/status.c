@@ -144,7 +144,7 @@ char *vtepd_status_json(struct vtepd *v)
 
 	kernel_counters(v->k, &kc);
 	U64(c, "bindings", v->want.count);
-	U64(c, "known_vteps", v->nknown);
+	U64(c, "known_vteps", v->known.n);
 	U64(c, "updates_received", v->c.updates);
 	U64(c, "full_tables", v->c.full_tables);
 	U64(c, "reports_sent", v->c.reports);
@@ -266,13 +266,16 @@ static int dump_seg(struct vtepd *v, const struct seg *s, struct dumped *d)
 {
 	static const struct kdesired_visitor vis = { NULL, on_fdb, on_flood, on_neigh };
 	struct kdesired *kd = kdesired_new();
-	struct ipaddr *known = malloc((v->nknown + s->nflood + 1) * sizeof(*known));
+	struct ipaddr *known = malloc((v->known.n + s->nflood + 1) * sizeof(*known));
 	int ret = kd && known ? 0 : -ENOMEM;
 
 	if (!ret) {
-		memcpy(known, v->known, v->nknown * sizeof(*known));
-		memcpy(known + v->nknown, s->flood, s->nflood * sizeof(*known));
-		ret = kernel_dump(v->k, s->vni, known, v->nknown + s->nflood, kd);
+		/* either may be empty, and then NULL */
+		if (v->known.n)
+			memcpy(known, v->known.v, v->known.n * sizeof(*known));
+		if (s->nflood)
+			memcpy(known + v->known.n, s->flood, s->nflood * sizeof(*known));
+		ret = kernel_dump(v->k, s->vni, known, v->known.n + s->nflood, kd);
 	}
 	if (!ret)
 		ret = kdesired_walk(kd, &vis, d);
@@ -381,10 +384,9 @@ static void seg_view(struct fdb_view *fv)
 	macmap_foreach(&fv->v->want, missing_one, fv);
 	for (size_t i = 0; i < d->nflood; i++) {
 		json_object *o = json_object_new_object();
-		bool want = false;
+		/* s->flood is sorted too (vtepd.c): a flood list of thousands is no square */
+		bool want = find(&d->flood[i], s->flood, s->nflood, sizeof(*s->flood), ip_cmp);
 
-		for (size_t k = 0; k < s->nflood && !want; k++)
-			want = ipaddr_eq(&s->flood[k], &d->flood[i]);
 		json_object_object_add(o, "vni", json_object_new_int64(s->vni));
 		json_object_object_add(o, "dst", addr_json(&d->flood[i]));
 		entry_flags(fv, o, true, want);

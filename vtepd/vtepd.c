@@ -10,6 +10,8 @@
  * every (re)connect) replaces the mirror and is reconciled against the kernel (mark and
  * sweep); deltas are applied as incremental kernel operations, batched per message. While
  * fabricd is away nothing is removed: forwarding goes on with what the kernel holds.
+ * Every list arrives within the validator's bounds (WIRE_MAX_*) and is kept whole: flood
+ * lists and the set of the fabric's VTEPs live on the heap, sized by what came.
  * A control socket (lib/ctl, -c) answers "status" and "fdb" (status.c) for fabricctl agent.
  */
 #include <errno.h>
@@ -27,6 +29,11 @@
 #include "log.h"
 #include "vtepd.h"
 
+/* What vtepd sends passes the validator, and what it keeps holds what the validator lets in. */
+_Static_assert(MAX_SEGS <= WIRE_MAX_VNIS, "every segment fits in the Hello");
+_Static_assert(LEARN_MAX_IPS <= WIRE_MAX_IPS, "a local MAC's addresses fit in a Learned");
+_Static_assert(WIRE_MAX_IPS <= UINT8_MAX, "struct want's nips holds an Fdb's ips");
+
 static struct seg *seg_of(struct vtepd *v, uint32_t vni)
 {
 	for (size_t i = 0; i < v->nsegs; i++)
@@ -42,13 +49,30 @@ static void addr_from(struct ipaddr *a, const ProtobufCBinaryData *b)
 	memcpy(a->b, b->data, b->len);
 }
 
+/* Every VTEP fabricd names is the fabric's: a flood remote to it is ours (kernel.h). */
 static void learn_vtep(struct vtepd *v, const struct ipaddr *a)
 {
-	for (size_t i = 0; i < v->nknown; i++)
-		if (ipaddr_eq(&v->known[i], a))
-			return;
-	if (v->nknown < MAX_KNOWN)
-		v->known[v->nknown++] = *a;
+	char buf[IPADDR_STRLEN];
+
+	if (vtepset_add(&v->known, a) < 0)
+		log_warn("out of memory: VTEP %s not recorded as the fabric's", ipaddr_fmt(a, buf));
+}
+
+static int ip_cmp(const void *x, const void *y)
+{
+	return ipaddr_cmp(x, y);
+}
+
+static bool in_sorted(const struct ipaddr *set, size_t n, const struct ipaddr *a)
+{
+	return n && bsearch(a, set, n, sizeof(*set), ip_cmp);
+}
+
+static void seg_flood_clear(struct seg *s)
+{
+	free(s->flood);
+	s->flood = NULL;
+	s->nflood = 0;
 }
 
 static void want_free(struct want *w)
@@ -91,11 +115,10 @@ static bool has_ip(const struct ipaddr *ips, size_t n, const struct ipaddr *a)
 static void apply_add(struct vtepd *v, const L2f__Fdb *f, bool program)
 {
 	struct want *w = macmap_get(&v->want, f->vni, f->mac.data);
-	struct ipaddr ips[MAX_WANT_IPS], dst = { 0 };
-	size_t nips = f->n_ips < MAX_WANT_IPS ? f->n_ips : MAX_WANT_IPS;
+	struct ipaddr dst = { 0 }, *ips = NULL;
+	size_t nips = f->n_ips;
 	bool flood = f->has_flood && f->flood;
 	bool has_dst = !flood && f->n_vteps == 1;
-	struct ipaddr *copy = NULL;
 
 	if (!seg_of(v, f->vni))
 		return;
@@ -107,17 +130,15 @@ static void apply_add(struct vtepd *v, const L2f__Fdb *f, bool program)
 		if (i == 0)
 			dst = a;
 	}
+	if (nips && !(ips = malloc(nips * sizeof(*ips))))
+		return;
 	for (size_t i = 0; i < nips; i++)
 		addr_from(&ips[i], &f->ips[i]);
-	if (nips && !(copy = malloc(nips * sizeof(*copy))))
-		return;
-	if (nips)
-		memcpy(copy, ips, nips * sizeof(*copy));
 	if (!w) {
 		w = calloc(1, sizeof(*w));
 		if (!w || macmap_put(&v->want, f->vni, f->mac.data, w) < 0) {
 			free(w);
-			free(copy);
+			free(ips);
 			return;
 		}
 		w->vni = f->vni;
@@ -142,7 +163,7 @@ static void apply_add(struct vtepd *v, const L2f__Fdb *f, bool program)
 	w->has_dst = has_dst;
 	w->dst = dst;
 	free(w->ips);
-	w->ips = copy;
+	w->ips = ips;
 	w->nips = (uint8_t)nips;
 	w->seq = f->has_seq ? f->seq : 0;
 }
@@ -160,30 +181,42 @@ static void apply_del(struct vtepd *v, const L2f__Fdb *f)
 	want_drop(v, w);
 }
 
+/* The segment's flood list becomes fl's, whole (up to WIRE_MAX_FLOOD_VTEPS); with `program`,
+ * the kernel gets the difference. Both lists are kept sorted so that the difference costs
+ * n log n, not n^2, for thousands of VTEPs. */
 static void apply_flood(struct vtepd *v, const L2f__Flood *fl, bool program)
 {
 	struct seg *s = seg_of(v, fl->vni);
-	struct ipaddr next[MAX_KNOWN];
+	struct ipaddr *next;
 	size_t n = 0;
 
 	if (!s)
 		return;
-	for (size_t i = 0; i < fl->n_vteps && n < MAX_KNOWN; i++) {
+	next = malloc((fl->n_vteps + 1) * sizeof(*next));
+	if (!next) {
+		log_warn("vni %u: out of memory: flood list of %zu VTEP(s) not applied", s->vni,
+			 fl->n_vteps);
+		return;
+	}
+	for (size_t i = 0; i < fl->n_vteps; i++) {
 		addr_from(&next[n], &fl->vteps[i]);
 		if (ipaddr_eq(&next[n], &v->vtep))
 			continue;               /* never flood to ourselves */
 		learn_vtep(v, &next[n]);
 		n++;
 	}
+	if (n > 1)
+		qsort(next, n, sizeof(*next), ip_cmp);
 	if (program) {
 		for (size_t i = 0; i < s->nflood; i++)
-			if (!has_ip(next, n, &s->flood[i]))
+			if (!in_sorted(next, n, &s->flood[i]))
 				kernel_flood_del(v->k, s->vni, &s->flood[i]);
 		for (size_t i = 0; i < n; i++)
-			if (!has_ip(s->flood, s->nflood, &next[i]))
+			if (!in_sorted(s->flood, s->nflood, &next[i]))
 				kernel_flood_add(v->k, s->vni, &next[i]);
 	}
-	memcpy(s->flood, next, n * sizeof(next[0]));
+	free(s->flood);
+	s->flood = next;
 	s->nflood = n;
 }
 
@@ -214,7 +247,7 @@ static void reconcile(struct vtepd *v)
 			kdesired_flood(d, v->segs[i].vni, &v->segs[i].flood[k]);
 	}
 	macmap_foreach(&v->want, desired_one, d);
-	err = kernel_reconcile(v->k, d, v->known, v->nknown, &st);
+	err = kernel_reconcile(v->k, d, v->known.v, v->known.n, &st);
 	kdesired_free(d);
 	v->c.reconciles++;
 	v->c.reconcile_err = err;
@@ -240,7 +273,7 @@ static void on_update(struct vtepd *v, const L2f__Update *u)
 	if (full) {
 		want_clear(v);
 		for (size_t i = 0; i < v->nsegs; i++)
-			v->segs[i].nflood = 0;
+			seg_flood_clear(&v->segs[i]);
 		v->in_full = true;
 	}
 	for (size_t i = 0; i < u->n_flood; i++)
@@ -703,6 +736,9 @@ int main(int argc, char **argv)
 	learner_free(v.lr);
 	want_clear(&v);
 	macmap_free(&v.want);
+	for (size_t i = 0; i < v.nsegs; i++)
+		seg_flood_clear(&v.segs[i]);
+	vtepset_free(&v.known);
 	kernel_close(v.k);
 	event_base_free(v.base);
 	return 0;

@@ -14,11 +14,10 @@
 #include "kernel.h"
 #include "macmap.h"
 #include "monotime.h"
+#include "vtepset.h"
 #include "wire.h"
 
-#define MAX_SEGS 64
-#define MAX_KNOWN 1024
-#define MAX_WANT_IPS 16
+#define MAX_SEGS 64                    /* -s options; all of them go in one Hello */
 #define VTEPD_SOCKET "/run/l2fabric/vtepd.sock"
 
 struct ctl_server;
@@ -33,7 +32,7 @@ struct want {
 	bool has_dst;                  /* exactly one VTEP: a unicast FDB entry */
 	bool flood;                    /* an HA port in flood mode: shared, never pinned */
 	struct ipaddr dst;
-	uint8_t nips;
+	uint8_t nips;                  /* at most WIRE_MAX_IPS, the validator's bound */
 	struct ipaddr *ips;
 	uint64_t seq;
 };
@@ -42,7 +41,7 @@ struct seg {
 	uint32_t vni;
 	char bridge[IF_NAMESIZE];
 	int vx_ifindex, br_ifindex;
-	struct ipaddr flood[MAX_KNOWN];
+	struct ipaddr *flood;          /* malloc'd, sorted: the segment's other VTEPs */
 	size_t nflood;
 };
 
@@ -70,8 +69,7 @@ struct vtepd {
 	struct seg segs[MAX_SEGS];
 	size_t nsegs;
 	struct macmap want;
-	struct ipaddr known[MAX_KNOWN];        /* the fabric's VTEPs, for flood ownership */
-	size_t nknown;
+	struct vtepset known;                  /* the fabric's VTEPs, for flood ownership */
 	struct wire_client *fc;                /* the session with fabricd (proto/client.c) */
 	struct wire_tls *tls;                  /* for fabricd over TCP */
 	L2f__Hello hello;                      /* what we say: id, VTEP, segments */

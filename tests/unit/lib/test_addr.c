@@ -1,4 +1,5 @@
-/* test_addr.c - MAC and IP address parsing, formatting, comparison and multicast mappings. */
+/* test_addr.c - MAC and IP address parsing, formatting, comparison, multicast mappings, and
+ * the classes that can be no port's: each class and the addresses either side of its edges. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -132,6 +133,91 @@ static void test_ipaddr_from_and_cmp(void **state)
 	assert_false(ipaddr_eq(&a, &d));
 }
 
+struct class_case {
+	const char *text;
+	const char *why_not;             /* NULL: a port may have it */
+};
+
+static void test_mac_is_port(void **state)
+{
+	static const struct class_case cases[] = {
+		{ "00:00:00:00:00:00", "the all-zero MAC" },
+		{ "00:00:00:00:00:01", NULL },
+		{ "02:00:00:00:00:00", NULL },   /* locally administered unicast */
+		{ "fe:ff:ff:ff:ff:ff", NULL },   /* I/G bit clear */
+		{ "ff:ff:ff:ff:ff:ff", "the broadcast MAC" },
+		{ "ff:ff:ff:ff:ff:fe", "a multicast MAC" },
+		{ "01:00:00:00:00:00", "a multicast MAC" },
+		{ "01:00:5e:00:00:05", "a multicast MAC" },
+		{ "33:33:00:00:00:01", "a multicast MAC" },
+		{ "03:00:00:00:00:00", "a multicast MAC" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct class_case *c = &cases[i];
+		struct mac m;
+
+		assert_int_equal(mac_parse(c->text, &m), 0);
+		if (c->why_not)
+			assert_string_equal(mac_port_why_not(&m), c->why_not);
+		else
+			assert_null(mac_port_why_not(&m));
+		assert_int_equal(mac_is_port(&m), !c->why_not);
+	}
+}
+
+static void test_ipaddr_is_host(void **state)
+{
+	static const struct class_case cases[] = {
+		/* RFC 1122 3.2.1.3, RFC 6890: 0.0.0.0/8 */
+		{ "0.0.0.0", "an unspecified address" },
+		{ "0.0.0.1", "a \"this network\" address" },
+		{ "0.255.255.255", "a \"this network\" address" },
+		{ "1.0.0.0", NULL },
+		/* 127.0.0.0/8 */
+		{ "126.255.255.255", NULL },
+		{ "127.0.0.0", "a loopback address" },
+		{ "127.0.0.1", "a loopback address" },
+		{ "127.255.255.255", "a loopback address" },
+		{ "128.0.0.0", NULL },
+		/* 224.0.0.0/4 */
+		{ "223.255.255.255", NULL },
+		{ "224.0.0.0", "a multicast address" },
+		{ "224.0.0.5", "a multicast address" },
+		{ "239.255.255.255", "a multicast address" },
+		{ "240.0.0.0", NULL },           /* reserved (class E), not a class refused here */
+		/* limited broadcast */
+		{ "255.255.255.254", NULL },
+		{ "255.255.255.255", "the limited broadcast address" },
+		{ "198.18.0.1", NULL },
+		/* RFC 4291 2.5.2, 2.5.3, 2.7 */
+		{ "::", "an unspecified address" },
+		{ "::1", "a loopback address" },
+		{ "::2", NULL },
+		{ "fe80::1", NULL },
+		{ "feff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", NULL },
+		{ "ff00::", "a multicast address" },
+		{ "ff02::1", "a multicast address" },
+		{ "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "a multicast address" },
+		{ "2001:db8::1", NULL },
+	};
+	const struct ipaddr unset = { 0 };
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct class_case *c = &cases[i];
+		struct ipaddr a;
+
+		assert_int_equal(ipaddr_parse(c->text, &a), 0);
+		if (c->why_not)
+			assert_string_equal(ipaddr_host_why_not(&a), c->why_not);
+		else
+			assert_null(ipaddr_host_why_not(&a));
+		assert_int_equal(ipaddr_is_host(&a), !c->why_not);
+	}
+	assert_string_equal(ipaddr_host_why_not(&unset), "no address");
+	assert_false(ipaddr_is_host(&unset));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -141,6 +227,8 @@ int main(void)
 		cmocka_unit_test(test_mac_from_multicast),
 		cmocka_unit_test(test_ipaddr_parse_fmt),
 		cmocka_unit_test(test_ipaddr_from_and_cmp),
+		cmocka_unit_test(test_mac_is_port),
+		cmocka_unit_test(test_ipaddr_is_host),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
