@@ -618,3 +618,59 @@ int cmd_fdb(const struct fabricctl_opts *o, int argc, char **argv)
 		fdb_end(&fo);
 	return ret;
 }
+
+/* --- status ------------------------------------------------------------------------------ */
+
+static json_object *counters_json(L2f__Counter *const *c, size_t n)
+{
+	json_object *o = json_object_new_object();
+
+	for (size_t i = 0; i < n; i++)
+		json_object_object_add(o, c[i]->name, json_object_new_uint64(c[i]->value));
+	return o;
+}
+
+static int print_status(const L2f__Reply *r, bool first, void *arg)
+{
+	const struct fabricctl_opts *o = arg;
+	const L2f__Status *st = r->status;
+
+	if (!st) {
+		fprintf(stderr, "fabricctl: fabricd sent no status\n");
+		return 1;
+	}
+	if (o->json) {
+		json_object *root = json_object_new_object();
+
+		json_object_object_add(root, "id", json_object_new_string(st->id));
+		json_object_object_add(root, "uptime_ms", json_object_new_uint64(st->uptime_ms));
+		json_object_object_add(root, "counters", counters_json(st->counters, st->n_counters));
+		json_object_object_add(root, "limits", counters_json(st->limits, st->n_limits));
+		printf("%s\n", json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
+							    JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(root);
+		return 0;
+	}
+	printf("fabricd %s, up %.1f s\n", st->id, st->uptime_ms / 1000.0);
+	for (size_t i = 0; i < st->n_counters; i++)
+		printf("  %-36s %llu\n", st->counters[i]->name,
+		       (unsigned long long)st->counters[i]->value);
+	printf("limits\n");
+	for (size_t i = 0; i < st->n_limits; i++)
+		printf("  %-36s %llu\n", st->limits[i]->name,
+		       (unsigned long long)st->limits[i]->value);
+	return 0;
+}
+
+int cmd_status(const struct fabricctl_opts *o, int argc, char **argv)
+{
+	L2f__Request q = L2F__REQUEST__INIT;
+
+	if (argc != 0) {
+		fprintf(stderr, "fabricctl: status takes no argument\n");
+		return 2;
+	}
+	q.op_case = L2F__REQUEST__OP_STATUS;
+	q.status = true;
+	return call(o, &q, print_status, (void *)o);
+}

@@ -16,6 +16,7 @@ static const struct subcommand subcommands[] = {
 	{ "port", cmd_port, "overlay ports (fabricd): add, del, list, master" },
 	{ "host", cmd_host, "agents (fabricd): their VTEPs, segments and sessions" },
 	{ "fdb", cmd_fdb, "what fabricd wants a host's agent to hold" },
+	{ "status", cmd_status, "fabricd itself: sessions, bounds hit, refusals, the store" },
 	{ "agent", cmd_agent, "a host's agent (vtepd) itself: status, fdb (what it programmed)" },
 };
 
@@ -65,7 +66,7 @@ static void usage(FILE *f)
 		fprintf(f, "  %-8s %s\n", subcommands[i].name, subcommands[i].description);
 	fprintf(f, "\ndefault sockets (-s):\n"
 		   "  vip              vipd     /run/l2fabric/vipd.sock\n"
-		   "  port, host, fdb  fabricd  /run/l2fabric/fabricd.sock\n"
+		   "  port, host, fdb, status  fabricd  /run/l2fabric/fabricd.sock\n"
 		   "  agent            vtepd    /run/l2fabric/vtepd.sock\n"
 		   "fabricd over TCP (-s HOST:PORT) takes TLS: a certificate of role fabricctl\n"
 		   "(URI:urn:l2fabric:fabricctl:NAME) and the fabric's CA.\n");

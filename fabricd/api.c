@@ -1,111 +1,213 @@
 /*
  * api.c - the fabricctl role: one Reply per Request, in order. Ports as an orchestrator
- * creates them (port add/del/list/master), the hosts (agents, their VTEPs and sessions), and
- * what fabricd wants one host's agent to hold (fdb_of_host). A change reaches the agents
- * first and the store second; the reply waits for the store, so a reply means the change is
- * on disk.
+ * creates them (port add/del/master), listings (api_list.c, page by page), and fabricd's
+ * status (counters and limits).
+ *
+ * A change is refused with a clear error when it is not one a network could hold (a port MAC
+ * that is no station's, an address no host has). Otherwise its record goes to the store
+ * first (write-ahead: a failed write, a full disk, refuses the change and applies nothing),
+ * then into the directory and out to the agents, and its reply waits in the session's queue
+ * until the store says the record is on disk (group commit: every change of one loop turn
+ * shares one fdatasync). A reply is an acknowledgement only once it is durable; a failed
+ * fdatasync turns the replies waiting on it into errors.
+ *
+ * Replies leave in the order their requests came: each session has a queue of them (ready,
+ * waiting for the disk, or a listing still being produced). A client that pipelines more
+ * than API_MAX_QUEUED requests is not read until its queue shrinks.
  */
 #include <errno.h>
+#include <event2/buffer.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "fabricd.h"
+#include "api.h"
+#include "journal.h"
 #include "log.h"
 
-static L2f__Port *port_msg(const struct directory *d, const struct binding *b)
-{
-	L2f__Port *p = calloc(1, sizeof(*p) + b->nips * sizeof(ProtobufCBinaryData) +
-				      b->nhosts * sizeof(char *) + MAC_LEN);
+#define API_MAX_QUEUED 64
 
-	if (!p)
-		return NULL;
-	l2f__port__init(p);
-	p->vni = b->vni;
-	p->ips = (ProtobufCBinaryData *)(p + 1);
-	p->hosts = (char **)(p->ips + b->nips);
-	p->mac.data = (uint8_t *)(p->hosts + b->nhosts);
-	memcpy(p->mac.data, b->mac, MAC_LEN);
-	p->mac.len = MAC_LEN;
-	p->n_ips = b->nips;
-	for (size_t i = 0; i < b->nips; i++) {
-		p->ips[i].data = (uint8_t *)b->ips[i].b;
-		p->ips[i].len = ipaddr_len(&b->ips[i]);
-	}
-	p->n_hosts = b->nhosts;
-	for (size_t i = 0; i < b->nhosts; i++)
-		p->hosts[i] = (char *)d->hosts[b->hosts[i]].id;
-	p->name = b->name;
-	if (b->nhosts > 1) {
-		p->has_mode = true;
-		p->mode = b->flags & B_HA_FLOOD ? L2F__HA_MODE__HA_FLOOD : L2F__HA_MODE__HA_TRACK;
-		if (b->master != DIR_NO_HOST)
-			p->master = (char *)d->hosts[b->master].id;
-	}
-	p->has_seq = p->has_duplicate = p->has_learned = true;
-	p->seq = b->seq;
-	p->duplicate = !!(b->flags & B_DUPLICATE);
-	p->learned = !(b->flags & B_API);
-	return p;
-}
-
-struct list_ctx {
-	const struct directory *d;
-	L2f__Reply *r;
-	size_t cap;
-	int err;
+struct queued {
+	struct queued *next;
+	uint64_t seq;                  /* the store's record it waits for, 0: none */
+	struct evbuffer *frame;        /* the encoded reply, or NULL for a listing */
+	struct pager *pager;
 };
 
-static int list_one(struct binding *b, void *arg)
+struct api_state {
+	struct queued *head, *tail;
+	size_t n;
+};
+
+static void queued_free(struct queued *q)
 {
-	struct list_ctx *c = arg;
-	L2f__Port *p;
+	if (q->frame)
+		evbuffer_free(q->frame);
+	pager_free(q->pager);
+	free(q);
+}
 
-	if (c->r->n_ports == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 64;
-		L2f__Port **np = realloc(c->r->ports, cap * sizeof(*np));
+/* A Reply encoded into q->frame: 0, or -errno. */
+static int encode(struct queued *q, const L2f__Reply *r)
+{
+	L2f__Envelope env = L2F__ENVELOPE__INIT;
+	const char *why = NULL;
 
-		if (!np)
-			return c->err = -ENOMEM;
-		c->r->ports = np;
-		c->cap = cap;
+	env.msg_case = L2F__ENVELOPE__MSG_REPLY;
+	env.reply = (L2f__Reply *)r;
+	if (q->frame) {
+		evbuffer_free(q->frame);
+		q->frame = NULL;
 	}
-	p = port_msg(c->d, b);
-	if (!p)
-		return c->err = -ENOMEM;
-	c->r->ports[c->r->n_ports++] = p;
-	return 0;
+	return wire_frame(&env, &q->frame, &why);
 }
 
-static void reply_free(L2f__Reply *r)
+static int encode_error(struct queued *q, const char *error)
 {
-	for (size_t i = 0; i < r->n_ports; i++)
-		free(r->ports[i]);
-	free(r->ports);
-	for (size_t i = 0; i < r->n_hosts; i++)
-		free(r->hosts[i]);
-	free(r->hosts);
-	for (size_t i = 0; i < r->n_fdb; i++)
-		free(r->fdb[i]);
-	free(r->fdb);
-	for (size_t i = 0; i < r->n_flood; i++)
-		free(r->flood[i]);
-	free(r->flood);
+	L2f__Reply r = L2F__REPLY__INIT;
+
+	r.error = (char *)error;
+	return encode(q, &r);
 }
 
-static int port_add(struct fabricd *fd, const L2f__Port *p, L2f__Reply *r, const char **why)
+/* Sends what is ready at the head of s's queue, in order. */
+static void pump(struct session *s)
 {
+	struct api_state *a = s->role_state;
+	const struct fabricd *fd = s->fd;
+
+	while (a->head && !s->closed) {
+		struct queued *q = a->head;
+
+		if (q->frame) {
+			if (q->seq > fd->store_durable)
+				break;                 /* not on disk yet */
+			if (wire_send_frame(s->w, q->frame) < 0) {
+				wire_close(s->w, "a reply could not be queued");
+				return;
+			}
+		} else {
+			int ret = 0;
+
+			/* a page at a time, while the output is below a quarter of its mark */
+			while (wire_pending(s->w) < s->role->out_hwm / 4 &&
+			       (ret = pager_next(q->pager, fd, s->w)) == 0)
+				;
+			if (ret < 0) {
+				wire_close(s->w, "a listing could not be sent");
+				return;
+			}
+			if (ret == 0)
+				break;                 /* on_drain goes on with it */
+			session_touch(s);
+		}
+		a->head = q->next;
+		if (!a->head)
+			a->tail = NULL;
+		a->n--;
+		queued_free(q);
+	}
+	if (!s->closed && a->n < API_MAX_QUEUED)
+		wire_hold(s->w, false);
+}
+
+static void enqueue(struct session *s, struct queued *q)
+{
+	struct api_state *a = s->role_state;
+
+	if (a->tail)
+		a->tail->next = q;
+	else
+		a->head = q;
+	a->tail = q;
+	if (++a->n >= API_MAX_QUEUED)
+		wire_hold(s->w, true);
+	pump(s);
+}
+
+void api_durable(struct fabricd *fd, uint64_t seq, int err)
+{
+	char why[160];
+
+	if (err) {
+		snprintf(why, sizeof(why), "store: the write was not made durable (%s): fabricd "
+			 "refuses changes until it is restarted", strerror(-err));
+		log_err("store %s: fdatasync: %s: every change from now on is refused",
+			fd->store_path, strerror(-err));
+	}
+	for (struct session *s = fd->sessions; s; s = s->next) {
+		struct api_state *a = s->role == &api_role ? s->role_state : NULL;
+
+		if (!a)
+			continue;
+		for (struct queued *q = a->head; err && q; q = q->next) {
+			if (q->seq && q->seq <= seq && q->seq > fd->store_durable &&
+			    encode_error(q, why) == 0)
+				q->seq = 0;
+		}
+	}
+	if (!err && seq > fd->store_durable)
+		fd->store_durable = seq;
+	for (struct session *s = fd->sessions; s; s = s->next)
+		if (s->role == &api_role && !s->closed)
+			pump(s);
+}
+
+/* --- changes ------------------------------------------------------------------------------ */
+
+/* Why this port is not one a network could hold, or NULL. */
+static const char *port_problem(const L2f__Port *p, char *buf, size_t len)
+{
+	struct ipaddr a;
+	const char *why = mac_port_why_not((const struct mac *)p->mac.data);
+	char text[IPADDR_STRLEN];
+
+	if (why) {
+		snprintf(buf, len, "a port's MAC cannot be %s", why);
+		return buf;
+	}
+	for (size_t i = 0; i < p->n_ips; i++) {
+		addr_from(&a, &p->ips[i]);
+		why = ipaddr_host_why_not(&a);
+		if (why) {
+			snprintf(buf, len, "%s: %s cannot be a port's address", ipaddr_fmt(&a, text),
+				 why);
+			return buf;
+		}
+	}
+	return NULL;
+}
+
+/* The store's record for (vni, mac) says what the directory holds again: after a change that
+ * was written but could not be applied. */
+static void store_resync(struct fabricd *fd, const L2f__Port *p)
+{
+	struct binding *b = dir_find(&fd->dir, p->vni, p->mac.data);
+	L2f__Port *now = b && (b->flags & B_API) ? api_port_msg(&fd->dir, b) : NULL;
+
+	if (now)
+		store_port_set(fd, now);
+	else
+		store_port_del(fd, p->vni, p->mac.data);
+	free(now);
+}
+
+static int port_add(struct fabricd *fd, const L2f__Port *p, struct queued *q, const char **why)
+{
+	static char problem[128];
 	struct ipaddr ips[DIR_MAX_IPS];
 	uint16_t hosts[DIR_MAX_PORT_HOSTS];
+	L2f__Reply r = L2F__REPLY__INIT;
+	L2f__Port *m;
 	struct binding *b;
+	int64_t seq;
 	int err;
 
-	if (p->n_hosts < 1 || p->n_hosts > DIR_MAX_PORT_HOSTS) {
-		*why = "a port needs 1 to 8 hosts";
+	if (p->n_hosts < 1) {
+		*why = "a port needs a host";
 		return -EINVAL;
 	}
-	if (p->n_ips > DIR_MAX_IPS) {
-		*why = "a port has at most 16 addresses";
+	if ((*why = port_problem(p, problem, sizeof(problem))))
 		return -EINVAL;
-	}
 	for (size_t i = 0; i < p->n_ips; i++)
 		addr_from(&ips[i], &p->ips[i]);
 	for (size_t i = 0; i < p->n_hosts; i++) {
@@ -117,138 +219,199 @@ static int port_add(struct fabricd *fd, const L2f__Port *p, L2f__Reply *r, const
 		}
 		hosts[i] = (uint16_t)h;
 	}
+	seq = store_port_set(fd, p);
+	if (seq < 0) {
+		snprintf(problem, sizeof(problem), "store: %s: the port is not added",
+			 strerror((int)-seq));
+		*why = problem;
+		return (int)seq;
+	}
 	err = dir_port_set(&fd->dir, p->vni, p->mac.data, ips, p->n_ips, hosts, p->n_hosts,
 			   p->has_mode && p->mode == L2F__HA_MODE__HA_FLOOD, p->name, &b);
 	if (err) {
-		*why = "cannot store the port";
+		store_resync(fd, p);
+		*why = "out of memory: the port is not added";
 		return err;
 	}
 	update_binding(fd, b);
-	update_flush(fd);
-	store_save(fd);
-	r->ports = calloc(1, sizeof(*r->ports));
-	if (r->ports && (r->ports[0] = port_msg(&fd->dir, b)))
-		r->n_ports = 1;
-	return 0;
+	m = api_port_msg(&fd->dir, b);
+	r.ports = &m;
+	r.n_ports = m ? 1 : 0;
+	err = encode(q, &r);
+	free(m);
+	q->seq = (uint64_t)seq;
+	return err;
 }
 
 /* The port goes from the API. A MAC its host's agent reported stays, learned: that agent
  * will not report it again until it changes, and the other hosts must keep reaching it. */
-static int port_del(struct fabricd *fd, const L2f__Port *p, const char **why)
+static int port_del(struct fabricd *fd, const L2f__Port *p, struct queued *q, const char **why)
 {
-	struct binding *b;
+	static char problem[128];
+	struct binding *b = dir_find(&fd->dir, p->vni, p->mac.data);
+	L2f__Reply r = L2F__REPLY__INIT;
 	char mac[MAC_STRLEN];
-	int ret = dir_port_del(&fd->dir, p->vni, p->mac.data, &b);
+	int64_t seq;
+	int ret;
 
-	switch (ret) {
-	case -ENOENT:
+	if (!b) {
 		*why = "no such port";
-		return ret;
-	case -EINVAL:
+		return -ENOENT;
+	}
+	if (!(b->flags & B_API)) {
 		*why = "not an API port: learned from its host's agent, which reports when it goes";
-		return ret;
-	case 0:
+		return -EINVAL;
+	}
+	seq = store_port_del(fd, p->vni, p->mac.data);
+	if (seq < 0) {
+		snprintf(problem, sizeof(problem), "store: %s: the port is not deleted",
+			 strerror((int)-seq));
+		*why = problem;
+		return (int)seq;
+	}
+	ret = dir_port_del(&fd->dir, p->vni, p->mac.data, &b);
+	if (ret == 0) {
 		update_del(fd, p->vni, p->mac.data);
-		break;
-	default:
+	} else {
 		log_info("vni %u %s: API port deleted, still learned on %s", p->vni,
 			 mac_fmt((const struct mac *)p->mac.data, mac), fd->dir.hosts[b->hosts[0]].id);
 		update_binding(fd, b);
-		break;
 	}
-	update_flush(fd);
-	store_save(fd);
-	return 0;
+	q->seq = (uint64_t)seq;
+	return encode(q, &r);
 }
 
-static int port_list(const struct directory *d, L2f__Reply *r, const char **why)
+static int master(struct fabricd *fd, const L2f__Master *m, struct queued *q, const char **why)
 {
-	struct list_ctx c = { .d = d, .r = r };
+	L2f__Reply r = L2F__REPLY__INIT;
+	int ret = ha_master_change(fd, m, why);
 
-	dir_foreach(d, list_one, &c);
-	if (c.err)
-		*why = "out of memory";
-	return c.err;
+	return ret < 0 ? ret : encode(q, &r);
 }
 
-static int host_list(const struct directory *d, L2f__Reply *r, const char **why)
+/* --- status ------------------------------------------------------------------------------- */
+
+struct counters {
+	L2f__Counter *c;
+	L2f__Counter **p;
+	size_t n, cap;
+};
+
+static void put(struct counters *cs, const char *name, uint64_t v)
 {
-	r->hosts = calloc(d->nhosts ? d->nhosts : 1, sizeof(*r->hosts));
-	if (!r->hosts) {
-		*why = "out of memory";
-		return -ENOMEM;
-	}
-	for (uint16_t i = 0; i < d->nhosts; i++) {
-		const struct host *h = &d->hosts[i];
-		L2f__Host *m;
-
-		if (!h->id[0])
-			continue;
-		m = calloc(1, sizeof(*m) + 16);
-		if (!m) {
-			*why = "out of memory";
-			return -ENOMEM;
-		}
-		l2f__host__init(m);
-		m->id = (char *)h->id;
-		if (h->vtep.af) {
-			m->has_vtep = true;
-			m->vtep.data = (uint8_t *)(m + 1);
-			m->vtep.len = ipaddr_len(&h->vtep);
-			memcpy(m->vtep.data, h->vtep.b, m->vtep.len);
-		}
-		m->has_connected = true;
-		m->connected = h->session != NULL;
-		m->vnis = h->vnis;
-		m->n_vnis = h->nvnis;
-		if (h->session) {
-			m->has_connected_for_ms = true;
-			m->connected_for_ms =
-				(uint64_t)monotime_diff_us(monotime_now(), h->connected_at) / 1000;
-		}
-		r->hosts[r->n_hosts++] = m;
-	}
-	return 0;
+	if (cs->n == cs->cap)
+		return;
+	l2f__counter__init(&cs->c[cs->n]);
+	cs->c[cs->n].name = (char *)name;
+	cs->c[cs->n].value = v;
+	cs->p[cs->n] = &cs->c[cs->n];
+	cs->n++;
 }
 
-static int fdb_of_host(const struct directory *d, const char *id, L2f__Reply *r,
-		       const char **why)
+static int status(struct fabricd *fd, struct queued *q)
 {
-	int h = dir_host_find(d, id);
-	struct ubuild ub = { 0 };
+	static char names[NBOUNDS + NREFUSALS][64];
+	L2f__Counter c[96], *p[96], lc[8], *lp[8];
+	struct counters cs = { c, p, 0, 96 }, ls = { lc, lp, 0, 8 };
+	const struct fabricd_stats *st = &fd->stats;
+	L2f__Status m = L2F__STATUS__INIT;
+	L2f__Reply r = L2F__REPLY__INIT;
+	uint32_t roles[3] = { 0 }, connected = 0;
 
-	if (h < 0) {
-		*why = "unknown host";
-		return -ENOENT;
+	for (const struct session *s = fd->sessions; s; s = s->next)
+		roles[s->role == &agent_role ? 0 : s->role == &ha_role ? 1 :
+		      s->role == &api_role ? 2 : 0] += s->role != NULL;
+	for (uint16_t h = 0; h < fd->dir.nhosts; h++)
+		connected += fd->dir.hosts[h].session != NULL;
+	put(&cs, "sessions.open", fd->nsessions);
+	put(&cs, "sessions.pre_hello", fd->npre_hello);
+	put(&cs, "sessions.vtepd", roles[0]);
+	put(&cs, "sessions.vipd", roles[1]);
+	put(&cs, "sessions.fabricctl", roles[2]);
+	put(&cs, "sessions.opened", st->sessions_opened);
+	put(&cs, "sessions.closed_bad", st->sessions_closed_bad);
+	for (int i = 0; i < NBOUNDS; i++) {
+		snprintf(names[i], sizeof(names[i]), "bound.%s", fabricd_bound_names[i]);
+		put(&cs, names[i], st->bounds[i]);
 	}
-	update_host_table(d, (uint16_t)h, &ub);
-	r->fdb = ub.add;
-	r->n_fdb = ub.nadd;
-	r->flood = ub.flood;
-	r->n_flood = ub.nflood;
-	if (ub.err) {
-		*why = "out of memory";
-		return ub.err;
+	for (int i = 0; i < NREFUSALS; i++) {
+		snprintf(names[NBOUNDS + i], sizeof(names[0]), "refused.%s", fabricd_refusal_names[i]);
+		put(&cs, names[NBOUNDS + i], st->refused[i]);
 	}
-	return 0;
+	if (fd->tcp) {
+		const struct wire_listener_stats *ls_tcp = wire_listener_stats(fd->tcp);
+
+		put(&cs, "listener.tcp.accepted", ls_tcp->accepted);
+		put(&cs, "listener.tcp.accept_errors", ls_tcp->accept_errors);
+		put(&cs, "listener.tcp.accept_paused", ls_tcp->pauses);
+	}
+	put(&cs, "listener.unix.accepted", wire_listener_stats(fd->unix_api)->accepted);
+	put(&cs, "listener.unix.accept_errors", wire_listener_stats(fd->unix_api)->accept_errors);
+	put(&cs, "listener.unix.accept_paused", wire_listener_stats(fd->unix_api)->pauses);
+	put(&cs, "directory.bindings", dir_count(&fd->dir));
+	put(&cs, "directory.hosts", fd->dir.nhosts);
+	put(&cs, "directory.hosts_connected", connected);
+	put(&cs, "directory.hosts_expired", st->hosts_expired);
+	put(&cs, "agents.reports", st->reports);
+	put(&cs, "agents.learned_new", st->learned_new);
+	put(&cs, "agents.learned_moved", st->learned_moved);
+	put(&cs, "agents.learned_stale", st->learned_stale);
+	put(&cs, "agents.learned_duplicate", st->learned_duplicate);
+	put(&cs, "agents.updates_sent", st->updates_sent);
+	put(&cs, "agents.updates_failed", st->updates_failed);
+	put(&cs, "api.requests", st->api_requests);
+	if (fd->journal) {
+		struct journal_stats js;
+
+		journal_stats(fd->journal, &js);
+		put(&cs, "store.records", js.records);
+		put(&cs, "store.bytes", js.bytes);
+		put(&cs, "store.seq_durable", js.seq_durable);
+		put(&cs, "store.syncs", js.syncs);
+		put(&cs, "store.sync_records_max", js.sync_records_max);
+		put(&cs, "store.refused_nospace", js.refused_nospace);
+		put(&cs, "store.refused_io", js.refused_io + js.refused_fbig + js.refused_size);
+		put(&cs, "store.refused_failed", js.refused_failed);
+		put(&cs, "store.compactions", js.compactions_ok);
+		put(&cs, "store.compactions_failed", js.compactions_failed);
+		put(&cs, "store.failed", js.failed);
+	}
+	put(&ls, "max_sessions", fd->lim.max_sessions);
+	put(&ls, "max_pre_hello", fd->lim.max_pre_hello);
+	put(&ls, "hello_timeout_ms", fd->lim.hello_timeout_ms);
+	put(&ls, "idle_timeout_ms", fd->lim.idle_timeout_ms);
+	put(&ls, "host_expiry_s", fd->lim.host_expiry_s);
+	m.id = fd->id;
+	m.has_uptime_ms = true;
+	m.uptime_ms = (uint64_t)monotime_diff_us(monotime_now(), fd->started) / 1000;
+	m.counters = cs.p;
+	m.n_counters = cs.n;
+	m.limits = ls.p;
+	m.n_limits = ls.n;
+	r.status = &m;
+	return encode(q, &r);
 }
 
-static int request(struct fabricd *fd, const L2f__Request *q, L2f__Reply *r, const char **why)
+/* --- requests ------------------------------------------------------------------------------ */
+
+static int request(struct fabricd *fd, const L2f__Request *req, struct queued *q,
+		   const char **why)
 {
 	fd->stats.api_requests++;
-	switch (q->op_case) {
+	switch (req->op_case) {
 	case L2F__REQUEST__OP_PORT_ADD:
-		return port_add(fd, q->port_add, r, why);
+		return port_add(fd, req->port_add, q, why);
 	case L2F__REQUEST__OP_PORT_DEL:
-		return port_del(fd, q->port_del, why);
-	case L2F__REQUEST__OP_PORT_LIST:
-		return port_list(&fd->dir, r, why);
+		return port_del(fd, req->port_del, q, why);
 	case L2F__REQUEST__OP_PORT_MASTER:
-		return ha_master_change(fd, q->port_master, why);
+		return master(fd, req->port_master, q, why);
+	case L2F__REQUEST__OP_PORT_LIST:
 	case L2F__REQUEST__OP_HOST_LIST:
-		return host_list(&fd->dir, r, why);
 	case L2F__REQUEST__OP_FDB_OF_HOST:
-		return fdb_of_host(&fd->dir, q->fdb_of_host, r, why);
+		q->pager = pager_new(fd, req, why);
+		return q->pager ? 0 : -EINVAL;
+	case L2F__REQUEST__OP_STATUS:
+		return status(fd, q);
 	case L2F__REQUEST__OP__NOT_SET:
 	default:
 		*why = "empty request";
@@ -258,29 +421,55 @@ static int request(struct fabricd *fd, const L2f__Request *q, L2f__Reply *r, con
 
 static void api_hello(struct session *s, const L2f__Hello *hello)
 {
-	s->state = SESS_UP;
+	s->role_state = calloc(1, sizeof(struct api_state));
+	if (!s->role_state)
+		wire_close(s->w, "out of memory");
 }
 
 static void api_msg(struct session *s, const L2f__Envelope *env)
 {
-	L2f__Envelope out = L2F__ENVELOPE__INIT;
-	L2f__Reply r = L2F__REPLY__INIT;
+	struct queued *q;
 	const char *why = NULL;
 
 	if (env->msg_case != L2F__ENVELOPE__MSG_REQUEST) {
 		wire_close(s->w, "fabricctl may send requests only");
 		return;
 	}
-	if (request(s->fd, env->request, &r, &why) < 0) {
-		reply_free(&r);
-		r = (L2f__Reply)L2F__REPLY__INIT;
-		r.error = (char *)(why ? why : "failed");
+	q = calloc(1, sizeof(*q));
+	if (!q) {
+		wire_close(s->w, "out of memory");
+		return;
 	}
-	out.msg_case = L2F__ENVELOPE__MSG_REPLY;
-	out.reply = &r;
-	if (wire_send(s->w, &out) < 0)
-		wire_close(s->w, "the reply could not be sent");
-	reply_free(&r);
+	if (request(s->fd, env->request, q, &why) < 0) {
+		pager_free(q->pager);
+		q->pager = NULL;
+		q->seq = 0;
+		if (encode_error(q, why ? why : "failed") < 0) {
+			queued_free(q);
+			wire_close(s->w, "a reply could not be encoded");
+			return;
+		}
+	}
+	enqueue(s, q);
+}
+
+static void api_close(struct session *s)
+{
+	struct api_state *a = s->role_state;
+
+	while (a && a->head) {
+		struct queued *q = a->head;
+
+		a->head = q->next;
+		queued_free(q);
+	}
+	free(a);
+	s->role_state = NULL;
+}
+
+static void api_drain(struct session *s)
+{
+	pump(s);
 }
 
 /* Requests are small; replies come in pages of REPLY_PAGE_BYTES, the next one queued once
@@ -294,4 +483,6 @@ const struct role api_role = {
 	.idle_timeout = true,
 	.on_hello = api_hello,
 	.on_msg = api_msg,
+	.on_close = api_close,
+	.on_drain = api_drain,
 };

@@ -71,7 +71,8 @@ static void usage(FILE *f)
 		   "      session is mutual TLS: --ca (the CA agents' certificates chain to), --cert\n"
 		   "      and --key (fabricd's own, URI:urn:l2fabric:fabricd:ID)\n"
 		   "  -s  fabricctl's Unix socket (default %s)\n"
-		   "  -S  store of API ports and hosts (default %s; 'none': keep nothing)\n"
+		   "  -S  store of API ports and hosts, a journal (default %s; 'none': keep\n"
+		   "      nothing); --recover: start from the valid part of a damaged one\n"
 		   "  -i  this fabricd's id (default: its certificate's, else the hostname)\n"
 		   "  --dup-moves/--dup-window  a MAC moving more than N times in S seconds is a\n"
 		   "      duplicate and stops moving (default 5 in 180)\n"
@@ -111,6 +112,7 @@ int main(int argc, char **argv)
 		{ "hello-timeout-ms", required_argument, NULL, 'T' },
 		{ "idle-timeout-ms", required_argument, NULL, 'I' },
 		{ "host-expiry", required_argument, NULL, 'E' },
+		{ "recover", no_argument, NULL, 'R' },
 		{ "ca", required_argument, NULL, 'A' },
 		{ "cert", required_argument, NULL, 'C' },
 		{ "key", required_argument, NULL, 'K' },
@@ -122,7 +124,7 @@ int main(int argc, char **argv)
 	struct event *sigs[2];
 	const char *listen_addr = NULL, *sock = DEFAULT_SOCKET;
 	struct wire_tls_files tls_files = { 0 };
-	bool id_given = false;
+	bool id_given = false, recover = false;
 	uint32_t dup_moves = 5, dup_window = 180, grace_ms = 3000;
 	enum log_level level = LOG_LVL_INFO;
 	int opt, err;
@@ -150,6 +152,9 @@ int main(int argc, char **argv)
 			}
 			snprintf(fd.id, sizeof(fd.id), "%s", optarg);
 			id_given = true;
+			break;
+		case 'R':
+			recover = true;
 			break;
 		case 'A':
 			tls_files.ca = optarg;
@@ -233,15 +238,13 @@ int main(int argc, char **argv)
 		}
 		snprintf(fd.id, sizeof(fd.id), "%s", wire_tls_self(fd.tls)->id);
 	}
-	if (dir_init(&fd.dir, dup_moves, dup_window) < 0)
-		return 1;
-	err = store_load(&fd);
-	if (err) {
-		log_err("store %s: %s", fd.store_path, strerror(-err));
-		return 1;
-	}
+	fd.started = monotime_now();
 	fd.base = event_base_new();
-	if (!fd.base)
+	if (!fd.base || dir_init(&fd.dir, dup_moves, dup_window) < 0)
+		return 1;
+	/* a damaged store stops fabricd (store_open said where and why): starting without what
+	 * it acknowledged would lose it silently */
+	if (store_open(&fd, recover) < 0)
 		return 1;
 	if (listen_addr) {
 		fd.tcp = wire_listen_tcp(fd.base, listen_addr, session_accept_tcp, &fd, &err);
@@ -260,6 +263,7 @@ int main(int argc, char **argv)
 		event_add(sigs[i], NULL);
 	}
 	fd.ev_grace = evtimer_new(fd.base, on_grace, &fd);
+	agent_expiry_start(&fd);
 	for (uint16_t h = 0; h < fd.dir.nhosts; h++)
 		fd.in_grace |= fd.dir.hosts[h].vtep.af != 0;
 	if (fd.in_grace) {
@@ -277,8 +281,11 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < 2; i++)
 		event_free(sigs[i]);
 	event_free(fd.ev_grace);
+	if (fd.ev_expiry)
+		event_free(fd.ev_expiry);
 	wire_listener_free(fd.tcp);
 	wire_listener_free(fd.unix_api);
+	store_close(&fd);
 	dir_free(&fd.dir);
 	event_base_free(fd.base);
 	wire_tls_free(fd.tls);

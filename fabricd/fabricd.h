@@ -77,6 +77,9 @@ struct fabricd {
 	struct wire_listener *tcp, *unix_api;
 	struct wire_tls *tls;              /* the TCP listener's (mutual TLS), or NULL */
 	const char *store_path;
+	struct journal *journal;           /* the store (store.c), NULL with -S none */
+	uint64_t store_durable;            /* the store's records up to this one are on disk */
+	struct monotime started;
 	char id[WIRE_ID_MAX + 1];
 	bool in_grace;                     /* restart grace: no full tables yet */
 	struct event *ev_grace;
@@ -117,6 +120,7 @@ struct session {
 	int host;                          /* vtepd: host index, else -1 */
 	bool reported;                     /* vtepd: its full report arrived */
 	struct ubuild pending;             /* vtepd: changes not sent yet */
+	void *role_state;                  /* the role's own (api.c: its queue of replies) */
 	struct session *next_dirty;
 	bool dirty;
 	bool closed;                       /* its wire is gone; freed when the loop turns */
@@ -158,6 +162,9 @@ extern const char *const fabricd_refusal_names[NREFUSALS];
 /* agent.c */
 /* The restart grace is over: every held agent gets its full table. */
 void agent_grace_over(struct fabricd *fd);
+/* Hosts with no session for lim.host_expiry_s and no API port go (their learned bindings
+ * with them), swept periodically from now on. */
+void agent_expiry_start(struct fabricd *fd);
 
 /* ha.c: an HA port's master changed (from vipd or the API). 0, or -errno with *why. */
 int ha_master_change(struct fabricd *fd, const L2f__Master *m, const char **why);
@@ -176,14 +183,29 @@ void update_flush(struct fabricd *fd);
 void update_send_full(struct session *s);
 /* Forgets s (it is closing): its pending Update goes. */
 void update_forget(struct session *s);
-/* Everything host h's agent must hold, flood lists first, into ub (fdb_of_host). */
-void update_host_table(const struct directory *d, uint16_t h, struct ubuild *ub);
+/* What host h's agent must hold: its flood lists, and its view of binding b (false when it
+ * holds nothing for b), added to ub. */
+void update_host_floods(const struct directory *d, uint16_t h, struct ubuild *ub);
+bool update_host_binding(const struct directory *d, uint16_t h, const struct binding *b,
+			 struct ubuild *ub);
 void ub_free(struct ubuild *ub);
 
-/* store.c: the API's ports and the known hosts, so a restart rebuilds without waiting for
- * an orchestrator, and flood lists include hosts that have not reconnected yet. */
-int store_load(struct fabricd *fd);
-int store_save(const struct fabricd *fd);
+/* store.c: the API's ports and the known hosts in the journal, so a restart rebuilds without
+ * waiting for an orchestrator, and flood lists include hosts that have not reconnected yet.
+ * store_open loads the directory (recover: keep the valid part of a damaged journal). The
+ * writers append a record before the change is applied (write-ahead) and return its
+ * sequence number, durable once api_durable has been called with one at least as high; 0
+ * without a store (-S none); or -errno: nothing was written, refuse the change. */
+int store_open(struct fabricd *fd, bool recover);
+int store_close(struct fabricd *fd);
+int64_t store_port_set(struct fabricd *fd, const L2f__Port *p);
+int64_t store_port_del(struct fabricd *fd, uint32_t vni, const uint8_t mac[MAC_LEN]);
+int64_t store_host_set(struct fabricd *fd, uint16_t h);
+int64_t store_host_del(struct fabricd *fd, const char *id);
+
+/* api.c: the store's records up to seq are on disk (err 0), or their fdatasync failed: the
+ * replies waiting for them are sent (as errors when it failed). */
+void api_durable(struct fabricd *fd, uint64_t seq, int err);
 
 /* Shared by the roles: an address from a message (validated: 4 or 16 bytes). */
 void addr_from(struct ipaddr *a, const ProtobufCBinaryData *b);

@@ -2,9 +2,11 @@
  * ha.c - HA router ports' masters. vipd (role ROLE_VIPD) reports the host that now holds an
  * HA port in track mode (Master), on every takeover and after each (re)connect; fabricctl's
  * `port master` does the same through the API. Every agent of the segment then reaches the
- * port at its master (update.c).
+ * port at its master (update.c). Over TLS, a vipd (certificate urn:l2fabric:vipd:HOST) may
+ * name only its own HOST as a master.
  */
 #include <errno.h>
+#include <string.h>
 #include "fabricd.h"
 #include "log.h"
 
@@ -41,10 +43,18 @@ static void ha_hello(struct session *s, const L2f__Hello *hello)
 
 static void ha_msg(struct session *s, const L2f__Envelope *env)
 {
+	const struct wire_ident *id = wire_ident(s->w);
 	const char *why = NULL;
 
 	if (env->msg_case != L2F__ENVELOPE__MSG_MASTER) {
 		wire_close(s->w, "unexpected message for this role");
+		return;
+	}
+	/* over TLS a vipd speaks for the host its certificate names, and for no other */
+	if (id && strcmp(env->master->host, id->id) != 0) {
+		fabricd_refuse(s->fd, REFUSE_MASTER_HOST, "%s: reported %s as a master, but its "
+			       "certificate is vipd %s: refused", wire_name(s->w),
+			       env->master->host, id->id);
 		return;
 	}
 	if (ha_master_change(s->fd, env->master, &why) < 0)

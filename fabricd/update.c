@@ -306,26 +306,41 @@ void update_host(struct fabricd *fd, uint16_t h)
 	dir_foreach(d, update_if_on_host, &c);
 }
 
+void update_host_floods(const struct directory *d, uint16_t h, struct ubuild *ub)
+{
+	for (uint16_t k = 0; k < d->hosts[h].nvnis; k++)
+		ub_flood(ub, d, d->hosts[h].vnis[k], h);
+}
+
+bool update_host_binding(const struct directory *d, uint16_t h, const struct binding *b,
+			 struct ubuild *ub)
+{
+	struct fdb_view v;
+
+	if (!host_has_vni(&d->hosts[h], b->vni))
+		return false;
+	dir_fdb_for(d, b, h, &v);
+	if (!v.nvteps && !v.nips)
+		return false;
+	ub_add(ub, &v);
+	return true;
+}
+
 struct host_table_ctx {
 	const struct directory *d;
 	uint16_t h;
 	struct ubuild *ub;
-	struct session *chunk_to;      /* send full-table chunks to it as ub fills up, or NULL */
+	struct session *chunk_to;      /* send full-table chunks to it as ub fills up */
 	bool first;                    /* the next chunk sent is the first of the table */
 };
 
 static int host_table_one(struct binding *b, void *arg)
 {
 	struct host_table_ctx *c = arg;
-	struct fdb_view v;
 
-	if (!host_has_vni(&c->d->hosts[c->h], b->vni))
+	if (!update_host_binding(c->d, c->h, b, c->ub))
 		return 0;
-	dir_fdb_for(c->d, b, c->h, &v);
-	if (!v.nvteps && !v.nips)
-		return 0;
-	ub_add(c->ub, &v);
-	if (c->chunk_to && (c->ub->err || c->ub->bytes >= FULL_CHUNK_BYTES)) {
+	if (c->ub->err || c->ub->bytes >= FULL_CHUNK_BYTES) {
 		if (!ub_send(c->chunk_to, c->ub, c->first, true))
 			return 1;      /* closed: stop */
 		c->first = false;
@@ -333,28 +348,15 @@ static int host_table_one(struct binding *b, void *arg)
 	return 0;
 }
 
-/* Host h's table into ub; with chunk_to, the parts that filled ub are sent on the way (and
- * chunk_to may be closed meanwhile). Returns whether nothing was sent yet. */
-static bool host_table(const struct directory *d, uint16_t h, struct ubuild *ub,
-		       struct session *chunk_to)
-{
-	struct host_table_ctx c = { d, h, ub, chunk_to, true };
-
-	for (uint16_t k = 0; k < d->hosts[h].nvnis; k++)
-		ub_flood(ub, d, d->hosts[h].vnis[k], h);
-	dir_foreach(d, host_table_one, &c);
-	return c.first;
-}
-
-void update_host_table(const struct directory *d, uint16_t h, struct ubuild *ub)
-{
-	host_table(d, h, ub, NULL);
-}
-
 void update_send_full(struct session *s)
 {
 	struct ubuild ub = { 0 };
-	bool first = host_table(&s->fd->dir, (uint16_t)s->host, &ub, s);
+	struct host_table_ctx c = { &s->fd->dir, (uint16_t)s->host, &ub, s, true };
+	bool first;
+
+	update_host_floods(c.d, c.h, &ub);
+	dir_foreach(c.d, host_table_one, &c);
+	first = c.first;
 
 	if (s->closed || !ub_send(s, &ub, first, false)) {
 		ub_free(&ub);

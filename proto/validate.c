@@ -351,6 +351,7 @@ static int check_request(const L2f__Request *r, const char **why)
 		       bad(why, "Request host empty, too long or not printable");
 	case L2F__REQUEST__OP_PORT_LIST:
 	case L2F__REQUEST__OP_HOST_LIST:
+	case L2F__REQUEST__OP_STATUS:
 		return 0;
 	default:
 		return bad(why, "Request with no op");
@@ -385,6 +386,27 @@ static int check_reply_counts(const L2f__Reply *r, const char **why)
 	return 0;
 }
 
+static int check_counters(L2f__Counter *const *v, size_t n, const char *what,
+			  const char **why)
+{
+	if (n > WIRE_MAX_COUNTERS)
+		return too_many(why, "Status", n, what, WIRE_MAX_COUNTERS);
+	for (size_t i = 0; i < n; i++)
+		if (!v[i] || !id_ok(v[i]->name))
+			return bad(why, "Status counter name empty, too long or not printable");
+	return 0;
+}
+
+static int check_status(const L2f__Status *st, const char **why)
+{
+	int ret;
+
+	if (!id_ok(st->id))
+		return bad(why, "Status id empty, too long or not printable");
+	ret = check_counters(st->counters, st->n_counters, "counters", why);
+	return ret ? ret : check_counters(st->limits, st->n_limits, "limits", why);
+}
+
 static int check_reply(const L2f__Reply *r, const char **why)
 {
 	int ret;
@@ -400,6 +422,8 @@ static int check_reply(const L2f__Reply *r, const char **why)
 		ret = check_fdbs(r->fdb, r->n_fdb, why);
 	if (!ret)
 		ret = check_floods(r->flood, r->n_flood, why);
+	if (!ret && r->status)
+		ret = check_status(r->status, why);
 	return ret;
 }
 

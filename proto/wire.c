@@ -56,6 +56,7 @@ struct wire {
 	size_t hwm;                  /* 0: none */
 	int stuck_ms;
 	bool over_hwm;               /* reading paused until the output drains below hwm / 4 */
+	bool held;                   /* reading paused by the daemon (wire_hold) */
 	bool heard;                  /* a plain session got a byte (TLS: see wire_heard) */
 	enum wire_close_kind close_kind;
 	L2f__Envelope *peer_env;     /* the peer's Hello, kept for wire_peer() */
@@ -243,7 +244,7 @@ static void wire_read(struct bufferevent *bev, void *arg)
 	w->heard = true;
 	w->busy++;
 	/* over_hwm: a message handled here queued past the high-water mark; the rest waits */
-	while (!w->closed && !w->over_hwm) {
+	while (!w->closed && !w->over_hwm && !w->held) {
 		size_t have = evbuffer_get_length(in);
 		uint32_t len, limit = w->peer_env ? w->max_frame : WIRE_MAX_HELLO;
 		L2f__Envelope *env;
@@ -371,7 +372,8 @@ static void wire_write(struct bufferevent *bev, void *arg)
 		w->over_hwm = false;
 		if (w->ev_stuck)
 			evtimer_del(w->ev_stuck);
-		bufferevent_enable(w->bev, EV_READ);
+		if (!w->held)
+			bufferevent_enable(w->bev, EV_READ);
 		if (w->ops->on_hwm)
 			w->ops->on_hwm(w, false, w->ctx);
 		/* what arrived while paused is already in the input buffer: go on with it */
@@ -383,6 +385,23 @@ static void wire_write(struct bufferevent *bev, void *arg)
 	w->busy--;
 	if (w->closed && !w->busy)
 		wire_free(w);
+}
+
+void wire_hold(struct wire *w, bool hold)
+{
+	if (w->closed || w->held == hold)
+		return;
+	w->held = hold;
+	if (hold) {
+		bufferevent_disable(w->bev, EV_READ);
+		return;
+	}
+	if (!w->over_hwm)
+		bufferevent_enable(w->bev, EV_READ);
+	/* what arrived meanwhile waits in the input buffer: the caller may be inside one of our
+	 * callbacks, so take it from the next loop turn by faking a read event */
+	if (evbuffer_get_length(bufferevent_get_input(w->bev)))
+		bufferevent_trigger(w->bev, EV_READ, BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
 }
 
 void wire_set_hwm(struct wire *w, size_t hwm, int stuck_ms)

@@ -36,6 +36,7 @@
 #define WIRE_MAX_ENTRIES (1u << 20)   /* Update.add, Update.del, Report.entries, Reply.ports,
 				       * Reply.fdb */
 #define WIRE_MAX_HOSTS 65534          /* Reply.hosts */
+#define WIRE_MAX_COUNTERS 256         /* Status.counters, Status.limits */
 /* --- end of the limits ------------------------------------------------------------------- */
 
 struct event_base;
@@ -87,6 +88,9 @@ size_t wire_pending(const struct wire *w);
  * until the output drains to hwm / 4, and a session that stays over hwm for stuck_ms is closed
  * (WIRE_CLOSE_STUCK). hwm 0: none (the default). */
 void wire_set_hwm(struct wire *w, size_t hwm, int stuck_ms);
+/* Stops (hold) or resumes reading the peer's messages: a daemon with too much in flight for
+ * one session. Messages that arrived meanwhile are delivered after a resume. */
+void wire_hold(struct wire *w, bool hold);
 /* A message encoded and validated as one frame in a new evbuffer, to send later with
  * wire_send_frame (which takes its content). 0, or -EBADMSG / -EMSGSIZE / -ENOMEM with *why. */
 int wire_frame(const L2f__Envelope *env, struct evbuffer **out, const char **why);
