@@ -1,0 +1,118 @@
+/*
+ * config_print.c - vipd's configuration printed back, normalized (`vipd -n`, the golden
+ * files of tests/golden/vipd), and the comparison of two groups' settings that a reload uses
+ * to keep unchanged groups running. The loader is config.c.
+ */
+#include <stdio.h>
+#include <string.h>
+#include "config.h"
+
+/* Plain when libyaml reads it back as the same string in block and in flow context (no
+ * leading '-' or ':', no trailing ':', as in "2001:db8::"), double-quoted otherwise. */
+static void put_scalar(FILE *f, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n && strspn(s, NAME_CHARS "/:") == n && s[0] != '-' && s[0] != ':' &&
+	    s[n - 1] != ':') {
+		fputs(s, f);
+		return;
+	}
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '"' || ch == '\\')
+			fprintf(f, "\\%c", ch);
+		else if (ch < 0x20 || ch == 0x7f)
+			fprintf(f, "\\x%02x", ch);
+		else
+			fputc(ch, f);
+	}
+	fputc('"', f);
+}
+
+static void put_key(FILE *f, const char *indent, const char *key, const char *s)
+{
+	fprintf(f, "%s%s: ", indent, key);
+	put_scalar(f, s);
+	fputc('\n', f);
+}
+
+static void put_group(const struct vipd_cfg *c, const struct vip_group_cfg *g, FILE *f)
+{
+	char buf[IPADDR_STRLEN];
+
+	put_key(f, "  - ", "name", g->name);
+	put_key(f, "    ", "interface", g->ifname);
+	fprintf(f, "    vrid: %u\n", g->vrid);
+	if (g->priority_auto)
+		fprintf(f, "    priority: auto  # %u on %s\n", g->priority, c->node);
+	else
+		fprintf(f, "    priority: %u\n", g->priority);
+	fprintf(f, "    advert_interval_ms: %u\n", g->advert_interval_ms);
+	fprintf(f, "    preempt: %s\n", g->preempt ? "true" : "false");
+	fprintf(f, "    assign: %s\n", g->assign ? "true" : "false");
+	fprintf(f, "    announce_count: %u\n", g->announce_count);
+	fprintf(f, "    announce_interval_ms: %u\n", g->announce_interval_ms);
+	fprintf(f, "    refresh_interval_s: %u\n", g->refresh_interval_s);
+	fputs("    addresses: [", f);
+	for (size_t j = 0; j < g->naddrs; j++) {
+		fputs(j ? ", " : "", f);
+		put_scalar(f, ipaddr_fmt(&g->addrs[j], buf));
+	}
+	fputs("]\n", f);
+	if (g->has_vmac) {
+		char mac[MAC_STRLEN];
+
+		fprintf(f, "    virtual_mac: %s\n", mac_fmt(&g->vmac, mac));
+		put_key(f, "    ", "virtual_interface", g->vmac_ifname);
+	}
+	if (g->fabric_vni)
+		fprintf(f, "    fabric_vni: %u\n", g->fabric_vni);
+}
+
+void vipd_cfg_print(const struct vipd_cfg *c, FILE *f)
+{
+	put_key(f, "", "node", c->node);
+	put_key(f, "", "control_socket", c->control_socket);
+	if (c->nnodes) {
+		fputs("nodes: [", f);
+		for (size_t i = 0; i < c->nnodes; i++) {
+			fputs(i ? ", " : "", f);
+			put_scalar(f, c->nodes[i]);
+		}
+		fputs("]\n", f);
+	}
+	if (c->fabric.connect[0]) {
+		fputs("fabric:\n", f);
+		put_key(f, "  ", "connect", c->fabric.connect);
+		put_key(f, "  ", "host", c->fabric.host);
+		if (c->fabric.ca[0]) {
+			put_key(f, "  ", "ca", c->fabric.ca);
+			put_key(f, "  ", "cert", c->fabric.cert);
+			put_key(f, "  ", "key", c->fabric.key);
+		}
+	}
+	fputs(c->ngroups ? "groups:\n" : "groups: []\n", f);
+	for (size_t i = 0; i < c->ngroups; i++)
+		put_group(c, &c->groups[i], f);
+}
+
+bool vip_group_cfg_eq(const struct vip_group_cfg *a, const struct vip_group_cfg *b)
+{
+	if (strcmp(a->name, b->name) || strcmp(a->ifname, b->ifname) || a->vrid != b->vrid ||
+	    a->priority_auto != b->priority_auto || a->priority != b->priority ||
+	    a->advert_interval_ms != b->advert_interval_ms || a->preempt != b->preempt ||
+	    a->assign != b->assign || a->announce_count != b->announce_count ||
+	    a->announce_interval_ms != b->announce_interval_ms ||
+	    a->refresh_interval_s != b->refresh_interval_s || a->naddrs != b->naddrs ||
+	    a->has_vmac != b->has_vmac || a->fabric_vni != b->fabric_vni ||
+	    (a->has_vmac && (!mac_eq(&a->vmac, &b->vmac) ||
+			     strcmp(a->vmac_ifname, b->vmac_ifname))))
+		return false;
+	for (size_t i = 0; i < a->naddrs; i++)
+		if (!ipaddr_eq(&a->addrs[i], &b->addrs[i]))
+			return false;
+	return true;
+}
