@@ -21,13 +21,6 @@
 #include "fabricd.h"
 #include "log.h"
 
-void addr_from(struct ipaddr *a, const ProtobufCBinaryData *b)
-{
-	memset(a, 0, sizeof(*a));
-	a->af = b->len == 4 ? AF_INET : AF_INET6;
-	memcpy(a->b, b->data, b->len);
-}
-
 void agent_grace_over(struct fabricd *fd)
 {
 	fd->in_grace = false;
@@ -101,7 +94,7 @@ static void agent_hello(struct session *s, const L2f__Hello *hello)
 	int idx, err;
 
 	if (hello->has_vtep)
-		addr_from(&vtep, &hello->vtep);
+		wire_ipaddr(&vtep, &hello->vtep);
 	if (!vtep_allowed(s, hello, &vtep))
 		return;
 	idx = dir_host(&fd->dir, hello->id);
@@ -141,7 +134,7 @@ static void agent_hello(struct session *s, const L2f__Hello *hello)
 static size_t ips_of(const L2f__Learned *l, struct ipaddr *ips)
 {
 	for (size_t i = 0; i < l->n_ips; i++)
-		addr_from(&ips[i], &l->ips[i]);
+		wire_ipaddr(&ips[i], &l->ips[i]);
 	return l->n_ips;
 }
 

@@ -166,7 +166,7 @@ static const char *port_problem(const L2f__Port *p, char *buf, size_t len)
 		return buf;
 	}
 	for (size_t i = 0; i < p->n_ips; i++) {
-		addr_from(&a, &p->ips[i]);
+		wire_ipaddr(&a, &p->ips[i]);
 		why = ipaddr_host_why_not(&a);
 		if (why) {
 			snprintf(buf, len, "%s: %s cannot be a port's address", ipaddr_fmt(&a, text),
@@ -209,7 +209,7 @@ static int port_add(struct fabricd *fd, const L2f__Port *p, struct queued *q, co
 	if ((*why = port_problem(p, problem, sizeof(problem))))
 		return -EINVAL;
 	for (size_t i = 0; i < p->n_ips; i++)
-		addr_from(&ips[i], &p->ips[i]);
+		wire_ipaddr(&ips[i], &p->ips[i]);
 	for (size_t i = 0; i < p->n_hosts; i++) {
 		int h = dir_host(&fd->dir, p->hosts[i]);
 

@@ -207,7 +207,5 @@ int64_t store_host_del(struct fabricd *fd, const char *id);
  * replies waiting for them are sent (as errors when it failed). */
 void api_durable(struct fabricd *fd, uint64_t seq, int err);
 
-/* Shared by the roles: an address from a message (validated: 4 or 16 bytes). */
-void addr_from(struct ipaddr *a, const ProtobufCBinaryData *b);
 
 #endif

@@ -486,6 +486,13 @@ int wire_validate(const L2f__Envelope *env, const char **why)
 	}
 }
 
+void wire_ipaddr(struct ipaddr *a, const ProtobufCBinaryData *b)
+{
+	memset(a, 0, sizeof(*a));
+	a->af = b->len == 4 ? AF_INET : AF_INET6;
+	memcpy(a->b, b->data, b->len == 4 ? 4 : 16);
+}
+
 int wire_decode(const uint8_t *buf, size_t len, L2f__Envelope **out, const char **why)
 {
 	L2f__Envelope *env;

@@ -117,6 +117,8 @@ const char *wire_name(const struct wire *w);
  * printable ASCII bytes without space, enums known, exactly one member of each oneof set, no
  * field numbered 0. 0, or -EBADMSG with a reason. */
 int wire_validate(const L2f__Envelope *env, const char **why);
+/* The address in a validated message's bytes (4: IPv4, 16: IPv6). */
+void wire_ipaddr(struct ipaddr *a, const ProtobufCBinaryData *b);
 /* Decodes one frame's payload (no length prefix) and validates it: 0 and *out (free with
  * l2f__envelope__free_unpacked(*out, NULL)), or -EBADMSG with a reason. For fuzzing too. */
 int wire_decode(const uint8_t *buf, size_t len, L2f__Envelope **out, const char **why);

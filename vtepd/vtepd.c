@@ -42,13 +42,6 @@ static struct seg *seg_of(struct vtepd *v, uint32_t vni)
 	return NULL;
 }
 
-static void addr_from(struct ipaddr *a, const ProtobufCBinaryData *b)
-{
-	memset(a, 0, sizeof(*a));
-	a->af = b->len == 4 ? AF_INET : AF_INET6;
-	memcpy(a->b, b->data, b->len);
-}
-
 /* Every VTEP fabricd names is the fabric's: a flood remote to it is ours (kernel.h). */
 static void learn_vtep(struct vtepd *v, const struct ipaddr *a)
 {
@@ -125,7 +118,7 @@ static void apply_add(struct vtepd *v, const L2f__Fdb *f, bool program)
 	for (size_t i = 0; i < f->n_vteps; i++) {
 		struct ipaddr a;
 
-		addr_from(&a, &f->vteps[i]);
+		wire_ipaddr(&a, &f->vteps[i]);
 		learn_vtep(v, &a);
 		if (i == 0)
 			dst = a;
@@ -133,7 +126,7 @@ static void apply_add(struct vtepd *v, const L2f__Fdb *f, bool program)
 	if (nips && !(ips = malloc(nips * sizeof(*ips))))
 		return;
 	for (size_t i = 0; i < nips; i++)
-		addr_from(&ips[i], &f->ips[i]);
+		wire_ipaddr(&ips[i], &f->ips[i]);
 	if (!w) {
 		w = calloc(1, sizeof(*w));
 		if (!w || macmap_put(&v->want, f->vni, f->mac.data, w) < 0) {
@@ -199,7 +192,7 @@ static void apply_flood(struct vtepd *v, const L2f__Flood *fl, bool program)
 		return;
 	}
 	for (size_t i = 0; i < fl->n_vteps; i++) {
-		addr_from(&next[n], &fl->vteps[i]);
+		wire_ipaddr(&next[n], &fl->vteps[i]);
 		if (ipaddr_eq(&next[n], &v->vtep))
 			continue;               /* never flood to ourselves */
 		learn_vtep(v, &next[n]);
