@@ -335,10 +335,11 @@ static void expire_host(struct fabricd *fd, uint16_t h)
 	char id[DIR_HOST_ID_MAX + 1];
 
 	snprintf(id, sizeof(id), "%s", hh->id);
-	/* out of every flood list first: with no VTEP and no segment it is in none */
+	/* out of every flood list first: the other agents of its segments get lists built
+	 * without it, since it has no VTEP any more */
 	memset(&hh->vtep, 0, sizeof(hh->vtep));
-	dir_host_set_vnis(&fd->dir, h, NULL, 0);
 	update_host(fd, h);
+	dir_host_set_vnis(&fd->dir, h, NULL, 0);
 	store_host_del(fd, id);
 	dir_host_del(&fd->dir, h);
 	fd->stats.hosts_expired++;

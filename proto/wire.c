@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include "log.h"
@@ -537,10 +538,16 @@ const struct wire_ident *wire_ident(const struct wire *w)
 
 bool wire_heard(const struct wire *w)
 {
+	int pending = 0;
+
+	if (w->closed)
+		return false;
 	/* TLS: the ClientHello (or ServerHello) was taken in, so the peer has spoken */
-	if (w->tls && !w->closed)
-		return w->handshaken || !SSL_in_before(bufferevent_openssl_get_ssl(w->bev));
-	return w->heard;
+	if (w->heard || (w->tls && (w->handshaken ||
+				    !SSL_in_before(bufferevent_openssl_get_ssl(w->bev)))))
+		return true;
+	/* or its bytes wait in the socket for the loop to read them */
+	return ioctl(bufferevent_getfd(w->bev), FIONREAD, &pending) == 0 && pending > 0;
 }
 
 enum wire_close_kind wire_close_kind(const struct wire *w)
