@@ -137,6 +137,15 @@ sleep 0.3
 "${OCTL[@]}" port list | sed 's/^/    /'
 echo "  the agents:"
 "${OCTL[@]}" host | sed 's/^/    /'
+echo "  a stranger on the underlay (hv1's namespace) tries fabricd's port without a certificate:"
+if lab_exec hv1 timeout 5 openssl s_client -connect 198.18.0.2:7301 -brief </dev/null 2>&1 |
+    grep -q 'alert number 116'; then
+    echo "    refused in the handshake: TLS alert 116, certificate required"
+else
+    echo "    (the handshake did not end as expected: see fabricd's log)"
+fi
+echo "  fabricd got no Hello from it and sent nothing; it counted the attempt:"
+"${OCTL[@]}" status --json | jq -r '.counters | to_entries[] | select(.key | test("tls_failed|sessions.open$|vtepd$")) | "    \(.key) \(.value)"'
 echo "  what fabricd wants hv1 to hold, and what hv1's kernel holds (bridge fdb show dev vx100):"
 "${OCTL[@]}" fdb hv1 | sed 's/^/    /'
 lab_exec hv1 bridge fdb show dev vx100 | grep dst | sed 's/^/    /'
