@@ -79,7 +79,10 @@ t_assert_eq "$(ov_count_inner "$OV_CAPTURE" "arp.opcode == 1 && arp.dst.proto_ip
     "inner unicast ARP requests (2 x 2 VTEPs)"
 t_assert_eq "$(ov_count_inner "$OV_CAPTURE" "$OV_F_NS_MCAST && icmpv6.nd.ns.target_address == 2001:db8:100::99 && $(ov_f_src "$(ov_vm_mac vm1a)") && $(ov_f_vni 100)")" 4 \
     "inner multicast NS (2 x 2 VTEPs)"
-t_assert_eq "$(ov_count_inner "$OV_CAPTURE" "arp && $(ov_f_vni 200)")" 0 "ARP from VNI 100 seen in VNI 200"
+# vm1a's ARP in VNI 200 would be a leak; VNI 200's own VMs may ARP meanwhile (their neighbour
+# entries from the matrix above go stale and are probed again), which is no leak.
+t_assert_eq "$(ov_count_inner "$OV_CAPTURE" "arp && $(ov_f_vni 200) && $(ov_f_src "$(ov_vm_mac vm1a)")")" 0 \
+    "ARP from VNI 100 (vm1a) seen in VNI 200"
 
 # The leak probe sees a leak: vm2b's port moved into br100 on hv2 joins segment 100.
 lab_exec hv2 ip link set vm2b master br100
