@@ -239,7 +239,8 @@ ov_count_inner() {
 #                                OV_CTL is the fabricctl command line for this fabricd.
 #   ov_fabricd_start TAG [OPT..] (re)start fabricd (log fabricd-TAG.log) with these extra
 #                                options (and those in the array OV_FABRICD_OPTS, which
-#                                ov_fabric_up uses too), listening on TCP with mutual TLS (the
+#                                ov_fabric_up uses too; under OV_FABRICD_WRAP, a command
+#                                prefix), listening on TCP with mutual TLS (the
 #                                lab's PKI, ov_pki); pid in OV_FABRICD_PID
 #   ov_vtepd_start HV TAG        (re)start HV's vtepd (log vtepd-HV-TAG.log, control socket
 #                                $LAB_TMP/vtepd-HV.sock), over TLS with its own certificate;
@@ -249,6 +250,7 @@ declare -A OV_VTEPD_PID=()
 OV_FABRICD_ADDR=198.18.0.2:7301
 
 OV_FABRICD_OPTS=()
+OV_FABRICD_WRAP=()   # a command fabricd runs under (prlimit --nofile=1024, say)
 ov_fabricd_start() {
     local tag=$1; shift
     lab_tmpdir
@@ -256,7 +258,7 @@ ov_fabricd_start() {
     OV_FABRICD_SOCK=$LAB_TMP/fabricd.sock
     OV_CTL=("$FABRICCTL" -s "$OV_FABRICD_SOCK")
     # shellcheck disable=SC2046  # ov_tls prints options
-    lab_bg fm "$LAB_TMP/fabricd-$tag.log" "$T_BUILD/fabricd/fabricd" -l "$OV_FABRICD_ADDR" \
+    lab_bg fm "$LAB_TMP/fabricd-$tag.log" "${OV_FABRICD_WRAP[@]}" "$T_BUILD/fabricd/fabricd" -l "$OV_FABRICD_ADDR" \
         $(ov_tls fabricd fm) -s "$OV_FABRICD_SOCK" -S "$LAB_TMP/fabricd.store" -i fm \
         "${OV_FABRICD_OPTS[@]}" "$@"
     OV_FABRICD_PID=$LAB_LAST_PID
