@@ -3,9 +3,11 @@
  * keeps the kernel's VXLAN FDB, flood lists and ARP/ND suppression neighbours equal to what
  * fabricd wants, and reports the MACs and addresses of local ports.
  *
- * vtepd -i ID -f FABRICD_ADDR:PORT -l VTEP_ADDR [-u UNDERLAY_IF] -s VNI:BRIDGE [-s ...]
- *       [-c SOCKET] [-d]
+ * vtepd [-i ID] -f FABRICD_ADDR:PORT --ca F --cert F --key F -l VTEP_ADDR [-u UNDERLAY_IF]
+ *       -s VNI:BRIDGE [-s ...] [-c SOCKET] [-d]          (or -i ID -f unix:/PATH, no TLS)
  *
+ * The session with fabricd is proto/client.c's wire_client: mutual TLS over TCP (our id is
+ * our certificate's, and it must name our VTEP), reconnected with backoff after every close.
  * What fabricd wants is mirrored here (`want`, keyed by (vni, mac)). A full table (after
  * every (re)connect) replaces the mirror and is reconciled against the kernel (mark and
  * sweep); deltas are applied as incremental kernel operations, batched per message. While
