@@ -1,12 +1,14 @@
 /*
  * fabricd.c - the fabric manager: main, options, listeners, restart grace, signals.
  *
- * fabricd [-l ADDR:PORT --ca FILE --cert FILE --key FILE] [-s SOCKET] [-S STORE] [-i ID]
- *         [--dup-moves N] [--dup-window S] [--grace-ms MS] [-d]
+ * fabricd [-l ADDR:PORT --ca FILE --cert FILE --key FILE] [-s SOCKET] [-S STORE [--recover]]
+ *         [-i ID] [--dup-moves N] [--dup-window S] [--grace-ms MS] [--max-sessions N]
+ *         [--max-pre-hello N] [--hello-timeout-ms MS] [--idle-timeout-ms MS]
+ *         [--host-expiry S] [-d]
  * Agents (vtepd, vipd) connect over TCP to -l, always with mutual TLS (there is no default
  * address: the operator names it); fabricctl over the Unix socket -s. The
- * directory is soft state: API ports and known hosts are kept in STORE; learned bindings come
- * back from the agents' reports after a restart. Until every host in the store has
+ * directory is soft state: API ports and known hosts are kept in STORE, a journal
+ * (store.c); learned bindings come back from the agents' reports after a restart. Until every host in the store has
  * reconnected and sent its full report of what it learned (or --grace-ms passed), agents
  * get no full table: what they hold stays.
  */
@@ -14,10 +16,10 @@
 #include <event2/event.h>
 #include <getopt.h>
 #include <signal.h>
-#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 #include "fabricd.h"
 #include "log.h"
