@@ -7,17 +7,18 @@
  *
  *   wirepeer -f HOST:PORT|unix:/path [--ca F --cert F --key F] --role vtepd|vipd|fabricctl
  *            [--id ID] [--vtep ADDR] [--vni N]... [--proto-version N]
- *            [--report VNI,MAC[,IP...][,seq=N][;VNI,MAC...]] [--report-full]
- *            [--bulk VNI,COUNT] [--withdraw VNI,MAC] [--master VNI,MAC,HOST]
+ *            [--report VNI,MAC[,IP...][,seq=N][;VNI,MAC...]] [--report-full] [--full]
+ *            [--bulk VNI,COUNT[,FIRST]] [--withdraw VNI,MAC] [--master VNI,MAC,HOST]
  *            [--request host_list|port_list|status]... [--hold SECONDS] [--hello-wait MS]
  *
  * TLS when --cert is given (then --ca and --key too); --id defaults to the certificate's id.
  * It connects, sends its Hello, and once fabricd's Hello has come, every message given, in
  * the order given: --report one Report (entries separated by ';'), --report-full an empty full
- * Report (as vtepd sends after each Hello), --bulk one Report of COUNT learned MACs
- * 02:7e:xx:xx:xx:xx (i = 0..COUNT-1), each with the address 2001:db8:7e::i, --withdraw a
- * Report withdrawing a MAC, --master a Master, --request a Request. Then it stays --hold
- * seconds (default 1; fractions allowed) and closes.
+ * Report (as vtepd sends after each Hello), --full makes the next Report a full one, --bulk
+ * one Report of COUNT learned MACs 02:7e:xx:xx:xx:xx (i = FIRST..FIRST+COUNT-1, FIRST 0 by
+ * default), each with the address 2001:db8:7e::(i + 1), --withdraw a Report withdrawing a
+ * MAC, --master a Master, --request a Request. Then it stays --hold seconds (default 1;
+ * fractions allowed) and closes.
  *
  * What it observes, on stdout, one line each:
  *   hello ROLE ID                                      fabricd's Hello
@@ -48,7 +49,7 @@
 #define MAX_VNIS 64
 #define MAX_BULK 1000000
 
-enum msg_kind { M_REPORT, M_REPORT_FULL, M_BULK, M_WITHDRAW, M_MASTER, M_REQUEST };
+enum msg_kind { M_REPORT, M_REPORT_FULL, M_BULK, M_WITHDRAW, M_MASTER, M_REQUEST, M_FULL_NEXT };
 
 struct msg_spec {
 	enum msg_kind kind;
@@ -64,6 +65,7 @@ struct peer {
 	double hold_s;
 	int hello_wait_ms;
 	bool up, closing;
+	bool full_next;                /* --full: the next Report is a full one */
 	int rc;
 };
 
@@ -182,36 +184,37 @@ static int report_parse(struct report_buf *rb, const char *arg, bool withdrawn)
 	return ret || n == 0 ? -EINVAL : 0;
 }
 
-/* COUNT MACs 02:7e:(i), each with 2001:db8:7e::(i), in VNI. */
+/* "VNI,COUNT[,FIRST]": COUNT MACs 02:7e:(i), each with 2001:db8:7e::(i + 1), i from FIRST. */
 static int bulk_build(struct report_buf *rb, const char *arg)
 {
-	uint64_t vni, count;
-	char *copy = strdup(arg), *comma = copy ? strchr(copy, ',') : NULL;
+	uint64_t vni, count, first = 0;
+	char *copy = strdup(arg), *save = NULL;
+	char *a = copy ? strtok_r(copy, ",", &save) : NULL, *b = strtok_r(NULL, ",", &save);
+	char *c = strtok_r(NULL, ",", &save);
 	int ret = -EINVAL;
 
-	if (comma) {
-		*comma = '\0';
-		if (!parse_u64(copy, VNI_MAX, &vni) && !parse_u64(comma + 1, MAX_BULK, &count) &&
-		    count > 0)
-			ret = report_alloc(rb, (size_t)count);
-	}
+	if (b && !strtok_r(NULL, ",", &save) && !parse_u64(a, VNI_MAX, &vni) &&
+	    !parse_u64(b, MAX_BULK, &count) && count > 0 &&
+	    (!c || !parse_u64(c, 0xfffffffeu - MAX_BULK, &first)))
+		ret = report_alloc(rb, (size_t)count);
 	free(copy);
-	for (size_t i = 0; !ret && i < rb->n; i++) {
-		uint8_t *raw = rb->raw + i * (6 + 16 * WIRE_MAX_IPS), *v6 = raw + 6;
+	for (size_t j = 0; !ret && j < rb->n; j++) {
+		uint8_t *raw = rb->raw + j * (6 + 16 * WIRE_MAX_IPS), *v6 = raw + 6;
+		size_t i = j + first;
 		static const uint8_t pfx[6] = { 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x7e };
 
-		l2f__learned__init(&rb->l[i]);
-		rb->lp[i] = &rb->l[i];
+		l2f__learned__init(&rb->l[j]);
+		rb->lp[j] = &rb->l[j];
 		raw[0] = 0x02, raw[1] = 0x7e, raw[2] = (uint8_t)(i >> 24);
 		raw[3] = (uint8_t)(i >> 16), raw[4] = (uint8_t)(i >> 8), raw[5] = (uint8_t)i;
 		memcpy(v6, pfx, sizeof(pfx));
 		v6[12] = (uint8_t)((i + 1) >> 24), v6[13] = (uint8_t)((i + 1) >> 16);
 		v6[14] = (uint8_t)((i + 1) >> 8), v6[15] = (uint8_t)(i + 1);
-		rb->l[i].vni = (uint32_t)vni;
-		rb->l[i].mac = (ProtobufCBinaryData){ 6, raw };
-		rb->l[i].ips = &rb->ipd[i * WIRE_MAX_IPS];
-		rb->l[i].ips[0] = (ProtobufCBinaryData){ 16, v6 };
-		rb->l[i].n_ips = 1;
+		rb->l[j].vni = (uint32_t)vni;
+		rb->l[j].mac = (ProtobufCBinaryData){ 6, raw };
+		rb->l[j].ips = &rb->ipd[j * WIRE_MAX_IPS];
+		rb->l[j].ips[0] = (ProtobufCBinaryData){ 16, v6 };
+		rb->l[j].n_ips = 1;
 	}
 	return ret;
 }
@@ -227,8 +230,9 @@ static int send_report(struct peer *p, const struct msg_spec *m)
 		ret = report_parse(&rb, m->arg, m->kind == M_WITHDRAW);
 	else if (m->kind == M_BULK)
 		ret = bulk_build(&rb, m->arg);
-	else
+	if (m->kind == M_REPORT_FULL || p->full_next)
 		r.has_full = r.full = true;
+	p->full_next = false;
 	if (!ret) {
 		r.entries = rb.lp;
 		r.n_entries = rb.n;
@@ -301,6 +305,9 @@ static int send_one(struct peer *p, const struct msg_spec *m)
 		return send_master(p, m->arg);
 	case M_REQUEST:
 		return send_request(p, m->arg);
+	case M_FULL_NEXT:
+		p->full_next = true;
+		return 0;
 	}
 	return -EINVAL;
 }
@@ -331,7 +338,7 @@ static void on_hello(struct wire *w, void *ctx)
 
 		if (ret) {
 			fprintf(stderr, "wirepeer: message %d (%s): %s\n", i + 1,
-				p->msgs[i].arg ? p->msgs[i].arg : "full report", strerror(-ret));
+				p->msgs[i].arg ? p->msgs[i].arg : "--report-full", strerror(-ret));
 			end(p, 3, "a message could not be sent");
 			return;
 		}
@@ -398,7 +405,7 @@ static int usage(void)
 	fprintf(stderr, "usage: wirepeer -f HOST:PORT|unix:/path [--ca F --cert F --key F] "
 		"--role vtepd|vipd|fabricctl [--id ID] [--vtep ADDR] [--vni N]...\n"
 		"       [--proto-version N] [--report VNI,MAC[,IP...][,seq=N][;...]] "
-		"[--report-full] [--bulk VNI,COUNT]\n"
+		"[--report-full] [--full] [--bulk VNI,COUNT[,FIRST]]\n"
 		"       [--withdraw VNI,MAC] [--master VNI,MAC,HOST] "
 		"[--request host_list|port_list|status] [--hold S] [--hello-wait MS]\n");
 	return 2;
@@ -421,7 +428,8 @@ static int parse_opts(int argc, char **argv, struct opts *o, struct peer *p)
 		{ "vni", required_argument, NULL, 'n' },
 		{ "proto-version", required_argument, NULL, 'V' },
 		{ "report", required_argument, NULL, 'R' },
-		{ "report-full", no_argument, NULL, 'F' }, { "bulk", required_argument, NULL, 'B' },
+		{ "report-full", no_argument, NULL, 'F' }, { "full", no_argument, NULL, 'U' },
+		{ "bulk", required_argument, NULL, 'B' },
 		{ "withdraw", required_argument, NULL, 'W' },
 		{ "master", required_argument, NULL, 'M' },
 		{ "request", required_argument, NULL, 'Q' },
@@ -431,7 +439,7 @@ static int parse_opts(int argc, char **argv, struct opts *o, struct peer *p)
 	};
 	static const enum msg_kind kinds[128] = {
 		['R'] = M_REPORT, ['F'] = M_REPORT_FULL, ['B'] = M_BULK, ['W'] = M_WITHDRAW,
-		['M'] = M_MASTER, ['Q'] = M_REQUEST,
+		['M'] = M_MASTER, ['Q'] = M_REQUEST, ['U'] = M_FULL_NEXT,
 	};
 	uint64_t v;
 	char *end;
@@ -455,10 +463,11 @@ static int parse_opts(int argc, char **argv, struct opts *o, struct peer *p)
 			if (parse_u64(optarg, UINT32_MAX, &o->version))
 				return -EINVAL;
 			break;
-		case 'R': case 'F': case 'B': case 'W': case 'M': case 'Q':
+		case 'R': case 'F': case 'B': case 'W': case 'M': case 'Q': case 'U':
 			if (p->nmsgs == MAX_MSGS)
 				return -EINVAL;
-			p->msgs[p->nmsgs++] = (struct msg_spec){ kinds[opt], opt == 'F' ? NULL : optarg };
+			p->msgs[p->nmsgs++] = (struct msg_spec){ kinds[opt],
+								 opt == 'F' || opt == 'U' ? NULL : optarg };
 			break;
 		case 'H':
 			p->hold_s = strtod(optarg, &end);
