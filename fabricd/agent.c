@@ -152,14 +152,19 @@ static int sweep_mark(struct binding *b, void *arg)
 {
 	struct sweep_ctx *c = arg;
 
-	if ((b->flags & B_SEEN) || !dir_learned_at(b, c->h)) {
-		b->flags &= (uint8_t)~B_SEEN;
+	/* B_SEEN stays until the sweep is over: each pass starts again from the first slot */
+	if ((b->flags & B_SEEN) || !dir_learned_at(b, c->h))
 		return 0;
-	}
 	/* learned here and absent from the agent's full report: collected, removed below */
 	c->vni[c->n] = b->vni;
 	memcpy(c->mac[c->n], b->mac, MAC_LEN);
 	return ++c->n == SWEEP_BATCH;
+}
+
+static int unmark_seen(struct binding *b, void *arg)
+{
+	b->flags &= (uint8_t)~B_SEEN;
+	return 0;
 }
 
 /* After a full report, what the agent learned before and no longer has goes. */
@@ -179,6 +184,7 @@ static void sweep_unreported(struct fabricd *fd, uint16_t h)
 				update_binding(fd, b);
 		}
 	} while (c.n == SWEEP_BATCH);
+	dir_foreach(&fd->dir, unmark_seen, NULL);
 }
 
 /* Whether the agent on h may report l (see the top of the file); refusals counted. */
@@ -233,6 +239,13 @@ static void learned_one(struct fabricd *fd, uint16_t h, const L2f__Learned *l, b
 	nips = ips_of(l, ips);
 	if (!learned_allowed(fd, h, l, ips, nips))
 		return;
+	b = dir_find(&fd->dir, l->vni, l->mac.data);
+	if ((!b || !dir_learned_at(b, h)) && fd->dir.hosts[h].nlearned >= fd->lim.max_learned) {
+		fabricd_refuse(fd, REFUSE_LEARNED_CAP, "%s: holds %u bindings, the most allowed: "
+			       "%s refused", fd->dir.hosts[h].id, fd->dir.hosts[h].nlearned,
+			       mac_fmt((const struct mac *)l->mac.data, mac));
+		return;
+	}
 	switch (dir_learn(&fd->dir, h, l->vni, l->mac.data, ips, nips, l->has_seq ? l->seq : 0,
 			  now_s, &b)) {
 	case LEARN_NEW:
@@ -289,10 +302,13 @@ static void agent_report(struct session *s, const L2f__Report *r)
 
 static void agent_msg(struct session *s, const L2f__Envelope *env)
 {
-	if (env->msg_case == L2F__ENVELOPE__MSG_REPORT)
+	if (env->msg_case == L2F__ENVELOPE__MSG_REPORT) {
 		agent_report(s, env->report);
-	else
-		wire_close(s->w, "unexpected message for this role");
+		return;
+	}
+	fabricd_refuse(s->fd, REFUSE_UNEXPECTED, "%s: a message vtepd does not send: closed",
+		       wire_name(s->w));
+	wire_close(s->w, "unexpected message for this role");
 }
 
 /* --- expiry ------------------------------------------------------------------------------ */

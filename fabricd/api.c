@@ -311,8 +311,8 @@ static void put(struct counters *cs, const char *name, uint64_t v)
 static int status(struct fabricd *fd, struct queued *q)
 {
 	static char names[NBOUNDS + NREFUSALS][64];
-	L2f__Counter c[96], *p[96], lc[8], *lp[8];
-	struct counters cs = { c, p, 0, 96 }, ls = { lc, lp, 0, 8 };
+	L2f__Counter c[112], *p[112], lc[12], *lp[12];
+	struct counters cs = { c, p, 0, 112 }, ls = { lc, lp, 0, 12 };
 	const struct fabricd_stats *st = &fd->stats;
 	L2f__Status m = L2F__STATUS__INIT;
 	L2f__Reply r = L2F__REPLY__INIT;
@@ -323,7 +323,9 @@ static int status(struct fabricd *fd, struct queued *q)
 		      s->role == &api_role ? 2 : 0] += s->role != NULL;
 	for (uint16_t h = 0; h < fd->dir.nhosts; h++)
 		connected += fd->dir.hosts[h].session != NULL;
-	put(&cs, "sessions.open", fd->nsessions);
+	put(&cs, "sessions.open", fd->nsessions + fd->nunix);
+	put(&cs, "sessions.tcp", fd->nsessions);
+	put(&cs, "sessions.unix", fd->nunix);
 	put(&cs, "sessions.pre_hello", fd->npre_hello);
 	put(&cs, "sessions.vtepd", roles[0]);
 	put(&cs, "sessions.vipd", roles[1]);
@@ -377,6 +379,8 @@ static int status(struct fabricd *fd, struct queued *q)
 		put(&cs, "store.failed", js.failed);
 	}
 	put(&ls, "max_sessions", fd->lim.max_sessions);
+	put(&ls, "max_unix_sessions", fd->lim.max_unix_sessions);
+	put(&ls, "max_learned_per_host", fd->lim.max_learned);
 	put(&ls, "max_pre_hello", fd->lim.max_pre_hello);
 	put(&ls, "hello_timeout_ms", fd->lim.hello_timeout_ms);
 	put(&ls, "idle_timeout_ms", fd->lim.idle_timeout_ms);
@@ -432,6 +436,7 @@ static void api_msg(struct session *s, const L2f__Envelope *env)
 	const char *why = NULL;
 
 	if (env->msg_case != L2F__ENVELOPE__MSG_REQUEST) {
+		fabricd_refuse(s->fd, REFUSE_UNEXPECTED, "%s: not a Request: closed", wire_name(s->w));
 		wire_close(s->w, "fabricctl may send requests only");
 		return;
 	}

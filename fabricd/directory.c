@@ -81,12 +81,34 @@ static struct binding *get_or_add(struct directory *d, uint32_t vni, const uint8
 	return b;
 }
 
+/* B_LEARNED and lhost change only here, so that each host's nlearned counts the bindings
+ * its agent holds. */
+static void learned_at(struct directory *d, struct binding *b, uint16_t h)
+{
+	if (dir_learned_at(b, h))
+		return;
+	if (b->flags & B_LEARNED)
+		d->hosts[b->lhost].nlearned--;
+	b->flags |= B_LEARNED;
+	b->lhost = h;
+	d->hosts[h].nlearned++;
+}
+
+static void learned_clear(struct directory *d, struct binding *b)
+{
+	if (!(b->flags & B_LEARNED))
+		return;
+	d->hosts[b->lhost].nlearned--;
+	b->flags &= (uint8_t)~B_LEARNED;
+}
+
 int dir_del(struct directory *d, uint32_t vni, const uint8_t mac[MAC_LEN])
 {
 	struct binding *b = macmap_del(&d->map, vni, mac);
 
 	if (!b)
 		return -ENOENT;
+	learned_clear(d, b);
 	binding_free(b);
 	return 0;
 }
@@ -361,7 +383,7 @@ int dir_port_set(struct directory *d, uint32_t vni, const uint8_t mac[MAC_LEN],
 		free(b->lips);
 		b->lips = b->ips;
 		b->nlips = b->nips;
-		b->lhost = b->hosts[0];
+		learned_at(d, b, b->hosts[0]);
 	} else {
 		free(b->ips);
 	}
@@ -415,10 +437,10 @@ int dir_port_del(struct directory *d, uint32_t vni, const uint8_t mac[MAC_LEN],
 /* The agent on h reported b (already located according to the report): b remembers that h
  * holds it, and for an API port the addresses reported, as a learned binding keeps them (an
  * empty list changes nothing). */
-static void note_learned(struct binding *b, uint16_t h, const struct ipaddr *ips, size_t nips)
+static void note_learned(struct directory *d, struct binding *b, uint16_t h,
+			 const struct ipaddr *ips, size_t nips)
 {
-	b->flags |= B_LEARNED;
-	b->lhost = h;
+	learned_at(d, b, h);
 	if ((b->flags & B_API) && nips)
 		set_lips(b, ips, nips);
 }
@@ -439,6 +461,24 @@ static bool count_move(struct directory *d, struct binding *b, uint32_t now_s)
 	return false;
 }
 
+/* A reported sequence number is taken at most SEQ_MAX_JUMP beyond ours, and none wraps: one
+ * report of 2^64 - 1 must not leave a MAC where every later, honest move looks stale. */
+static uint64_t seq_capped(uint64_t ours, uint64_t reported)
+{
+	uint64_t cap = ours < UINT64_MAX - SEQ_MAX_JUMP ? ours + SEQ_MAX_JUMP : UINT64_MAX;
+
+	return reported < cap ? reported : cap;
+}
+
+/* RFC 7432 15: a move takes max(reported, ours + 1). */
+static uint64_t moved_seq(uint64_t ours, uint64_t reported)
+{
+	uint64_t up = ours < UINT64_MAX ? ours + 1 : ours;
+
+	reported = seq_capped(ours, reported);
+	return reported > up ? reported : up;
+}
+
 enum learn_result dir_learn(struct directory *d, uint16_t h, uint32_t vni,
 			    const uint8_t mac[MAC_LEN], const struct ipaddr *ips, size_t nips,
 			    uint64_t seq, uint32_t now_s, struct binding **out)
@@ -451,17 +491,17 @@ enum learn_result dir_learn(struct directory *d, uint16_t h, uint32_t vni,
 	if (!b)
 		return LEARN_SAME;
 	if (created) {
-		b->flags = B_LEARNED;
+		b->flags = 0;
+		learned_at(d, b, h);
 		b->hosts[0] = h;
 		b->nhosts = 1;
-		b->lhost = h;
-		b->seq = seq;
+		b->seq = seq < SEQ_MAX_JUMP ? seq : SEQ_MAX_JUMP;
 		set_ips(b, ips, nips);
 		return LEARN_NEW;
 	}
 	if (b->nhosts > 1) {
 		/* Not moved; the port remembers who holds it, should it stop being an API port. */
-		note_learned(b, h, ips, nips);
+		note_learned(d, b, h, ips, nips);
 		return LEARN_HA_IGNORED;
 	}
 	if (b->hosts[0] != h) {
@@ -473,15 +513,16 @@ enum learn_result dir_learn(struct directory *d, uint16_t h, uint32_t vni,
 		if (count_move(d, b, now_s))
 			return LEARN_DUPLICATE;
 		/* the move takes max(reported, ours + 1) */
-		b->seq = seq > b->seq ? seq : b->seq + 1;
+		b->seq = moved_seq(b->seq, seq);
 		b->hosts[0] = h;
 		learn_ips(b, ips, nips);
-		note_learned(b, h, ips, nips);
+		note_learned(d, b, h, ips, nips);
 		return LEARN_MOVED;
 	}
 	bool changed = learn_ips(b, ips, nips);
 
-	note_learned(b, h, ips, nips);
+	note_learned(d, b, h, ips, nips);
+	seq = seq_capped(b->seq, seq);
 	if (changed || seq > b->seq) {
 		if (seq > b->seq)
 			b->seq = seq;
@@ -498,7 +539,7 @@ bool dir_unlearn(struct directory *d, uint16_t h, uint32_t vni, const uint8_t ma
 		return false;
 	if (b->flags & B_API) {
 		/* The orchestrator's port stays; it forgets what the agent reported. */
-		b->flags &= (uint8_t)~B_LEARNED;
+		learned_clear(d, b);
 		forget_lips(b);
 		return false;
 	}

@@ -24,6 +24,8 @@
 #define DIR_MAX_PORT_HOSTS 8
 #define DIR_NO_HOST 0xffff
 #define DIR_MAX_VNIS 4096
+/* A MAC-mobility sequence number reported is taken at most this far beyond the directory's. */
+#define SEQ_MAX_JUMP 65536u
 
 /* A host slot whose id is empty is free (a host that expired); its index is reused. */
 struct host {
@@ -34,6 +36,7 @@ struct host {
 	void *session;                 /* the agent's session while connected, else NULL */
 	struct monotime connected_at;
 	struct monotime gone_at;       /* when its last session ended; 0: none seen yet */
+	uint32_t nlearned;             /* bindings its agent holds (B_LEARNED, lhost here) */
 };
 
 enum binding_flags {
@@ -128,7 +131,8 @@ enum learn_result {
 };
 
 /* An agent on host `h` reports (vni, mac, ips) with sequence number seq, at time now_s.
- * Implements MAC mobility: a move takes seq max(reported, ours + 1); lower is stale. */
+ * Implements MAC mobility: a move takes seq max(reported, ours + 1), a reported one taken at
+ * most SEQ_MAX_JUMP beyond ours and never wrapping; lower is stale. */
 enum learn_result dir_learn(struct directory *d, uint16_t h, uint32_t vni,
 			    const uint8_t mac[MAC_LEN], const struct ipaddr *ips, size_t nips,
 			    uint64_t seq, uint32_t now_s, struct binding **out);

@@ -4,7 +4,7 @@
  * fabricd [-l ADDR:PORT --ca FILE --cert FILE --key FILE] [-s SOCKET] [-S STORE [--recover]]
  *         [-i ID] [--dup-moves N] [--dup-window S] [--grace-ms MS] [--max-sessions N]
  *         [--max-pre-hello N] [--hello-timeout-ms MS] [--idle-timeout-ms MS]
- *         [--host-expiry S] [-d]
+ *         [--host-expiry S] [--max-unix-sessions N] [--max-learned-per-host N] [-d]
  * Agents (vtepd, vipd) connect over TCP to -l, always with mutual TLS (there is no default
  * address: the operator names it); fabricctl over the Unix socket -s. The
  * directory is soft state: API ports and known hosts are kept in STORE, a journal
@@ -29,20 +29,23 @@
 
 /* What a peer may make fabricd hold unless told otherwise (docs/protocol.md, "Limits"). */
 #define LIMITS_DEFAULT { .max_pre_hello = 128, .hello_timeout_ms = 5000, \
-			 .idle_timeout_ms = 60000, .host_expiry_s = 86400 }
+			 .idle_timeout_ms = 60000, .host_expiry_s = 86400, \
+			 .max_unix_sessions = 64, .max_learned = 262144 }
 /* Descriptors kept free of sessions: the listeners, the store, the journal's compaction,
  * netlink... and fabricctl's way in when agents and strangers fill the rest. */
 #define FD_RESERVE 32
 
-/* max_sessions: what was asked, but never so many that fabricd runs out of descriptors
- * (accept would then fail for the Unix socket too). */
-static uint32_t sessions_allowed(uint32_t asked)
+/* max_sessions (TCP): what was asked, but never so many that fabricd runs out of
+ * descriptors: the Unix socket's sessions (their own cap) and a reserve stay free, so
+ * fabricctl gets in whatever peers do on TCP. */
+static uint32_t sessions_allowed(uint32_t asked, uint32_t unix_cap)
 {
 	struct rlimit rl;
 	uint64_t room = 16384;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
-		room = rl.rlim_cur > FD_RESERVE * 2 ? rl.rlim_cur - FD_RESERVE : FD_RESERVE;
+		room = rl.rlim_cur > 2 * FD_RESERVE + unix_cap ? rl.rlim_cur - FD_RESERVE - unix_cap
+								 : FD_RESERVE;
 	if (!asked || asked > room)
 		return (uint32_t)room;
 	return asked;
@@ -80,7 +83,9 @@ static void usage(FILE *f)
 		   "      duplicate and stops moving (default 5 in 180)\n"
 		   "  --grace-ms  after a restart, wait at most this long for known agents before\n"
 		   "      sending full tables (default 3000)\n"
-		   "  --max-sessions N     sessions in all (default: what ulimit -n leaves room for)\n"
+		   "  --max-sessions N     TCP sessions (default: what ulimit -n leaves room for)\n"
+		   "  --max-unix-sessions N  sessions on the Unix socket (default 64)\n"
+		   "  --max-learned-per-host N  bindings one host's agent may hold (default 262144)\n"
 		   "  --max-pre-hello N    sessions without a Hello yet (default 128): beyond it the\n"
 		   "      oldest silent one is evicted\n"
 		   "  --hello-timeout-ms MS  from accept to Hello, TLS included (default 5000)\n"
@@ -114,6 +119,8 @@ int main(int argc, char **argv)
 		{ "hello-timeout-ms", required_argument, NULL, 'T' },
 		{ "idle-timeout-ms", required_argument, NULL, 'I' },
 		{ "host-expiry", required_argument, NULL, 'E' },
+		{ "max-unix-sessions", required_argument, NULL, 'U' },
+		{ "max-learned-per-host", required_argument, NULL, 'L' },
 		{ "recover", no_argument, NULL, 'R' },
 		{ "ca", required_argument, NULL, 'A' },
 		{ "cert", required_argument, NULL, 'C' },
@@ -127,6 +134,7 @@ int main(int argc, char **argv)
 	const char *listen_addr = NULL, *sock = DEFAULT_SOCKET;
 	struct wire_tls_files tls_files = { 0 };
 	bool id_given = false, recover = false;
+	uint32_t allowed;
 	uint32_t dup_moves = 5, dup_window = 180, grace_ms = 3000;
 	enum log_level level = LOG_LVL_INFO;
 	int opt, err;
@@ -184,10 +192,14 @@ int main(int argc, char **argv)
 		case 'T':
 		case 'I':
 		case 'E':
+		case 'U':
+		case 'L':
 			if (parse_u32(optarg, 86400000, opt == 'X' ? &fd.lim.max_sessions :
 				      opt == 'P' ? &fd.lim.max_pre_hello :
 				      opt == 'T' ? &fd.lim.hello_timeout_ms :
-				      opt == 'I' ? &fd.lim.idle_timeout_ms : &fd.lim.host_expiry_s) ||
+				      opt == 'I' ? &fd.lim.idle_timeout_ms :
+				      opt == 'U' ? &fd.lim.max_unix_sessions :
+				      opt == 'L' ? &fd.lim.max_learned : &fd.lim.host_expiry_s) ||
 			    (opt != 'E' && strtoul(optarg, NULL, 10) == 0)) {
 				fprintf(stderr, "fabricd: bad number '%s' for --%s\n", optarg,
 					longopts[optidx].name);
@@ -208,10 +220,11 @@ int main(int argc, char **argv)
 	}
 	log_init("fabricd", level);
 	signal(SIGPIPE, SIG_IGN);
-	if (fd.lim.max_sessions && sessions_allowed(fd.lim.max_sessions) < fd.lim.max_sessions)
+	allowed = sessions_allowed(fd.lim.max_sessions, fd.lim.max_unix_sessions);
+	if (fd.lim.max_sessions && allowed < fd.lim.max_sessions)
 		log_warn("--max-sessions %u: only %u fit in the descriptor limit (ulimit -n)",
-			 fd.lim.max_sessions, sessions_allowed(fd.lim.max_sessions));
-	fd.lim.max_sessions = sessions_allowed(fd.lim.max_sessions);
+			 fd.lim.max_sessions, allowed);
+	fd.lim.max_sessions = allowed;
 	if (fd.lim.max_pre_hello > fd.lim.max_sessions)
 		fd.lim.max_pre_hello = fd.lim.max_sessions;
 	if (tls_files.ca || tls_files.cert || tls_files.key || listen_addr) {

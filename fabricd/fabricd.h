@@ -45,15 +45,20 @@ enum fabricd_refusal {
 	REFUSE_TLS,                        /* a TCP session whose handshake or certificate failed */
 	REFUSE_IDENTITY,                   /* a Hello its certificate does not back */
 	REFUSE_PROTOCOL,                   /* a frame that does not decode or validate */
+	REFUSE_LEARNED_CAP,                /* Learned beyond lim.max_learned for its host */
+	REFUSE_UNEXPECTED,                 /* a message its role does not send: closed */
+	REFUSE_ROLE,                       /* a role fabricd does not serve: closed */
 	NREFUSALS
 };
 
 struct fabricd_limits {
-	uint32_t max_sessions;             /* every session, TCP and Unix */
+	uint32_t max_sessions;             /* TCP sessions (the Unix socket has its own cap) */
+	uint32_t max_unix_sessions;        /* sessions on the Unix socket */
 	uint32_t max_pre_hello;            /* sessions without an accepted Hello yet */
 	uint32_t hello_timeout_ms;         /* from accept to an accepted Hello (TLS included) */
 	uint32_t idle_timeout_ms;          /* an API session with nothing to do */
 	uint32_t host_expiry_s;            /* a host with no session and no API port goes */
+	uint32_t max_learned;              /* bindings one host's agent may hold */
 };
 
 struct fabricd_stats {
@@ -85,7 +90,8 @@ struct fabricd {
 	struct event *ev_grace;
 	struct session *dirty;             /* agents with a pending Update (update.c) */
 	struct session *sessions;          /* every open session, newest first */
-	uint32_t nsessions, npre_hello;
+	uint32_t nsessions, npre_hello;    /* TCP: in all, without a Hello yet */
+	uint32_t nunix;                    /* on the Unix socket */
 	struct fabricd_limits lim;
 	struct event *ev_expiry;           /* host expiry sweep (agent.c) */
 	struct fabricd_stats stats;

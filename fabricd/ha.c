@@ -36,9 +36,19 @@ int ha_master_change(struct fabricd *fd, const L2f__Master *m, const char **why)
 	return 0;
 }
 
+/* Over TLS one session per vipd identity: the newest replaces the older (a vipd that
+ * restarted before its old session timed out), so that one certificate cannot fill the
+ * session table. */
 static void ha_hello(struct session *s, const L2f__Hello *hello)
 {
 	s->state = SESS_UP;
+	if (!wire_ident(s->w))
+		return;
+	for (struct session *o = s->fd->sessions; o; o = o->next) {
+		if (o != s && !o->closed && o->role == &ha_role && wire_ident(o->w) &&
+		    strcmp(wire_ident(o->w)->id, hello->id) == 0)
+			wire_close(o->w, "replaced by a new session");
+	}
 }
 
 static void ha_msg(struct session *s, const L2f__Envelope *env)
@@ -47,6 +57,8 @@ static void ha_msg(struct session *s, const L2f__Envelope *env)
 	const char *why = NULL;
 
 	if (env->msg_case != L2F__ENVELOPE__MSG_MASTER) {
+		fabricd_refuse(s->fd, REFUSE_UNEXPECTED, "%s: a message vipd does not send: closed",
+			       wire_name(s->w));
 		wire_close(s->w, "unexpected message for this role");
 		return;
 	}

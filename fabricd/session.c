@@ -45,6 +45,9 @@ const char *const fabricd_refusal_names[NREFUSALS] = {
 	[REFUSE_TLS] = "tls_failed",
 	[REFUSE_IDENTITY] = "identity_mismatch",
 	[REFUSE_PROTOCOL] = "protocol_violation",
+	[REFUSE_LEARNED_CAP] = "learned_over_cap",
+	[REFUSE_UNEXPECTED] = "message_not_for_role",
+	[REFUSE_ROLE] = "role_not_served",
 };
 
 static void vlog_counted(uint64_t *counter, struct ratelimit *rl, const char *fmt, va_list ap)
@@ -125,10 +128,12 @@ static void on_hello(struct wire *w, void *ctx)
 	const L2f__Hello *hello = wire_peer(w);
 	const struct role *role = role_of(hello->role);
 
-	s->fd->npre_hello--;
+	if (s->tcp)
+		s->fd->npre_hello--;
 	s->state = SESS_UP;
 	evtimer_del(s->ev_timer);
 	if (!role) {
+		fabricd_refuse(s->fd, REFUSE_ROLE, "%s: role not served here: closed", wire_name(w));
 		wire_close(w, "role not served here");
 		return;
 	}
@@ -211,9 +216,12 @@ static void on_close(struct wire *w, const char *why, void *ctx)
 	if (s->role && s->role->on_close)
 		s->role->on_close(s);
 	update_forget(s);
-	if (s->state == SESS_HELLO)
+	if (s->tcp && s->state == SESS_HELLO)
 		fd->npre_hello--;
-	fd->nsessions--;
+	if (s->tcp)
+		fd->nsessions--;
+	else
+		fd->nunix--;
 	if (s->prev)
 		s->prev->next = s->next;
 	else
@@ -244,7 +252,7 @@ static void evict_pre_hello(struct fabricd *fd)
 	struct session *oldest = NULL, *silent = NULL;
 
 	for (struct session *s = fd->sessions; s; s = s->next) {
-		if (s->state != SESS_HELLO)
+		if (!s->tcp || s->state != SESS_HELLO)
 			continue;
 		oldest = s;
 		if (!wire_heard(s->w))
@@ -265,13 +273,21 @@ static void session_accept(struct fabricd *fd, int sock, const struct wire_tls *
 	L2f__Hello hello = L2F__HELLO__INIT;
 	struct session *s;
 
-	if (fd->nsessions >= fd->lim.max_sessions) {
+	if (tls && fd->nsessions >= fd->lim.max_sessions && fd->npre_hello == 0) {
 		fabricd_bound(fd, BOUND_SESSIONS, "%s: refused: %u sessions open, the most allowed",
 			      peer, fd->nsessions);
 		close(sock);
 		return;
 	}
-	if (fd->npre_hello >= fd->lim.max_pre_hello)
+	if (!tls && fd->nunix >= fd->lim.max_unix_sessions) {
+		fabricd_bound(fd, BOUND_SESSIONS, "%s: refused: %u sessions on the Unix socket, the "
+			      "most allowed", peer, fd->nunix);
+		close(sock);
+		return;
+	}
+	/* a stranger that has not said Hello yet makes room for a newcomer, at either bound */
+	if (tls && (fd->npre_hello >= fd->lim.max_pre_hello ||
+		    fd->nsessions >= fd->lim.max_sessions))
 		evict_pre_hello(fd);
 	s = calloc(1, sizeof(*s));
 	if (s)
@@ -298,8 +314,12 @@ static void session_accept(struct fabricd *fd, int sock, const struct wire_tls *
 	if (fd->sessions)
 		fd->sessions->prev = s;
 	fd->sessions = s;
-	fd->nsessions++;
-	fd->npre_hello++;
+	if (tls) {
+		fd->nsessions++;
+		fd->npre_hello++;
+	} else {
+		fd->nunix++;
+	}
 	timer_in(s, fd->lim.hello_timeout_ms);
 	fd->stats.sessions_opened++;
 }

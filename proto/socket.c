@@ -40,6 +40,11 @@ struct wire_listener {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 };
 
+/* Connections the kernel queues before fabricd accepts them (capped by net.core.somaxconn):
+ * under a flood a short queue drops SYNs, an agent's among them, each then waiting a second
+ * or more for its retransmission; what waits in it costs fabricd nothing. */
+#define LISTEN_BACKLOG 4096
+
 /* Accepting is paused this long when the process or system is out of descriptors: the
  * listener stays readable meanwhile, and retrying at once would spin. */
 #define ACCEPT_PAUSE_MS 100
@@ -193,7 +198,7 @@ static struct wire_listener *listener_new(struct event_base *base, const struct 
 	l->tcp = sa->sa_family != AF_UNIX;
 	l->lev = evconnlistener_new_bind(base, listener_accept, l,
 					 LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC |
-					 LEV_OPT_REUSEABLE, 64, sa, (int)sl);
+					 LEV_OPT_REUSEABLE, LISTEN_BACKLOG, sa, (int)sl);
 	if (!l->lev) {
 		*err = errno ? -errno : -EINVAL;
 		free(l);

@@ -542,9 +542,11 @@ bool wire_heard(const struct wire *w)
 
 	if (w->closed)
 		return false;
-	/* TLS: the ClientHello (or ServerHello) was taken in, so the peer has spoken */
+	/* the peer has spoken: a plain session got a byte, a TLS one its handshake message */
+	/* (TLS: bytes read off the socket by OpenSSL; SSL_in_before() turns false as soon as
+	 * our own side of the handshake starts, before the peer has said anything) */
 	if (w->heard || (w->tls && (w->handshaken ||
-				    !SSL_in_before(bufferevent_openssl_get_ssl(w->bev)))))
+				    BIO_number_read(SSL_get_rbio(bufferevent_openssl_get_ssl(w->bev))))))
 		return true;
 	/* or its bytes wait in the socket for the loop to read them */
 	return ioctl(bufferevent_getfd(w->bev), FIONREAD, &pending) == 0 && pending > 0;

@@ -326,7 +326,9 @@ static uint64_t seq_for(struct vtepd *v, uint32_t vni, const struct mac *mac)
 	 * here (no remote VTEP) keeps its number when, say, an address is learned. */
 	if (!w)
 		return 0;
-	return w->has_dst || w->flood ? w->seq + 1 : w->seq;
+	if (!w->has_dst && !w->flood)
+		return w->seq;
+	return w->seq < UINT64_MAX ? w->seq + 1 : w->seq;       /* never wraps to 0 */
 }
 
 static void send_report(struct vtepd *v, L2f__Learned **entries, size_t n, bool full)

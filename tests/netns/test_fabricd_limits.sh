@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test_fabricd_limits.sh — what a peer can make fabricd hold stays bounded, and its real
 # agents and the API keep being served meanwhile. fabricd runs with `ulimit -n 1024` (so
-# --max-sessions defaults to 992), three hypervisors with their real vtepd:
+# --max-sessions defaults to 928: 1024 less 64 Unix sessions and 32 spare), three
+# hypervisors with their real vtepd:
 #  - from an attacker namespace on the underlay (connflood.py): 2,000 idle TCP connections to
 #    fabricd's TLS port, then 20 slow-loris ones (one byte every 1.5 s: 10 a TLS ClientHello,
 #    10 a plaintext Hello of vtepd hv1), then 200 more idle ones. Meanwhile fabricd never
@@ -40,7 +41,7 @@ agent_sessions() { "$FABRICCTL" -s "$LAB_TMP/vtepd-$1.sock" agent status --json 
 fds() { find "/proc/$FDPID/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
 kv() { tr ' ' '\n' <<<"$1" | awk -v k="$2" 'prev == k { print; exit } { prev = $0 }'; }
 
-t_assert_eq "$(status_json | jq -r '.limits.max_sessions')" 992 "max_sessions under ulimit -n 1024"
+t_assert_eq "$(status_json | jq -r '.limits.max_sessions')" 928 "max_sessions under ulimit -n 1024"
 for hv in hv1 hv2 hv3; do t_assert_eq "$(agent_sessions $hv)" 1 "$hv's vtepd sessions before the flood"; done
 
 # --- 2,000 idle connections and 20 slow-loris ones -------------------------------------------

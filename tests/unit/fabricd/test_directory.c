@@ -48,6 +48,7 @@ static void table_survives_churn(void **state)
 	const uint32_t n = 50000;
 
 	assert_int_equal(dir_init(d, 5, 180), 0);
+	assert_int_equal(dir_host(d, "hv1"), 0);
 	for (uint32_t i = 0; i < n; i++) {
 		mac_of(i, mac);
 		assert_int_equal(dir_learn(d, 0, 100 + (i & 1), mac, NULL, 0, 0, 0, &b), LEARN_NEW);
@@ -69,6 +70,8 @@ static void table_survives_churn(void **state)
 		assert_null(dir_find(d, 300, mac));
 	}
 	assert_int_equal(dir_count(d), n - (n + 2) / 3);
+	/* what the agent holds is counted, deletions included */
+	assert_int_equal(d->hosts[0].nlearned, n - (n + 2) / 3);
 	dir_free(d);
 	free(d);
 }
@@ -311,6 +314,67 @@ static void views_per_agent(void **state)
 	dir_free(&d);
 }
 
+/* One report of the largest sequence number does not wedge a MAC: it is taken at most
+ * SEQ_MAX_JUMP beyond ours, and the honest owner's next report (ours + 1) moves it back. */
+static void a_huge_sequence_number_does_not_wedge(void **state)
+{
+	struct directory *d = malloc(sizeof(*d));
+	uint8_t mac[MAC_LEN] = { 2, 0, 0, 0, 0, 1 };
+	struct binding *b;
+	int h1, h2;
+
+	assert_non_null(d);
+	assert_int_equal(dir_init(d, 100, 180), 0);
+	h1 = add_host(d, "hv1", "198.18.0.11", 100);
+	h2 = add_host(d, "hv2", "198.18.0.12", 100);
+	assert_int_equal(dir_learn(d, (uint16_t)h1, 100, mac, NULL, 0, 3, 0, &b), LEARN_NEW);
+	assert_int_equal(dir_learn(d, (uint16_t)h2, 100, mac, NULL, 0, UINT64_MAX, 1, &b),
+			 LEARN_MOVED);
+	assert_int_equal(b->seq, 3 + SEQ_MAX_JUMP);
+	assert_int_equal(dir_learn(d, (uint16_t)h1, 100, mac, NULL, 0, b->seq + 1, 2, &b),
+			 LEARN_MOVED);
+	assert_int_equal(b->hosts[0], h1);
+	/* at the very top nothing wraps: a tie still moves, nothing goes back to 0 */
+	b->seq = UINT64_MAX;
+	assert_int_equal(dir_learn(d, (uint16_t)h2, 100, mac, NULL, 0, UINT64_MAX, 3, &b),
+			 LEARN_MOVED);
+	assert_true(b->seq == UINT64_MAX);
+	dir_free(d);
+	free(d);
+}
+
+/* Each host counts the bindings its agent holds, through moves, withdrawals, the API taking a
+ * learned MAC over and letting it go. */
+static void learned_bindings_counted_per_host(void **state)
+{
+	struct directory *d = malloc(sizeof(*d));
+	uint8_t m1[MAC_LEN] = { 2, 0, 0, 0, 0, 1 }, m2[MAC_LEN] = { 2, 0, 0, 0, 0, 2 };
+	struct binding *b;
+	uint16_t h1, h2, hosts[1];
+
+	assert_non_null(d);
+	assert_int_equal(dir_init(d, 100, 180), 0);
+	h1 = (uint16_t)add_host(d, "hv1", "198.18.0.11", 100);
+	h2 = (uint16_t)add_host(d, "hv2", "198.18.0.12", 100);
+	dir_learn(d, h1, 100, m1, NULL, 0, 0, 0, &b);
+	dir_learn(d, h1, 100, m2, NULL, 0, 0, 0, &b);
+	assert_int_equal(d->hosts[h1].nlearned, 2);
+	dir_learn(d, h2, 100, m1, NULL, 0, 1, 1, &b);           /* moved */
+	assert_int_equal(d->hosts[h1].nlearned, 1);
+	assert_int_equal(d->hosts[h2].nlearned, 1);
+	hosts[0] = h2;                                          /* the API takes m1 over */
+	assert_int_equal(dir_port_set(d, 100, m1, NULL, 0, hosts, 1, false, "p", &b), 0);
+	assert_int_equal(d->hosts[h2].nlearned, 1);
+	assert_false(dir_unlearn(d, h2, 100, m1));              /* the port stays, not held */
+	assert_int_equal(d->hosts[h2].nlearned, 0);
+	assert_int_equal(dir_port_del(d, 100, m1, &b), 0);
+	assert_true(dir_unlearn(d, h1, 100, m2));
+	assert_int_equal(d->hosts[h1].nlearned, 0);
+	assert_int_equal(dir_count(d), 0);
+	dir_free(d);
+	free(d);
+}
+
 /* More hosts than the old fixed table held, each found by id; a freed slot is reused by the
  * next new host and the others keep their indexes. */
 static void hosts_grow_expire_and_reuse(void **state)
@@ -357,6 +421,8 @@ int main(void)
 		cmocka_unit_test(views_per_agent),
 		cmocka_unit_test(port_del_leaves_what_an_agent_holds),
 		cmocka_unit_test(hosts_grow_expire_and_reuse),
+		cmocka_unit_test(a_huge_sequence_number_does_not_wedge),
+		cmocka_unit_test(learned_bindings_counted_per_host),
 	};
 
 	return cmocka_run_group_tests_name("directory", tests, NULL, NULL);
