@@ -32,6 +32,7 @@ WIREPEER=$T_BUILD/tests/tools/wirepeer
 ulimit -Sn 1024 || t_skip "cannot set ulimit -n 1024"
 ov_build 3
 ov_attach_underlay atk 02:00:00:00:00:66 198.18.0.66/24 2001:db8:18::66/64
+OV_FABRICD_OPTS=(--max-learned-per-host 12000)
 ov_fabric_up
 FDPID=$OV_FABRICD_PID
 
@@ -143,5 +144,19 @@ t_assert_eq "$(awk '/^update/ { n += $3 } END { print n + 0 }' "$LAB_TMP/bulk.ou
 t_assert_eq "$(counter bound.frames_over_limit)" $((frames0 + 2)) "bound.frames_over_limit after the agent's large Report"
 t_assert_eq "$("${OV_CTL[@]}" port list --json | jq '[.[] | select(.vni == 4000)] | length')" 10000 \
     "bindings in VNI 4000 after the agent's large Report"
+# the same agent back with a full Report of the first half: exactly that half stays (each
+# sweep pass once started over and forgot MACs the report named)
+lab_exec fm timeout 30 "$WIREPEER" -f "unix:$OV_FABRICD_SOCK" --role vtepd --id bulk1 --vtep 198.18.0.99 \
+    --vni 4000 --full --bulk 4000,5000 --hold 1 >"$LAB_TMP/bulk2.out" 2>&1 ||
+    t_fail "the agent's full Report of 5,000: $(tail -n 2 "$LAB_TMP/bulk2.out")"
+t_assert_eq "$("${OV_CTL[@]}" port list --json | jq '[.[] | select(.vni == 4000)] | length')" 5000 \
+    "bindings in VNI 4000 after a full Report of the first 5,000"
+# more than an agent may hold: refused and counted
+lab_exec fm timeout 30 "$WIREPEER" -f "unix:$OV_FABRICD_SOCK" --role vtepd --id bulk1 --vtep 198.18.0.99 \
+    --vni 4000 --bulk 4000,8000,5000 --hold 1 >"$LAB_TMP/bulk3.out" 2>&1 ||
+    t_fail "the agent's Report past its cap: $(tail -n 2 "$LAB_TMP/bulk3.out")"
+t_assert_eq "$(counter refused.learned_over_cap)" 1000 "entries refused past --max-learned-per-host 12000"
+t_assert_eq "$("${OV_CTL[@]}" port list --json | jq '[.[] | select(.vni == 4000)] | length')" 12000 \
+    "bindings in VNI 4000 at the cap"
 ov_agents_connected || t_fail "not every agent connected at the end"
 t_pass
