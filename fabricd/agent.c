@@ -98,7 +98,6 @@ static void agent_hello(struct session *s, const L2f__Hello *hello)
 	if (!vtep_allowed(s, hello, &vtep))
 		return;
 	idx = dir_host(&fd->dir, hello->id);
-
 	if (idx < 0) {
 		wire_close(s->w, idx == -ENOSPC ? "no room for another host" : "out of memory");
 		return;
@@ -119,8 +118,8 @@ static void agent_hello(struct session *s, const L2f__Hello *hello)
 			return;
 		}
 		h->vtep = vtep;
-		/* not acknowledged to anyone: a failed write only costs the flood lists of a
-		 * restart, and the agent's next Hello writes it again */
+		/* not acknowledged to anyone: a failed write only costs, after a restart of
+		 * fabricd, the host's place in flood lists until its agent says Hello again */
 		store_host_set(fd, (uint16_t)idx);
 		update_host(fd, (uint16_t)idx);
 	}

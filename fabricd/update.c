@@ -352,13 +352,10 @@ void update_send_full(struct session *s)
 {
 	struct ubuild ub = { 0 };
 	struct host_table_ctx c = { &s->fd->dir, (uint16_t)s->host, &ub, s, true };
-	bool first;
 
 	update_host_floods(c.d, c.h, &ub);
 	dir_foreach(c.d, host_table_one, &c);
-	first = c.first;
-
-	if (s->closed || !ub_send(s, &ub, first, false)) {
+	if (s->closed || !ub_send(s, &ub, c.first, false)) {
 		ub_free(&ub);
 		return;
 	}
