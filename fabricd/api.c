@@ -446,8 +446,6 @@ static void api_msg(struct session *s, const L2f__Envelope *env)
 		return;
 	}
 	if (request(s->fd, env->request, q, &why) < 0) {
-		pager_free(q->pager);
-		q->pager = NULL;
 		q->seq = 0;
 		if (encode_error(q, why ? why : "failed") < 0) {
 			queued_free(q);

@@ -10,6 +10,8 @@
 /* A page holds about this much; the next is produced once the output drained to a quarter of
  * the role's high-water mark. */
 #define REPLY_PAGE_BYTES (1u << 20)
+/* Listings in progress at once, over every session (each holds a snapshot of the keys). */
+#define API_MAX_LISTINGS 16
 
 struct pager;
 
@@ -18,8 +20,8 @@ struct pager;
 L2f__Port *api_port_msg(const struct directory *d, const struct binding *b);
 
 /* A listing of port_list, host_list or fdb_of_host: NULL with *why when it cannot start
- * (unknown host, no memory). */
-struct pager *pager_new(const struct fabricd *fd, const L2f__Request *q, const char **why);
+ * (unknown host, API_MAX_LISTINGS in progress, no memory). */
+struct pager *pager_new(struct fabricd *fd, const L2f__Request *q, const char **why);
 /* Queues the next page on w: 1 when that was the last, 0 when more follow, -errno. */
 int pager_next(struct pager *p, const struct fabricd *fd, struct wire *w);
 void pager_free(struct pager *p);

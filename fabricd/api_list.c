@@ -19,6 +19,7 @@ struct key {
 };
 
 struct pager {
+	struct fabricd *fd;            /* whose nlistings counts it */
 	enum pager_kind kind;
 	struct key *keys;              /* PAGE_PORTS, PAGE_FDB: the bindings to show */
 	size_t nkeys, next;            /* ... and the next one (PAGE_HOSTS: next host index) */
@@ -77,45 +78,56 @@ static int collect_key(struct binding *b, void *arg)
 	return 0;
 }
 
-struct pager *pager_new(const struct fabricd *fd, const L2f__Request *q, const char **why)
+struct pager *pager_new(struct fabricd *fd, const L2f__Request *q, const char **why)
 {
 	const struct directory *d = &fd->dir;
-	struct pager *p = calloc(1, sizeof(*p));
-	struct collect_ctx c = { p, d };
+	struct pager *p;
+	struct collect_ctx c;
 	int h = 0;
 
-	if (!p) {
-		*why = "out of memory";
+	/* each listing holds a snapshot of the keys (12 bytes a binding) until it is sent */
+	if (fd->nlistings >= API_MAX_LISTINGS) {
+		fabricd_bound(fd, BOUND_LISTINGS, "%u listings in progress: one more refused",
+			      fd->nlistings);
+		*why = "too many listings in progress: try again";
 		return NULL;
-	}
-	if (q->op_case == L2F__REQUEST__OP_HOST_LIST) {
-		p->kind = PAGE_HOSTS;
-		return p;
 	}
 	if (q->op_case == L2F__REQUEST__OP_FDB_OF_HOST) {
 		h = dir_host_find(d, q->fdb_of_host);
 		if (h < 0) {
 			*why = "unknown host";
-			free(p);
 			return NULL;
 		}
 	}
-	p->kind = q->op_case == L2F__REQUEST__OP_FDB_OF_HOST ? PAGE_FDB : PAGE_PORTS;
-	p->host = (uint16_t)h;
-	p->keys = malloc((dir_count(d) ? dir_count(d) : 1) * sizeof(*p->keys));
-	if (!p->keys) {
+	p = calloc(1, sizeof(*p));
+	if (!p) {
 		*why = "out of memory";
-		free(p);
 		return NULL;
 	}
-	dir_foreach(d, collect_key, &c);
+	p->fd = fd;
+	p->host = (uint16_t)h;
+	p->kind = q->op_case == L2F__REQUEST__OP_HOST_LIST ? PAGE_HOSTS :
+		  q->op_case == L2F__REQUEST__OP_FDB_OF_HOST ? PAGE_FDB : PAGE_PORTS;
+	if (p->kind != PAGE_HOSTS) {
+		p->keys = malloc((dir_count(d) ? dir_count(d) : 1) * sizeof(*p->keys));
+		if (!p->keys) {
+			*why = "out of memory";
+			free(p);
+			return NULL;
+		}
+		c = (struct collect_ctx){ p, d };
+		dir_foreach(d, collect_key, &c);
+	}
+	fd->nlistings++;
 	return p;
 }
 
 void pager_free(struct pager *p)
 {
-	if (p)
-		free(p->keys);
+	if (!p)
+		return;
+	p->fd->nlistings--;
+	free(p->keys);
 	free(p);
 }
 

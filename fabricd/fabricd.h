@@ -29,6 +29,7 @@ enum fabricd_bound {
 	BOUND_OUTPUT,                      /* output over the high-water mark: reading paused */
 	BOUND_STUCK,                       /* ... and closed after staying over it */
 	BOUND_FRAME,                       /* a frame over its role's limit */
+	BOUND_LISTINGS,                    /* an API listing refused: too many in progress */
 	NBOUNDS
 };
 
@@ -92,6 +93,7 @@ struct fabricd {
 	struct session *sessions;          /* every open session, newest first */
 	uint32_t nsessions, npre_hello;    /* TCP: in all, without a Hello yet */
 	uint32_t nunix;                    /* on the Unix socket */
+	uint32_t nlistings;                /* API listings in progress (api_list.c) */
 	struct fabricd_limits lim;
 	struct event *ev_expiry;           /* host expiry sweep (agent.c) */
 	struct fabricd_stats stats;

@@ -32,6 +32,7 @@ const char *const fabricd_bound_names[NBOUNDS] = {
 	[BOUND_OUTPUT] = "output_over_hwm",
 	[BOUND_STUCK] = "output_stuck_closed",
 	[BOUND_FRAME] = "frames_over_limit",
+	[BOUND_LISTINGS] = "listings_refused",
 };
 
 const char *const fabricd_refusal_names[NREFUSALS] = {

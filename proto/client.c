@@ -103,15 +103,11 @@ static int call_connect(const char *addr, const struct wire_tls *tls, const char
 {
 	int fd;
 
-	if (addr[0] == '/')
-		fd = unixsock_connect(addr);
-	else if (is_unix(addr))
-		fd = wire_connect(addr);
-	else if (!tls) {
+	if (!is_unix(addr) && !tls) {
 		*why = "a TCP address needs TLS (a CA file, a certificate and a key)";
 		return -EINVAL;
-	} else
-		fd = wire_connect_tcp(addr);
+	}
+	fd = addr[0] == '/' ? unixsock_connect(addr) : wire_connect(addr);
 	if (fd < 0)
 		*why = fd == -ENAMETOOLONG ? "socket path empty or too long" :
 		       fd == -EAGAIN ? "fabricd is not accepting connections" :

@@ -158,5 +158,22 @@ lab_exec fm timeout 30 "$WIREPEER" -f "unix:$OV_FABRICD_SOCK" --role vtepd --id 
 t_assert_eq "$(counter refused.learned_over_cap)" 1000 "entries refused past --max-learned-per-host 12000"
 t_assert_eq "$("${OV_CTL[@]}" port list --json | jq '[.[] | select(.vni == 4000)] | length')" 12000 \
     "bindings in VNI 4000 at the cap"
+# listings in progress are bounded over all sessions (each holds a snapshot of the keys): a
+# client asking for 40 port lists and reading none gets the ones past 16 refused
+lab_exec fm timeout 20 "$T_PYTHON" - "$OV_FABRICD_SOCK" <<'PY' || t_fail "the listing client failed"
+import socket, sys, time
+def ld(field, b):
+    return bytes([field << 3 | 2, len(b)]) + b
+def frame(m):
+    return len(m).to_bytes(4, "big") + m
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+s.sendall(frame(ld(1, bytes([0x08, 1, 0x10, 2]) + ld(3, b"lister"))) +
+          frame(ld(5, bytes([0x18, 1]))) * 40)        # Request{port_list: true}
+time.sleep(2)
+PY
+[ "$(counter bound.listings_refused)" -gt 0 ] || t_fail "40 unread listings were all taken"
+t_assert_eq "$("${OV_CTL[@]}" port list --json | jq '[.[] | select(.vni == 4000)] | length')" 12000 \
+    "a listing after the lister left"
 ov_agents_connected || t_fail "not every agent connected at the end"
 t_pass
