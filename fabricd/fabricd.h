@@ -123,7 +123,6 @@ struct session {
 	enum session_state state;
 	struct session *prev, *next;       /* fd->sessions */
 	struct event *ev_timer;            /* Hello deadline, then (API) the idle timeout */
-	struct monotime opened;
 	bool tcp;
 	int host;                          /* vtepd: host index, else -1 */
 	bool reported;                     /* vtepd: its full report arrived */

@@ -301,7 +301,6 @@ static void session_accept(struct fabricd *fd, int sock, const struct wire_tls *
 	s->fd = fd;
 	s->host = -1;
 	s->tcp = tls != NULL;
-	s->opened = monotime_now();
 	hello.version = PROTO_VERSION;
 	hello.role = L2F__ROLE__ROLE_FABRICD;
 	hello.id = fd->id;
