@@ -11,15 +11,13 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "addr.h"
+#include "conf.h"
 
 #define VIPD_NAME_MAX 64
 #define VIPD_MAX_GROUPS 256
 #define VIPD_MAX_NODES 64
 #define VIPD_MAX_ADDRS 64
-/* What node and group names are made of (and what the printer leaves unquoted). */
-#define NAME_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-"
 #define VIPD_DEFAULT_SOCKET "/run/l2fabric/vipd.sock"
-#define EXIT_CONFIG 78             /* EX_CONFIG */
 
 struct vip_group_cfg {
 	char name[VIPD_NAME_MAX];

@@ -7,44 +7,12 @@
 #include <string.h>
 #include "config.h"
 
-/* Plain when libyaml reads it back as the same string in block and in flow context (no
- * leading '-' or ':', no trailing ':', as in "2001:db8::"), double-quoted otherwise. */
-static void put_scalar(FILE *f, const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n && strspn(s, NAME_CHARS "/:") == n && s[0] != '-' && s[0] != ':' &&
-	    s[n - 1] != ':') {
-		fputs(s, f);
-		return;
-	}
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\')
-			fprintf(f, "\\%c", ch);
-		else if (ch < 0x20 || ch == 0x7f)
-			fprintf(f, "\\x%02x", ch);
-		else
-			fputc(ch, f);
-	}
-	fputc('"', f);
-}
-
-static void put_key(FILE *f, const char *indent, const char *key, const char *s)
-{
-	fprintf(f, "%s%s: ", indent, key);
-	put_scalar(f, s);
-	fputc('\n', f);
-}
-
 static void put_group(const struct vipd_cfg *c, const struct vip_group_cfg *g, FILE *f)
 {
 	char buf[IPADDR_STRLEN];
 
-	put_key(f, "  - ", "name", g->name);
-	put_key(f, "    ", "interface", g->ifname);
+	conf_put_key(f, "  - ", "name", g->name);
+	conf_put_key(f, "    ", "interface", g->ifname);
 	fprintf(f, "    vrid: %u\n", g->vrid);
 	if (g->priority_auto)
 		fprintf(f, "    priority: auto  # %u on %s\n", g->priority, c->node);
@@ -59,14 +27,14 @@ static void put_group(const struct vipd_cfg *c, const struct vip_group_cfg *g, F
 	fputs("    addresses: [", f);
 	for (size_t j = 0; j < g->naddrs; j++) {
 		fputs(j ? ", " : "", f);
-		put_scalar(f, ipaddr_fmt(&g->addrs[j], buf));
+		conf_put_scalar(f, ipaddr_fmt(&g->addrs[j], buf));
 	}
 	fputs("]\n", f);
 	if (g->has_vmac) {
 		char mac[MAC_STRLEN];
 
 		fprintf(f, "    virtual_mac: %s\n", mac_fmt(&g->vmac, mac));
-		put_key(f, "    ", "virtual_interface", g->vmac_ifname);
+		conf_put_key(f, "    ", "virtual_interface", g->vmac_ifname);
 	}
 	if (g->fabric_vni)
 		fprintf(f, "    fabric_vni: %u\n", g->fabric_vni);
@@ -74,24 +42,24 @@ static void put_group(const struct vipd_cfg *c, const struct vip_group_cfg *g, F
 
 void vipd_cfg_print(const struct vipd_cfg *c, FILE *f)
 {
-	put_key(f, "", "node", c->node);
-	put_key(f, "", "control_socket", c->control_socket);
+	conf_put_key(f, "", "node", c->node);
+	conf_put_key(f, "", "control_socket", c->control_socket);
 	if (c->nnodes) {
 		fputs("nodes: [", f);
 		for (size_t i = 0; i < c->nnodes; i++) {
 			fputs(i ? ", " : "", f);
-			put_scalar(f, c->nodes[i]);
+			conf_put_scalar(f, c->nodes[i]);
 		}
 		fputs("]\n", f);
 	}
 	if (c->fabric.connect[0]) {
 		fputs("fabric:\n", f);
-		put_key(f, "  ", "connect", c->fabric.connect);
-		put_key(f, "  ", "host", c->fabric.host);
+		conf_put_key(f, "  ", "connect", c->fabric.connect);
+		conf_put_key(f, "  ", "host", c->fabric.host);
 		if (c->fabric.ca[0]) {
-			put_key(f, "  ", "ca", c->fabric.ca);
-			put_key(f, "  ", "cert", c->fabric.cert);
-			put_key(f, "  ", "key", c->fabric.key);
+			conf_put_key(f, "  ", "ca", c->fabric.ca);
+			conf_put_key(f, "  ", "cert", c->fabric.cert);
+			conf_put_key(f, "  ", "key", c->fabric.key);
 		}
 	}
 	fputs(c->ngroups ? "groups:\n" : "groups: []\n", f);
