@@ -56,7 +56,7 @@ echo "Each node has the same three groups with priority: auto, so the groups spr
 say "Starting vipd on n1, n2, n3"
 declare -A PID
 for n in n1 n2 n3; do
-    lab_bg "$n" "$LAB_TMP/$n.log" "$VIPD" -c "$LAB_TMP/$n.yaml"
+    lab_bg "$n" "$LAB_TMP/$n.log" "$VIPD" -f -c "$LAB_TMP/$n.yaml"
     PID[$n]=$LAB_LAST_PID
 done
 for g in web api db; do
@@ -189,7 +189,7 @@ groups:
   - { name: router, interface: eth0, vrid: 50, priority: $prio, assign: true,
       addresses: [198.19.100.254], virtual_mac: "02:00:64:00:00:fe", fabric_vni: 100 }
 YAML
-    lab_bg "$r" "$LAB_TMP/vipd-$r.log" "$VIPD" -c "$LAB_TMP/vipd-$r.yaml"
+    lab_bg "$r" "$LAB_TMP/vipd-$r.log" "$VIPD" -f -c "$LAB_TMP/vipd-$r.yaml"
 done
 r_state() { "$CTL" -s "$LAB_TMP/vipd-$1.sock" vip status --json 2>/dev/null |
             jq -r '.groups[0].instances[0].state' 2>/dev/null; }

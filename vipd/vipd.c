@@ -1,24 +1,21 @@
 /*
- * vipd.c - service VIPs on a Layer-2 segment: main, signals, reload and the control socket.
+ * vipd.c - service VIPs on a Layer-2 segment: main (lib/daemon's shape), reload and the
+ * control socket.
  *
- * vipd -c FILE [-n] [-d]
- *   -n  validate FILE, print it normalized, exit (78 when it is bad)
- *   -d  debug logging
+ * vipd -c FILE [-n] [-f] [-v]: the common options of lib/daemon.h.
  * SIGTERM/SIGINT: masters send priority 0 and remove what they assigned, then exit.
  * SIGHUP: reload; groups whose configuration is unchanged keep running untouched.
  */
-#include <cap-ng.h>
 #include <errno.h>
 #include <event2/event.h>
-#include <getopt.h>
+#include <linux/capability.h>
 #include <linux/rtnetlink.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <unistd.h>
 #include "ctl.h"
+#include "daemon.h"
 #include "log.h"
 #include "vipd.h"
 
@@ -109,19 +106,19 @@ static void reload(struct vipd *d)
 		log_err("fabric: out of memory");
 }
 
-static void on_signal(evutil_socket_t sig, short what, void *arg)
+static void on_reload(void *arg)
+{
+	reload(arg);
+}
+
+/* SIGTERM/SIGINT: masters send priority 0 and remove what they assigned. */
+static void on_stop(void *arg)
 {
 	struct vipd *d = arg;
 
-	if (sig == SIGHUP) {
-		reload(d);
-		return;
-	}
-	log_info("signal %d: stopping", (int)sig);
 	while (d->groups)
 		group_free(d->groups);
 	fabric_stop(d);
-	event_base_loopbreak(d->base);
 }
 
 static void on_netlink(evutil_socket_t fd, short what, void *arg)
@@ -132,83 +129,37 @@ static void on_netlink(evutil_socket_t fd, short what, void *arg)
 		iface_schedule_rescan(d, RESCAN_COALESCE_US);
 }
 
-/* After the sockets are open vipd needs CAP_NET_RAW (packet sockets for groups added by a
- * reload) and CAP_NET_ADMIN (addresses, multicast membership); everything else goes. The
- * bounding set is emptied and no_new_privs set: vipd never execs, nothing can be regained. */
-static int drop_privileges(void)
-{
-	capng_clear(CAPNG_SELECT_BOTH);
-	if (capng_updatev(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED, CAP_NET_RAW,
-			  CAP_NET_ADMIN, -1) < 0 ||
-	    capng_apply(CAPNG_SELECT_BOTH) < 0)
-		return -1;
-	return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-}
-
-static void usage(FILE *f)
-{
-	fprintf(f, "usage: vipd -c FILE [-n] [-d]\n"
-		   "  -c FILE  configuration (YAML)\n"
-		   "  -n       validate, print the normalized configuration, exit\n"
-		   "  -d       debug logging\n");
-}
+/* Once the sockets are open vipd keeps CAP_NET_RAW (packet sockets for groups a reload adds)
+ * and CAP_NET_ADMIN (addresses, multicast membership, sysctls); everything else goes. */
+static const struct daemon_spec vipd_spec = {
+	.name = "vipd",
+	.synopsis = "",
+	.config_required = true,
+	.caps = { CAP_NET_RAW, CAP_NET_ADMIN, -1 },
+};
 
 int main(int argc, char **argv)
 {
 	struct vipd d = { 0 };
-	struct event *sigs[4];
-	static const int signums[4] = { SIGTERM, SIGINT, SIGHUP, 0 };
-	const char *path = NULL;
-	bool check = false;
-	enum log_level level = LOG_LVL_INFO;
 	char err[512];
-	int opt, ret;
+	int ret;
 
-	while ((opt = getopt(argc, argv, "c:ndh")) != -1) {
-		switch (opt) {
-		case 'c':
-			path = optarg;
-			break;
-		case 'n':
-			check = true;
-			break;
-		case 'd':
-			level = LOG_LVL_DEBUG;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (!path || optind != argc) {
-		usage(stderr);
-		return 2;
-	}
-	log_init("vipd", level);
-	if (vipd_cfg_load(path, &d.cfg, err, sizeof(err)) < 0) {
+	ret = daemon_args(&d.dm, &vipd_spec, argc, argv);
+	if (ret >= 0)
+		return ret;
+	if (vipd_cfg_load(d.dm.config, &d.cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "vipd: %s\n", err);
 		return EXIT_CONFIG;
 	}
-	if (check) {
+	if (d.dm.check) {
 		vipd_cfg_print(&d.cfg, stdout);
 		vipd_cfg_free(&d.cfg);
 		return 0;
 	}
-	d.cfg_path = path;
-	signal(SIGPIPE, SIG_IGN);
-
-	struct event_config *ecfg = event_config_new();
-
-	event_config_set_flag(ecfg, EVENT_BASE_FLAG_PRECISE_TIMER);
-	d.base = event_base_new_with_config(ecfg);
-	event_config_free(ecfg);
-	if (!d.base) {
-		log_err("event loop: cannot create");
+	d.cfg_path = d.dm.config;
+	if (daemon_start(&d.dm, LOG_LVL_INFO, NULL, on_stop, on_reload, &d) < 0)
 		return 1;
-	}
+	d.base = d.dm.base;
 	ret = nl_open(&d.nlreq, 0);
 	if (!ret)
 		/* Netconf: a change of the interface's IPv6 forwarding flips R in our NAs. */
@@ -225,25 +176,17 @@ int main(int argc, char **argv)
 		log_err("control socket %s: %s", d.cfg.control_socket, strerror(-ret));
 		return 1;
 	}
-	for (int i = 0; signums[i]; i++) {
-		sigs[i] = evsignal_new(d.base, signums[i], on_signal, &d);
-		event_add(sigs[i], NULL);
-	}
 	apply_groups(&d, &d.cfg);
 	if (fabric_start(&d) < 0) {
 		log_err("fabric: out of memory");
 		return 1;
 	}
-	if (drop_privileges() < 0) {
-		log_err("cannot drop capabilities");
-		return 1;
-	}
 	log_info("node %s: %zu group(s), control socket %s", d.cfg.node, d.cfg.ngroups,
 		 d.cfg.control_socket);
+	if (daemon_ready(&d.dm, "running") < 0)
+		return 1;
 	event_base_dispatch(d.base);
 
-	for (int i = 0; signums[i]; i++)
-		event_free(sigs[i]);
 	if (d.ev_rescan)
 		event_free(d.ev_rescan);
 	event_free(d.ev_nl);
@@ -251,7 +194,6 @@ int main(int argc, char **argv)
 	nl_close(&d.nlmon);
 	nl_close(&d.nlreq);
 	vipd_cfg_free(&d.cfg);
-	event_base_free(d.base);
-	log_info("stopped");
+	daemon_finish(&d.dm);
 	return 0;
 }

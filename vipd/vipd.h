@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include "addr.h"
 #include "config.h"
+#include "daemon.h"
 #include "nl.h"
 #include "pkt/drop.h"
 #include "pkt/frame.h"
@@ -91,7 +92,8 @@ struct group {
 };
 
 struct vipd {
-	struct event_base *base;
+	struct daemon dm;              /* lib/daemon: options, signals, the event base */
+	struct event_base *base;        /* dm.base */
 	const char *cfg_path;
 	struct vipd_cfg cfg;
 	struct group *groups;

@@ -163,7 +163,7 @@ vipd_start() {
     sock=$(vipd_socket_of "$conf")
     [ -n "$sock" ] || t_fail "vipd_start: no control_socket in $conf"
     rm -f -- "$sock"
-    lab_bg "$ns" "$LAB_TMP/vipd-$ns.log" "$VIPD" -c "$conf"
+    lab_bg "$ns" "$LAB_TMP/vipd-$ns.log" "$VIPD" -f -c "$conf"
     pid=$LAB_LAST_PID
     VIPD_PID[$ns]=$pid VIPD_SOCKET[$ns]=$sock
     lab_wait_for 5 vipd_up "$pid" "$sock" || {

@@ -21,7 +21,7 @@ vipd_conf "$LAB_TMP/bad.yaml" node=n1 priority=150 assign=true addrs="$VIP4"
 sed -i 's/vrid: 51/vrid: 300/' "$LAB_TMP/bad.yaml"
 line=$(grep -n 'vrid:' "$LAB_TMP/bad.yaml" | cut -d: -f1)
 rc=0
-msg=$(lab_exec n1 "$VIPD" -c "$LAB_TMP/bad.yaml" 2>&1) || rc=$?
+msg=$(lab_exec n1 "$VIPD" -f -c "$LAB_TMP/bad.yaml" 2>&1) || rc=$?
 t_assert_eq "$rc" 78 "exit code of vipd on a bad file"
 case $msg in *"$LAB_TMP/bad.yaml:$line: "*300*) ;; *) t_fail "error does not name file:line and value: $msg" ;; esac
 lab_exec n1 ip -br addr show dev eth0 | grep -q 198.51.100 && t_fail "a bad config touched eth0"
