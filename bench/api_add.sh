@@ -63,7 +63,7 @@ fd_start() {
     local t0
     rm -f -- "$SOCK"
     t0=$(now_us)
-    lab_bg fm "$D/fabricd-$1.log" "$FABRICD" -s "$SOCK" -S "$2" -i fm
+    lab_bg fm "$D/fabricd-$1.log" "$FABRICD" -f -s "$SOCK" -S "$2" -i fm
     FD_PID=$LAB_LAST_PID
     lab_wait_for 300 fd_ready || lab_die "fabricd ($1) did not start (see $D/fabricd-$1.log)"
     START_MS=$(( ($(now_us) - t0) / 1000 ))

@@ -49,7 +49,7 @@ lab_exec m ip addr add 198.18.0.2/24 dev u0
 P=$D/pki
 bash "$ROOT/scripts/certs.sh" "$P" ca >/dev/null && bash "$ROOT/scripts/certs.sh" "$P" issue fabricd fm 198.18.0.2 >/dev/null &&
     bash "$ROOT/scripts/certs.sh" "$P" issue vipd hv1 >/dev/null || lab_die "cannot make the certificates"
-lab_bg m "$D/fabricd.log" "$FABRICD" -l 198.18.0.2:7301 --ca "$P/ca.pem" --cert "$P/fabricd-fm.pem" \
+lab_bg m "$D/fabricd.log" "$FABRICD" -f -l 198.18.0.2:7301 --ca "$P/ca.pem" --cert "$P/fabricd-fm.pem" \
     --key "$P/fabricd-fm.key" -s "$D/fabricd.sock" -S "$D/fabricd.store" -i fm
 FABRICD_PID=$LAB_LAST_PID
 lab_wait_for 5 test -S "$D/fabricd.sock" || lab_die "fabricd did not start (see $D/fabricd.log)"

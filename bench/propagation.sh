@@ -77,7 +77,7 @@ fabric_up() {
     rm -f "$SOCK"
     ov_pki
     # shellcheck disable=SC2046  # ov_tls prints options
-    lab_bg fm "$D/fabricd-$round.log" "$FABRICD" -l "$FABRICD_ADDR" $(ov_tls fabricd fm) \
+    lab_bg fm "$D/fabricd-$round.log" "$FABRICD" -f -l "$FABRICD_ADDR" $(ov_tls fabricd fm) \
         -s "$SOCK" -S "$s" -i fm
     FABRICD_PID=$LAB_LAST_PID
     lab_wait_for 5 test -S "$SOCK" || lab_die "fabricd did not start (see $D/fabricd-$round.log)"
@@ -88,10 +88,10 @@ fabric_up() {
     done
     VTEPD_PIDS=()
     for hv in $(ov_hvs); do
-        if [ "$transport" = tls ]; then to="-f $FABRICD_ADDR $(ov_tls vtepd "$hv")"; else to="-f unix:$SOCK"; fi
+        if [ "$transport" = tls ]; then to="-F $FABRICD_ADDR $(ov_tls vtepd "$hv")"; else to="-F unix:$SOCK"; fi
         # shellcheck disable=SC2086  # $to is options
-        lab_bg "$hv" "$D/vtepd-$hv-$round.log" "$VTEPD" -i "$hv" $to \
-            -c "$D/vtepd-$hv.sock" -l "$(ov_hv_ip4 "$hv")" -u eth0 -s 100:br100 -s 200:br200
+        lab_bg "$hv" "$D/vtepd-$hv-$round.log" "$VTEPD" -f -i "$hv" $to \
+            --control-socket "$D/vtepd-$hv.sock" -l "$(ov_hv_ip4 "$hv")" -u eth0 -s 100:br100 -s 200:br200
         VTEPD_PIDS+=("$LAB_LAST_PID")
     done
     lab_wait_for 10 agents_connected || lab_die "not all $NHV agents connected"

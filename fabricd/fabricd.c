@@ -1,36 +1,29 @@
 /*
- * fabricd.c - the fabric manager: main, options, listeners, restart grace, signals.
+ * fabricd.c - the fabric manager: main (lib/daemon's shape), listeners, restart grace,
+ * reload.
  *
- * fabricd [-l ADDR:PORT --ca FILE --cert FILE --key FILE] [-s SOCKET] [-S STORE [--recover]]
- *         [-i ID] [--dup-moves N] [--dup-window S] [--grace-ms MS] [--max-sessions N]
- *         [--max-pre-hello N] [--hello-timeout-ms MS] [--idle-timeout-ms MS]
- *         [--host-expiry S] [--max-unix-sessions N] [--max-learned-per-host N] [-d]
+ * fabricd [-c fabricd.yaml] [-l ADDR:PORT --ca FILE --cert FILE --key FILE] [-s SOCKET]
+ *         [-S STORE [--recover]] [-i ID] [...]: config.c has every option and key.
  * Agents (vtepd, vipd) connect over TCP to -l, always with mutual TLS (there is no default
- * address: the operator names it); fabricctl over the Unix socket -s. The
- * directory is soft state: API ports and known hosts are kept in STORE, a journal
- * (store.c); learned bindings come back from the agents' reports after a restart. Until every host in the store has
+ * address: the operator names it); fabricctl over the Unix socket -s. The directory is soft
+ * state: API ports and known hosts are kept in STORE, a journal (store.c); learned bindings
+ * come back from the agents' reports after a restart. Until every host in the store has
  * reconnected and sent its full report of what it learned (or --grace-ms passed), agents
  * get no full table: what they hold stays.
+ * fabricd holds no capability once its sockets are open (none at all when it is started
+ * without them, as its unit does).
  */
 #include <errno.h>
 #include <event2/event.h>
-#include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
+#include "conf.h"
 #include "fabricd.h"
 #include "log.h"
 
-#define DEFAULT_SOCKET "/run/l2fabric/fabricd.sock"
-#define DEFAULT_STORE "/var/lib/l2fabric/fabricd.store"
-
-/* What a peer may make fabricd hold unless told otherwise (docs/protocol.md, "Limits"). */
-#define LIMITS_DEFAULT { .max_pre_hello = 128, .hello_timeout_ms = 5000, \
-			 .idle_timeout_ms = 60000, .host_expiry_s = 86400, \
-			 .max_unix_sessions = 64, .max_learned = 262144 }
 /* Descriptors kept free of sessions: the listeners, the store, the journal's compaction,
  * netlink... and fabricctl's way in when agents and strangers fill the rest. */
 #define FD_RESERVE 32
@@ -51,14 +44,6 @@ static uint32_t sessions_allowed(uint32_t asked, uint32_t unix_cap)
 	return asked;
 }
 
-static void on_signal(evutil_socket_t sig, short what, void *arg)
-{
-	struct fabricd *fd = arg;
-
-	log_info("signal %d: stopping", (int)sig);
-	event_base_loopbreak(fd->base);
-}
-
 static void on_grace(evutil_socket_t s, short what, void *arg)
 {
 	struct fabricd *fd = arg;
@@ -67,234 +52,161 @@ static void on_grace(evutil_socket_t s, short what, void *arg)
 	agent_grace_over(fd);
 }
 
-static void usage(FILE *f)
+/* The limits that run: the configured ones, with max_sessions fitted to the descriptors. */
+static void set_limits(struct fabricd *fd, const struct fabricd_limits *want)
 {
-	fprintf(f, "usage: fabricd [-l ADDR:PORT --ca FILE --cert FILE --key FILE] [-s SOCKET]\n"
-		   "               [-S STORE] [-i ID] [-d] [--dup-moves N] [--dup-window SECONDS]\n"
-		   "               [--grace-ms MS]\n"
-		   "  -l  agents' TCP listener, e.g. 198.18.0.2:7301 (none by default); every TCP\n"
-		   "      session is mutual TLS: --ca (the CA agents' certificates chain to), --cert\n"
-		   "      and --key (fabricd's own, URI:urn:l2fabric:fabricd:ID)\n"
-		   "  -s  fabricctl's Unix socket (default %s)\n"
-		   "  -S  store of API ports and hosts, a journal (default %s; 'none': keep\n"
-		   "      nothing); --recover: start from the valid part of a damaged one\n"
-		   "  -i  this fabricd's id (default: its certificate's, else the hostname)\n"
-		   "  --dup-moves/--dup-window  a MAC moving more than N times in S seconds is a\n"
-		   "      duplicate and stops moving (default 5 in 180)\n"
-		   "  --grace-ms  after a restart, wait at most this long for known agents before\n"
-		   "      sending full tables (default 3000)\n"
-		   "  --max-sessions N     TCP sessions (default: what ulimit -n leaves room for)\n"
-		   "  --max-unix-sessions N  sessions on the Unix socket (default 64)\n"
-		   "  --max-learned-per-host N  bindings one host's agent may hold (default 262144)\n"
-		   "  --max-pre-hello N    sessions without a Hello yet (default 128): beyond it the\n"
-		   "      oldest silent one is evicted\n"
-		   "  --hello-timeout-ms MS  from accept to Hello, TLS included (default 5000)\n"
-		   "  --idle-timeout-ms MS   an API session with nothing to do (default 60000)\n"
-		   "  --host-expiry S  a host with no session for S seconds and no API port is\n"
-		   "      forgotten (default 86400; 0: never)\n",
-		DEFAULT_SOCKET, DEFAULT_STORE);
+	uint32_t allowed = sessions_allowed(want->max_sessions, want->max_unix_sessions);
+
+	fd->lim = *want;
+	if (want->max_sessions && allowed < want->max_sessions)
+		log_warn("max_sessions %u: only %u fit in the descriptor limit (ulimit -n)",
+			 want->max_sessions, allowed);
+	fd->lim.max_sessions = allowed;
+	if (fd->lim.max_pre_hello > fd->lim.max_sessions)
+		fd->lim.max_pre_hello = fd->lim.max_sessions;
 }
 
-static int parse_u32(const char *s, uint32_t max, uint32_t *out)
+/* SIGHUP: the file again, with the same flags over it. The log level, the limits (for what
+ * they bound from now on), duplicate detection and host expiry take effect; the rest is
+ * named and waits for a restart. */
+static void on_reload(void *arg)
 {
-	char *end;
-	unsigned long v;
+	struct fabricd *fd = arg;
+	struct fabricd_cfg c;
+	char err[512];
+	const struct fabricd_cfg *o = &fd->cfg;
 
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *end || end == s || v > max)
-		return -EINVAL;
-	*out = (uint32_t)v;
+	if (!fd->dm.config) {
+		log_info("reload: no configuration file (-c): nothing to reload");
+		return;
+	}
+	if (fabricd_cfg_load(fd->dm.config, &fd->dm, &c, err, sizeof(err)) < 0) {
+		log_err("reload refused, keeping the running configuration: %s", err);
+		return;
+	}
+	log_info("reloading %s", fd->dm.config);
+	if (strcmp(c.id, o->id) || strcmp(c.listen, o->listen) || memcmp(&c.tls, &o->tls, sizeof(c.tls)))
+		log_warn("reload: id, listen and tls change at restart only");
+	if (strcmp(c.control_socket, o->control_socket) || strcmp(c.status_socket, o->status_socket) ||
+	    strcmp(c.store, o->store) || strcmp(c.metrics, o->metrics) || strcmp(c.log_file, o->log_file))
+		log_warn("reload: control_socket, status_socket, store, metrics and log_file change "
+			 "at restart only");
+	log_set_level(daemon_log_level(&fd->dm, c.log_level));
+	set_limits(fd, &c.lim);
+	fd->dir.dup_moves = c.dup.moves;
+	fd->dir.dup_window_s = c.dup.window_s;
+	if (c.lim.host_expiry_s != o->lim.host_expiry_s) {
+		if (fd->ev_expiry)
+			event_free(fd->ev_expiry);
+		fd->ev_expiry = NULL;
+		agent_expiry_start(fd);
+	}
+	/* What keeps running as it was stays in cfg, so the next reload compares with it. */
+	memcpy(c.id, o->id, sizeof(c.id));
+	memcpy(c.listen, o->listen, sizeof(c.listen));
+	c.tls = o->tls;
+	memcpy(c.control_socket, o->control_socket, sizeof(c.control_socket));
+	memcpy(c.status_socket, o->status_socket, sizeof(c.status_socket));
+	memcpy(c.store, o->store, sizeof(c.store));
+	memcpy(c.metrics, o->metrics, sizeof(c.metrics));
+	memcpy(c.log_file, o->log_file, sizeof(c.log_file));
+	fd->cfg = c;
+}
+
+/* TLS for the listener: fabricd's own certificate must name a fabricd, and -i agree. */
+static int setup_tls(struct fabricd *fd)
+{
+	const struct fabricd_cfg *c = &fd->cfg;
+	struct wire_tls_files files = { c->tls.ca, c->tls.cert, c->tls.key };
+	char why[320];
+
+	if (!c->listen[0])
+		return 0;
+	if (wire_tls_new(&files, true, &fd->tls, why, sizeof(why)) < 0) {
+		fprintf(stderr, "fabricd: listen %s: %s\n", c->listen, why);
+		return -1;
+	}
+	if (wire_tls_self(fd->tls)->role != L2F__ROLE__ROLE_FABRICD) {
+		fprintf(stderr, "fabricd: cert %s names a %s, not a fabricd\n", c->tls.cert,
+			wire_role_name(wire_tls_self(fd->tls)->role));
+		return -1;
+	}
+	if (c->id[0] && strcmp(c->id, wire_tls_self(fd->tls)->id) != 0) {
+		fprintf(stderr, "fabricd: id %s, but cert %s names fabricd %s\n", c->id,
+			c->tls.cert, wire_tls_self(fd->tls)->id);
+		return -1;
+	}
+	snprintf(fd->id, sizeof(fd->id), "%s", wire_tls_self(fd->tls)->id);
 	return 0;
 }
 
 int main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "dup-moves", required_argument, NULL, 'M' },
-		{ "dup-window", required_argument, NULL, 'W' },
-		{ "grace-ms", required_argument, NULL, 'G' },
-		{ "max-sessions", required_argument, NULL, 'X' },
-		{ "max-pre-hello", required_argument, NULL, 'P' },
-		{ "hello-timeout-ms", required_argument, NULL, 'T' },
-		{ "idle-timeout-ms", required_argument, NULL, 'I' },
-		{ "host-expiry", required_argument, NULL, 'E' },
-		{ "max-unix-sessions", required_argument, NULL, 'U' },
-		{ "max-learned-per-host", required_argument, NULL, 'L' },
-		{ "recover", no_argument, NULL, 'R' },
-		{ "ca", required_argument, NULL, 'A' },
-		{ "cert", required_argument, NULL, 'C' },
-		{ "key", required_argument, NULL, 'K' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	static const int signums[] = { SIGTERM, SIGINT };
-	struct fabricd fd = { .lim = LIMITS_DEFAULT };
-	struct event *sigs[2];
-	const char *listen_addr = NULL, *sock = DEFAULT_SOCKET;
-	struct wire_tls_files tls_files = { 0 };
-	bool id_given = false, recover = false;
-	uint32_t allowed;
-	uint32_t dup_moves = 5, dup_window = 180, grace_ms = 3000;
-	enum log_level level = LOG_LVL_INFO;
-	int opt, err;
+	static struct fabricd fd;
+	const struct fabricd_cfg *c = &fd.cfg;
+	char err[512];
+	int ret;
 
-	fd.store_path = DEFAULT_STORE;
-	if (gethostname(fd.id, sizeof(fd.id) - 1) < 0)
+	ret = daemon_args(&fd.dm, &fabricd_spec, argc, argv);
+	if (ret >= 0)
+		return ret;
+	if (fabricd_cfg_load(fd.dm.config, &fd.dm, &fd.cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "fabricd: %s\n", err);
+		return EXIT_CONFIG;
+	}
+	if (fd.dm.check) {
+		fabricd_cfg_print(c, stdout);
+		return 0;
+	}
+	if (c->id[0])
+		snprintf(fd.id, sizeof(fd.id), "%s", c->id);
+	else if (gethostname(fd.id, sizeof(fd.id) - 1) < 0 || wire_id_check(fd.id) < 0)
 		strcpy(fd.id, "fabricd");
-	int optidx = 0;
-
-	while ((opt = getopt_long(argc, argv, "l:s:S:i:dh", longopts, &optidx)) != -1) {
-		switch (opt) {
-		case 'l':
-			listen_addr = optarg;
-			break;
-		case 's':
-			sock = optarg;
-			break;
-		case 'S':
-			fd.store_path = strcmp(optarg, "none") == 0 ? NULL : optarg;
-			break;
-		case 'i':
-			if (!*optarg || strlen(optarg) > WIRE_ID_MAX) {
-				fprintf(stderr, "fabricd: -i: 1 to %d characters\n", WIRE_ID_MAX);
-				return 2;
-			}
-			snprintf(fd.id, sizeof(fd.id), "%s", optarg);
-			id_given = true;
-			break;
-		case 'R':
-			recover = true;
-			break;
-		case 'A':
-			tls_files.ca = optarg;
-			break;
-		case 'C':
-			tls_files.cert = optarg;
-			break;
-		case 'K':
-			tls_files.key = optarg;
-			break;
-		case 'd':
-			level = LOG_LVL_DEBUG;
-			break;
-		case 'M':
-		case 'W':
-		case 'G':
-			if (parse_u32(optarg, opt == 'M' ? 255 : 86400000,
-				      opt == 'M' ? &dup_moves : opt == 'W' ? &dup_window : &grace_ms)) {
-				fprintf(stderr, "fabricd: bad number '%s'\n", optarg);
-				return 2;
-			}
-			break;
-		case 'X':
-		case 'P':
-		case 'T':
-		case 'I':
-		case 'E':
-		case 'U':
-		case 'L':
-			if (parse_u32(optarg, 86400000, opt == 'X' ? &fd.lim.max_sessions :
-				      opt == 'P' ? &fd.lim.max_pre_hello :
-				      opt == 'T' ? &fd.lim.hello_timeout_ms :
-				      opt == 'I' ? &fd.lim.idle_timeout_ms :
-				      opt == 'U' ? &fd.lim.max_unix_sessions :
-				      opt == 'L' ? &fd.lim.max_learned : &fd.lim.host_expiry_s) ||
-			    (opt != 'E' && strtoul(optarg, NULL, 10) == 0)) {
-				fprintf(stderr, "fabricd: bad number '%s' for --%s\n", optarg,
-					longopts[optidx].name);
-				return 2;
-			}
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (optind != argc) {
-		usage(stderr);
-		return 2;
-	}
-	log_init("fabricd", level);
-	signal(SIGPIPE, SIG_IGN);
-	allowed = sessions_allowed(fd.lim.max_sessions, fd.lim.max_unix_sessions);
-	if (fd.lim.max_sessions && allowed < fd.lim.max_sessions)
-		log_warn("--max-sessions %u: only %u fit in the descriptor limit (ulimit -n)",
-			 fd.lim.max_sessions, allowed);
-	fd.lim.max_sessions = allowed;
-	if (fd.lim.max_pre_hello > fd.lim.max_sessions)
-		fd.lim.max_pre_hello = fd.lim.max_sessions;
-	if (tls_files.ca || tls_files.cert || tls_files.key || listen_addr) {
-		char why[320];
-
-		if (!listen_addr) {
-			fprintf(stderr, "fabricd: --ca, --cert and --key are for the TCP listener: "
-				"give -l ADDR:PORT\n");
-			return 2;
-		}
-		if (wire_tls_new(&tls_files, true, &fd.tls, why, sizeof(why)) < 0) {
-			fprintf(stderr, "fabricd: -l %s: %s%s\n", listen_addr, why,
-				tls_files.ca && tls_files.cert && tls_files.key ? "" :
-				" (every TCP session is mutual TLS)");
-			return 2;
-		}
-		if (wire_tls_self(fd.tls)->role != L2F__ROLE__ROLE_FABRICD) {
-			fprintf(stderr, "fabricd: --cert %s names a %s, not a fabricd\n",
-				tls_files.cert, wire_role_name(wire_tls_self(fd.tls)->role));
-			return 2;
-		}
-		if (id_given && strcmp(fd.id, wire_tls_self(fd.tls)->id) != 0) {
-			fprintf(stderr, "fabricd: -i %s, but --cert %s names fabricd %s\n", fd.id,
-				tls_files.cert, wire_tls_self(fd.tls)->id);
-			return 2;
-		}
-		snprintf(fd.id, sizeof(fd.id), "%s", wire_tls_self(fd.tls)->id);
-	}
+	if (setup_tls(&fd) < 0)
+		return EXIT_CONFIG;
+	fd.store_path = strcmp(c->store, "none") ? c->store : NULL;
+	if (daemon_start(&fd.dm, c->log_level, c->log_file[0] ? c->log_file : NULL, NULL,
+			 on_reload, &fd) < 0)
+		return 1;
+	fd.base = fd.dm.base;
+	set_limits(&fd, &c->lim);
 	fd.started = monotime_now();
-	fd.base = event_base_new();
-	if (!fd.base || dir_init(&fd.dir, dup_moves, dup_window) < 0)
+	if (dir_init(&fd.dir, c->dup.moves, c->dup.window_s) < 0)
 		return 1;
 	/* a damaged store stops fabricd (store_open said where and why): starting without what
 	 * it acknowledged would lose it silently */
-	if (store_open(&fd, recover) < 0)
+	if (store_open(&fd, c->recover) < 0)
 		return 1;
-	if (listen_addr) {
-		fd.tcp = wire_listen_tcp(fd.base, listen_addr, session_accept_tcp, &fd, &err);
+	if (c->listen[0]) {
+		fd.tcp = wire_listen_tcp(fd.base, c->listen, session_accept_tcp, &fd, &ret);
 		if (!fd.tcp) {
-			log_err("listen %s: %s", listen_addr, strerror(-err));
+			log_err("listen %s: %s", c->listen, strerror(-ret));
 			return 1;
 		}
 	}
-	fd.unix_api = wire_listen_unix(fd.base, sock, session_accept_unix, &fd, &err);
+	fd.unix_api = wire_listen_unix(fd.base, c->control_socket, session_accept_unix, &fd, &ret);
 	if (!fd.unix_api) {
-		log_err("listen %s: %s", sock, strerror(-err));
+		log_err("listen %s: %s", c->control_socket, strerror(-ret));
 		return 1;
-	}
-	for (size_t i = 0; i < 2; i++) {
-		sigs[i] = evsignal_new(fd.base, signums[i], on_signal, &fd);
-		event_add(sigs[i], NULL);
 	}
 	fd.ev_grace = evtimer_new(fd.base, on_grace, &fd);
 	agent_expiry_start(&fd);
 	for (uint16_t h = 0; h < fd.dir.nhosts; h++)
 		fd.in_grace |= fd.dir.hosts[h].vtep.af != 0;
 	if (fd.in_grace) {
-		struct timeval tv = { grace_ms / 1000, (grace_ms % 1000) * 1000 };
+		struct timeval tv = { c->grace_ms / 1000, (c->grace_ms % 1000) * 1000 };
 
 		log_info("restarted with %u known host(s): full tables wait up to %u ms for them",
-			 fd.dir.nhosts, grace_ms);
+			 fd.dir.nhosts, c->grace_ms);
 		evtimer_add(fd.ev_grace, &tv);
 	}
 	log_info("fabricd %s: agents on %s%s, API on %s, %zu binding(s)", fd.id,
-		 listen_addr ? listen_addr : "the Unix socket only", listen_addr ? " (TLS)" : "",
-		 sock, dir_count(&fd.dir));
+		 c->listen[0] ? c->listen : "the Unix socket only", c->listen[0] ? " (TLS)" : "",
+		 c->control_socket, dir_count(&fd.dir));
+	if (daemon_ready(&fd.dm, "serving") < 0)
+		return 1;
 	event_base_dispatch(fd.base);
 
-	for (size_t i = 0; i < 2; i++)
-		event_free(sigs[i]);
 	event_free(fd.ev_grace);
 	if (fd.ev_expiry)
 		event_free(fd.ev_expiry);
@@ -302,7 +214,7 @@ int main(int argc, char **argv)
 	wire_listener_free(fd.unix_api);
 	store_close(&fd);
 	dir_free(&fd.dir);
-	event_base_free(fd.base);
 	wire_tls_free(fd.tls);
+	daemon_finish(&fd.dm);
 	return 0;
 }

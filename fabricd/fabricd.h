@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "directory.h"
+#include "config.h"
 #include "wire.h"
 
 struct event;
@@ -52,16 +53,6 @@ enum fabricd_refusal {
 	NREFUSALS
 };
 
-struct fabricd_limits {
-	uint32_t max_sessions;             /* TCP sessions (the Unix socket has its own cap) */
-	uint32_t max_unix_sessions;        /* sessions on the Unix socket */
-	uint32_t max_pre_hello;            /* sessions without an accepted Hello yet */
-	uint32_t hello_timeout_ms;         /* from accept to an accepted Hello (TLS included) */
-	uint32_t idle_timeout_ms;          /* an API session with nothing to do */
-	uint32_t host_expiry_s;            /* a host with no session and no API port goes */
-	uint32_t max_learned;              /* bindings one host's agent may hold */
-};
-
 struct fabricd_stats {
 	uint64_t sessions_opened;
 	uint64_t sessions_closed_bad;      /* closed for a protocol violation */
@@ -78,7 +69,9 @@ struct fabricd_stats {
 struct session;
 
 struct fabricd {
-	struct event_base *base;
+	struct daemon dm;                  /* lib/daemon: options, signals, the event base */
+	struct fabricd_cfg cfg;            /* as loaded (config.c); lim below is what runs */
+	struct event_base *base;           /* dm.base */
 	struct directory dir;
 	struct wire_listener *tcp, *unix_api;
 	struct wire_tls *tls;              /* the TCP listener's (mutual TLS), or NULL */

@@ -373,6 +373,18 @@ int conf_load(const char *path, char *err, size_t errlen, void *user,
 	return ret;
 }
 
+int conf_apply_flag(const char *flag, const char *arg, void *base, const struct conf_key *k,
+		    char *err, size_t errlen)
+{
+	struct conf_ctx x = { .path = flag, .err = err, .errlen = errlen };
+	yaml_node_t n = { .type = YAML_SCALAR_NODE };
+
+	n.data.scalar.value = (yaml_char_t *)arg;
+	n.data.scalar.length = strlen(arg);
+	n.start_mark.line = (size_t)-1;    /* conf_line() 0: no line to name */
+	return k->parse(&x, &n, base, k);
+}
+
 void conf_put_scalar(FILE *f, const char *s)
 {
 	size_t n = strlen(s);

@@ -90,6 +90,11 @@ const char *conf_name_problem(const char *s);
 /* "[ADDR:]PORT" -> host ("127.0.0.1" when absent; brackets removed) and port 1..65535. */
 int conf_listen_split(const char *s, char *host, size_t hostlen, uint16_t *port);
 
+/* A command-line flag given for key k: arg read as k's value would be, into base. Errors say
+ * "FLAG: problem". */
+int conf_apply_flag(const char *flag, const char *arg, void *base, const struct conf_key *k,
+		    char *err, size_t errlen);
+
 /* Loads path: one document whose root is a mapping (an empty file is an empty mapping),
  * handed to root(); then finish() once the whole file is read. -1 with err written. */
 int conf_load(const char *path, char *err, size_t errlen, void *user,

@@ -19,25 +19,70 @@
 #include "log.h"
 #include "unixsock.h"
 
+struct ctl_session {
+	struct bufferevent *bev;
+	struct event *deadline;
+	struct ctl_server *srv;
+	struct ctl_session *prev, *next;   /* oldest first */
+	bool waiting;                      /* for a complete request (the deadline runs) */
+};
+
 struct ctl_server {
 	struct evconnlistener *listener;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	ctl_handler handler;
 	void *ctx;
+	unsigned int mode;
 	unsigned int sessions;
+	struct ctl_session *head, *tail;
+	struct ctl_stats stats;
 	struct ratelimit rl;
 };
 
-static void session_free(struct bufferevent *bev, struct ctl_server *s)
+static void session_close(struct ctl_session *c)
 {
-	bufferevent_free(bev);
+	struct ctl_server *s = c->srv;
+
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		s->head = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	else
+		s->tail = c->prev;
+	event_free(c->deadline);
+	bufferevent_free(c->bev);
+	free(c);
 	s->sessions--;
+}
+
+/* From now on the client has CTL_REQUEST_MS to deliver one whole request, however it
+ * trickles it. */
+static void deadline_arm(struct ctl_session *c)
+{
+	struct timeval tv = { CTL_REQUEST_MS / 1000, (CTL_REQUEST_MS % 1000) * 1000 };
+
+	c->waiting = true;
+	event_add(c->deadline, &tv);
+}
+
+static void on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	struct ctl_session *c = arg;
+
+	c->srv->stats.deadline++;
+	log_rl(&c->srv->rl, LOG_LVL_WARN, "control: no whole request within %u ms, closing",
+	       CTL_REQUEST_MS);
+	session_close(c);
 }
 
 /* Handles one complete request if one is buffered: 1 when it did, 0 when more bytes are
  * needed, -1 when the session was closed. */
-static int serve_one(struct bufferevent *bev, struct ctl_server *s)
+static int serve_one(struct ctl_session *c)
 {
+	struct bufferevent *bev = c->bev;
+	struct ctl_server *s = c->srv;
 	struct evbuffer *in = bufferevent_get_input(bev);
 	char *req, *reply = NULL;
 	size_t reply_len = 0;
@@ -50,7 +95,8 @@ static int serve_one(struct bufferevent *bev, struct ctl_server *s)
 	len = ntohl(len);
 	if (len > CTL_MAX_REQUEST) {
 		log_rl(&s->rl, LOG_LVL_WARN, "control: request of %u bytes, closing session", len);
-		session_free(bev, s);
+		s->stats.too_large++;
+		session_close(c);
 		return -1;
 	}
 	if (evbuffer_get_length(in) < 4 + (size_t)len)
@@ -58,16 +104,19 @@ static int serve_one(struct bufferevent *bev, struct ctl_server *s)
 	evbuffer_drain(in, 4);
 	req = malloc(len + 1);
 	if (!req) {
-		session_free(bev, s);
+		session_close(c);
 		return -1;
 	}
+	c->waiting = false;
+	event_del(c->deadline);
+	s->stats.requests++;
 	evbuffer_remove(in, req, len);
 	req[len] = '\0';
 	ret = s->handler(s->ctx, req, len, &reply, &reply_len);
 	free(req);
 	if (ret) {
 		free(reply);
-		session_free(bev, s);
+		session_close(c);
 		return -1;
 	}
 	nlen = htonl((uint32_t)reply_len);
@@ -81,48 +130,84 @@ static int serve_one(struct bufferevent *bev, struct ctl_server *s)
  * (session_written), so pipelined requests cannot pile up replies in memory. */
 static void session_read(struct bufferevent *bev, void *arg)
 {
-	if (serve_one(bev, arg) == 1)
+	if (serve_one(arg) == 1)
 		bufferevent_disable(bev, EV_READ);
 }
 
+/* The reply is out: the next request, if buffered, or a new deadline for it. */
 static void session_written(struct bufferevent *bev, void *arg)
 {
-	int ret = serve_one(bev, arg);
+	struct ctl_session *c = arg;
+	int ret;
 
-	if (ret == 0)
+	if (c->waiting)
+		return;
+	ret = serve_one(c);
+	if (ret == 0) {
+		deadline_arm(c);
 		bufferevent_enable(bev, EV_READ);
-	else if (ret == 1)
+	} else if (ret == 1) {
 		bufferevent_disable(bev, EV_READ);
+	}
 }
 
 static void session_event(struct bufferevent *bev, short what, void *arg)
 {
 	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT))
-		session_free(bev, arg);
+		session_close(arg);
 }
 
 static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 		      int salen, void *arg)
 {
 	struct ctl_server *s = arg;
-	struct timeval idle = { CTL_IDLE_S, 0 };
-	struct bufferevent *bev;
+	struct timeval out = { CTL_WRITE_S, 0 };
+	struct ctl_session *c, *old;
 
+	/* Full: the oldest session still short of a whole request makes room (a client that
+	 * trickles cannot keep others out); when every one is being served, refuse. */
 	if (s->sessions >= CTL_MAX_SESSIONS) {
-		log_rl(&s->rl, LOG_LVL_WARN, "control: %u sessions open, refusing another",
-		       s->sessions);
-		close(fd);
+		for (old = s->head; old && !old->waiting; old = old->next)
+			;
+		if (!old) {
+			s->stats.refused++;
+			log_rl(&s->rl, LOG_LVL_WARN, "control: %u sessions busy, refusing another",
+			       s->sessions);
+			close(fd);
+			return;
+		}
+		s->stats.evicted++;
+		log_rl(&s->rl, LOG_LVL_WARN, "control: %u sessions open, closing the oldest waiting "
+		       "one", s->sessions);
+		session_close(old);
+	}
+	c = calloc(1, sizeof(*c));
+	if (c)
+		c->bev = bufferevent_socket_new(evconnlistener_get_base(l), fd,
+						BEV_OPT_CLOSE_ON_FREE);
+	if (c && c->bev)
+		c->deadline = evtimer_new(evconnlistener_get_base(l), on_deadline, c);
+	if (!c || !c->bev || !c->deadline) {
+		if (c && c->bev)
+			bufferevent_free(c->bev);
+		else
+			close(fd);
+		free(c);
 		return;
 	}
-	bev = bufferevent_socket_new(evconnlistener_get_base(l), fd, BEV_OPT_CLOSE_ON_FREE);
-	if (!bev) {
-		close(fd);
-		return;
-	}
+	c->srv = s;
+	c->prev = s->tail;
+	if (s->tail)
+		s->tail->next = c;
+	else
+		s->head = c;
+	s->tail = c;
 	s->sessions++;
-	bufferevent_setcb(bev, session_read, session_written, session_event, arg);
-	bufferevent_set_timeouts(bev, &idle, &idle);
-	bufferevent_enable(bev, EV_READ);
+	s->stats.accepted++;
+	bufferevent_setcb(c->bev, session_read, session_written, session_event, c);
+	bufferevent_set_timeouts(c->bev, NULL, &out);
+	deadline_arm(c);
+	bufferevent_enable(c->bev, EV_READ);
 }
 
 static void on_accept_error(struct evconnlistener *l, void *arg)
@@ -135,6 +220,12 @@ static void on_accept_error(struct evconnlistener *l, void *arg)
 
 struct ctl_server *ctl_server_open(struct event_base *base, const char *path, ctl_handler h,
 				   void *ctx, int *err)
+{
+	return ctl_server_open_mode(base, path, 0660, h, ctx, err);
+}
+
+struct ctl_server *ctl_server_open_mode(struct event_base *base, const char *path,
+					unsigned int mode, ctl_handler h, void *ctx, int *err)
 {
 	struct ctl_server *s;
 	struct sockaddr_un sun;
@@ -162,14 +253,21 @@ struct ctl_server *ctl_server_open(struct event_base *base, const char *path, ct
 		return NULL;
 	}
 	evconnlistener_set_error_cb(s->listener, on_accept_error);
-	chmod(path, 0660);
+	chmod(path, (mode_t)mode);
 	return s;
+}
+
+const struct ctl_stats *ctl_server_stats(const struct ctl_server *s)
+{
+	return &s->stats;
 }
 
 void ctl_server_close(struct ctl_server *s)
 {
 	if (!s)
 		return;
+	while (s->head)
+		session_close(s->head);
 	evconnlistener_free(s->listener);
 	unlink(s->path);
 	free(s);

@@ -69,6 +69,11 @@ static bool id_ok(const char *s)
 	return n > 0;
 }
 
+int wire_id_check(const char *s)
+{
+	return id_ok(s) ? 0 : -1;
+}
+
 static bool addrs_ok(const ProtobufCBinaryData *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)

@@ -148,6 +148,8 @@ int wire_connect(const char *addr);
 /* 0 when addr is a valid "host:port" (numeric, IPv6 in brackets) or "unix:/absolute/path",
  * else -EINVAL or -ENAMETOOLONG. */
 int wire_addr_check(const char *addr);
+/* An id as the protocol takes it: 1..WIRE_ID_MAX-1 bytes of printable ASCII, no space. 0 or -1. */
+int wire_id_check(const char *s);
 
 /* A CLI's call (client.c): connect to addr ("/path" or "unix:/path": a Unix socket, no TLS;
  * "host:port": TCP with tls, required), exchange Hellos (ours of role FABRICCTL, over TLS

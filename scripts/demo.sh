@@ -118,7 +118,7 @@ ov_pki
 echo "  every TCP session is mutual TLS: a test CA (scripts/certs.sh) signed one certificate per"
 echo "  daemon; each names its holder, e.g. $(openssl x509 -in "$OV_PKI/vtepd-hv1.pem" -noout -ext subjectAltName | tail -n 1 | sed 's/^ *//')"
 # shellcheck disable=SC2046  # ov_tls prints options
-lab_bg fm "$LAB_TMP/fabricd.log" "$FABRICD" -l 198.18.0.2:7301 $(ov_tls fabricd fm) -s "$FSOCK" \
+lab_bg fm "$LAB_TMP/fabricd.log" "$FABRICD" -f -l 198.18.0.2:7301 $(ov_tls fabricd fm) -s "$FSOCK" \
     -S "$LAB_TMP/fabricd.store" -i fm
 lab_wait_for 5 test -S "$FSOCK" || lab_die "fabricd did not start"
 echo "  the orchestrator creates one port per VM:"
@@ -128,8 +128,8 @@ for vm in $(ov_vms); do
 done
 for hv in $(ov_hvs); do
     # shellcheck disable=SC2046  # ov_tls prints options
-    lab_bg "$hv" "$LAB_TMP/vtepd-$hv.log" "$VTEPD" -f 198.18.0.2:7301 $(ov_tls vtepd "$hv") \
-        -c "$LAB_TMP/vtepd-$hv.sock" -l "$(ov_hv_ip4 "$hv")" -u eth0 -s 100:br100 -s 200:br200
+    lab_bg "$hv" "$LAB_TMP/vtepd-$hv.log" "$VTEPD" -f -F 198.18.0.2:7301 $(ov_tls vtepd "$hv") \
+        --control-socket "$LAB_TMP/vtepd-$hv.sock" -l "$(ov_hv_ip4 "$hv")" -u eth0 -s 100:br100 -s 200:br200
 done
 connected() { [ "$("${OCTL[@]}" host --json | jq '[.[] | select(.connected)] | length')" = 3 ]; }
 lab_wait_for 10 connected || lab_die "not every vtepd connected"

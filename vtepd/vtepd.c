@@ -3,8 +3,9 @@
  * keeps the kernel's VXLAN FDB, flood lists and ARP/ND suppression neighbours equal to what
  * fabricd wants, and reports the MACs and addresses of local ports.
  *
- * vtepd [-i ID] -f FABRICD_ADDR:PORT --ca F --cert F --key F -l VTEP_ADDR [-u UNDERLAY_IF]
- *       -s VNI:BRIDGE [-s ...] [-c SOCKET] [-d]          (or -i ID -f unix:/PATH, no TLS)
+ * vtepd [-c vtepd.yaml] [-i ID] -F FABRICD_ADDR:PORT --ca F --cert F --key F -l VTEP_ADDR
+ *       [-u UNDERLAY_IF] -s VNI:BRIDGE [-s ...] [--control-socket SOCKET]
+ *       (or -i ID -F unix:/PATH, no TLS); config.c has every option and key.
  *
  * The session with fabricd is proto/client.c's wire_client: mutual TLS over TCP (our id is
  * our certificate's, and it must name our VTEP), reconnected with backoff after every close.
@@ -14,17 +15,17 @@
  * fabricd is away nothing is removed: forwarding goes on with what the kernel holds.
  * Every list arrives within the validator's bounds (WIRE_MAX_*) and is kept whole: flood
  * lists and the set of the fabric's VTEPs live on the heap, sized by what came.
- * A control socket (lib/ctl, -c) answers "status" and "fdb" (status.c) for fabricctl agent.
+ * A control socket (lib/ctl, --control-socket) answers "status" and "fdb" (status.c) for
+ * fabricctl agent. vtepd keeps CAP_NET_ADMIN and CAP_NET_RAW only, once set up.
  */
 #include <errno.h>
 #include <event2/event.h>
-#include <getopt.h>
 #include <net/if.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "conf.h"
 #include "ctl.h"
 #include "kernel.h"
 #include "learn.h"
@@ -453,12 +454,18 @@ static const struct wire_ops ops = {
 	.on_close = on_close,
 };
 
+static void hello_set_vnis(struct vtepd *v)
+{
+	for (size_t i = 0; i < v->nsegs; i++)
+		v->hello_vnis[i] = v->segs[i].vni;
+	v->hello.vnis = v->hello_vnis;
+	v->hello.n_vnis = v->nsegs;
+}
+
 static int fabric_start(struct vtepd *v)
 {
 	struct wire_client_opts o = { v->fabricd, v->tls, &v->hello, &ops, v };
 
-	for (size_t i = 0; i < v->nsegs; i++)
-		v->hello_vnis[i] = v->segs[i].vni;
 	l2f__hello__init(&v->hello);
 	v->hello.version = PROTO_VERSION;
 	v->hello.role = L2F__ROLE__ROLE_VTEPD;
@@ -466,8 +473,7 @@ static int fabric_start(struct vtepd *v)
 	v->hello.has_vtep = true;
 	v->hello.vtep.data = v->vtep.b;
 	v->hello.vtep.len = ipaddr_len(&v->vtep);
-	v->hello.vnis = v->hello_vnis;
-	v->hello.n_vnis = v->nsegs;
+	hello_set_vnis(v);
 	return wire_client_new(v->base, &o, &v->fc);
 }
 
@@ -508,81 +514,138 @@ static int on_ctl_request(void *ctx, const char *req, size_t len, char **reply,
 
 /* --- main ------------------------------------------------------------------------------ */
 
-static void on_signal(evutil_socket_t sig, short what, void *arg)
+/* The kernel keeps every entry on stop: a restarted vtepd reconciles, forwarding never
+ * stops. */
+static void on_stop(void *arg)
+{
+	log_info("kernel entries kept");
+}
+
+/* A segment's VXLAN device on its bridge, and learning on its ports. 0 or -errno. */
+static int seg_setup(struct vtepd *v, struct seg *s)
+{
+	int err = kernel_vxlan_ensure(v->k, s->vni, s->bridge, &v->vtep, v->underlay,
+				      &s->vx_ifindex, &s->br_ifindex);
+
+	if (err < 0) {
+		log_err("segment %u on %s: %s", s->vni, s->bridge, strerror(-err));
+		return err;
+	}
+	log_info("segment %u: vx%u on %s%s", s->vni, s->vni, s->bridge,
+		 err & KVX_CREATED ? " (created)" : err ? " (fixed)" : "");
+	err = learner_add_segment(v->lr, s->vni, s->bridge, s->br_ifindex, s->vx_ifindex);
+	if (err < 0)
+		log_err("segment %u: learning: %s", s->vni, strerror(-err));
+	return err < 0 ? err : 0;
+}
+
+/* SIGHUP: the file again, with the same flags over it. New segments start (the session
+ * with fabricd is renewed so its Hello names them; nothing in the kernel is removed
+ * meanwhile), the log level changes; a segment removed or moved to another bridge, and the
+ * rest, are named and wait for a restart. */
+static void on_reload(void *arg)
 {
 	struct vtepd *v = arg;
+	struct vtepd_cfg *c = malloc(sizeof(*c));
+	char err[512];
+	size_t added = 0;
 
-	/* The kernel keeps every entry: a restarted vtepd reconciles, forwarding never stops. */
-	log_info("signal %d: stopping, kernel entries kept", (int)sig);
-	event_base_loopbreak(v->base);
+	if (!c) {
+		log_err("reload: out of memory");
+		return;
+	}
+	if (!v->dm.config) {
+		log_info("reload: no configuration file (-c): nothing to reload");
+		goto out;
+	}
+	if (vtepd_cfg_load(v->dm.config, &v->dm, c, err, sizeof(err)) < 0) {
+		log_err("reload refused, keeping the running configuration: %s", err);
+		goto out;
+	}
+	log_info("reloading %s", v->dm.config);
+	log_set_level(daemon_log_level(&v->dm, c->log_level));
+	if (strcmp(c->id, v->cfg.id) || strcmp(c->fabricd, v->cfg.fabricd) ||
+	    memcmp(&c->tls, &v->cfg.tls, sizeof(c->tls)) || !ipaddr_eq(&c->vtep, &v->cfg.vtep) ||
+	    strcmp(c->underlay, v->cfg.underlay) || strcmp(c->control_socket, v->cfg.control_socket) ||
+	    strcmp(c->status_socket, v->cfg.status_socket) || strcmp(c->metrics, v->cfg.metrics) ||
+	    strcmp(c->log_file, v->cfg.log_file))
+		log_warn("reload: id, fabricd, tls, vtep, underlay, sockets, metrics and log_file "
+			 "change at restart only");
+	for (size_t i = 0; i < v->nsegs; i++) {
+		size_t j;
+
+		for (j = 0; j < c->nsegs && c->segs[j].vni != v->segs[i].vni; j++)
+			;
+		if (j == c->nsegs)
+			log_warn("reload: segment %u is no longer configured: it stays until a "
+				 "restart", v->segs[i].vni);
+		else if (strcmp(c->segs[j].bridge, v->segs[i].bridge))
+			log_warn("reload: segment %u moves from %s to %s at restart only",
+				 v->segs[i].vni, v->segs[i].bridge, c->segs[j].bridge);
+	}
+	for (size_t j = 0; j < c->nsegs; j++) {
+		struct seg *s;
+
+		if (seg_of(v, c->segs[j].vni))
+			continue;
+		if (v->nsegs == MAX_SEGS) {
+			log_err("reload: segment %u: already %d segments", c->segs[j].vni, MAX_SEGS);
+			continue;
+		}
+		s = &v->segs[v->nsegs];
+		*s = (struct seg){ .vni = c->segs[j].vni };
+		snprintf(s->bridge, sizeof(s->bridge), "%s", c->segs[j].bridge);
+		if (seg_setup(v, s) < 0)
+			continue;
+		v->nsegs++;
+		added++;
+	}
+	if (added) {
+		log_info("reload: %zu new segment(s): renewing the session so fabricd hears of them",
+			 added);
+		hello_set_vnis(v);
+		if (wire_client_session(v->fc))
+			wire_close(wire_client_session(v->fc), "new segments");
+	}
+out:
+	free(c);
 }
 
-static int parse_seg(struct vtepd *v, const char *arg)
+/* TLS for fabricd over TCP, and the id and VTEP it must match. 0, or -1 after printing why. */
+static int setup_tls(struct vtepd *v)
 {
-	const char *colon = strchr(arg, ':');
-	char *end;
-	unsigned long vni;
-	struct seg *s;
-
-	if (!colon || v->nsegs == MAX_SEGS)
-		return -EINVAL;
-	errno = 0;
-	vni = strtoul(arg, &end, 10);
-	if (errno || end != colon || vni < 1 || vni > VNI_MAX || !colon[1] ||
-	    strlen(colon + 1) >= IF_NAMESIZE || seg_of(v, (uint32_t)vni))
-		return -EINVAL;
-	s = &v->segs[v->nsegs++];
-	s->vni = (uint32_t)vni;
-	snprintf(s->bridge, sizeof(s->bridge), "%s", colon + 1);
-	return 0;
-}
-
-static void usage(FILE *f)
-{
-	fprintf(f, "usage: vtepd [-i ID] -f FABRICD_ADDR:PORT --ca FILE --cert FILE --key FILE\n"
-		   "             -l VTEP_ADDR [-u UNDERLAY_IF] -s VNI:BRIDGE [-s VNI:BRIDGE ...]\n"
-		   "             [-c SOCKET] [-d]\n"
-		   "  -f         fabricd: HOST:PORT over mutual TLS (--ca: the fabric's CA; --cert\n"
-		   "             and --key: this host's, URI:urn:l2fabric:vtepd:ID with the VTEP\n"
-		   "             address as an IP SAN), or unix:/path (no TLS)\n"
-		   "  -i ID      this host's id (default: the certificate's)\n"
-		   "  -c SOCKET  control socket for fabricctl agent (default %s)\n", VTEPD_SOCKET);
-}
-
-/* TLS for fabricd over TCP, and the id and VTEP it must match. 0, or 2 after printing why. */
-static int setup_tls(struct vtepd *v, const struct wire_tls_files *files)
-{
+	const struct vtepd_cfg *c = &v->cfg;
+	struct wire_tls_files files = { c->tls.ca, c->tls.cert, c->tls.key };
 	const struct wire_ident *me;
 	char err[320];
 	bool vtep_ok;
 
 	if (!strncmp(v->fabricd, WIRE_UNIX_PREFIX, strlen(WIRE_UNIX_PREFIX)))
 		return 0;
-	if (wire_tls_new(files, false, &v->tls, err, sizeof(err)) < 0) {
-		fprintf(stderr, "vtepd: -f %s: %s%s\n", v->fabricd, err,
-			files->ca && files->cert && files->key ? "" : " (fabricd over TCP is TLS)");
-		return 2;
+	if (wire_tls_new(&files, false, &v->tls, err, sizeof(err)) < 0) {
+		fprintf(stderr, "vtepd: fabricd %s: %s\n", v->fabricd, err);
+		return -1;
 	}
 	me = wire_tls_self(v->tls);
 	if (me->role != L2F__ROLE__ROLE_VTEPD) {
-		fprintf(stderr, "vtepd: --cert %s names a %s, not a vtepd\n", files->cert,
+		fprintf(stderr, "vtepd: cert %s names a %s, not a vtepd\n", files.cert,
 			wire_role_name(me->role));
-		return 2;
+		return -1;
 	}
 	if (v->id[0] && strcmp(v->id, me->id) != 0) {
-		fprintf(stderr, "vtepd: -i %s, but --cert %s names vtepd %s\n", v->id, files->cert,
+		fprintf(stderr, "vtepd: id %s, but cert %s names vtepd %s\n", v->id, files.cert,
 			me->id);
-		return 2;
+		return -1;
 	}
 	snprintf(v->id, sizeof(v->id), "%s", me->id);
 	vtep_ok = false;
 	for (size_t i = 0; i < me->nips; i++)
 		vtep_ok |= ipaddr_eq(&me->ips[i], &v->vtep);
 	if (!vtep_ok) {
-		fprintf(stderr, "vtepd: --cert %s does not name the VTEP address %s (IP SAN): "
-			"fabricd would refuse it\n", files->cert,
+		fprintf(stderr, "vtepd: cert %s does not name the VTEP address %s (IP SAN): "
+			"fabricd would refuse it\n", files.cert,
 			ipaddr_fmt(&v->vtep, (char[IPADDR_STRLEN]){ 0 }));
-		return 2;
+		return -1;
 	}
 	return 0;
 }
@@ -590,145 +653,75 @@ static int setup_tls(struct vtepd *v, const struct wire_tls_files *files)
 int main(int argc, char **argv)
 {
 	static const struct learn_ops lops = { learn_changed, learn_gone };
-	static const struct option longopts[] = {
-		{ "ca", required_argument, NULL, 'A' },
-		{ "cert", required_argument, NULL, 'C' },
-		{ "key", required_argument, NULL, 'K' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	struct vtepd v = { .ctl_path = VTEPD_SOCKET };
-	struct wire_tls_files files = { 0 };
-	struct event *sigs[2];
-	static const int signums[2] = { SIGTERM, SIGINT };
-	enum log_level level = LOG_LVL_INFO;
-	bool ctl_given = false;
-	int opt, err;
+	static struct vtepd v;
+	const struct vtepd_cfg *c = &v.cfg;
+	char why[512];
+	int err;
 
-	while ((opt = getopt_long(argc, argv, "i:f:l:u:s:c:dh", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'i':
-			if (!*optarg || strlen(optarg) > WIRE_ID_MAX) {
-				fprintf(stderr, "vtepd: -i: 1 to %d characters\n", WIRE_ID_MAX);
-				return 2;
-			}
-			snprintf(v.id, sizeof(v.id), "%s", optarg);
-			break;
-		case 'f':
-			v.fabricd = optarg;
-			break;
-		case 'l':
-			if (ipaddr_parse(optarg, &v.vtep) < 0) {
-				fprintf(stderr, "vtepd: -l: '%s' is not an address\n", optarg);
-				return 2;
-			}
-			break;
-		case 'u':
-			v.underlay = optarg;
-			break;
-		case 's':
-			if (parse_seg(&v, optarg) < 0) {
-				fprintf(stderr, "vtepd: -s: '%s' is not VNI:BRIDGE (VNI 1-%u, once each)\n",
-					optarg, VNI_MAX);
-				return 2;
-			}
-			break;
-		case 'c':
-			v.ctl_path = optarg;
-			ctl_given = true;
-			break;
-		case 'd':
-			level = LOG_LVL_DEBUG;
-			break;
-		case 'A':
-			files.ca = optarg;
-			break;
-		case 'C':
-			files.cert = optarg;
-			break;
-		case 'K':
-			files.key = optarg;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (!v.fabricd || !v.vtep.af || !v.nsegs || optind != argc) {
-		usage(stderr);
-		return 2;
-	}
-	if (wire_addr_check(v.fabricd) < 0) {
-		fprintf(stderr, "vtepd: -f %s: not HOST:PORT or unix:/path\n", v.fabricd);
-		return 2;
-	}
-	err = setup_tls(&v, &files);
-	if (err)
+	err = daemon_args(&v.dm, &vtepd_spec, argc, argv);
+	if (err >= 0)
 		return err;
-	if (!v.id[0]) {
-		fprintf(stderr, "vtepd: -i ID is needed without a certificate\n");
-		return 2;
+	if (vtepd_cfg_load(v.dm.config, &v.dm, &v.cfg, why, sizeof(why)) < 0) {
+		fprintf(stderr, "vtepd: %s\n", why);
+		return EXIT_CONFIG;
 	}
-	log_init("vtepd", level);
-	signal(SIGPIPE, SIG_IGN);
-	v.base = event_base_new();
-	err = v.base ? kernel_open(&v.k) : -ENOMEM;
+	if (v.dm.check) {
+		vtepd_cfg_print(c, stdout);
+		return 0;
+	}
+	snprintf(v.id, sizeof(v.id), "%s", c->id);
+	v.fabricd = c->fabricd;
+	v.vtep = c->vtep;
+	v.underlay = c->underlay[0] ? c->underlay : NULL;
+	v.ctl_path = c->control_socket;
+	for (size_t i = 0; i < c->nsegs; i++) {
+		v.segs[i] = (struct seg){ .vni = c->segs[i].vni };
+		snprintf(v.segs[i].bridge, sizeof(v.segs[i].bridge), "%s", c->segs[i].bridge);
+	}
+	v.nsegs = c->nsegs;
+	if (setup_tls(&v) < 0)
+		return EXIT_CONFIG;
+	if (daemon_start(&v.dm, c->log_level, c->log_file[0] ? c->log_file : NULL, on_stop,
+			 on_reload, &v) < 0)
+		return 1;
+	v.base = v.dm.base;
+	err = kernel_open(&v.k);
 	if (!err)
 		err = macmap_init(&v.want);
 	if (err) {
 		log_err("start: %s", strerror(-err));
 		return 1;
 	}
-	/* Before any change to the kernel: a second vtepd given the same -c stops here. Without
-	 * -c the agent forwards without its control socket rather than not at all. */
+	/* Before any change to the kernel: a second vtepd given the same socket stops here.
+	 * With the default socket the agent forwards without its control socket rather than
+	 * not at all. */
 	v.ctl = ctl_server_open(v.base, v.ctl_path, on_ctl_request, &v, &err);
-	if (!v.ctl && ctl_given) {
+	if (!v.ctl && c->control_socket_set) {
 		log_err("control socket %s: %s", v.ctl_path, strerror(-err));
 		return 1;
 	}
 	if (!v.ctl)
-		log_warn("control socket %s: %s; going on without one (give -c)", v.ctl_path,
-			 strerror(-err));
+		log_warn("control socket %s: %s; going on without one (give --control-socket)",
+			 v.ctl_path, strerror(-err));
 	v.lr = learner_new(v.base, &lops, &v, &err);
 	if (!v.lr) {
 		log_err("learning: %s", strerror(-err));
 		return 1;
 	}
-	for (size_t i = 0; i < v.nsegs; i++) {
-		struct seg *s = &v.segs[i];
-
-		err = kernel_vxlan_ensure(v.k, s->vni, s->bridge, &v.vtep, v.underlay,
-					  &s->vx_ifindex, &s->br_ifindex);
-		if (err < 0) {
-			log_err("segment %u on %s: %s", s->vni, s->bridge, strerror(-err));
+	for (size_t i = 0; i < v.nsegs; i++)
+		if (seg_setup(&v, &v.segs[i]) < 0)
 			return 1;
-		}
-		log_info("segment %u: vx%u on %s%s", s->vni, s->vni, s->bridge,
-			 err & KVX_CREATED ? " (created)" : err ? " (fixed)" : "");
-		err = learner_add_segment(v.lr, s->vni, s->bridge, s->br_ifindex, s->vx_ifindex);
-		if (err < 0) {
-			log_err("segment %u: learning: %s", s->vni, strerror(-err));
-			return 1;
-		}
-	}
-	for (int i = 0; i < 2; i++) {
-		sigs[i] = evsignal_new(v.base, signums[i], on_signal, &v);
-		event_add(sigs[i], NULL);
-	}
 	err = fabric_start(&v);
 	if (err) {
 		log_err("fabricd %s: %s", v.fabricd, strerror(-err));
 		return 1;
 	}
+	if (daemon_ready(&v.dm, "running") < 0)
+		return 1;
 	event_base_dispatch(v.base);
 
 	wire_client_free(v.fc, "vtepd stopping");
 	wire_tls_free(v.tls);
-	for (int i = 0; i < 2; i++)
-		event_free(sigs[i]);
 	ctl_server_close(v.ctl);
 	learner_free(v.lr);
 	want_clear(&v);
@@ -737,6 +730,6 @@ int main(int argc, char **argv)
 		seg_flood_clear(&v.segs[i]);
 	vtepset_free(&v.known);
 	kernel_close(v.k);
-	event_base_free(v.base);
+	daemon_finish(&v.dm);
 	return 0;
 }

@@ -11,14 +11,14 @@
 #include <stdint.h>
 #include <time.h>
 #include "addr.h"
+#include "config.h"
+#include "daemon.h"
 #include "kernel.h"
 #include "macmap.h"
 #include "monotime.h"
 #include "vtepset.h"
 #include "wire.h"
 
-#define MAX_SEGS 64                    /* -s options; all of them go in one Hello */
-#define VTEPD_SOCKET "/run/l2fabric/vtepd.sock"
 
 struct ctl_server;
 struct event;
@@ -57,7 +57,9 @@ struct vtepd_counters {
 };
 
 struct vtepd {
-	struct event_base *base;
+	struct daemon dm;                      /* lib/daemon: options, signals, the event base */
+	struct vtepd_cfg cfg;                  /* as started (config.c) */
+	struct event_base *base;               /* dm.base */
 	struct kernel *k;
 	struct learner *lr;
 	struct ctl_server *ctl;

@@ -258,7 +258,7 @@ ov_fabricd_start() {
     OV_FABRICD_SOCK=$LAB_TMP/fabricd.sock
     OV_CTL=("$FABRICCTL" -s "$OV_FABRICD_SOCK")
     # shellcheck disable=SC2046  # ov_tls prints options
-    lab_bg fm "$LAB_TMP/fabricd-$tag.log" "${OV_FABRICD_WRAP[@]}" "$T_BUILD/fabricd/fabricd" -l "$OV_FABRICD_ADDR" \
+    lab_bg fm "$LAB_TMP/fabricd-$tag.log" "${OV_FABRICD_WRAP[@]}" "$T_BUILD/fabricd/fabricd" -f -l "$OV_FABRICD_ADDR" \
         $(ov_tls fabricd fm) -s "$OV_FABRICD_SOCK" -S "$LAB_TMP/fabricd.store" -i fm \
         "${OV_FABRICD_OPTS[@]}" "$@"
     OV_FABRICD_PID=$LAB_LAST_PID
@@ -268,8 +268,8 @@ ov_fabricd_start() {
 ov_vtepd_start() {
     ov_pki
     # shellcheck disable=SC2046  # ov_tls prints options
-    lab_bg "$1" "$LAB_TMP/vtepd-$1-$2.log" "$T_BUILD/vtepd/vtepd" -i "$1" -f "$OV_FABRICD_ADDR" \
-        $(ov_tls vtepd "$1") -l "$(ov_hv_ip4 "$1")" -u eth0 -s 100:br100 -s 200:br200 -c "$LAB_TMP/vtepd-$1.sock"
+    lab_bg "$1" "$LAB_TMP/vtepd-$1-$2.log" "$T_BUILD/vtepd/vtepd" -f -i "$1" -F "$OV_FABRICD_ADDR" \
+        $(ov_tls vtepd "$1") -l "$(ov_hv_ip4 "$1")" -u eth0 -s 100:br100 -s 200:br200 --control-socket "$LAB_TMP/vtepd-$1.sock"
     OV_VTEPD_PID[$1]=$LAB_LAST_PID
 }
 

@@ -25,8 +25,8 @@ floods_to() {   # HV VTEP: 1 when HV's vx100 flood list holds VTEP
 # --- a ghost agent joins ----------------------------------------------------------------------
 lab_exec fm ip link add name brx type bridge stp_state 0 forward_delay 0 mcast_snooping 0
 lab_exec fm ip link set brx up
-lab_bg fm "$LAB_TMP/vtepd-hv9.log" "$T_BUILD/vtepd/vtepd" -i hv9 -f "unix:$OV_FABRICD_SOCK" \
-    -l "$GHOST_VTEP" -u eth0 -s 100:brx -c "$LAB_TMP/vtepd-hv9.sock"
+lab_bg fm "$LAB_TMP/vtepd-hv9.log" "$T_BUILD/vtepd/vtepd" -f -i hv9 -F "unix:$OV_FABRICD_SOCK" \
+    -l "$GHOST_VTEP" -u eth0 -s 100:brx --control-socket "$LAB_TMP/vtepd-hv9.sock"
 GHOST_PID=$LAB_LAST_PID
 t_assert_wait 5 "hv9 did not connect" '[ "$("${OV_CTL[@]}" host --json | jq -r ".[] | select(.id == \"hv9\") | .connected")" = true ]'
 for hv in hv1 hv2 hv3; do

@@ -15,7 +15,7 @@ lab_tmpdir
 lab_ns_add m
 lab_exec m ip link set lo up
 SOCK=$LAB_TMP/fabricd.sock
-lab_bg m "$LAB_TMP/fabricd.log" "$T_BUILD/fabricd/fabricd" -s "$SOCK" -S none -i fm
+lab_bg m "$LAB_TMP/fabricd.log" "$T_BUILD/fabricd/fabricd" -f -s "$SOCK" -S none -i fm
 FPID=$LAB_LAST_PID
 t_assert_wait 5 "fabricd did not start" test -S "$SOCK"
 lab_exec m "$T_BUILD/tests/tools/agentload" -f "$SOCK" -P "$FPID" -n $N -a 4 -t 120 \

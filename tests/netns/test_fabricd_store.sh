@@ -48,7 +48,7 @@ fd_ready() { lab_alive "$FD_PID" && "${CTL[@]}" status >/dev/null 2>&1; }
 fd_start() {
     local tag=$1 store=$2; shift 2
     rm -f -- "$SOCK"
-    lab_bg fm "$D/fabricd-$tag.log" "${FD_WRAP[@]}" "$FABRICD" -s "$SOCK" -S "$store" -i fm "$@"
+    lab_bg fm "$D/fabricd-$tag.log" "${FD_WRAP[@]}" "$FABRICD" -f -s "$SOCK" -S "$store" -i fm "$@"
     FD_PID=$LAB_LAST_PID
     lab_wait_for 5 fd_ready || {
         lab_alive "$FD_PID" || t_fail "fabricd ($tag) exited at start: $(tail -n 3 "$D/fabricd-$tag.log")"
@@ -74,7 +74,7 @@ fd_stop() {
 fd_must_fail() {
     local tag=$1 store=$2; shift 2
     rm -f -- "$SOCK"
-    lab_bg fm "$D/fabricd-$tag.log" "${FD_WRAP[@]}" "$FABRICD" -s "$SOCK" -S "$store" -i fm "$@"
+    lab_bg fm "$D/fabricd-$tag.log" "${FD_WRAP[@]}" "$FABRICD" -f -s "$SOCK" -S "$store" -i fm "$@"
     FD_PID=$LAB_LAST_PID
     fd_reap "it should have refused the store ($tag)"
     FD_RC=$?

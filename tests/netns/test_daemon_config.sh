@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# test_daemon_config.sh — the daemons as lib/daemon runs them, on the overlay lab:
+#  * fabricd and hv1's vtepd start from their configuration files (-c), not from flags;
+#  * least privilege, read from /proc/PID/status: fabricd holds no capability at all, vtepd
+#    and vipd only CAP_NET_ADMIN and CAP_NET_RAW (0x3000) effective and permitted; every one
+#    has an empty bounding set and NoNewPrivs;
+#  * SIGHUP of vtepd with a segment added to its file: the new segment is set up and works
+#    (vx200 exists, its FDB is programmed, vm1b pings vm2b), while the kernel entries of the
+#    running segment are not touched (ip/bridge monitor on hv1 see no change on vx100/br100);
+#  * SIGHUP of fabricd with new limits and log level: `fabricctl status` shows them, every
+#    agent keeps its session and every port stays;
+#  * a reload of a broken file is refused and changes nothing.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/overlay_lib.sh"
+t_require_root
+t_require_cmd jq
+[ -x "$T_BUILD/fabricd/fabricd" ] && [ -x "$T_BUILD/vtepd/vtepd" ] && [ -x "$VIPD" ] || t_skip "daemons not built"
+
+ov_build 2
+lab_tmpdir
+ov_pki
+SOCK=$LAB_TMP/fabricd.sock CTL=("$FABRICCTL" -s "$SOCK")
+cat >"$LAB_TMP/fabricd.yaml" <<YAML
+id: fm
+listen: $OV_FABRICD_ADDR
+tls:
+  ca: $OV_PKI/ca.pem
+  cert: $OV_PKI/fabricd-fm.pem
+  key: $OV_PKI/fabricd-fm.key
+control_socket: $SOCK
+store: $LAB_TMP/fabricd.journal
+limits:
+  max_unix_sessions: 64
+YAML
+lab_bg fm "$LAB_TMP/fabricd.log" "$T_BUILD/fabricd/fabricd" -f -c "$LAB_TMP/fabricd.yaml"
+fpid=$LAB_LAST_PID
+t_assert_wait 5 "fabricd did not start" test -S "$SOCK"
+for vm in $(ov_vms); do
+    "${CTL[@]}" port add --vni "$(ov_vm_vni "$vm")" --mac "$(ov_vm_mac "$vm")" --host "$(ov_vm_host "$vm")" \
+        --ip "$(ov_vm_ip4 "$vm")" --name "$vm" >/dev/null || t_fail "port add $vm"
+done
+vtepd_yaml() {   # SEGMENT... -> hv1's vtepd.yaml
+    {
+        printf 'id: hv1\nfabricd: %s\ntls:\n  ca: %s\n  cert: %s\n  key: %s\n' "$OV_FABRICD_ADDR" \
+            "$OV_PKI/ca.pem" "$OV_PKI/vtepd-hv1.pem" "$OV_PKI/vtepd-hv1.key"
+        printf 'vtep: %s\nunderlay: eth0\ncontrol_socket: %s\nsegments:\n' "$(ov_hv_ip4 hv1)" "$LAB_TMP/vtepd-hv1.sock"
+        for s in "$@"; do printf '  - {vni: %s, bridge: br%s}\n' "$s" "$s"; done
+    } >"$LAB_TMP/vtepd-hv1.yaml"
+}
+vtepd_yaml 100
+"$T_BUILD/vtepd/vtepd" -n -c "$LAB_TMP/vtepd-hv1.yaml" >/dev/null || t_fail "vtepd -n refuses the file"
+lab_bg hv1 "$LAB_TMP/vtepd-hv1.log" "$T_BUILD/vtepd/vtepd" -f -c "$LAB_TMP/vtepd-hv1.yaml"
+vpid=$LAB_LAST_PID
+ov_vtepd_start hv2 1
+OV_CTL=("${CTL[@]}")
+t_assert_wait 10 "agents did not connect" ov_agents_connected
+t_assert_wait 5 "hv1: vx100 not programmed" '[ "$(ov_fdb hv1 100 | grep -c "$(ov_vm_mac vm2a)")" = 1 ]'
+lab_exec hv1 ip link show vx200 >/dev/null 2>&1 && t_fail "hv1 has vx200 before its file names it"
+
+# vipd, from its file, with no group: it is its privileges that are checked here.
+printf 'node: hv1\ncontrol_socket: %s\ngroups: []\n' "$LAB_TMP/vipd.sock" >"$LAB_TMP/vipd.yaml"
+lab_bg hv1 "$LAB_TMP/vipd.log" "$VIPD" -f -c "$LAB_TMP/vipd.yaml"
+ipid=$LAB_LAST_PID
+t_assert_wait 5 "vipd did not start" test -S "$LAB_TMP/vipd.sock"
+
+# --- least privilege --------------------------------------------------------------------------
+caps() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
+check_caps() {   # PID NAME EFF
+    local pid=$1 name=$2 want=$3
+    t_assert_eq "$(caps "$pid" CapEff)" "$want" "$name CapEff"
+    t_assert_eq "$(caps "$pid" CapPrm)" "$want" "$name CapPrm"
+    t_assert_eq "$(caps "$pid" CapBnd)" 0000000000000000 "$name CapBnd (nothing can be regained)"
+    t_assert_eq "$(caps "$pid" CapAmb)" 0000000000000000 "$name CapAmb"
+    t_assert_eq "$(caps "$pid" NoNewPrivs)" 1 "$name NoNewPrivs"
+    t_log "$name: CapEff $(caps "$pid" CapEff) CapBnd $(caps "$pid" CapBnd) NoNewPrivs 1"
+}
+check_caps "$fpid" fabricd 0000000000000000
+check_caps "$vpid" vtepd 0000000000003000
+check_caps "$ipid" vipd 0000000000003000
+
+# --- vtepd: SIGHUP adds a segment, the running one is left alone ------------------------------
+before=$(ov_fdb hv1 100; ov_neigh hv1 100)
+lab_exec hv1 timeout 20 ip monitor neigh >"$LAB_TMP/mon-neigh" 2>&1 &
+m1=$!
+lab_exec hv1 timeout 20 bridge monitor fdb >"$LAB_TMP/mon-fdb" 2>&1 &
+m2=$!
+sleep 0.3
+vtepd_yaml 100 200
+kill -HUP "$vpid"
+t_assert_wait 5 "hv1: no vx200 after SIGHUP" 'lab_exec hv1 ip link show vx200 >/dev/null 2>&1'
+t_assert_wait 10 "hv1: vx200 not programmed" '[ "$(ov_fdb hv1 200 | grep -c "$(ov_vm_mac vm2b)")" = 1 ]'
+t_assert_wait 5 "vm1b cannot reach vm2b after the reload" 'ov_ping vm1b "$(ov_vm_ip4 vm2b)"'
+sleep 0.3
+kill "$m1" "$m2" 2>/dev/null; wait "$m1" "$m2" 2>/dev/null
+touched=$(grep -hE 'vx100|br100' "$LAB_TMP/mon-neigh" "$LAB_TMP/mon-fdb" | grep -v 'vm1a' || true)
+[ -z "$touched" ] || t_fail "the reload touched segment 100's entries: $touched"
+t_assert_eq "$(ov_fdb hv1 100; ov_neigh hv1 100)" "$before" "segment 100's entries after the reload"
+lab_alive "$vpid" || t_fail "vtepd died on SIGHUP"
+
+# A broken file: refused, nothing changes.
+echo 'segments: 3' >>"$LAB_TMP/vtepd-hv1.yaml"
+kill -HUP "$vpid"
+t_assert_wait 5 "vtepd did not refuse the broken file" 'grep -q "reload refused" "$LAB_TMP/vtepd-hv1.log"'
+t_assert_eq "$(ov_fdb hv1 100; ov_neigh hv1 100)" "$before" "segment 100's entries after a refused reload"
+
+# --- fabricd: SIGHUP takes new limits ---------------------------------------------------------
+ports=$("${CTL[@]}" port list --json | jq -c 'sort_by(.name)')
+sed -i 's/max_unix_sessions: 64/max_unix_sessions: 50/' "$LAB_TMP/fabricd.yaml"
+printf 'log_level: debug\n' >>"$LAB_TMP/fabricd.yaml"
+kill -HUP "$fpid"
+t_assert_wait 5 "fabricd did not take max_unix_sessions 50" \
+    '[ "$("${CTL[@]}" status --json | jq .limits.max_unix_sessions)" = 50 ]'
+t_assert_eq "$("${CTL[@]}" port list --json | jq -c 'sort_by(.name)')" "$ports" "ports after fabricd's reload"
+ov_agents_connected || t_fail "an agent lost its session on fabricd's reload"
+lab_alive "$fpid" || t_fail "fabricd died on SIGHUP"
+t_pass "started from files; fabricd no capability, vtepd and vipd 0x3000; SIGHUP added a segment untouched"
