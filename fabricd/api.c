@@ -308,14 +308,10 @@ static void put(struct counters *cs, const char *name, uint64_t v)
 	cs->n++;
 }
 
-static int status(struct fabricd *fd, struct queued *q)
+void fabricd_counters(struct fabricd *fd, fabricd_counter_fn fn, void *ctx)
 {
 	static char names[NBOUNDS + NREFUSALS][64];
-	L2f__Counter c[112], *p[112], lc[12], *lp[12];
-	struct counters cs = { c, p, 0, 112 }, ls = { lc, lp, 0, 12 };
 	const struct fabricd_stats *st = &fd->stats;
-	L2f__Status m = L2F__STATUS__INIT;
-	L2f__Reply r = L2F__REPLY__INIT;
 	uint32_t roles[3] = { 0 }, connected = 0;
 
 	for (const struct session *s = fd->sessions; s; s = s->next)
@@ -323,75 +319,96 @@ static int status(struct fabricd *fd, struct queued *q)
 		      s->role == &api_role ? 2 : 0] += s->role != NULL;
 	for (uint16_t h = 0; h < fd->dir.nhosts; h++)
 		connected += fd->dir.hosts[h].session != NULL;
-	put(&cs, "sessions.open", fd->nsessions + fd->nunix);
-	put(&cs, "sessions.tcp", fd->nsessions);
-	put(&cs, "sessions.unix", fd->nunix);
-	put(&cs, "sessions.pre_hello", fd->npre_hello);
-	put(&cs, "sessions.vtepd", roles[0]);
-	put(&cs, "sessions.vipd", roles[1]);
-	put(&cs, "sessions.fabricctl", roles[2]);
-	put(&cs, "sessions.opened", st->sessions_opened);
-	put(&cs, "sessions.closed_bad", st->sessions_closed_bad);
+	fn(ctx, "sessions.open", fd->nsessions + fd->nunix, false);
+	fn(ctx, "sessions.tcp", fd->nsessions, false);
+	fn(ctx, "sessions.unix", fd->nunix, false);
+	fn(ctx, "sessions.pre_hello", fd->npre_hello, false);
+	fn(ctx, "sessions.vtepd", roles[0], false);
+	fn(ctx, "sessions.vipd", roles[1], false);
+	fn(ctx, "sessions.fabricctl", roles[2], false);
+	fn(ctx, "sessions.opened", st->sessions_opened, false);
+	fn(ctx, "sessions.closed_bad", st->sessions_closed_bad, false);
 	for (int i = 0; i < NBOUNDS; i++) {
 		snprintf(names[i], sizeof(names[i]), "bound.%s", fabricd_bound_names[i]);
-		put(&cs, names[i], st->bounds[i]);
+		fn(ctx, names[i], st->bounds[i], false);
 	}
 	for (int i = 0; i < NREFUSALS; i++) {
 		snprintf(names[NBOUNDS + i], sizeof(names[0]), "refused.%s", fabricd_refusal_names[i]);
-		put(&cs, names[NBOUNDS + i], st->refused[i]);
+		fn(ctx, names[NBOUNDS + i], st->refused[i], false);
 	}
 	if (fd->tcp) {
 		const struct wire_listener_stats *ls_tcp = wire_listener_stats(fd->tcp);
 
-		put(&cs, "listener.tcp.accepted", ls_tcp->accepted);
-		put(&cs, "listener.tcp.accept_errors", ls_tcp->accept_errors);
-		put(&cs, "listener.tcp.accept_paused", ls_tcp->pauses);
+		fn(ctx, "listener.tcp.accepted", ls_tcp->accepted, false);
+		fn(ctx, "listener.tcp.accept_errors", ls_tcp->accept_errors, false);
+		fn(ctx, "listener.tcp.accept_paused", ls_tcp->pauses, false);
 	}
-	put(&cs, "listener.unix.accepted", wire_listener_stats(fd->unix_api)->accepted);
-	put(&cs, "listener.unix.accept_errors", wire_listener_stats(fd->unix_api)->accept_errors);
-	put(&cs, "listener.unix.accept_paused", wire_listener_stats(fd->unix_api)->pauses);
-	put(&cs, "directory.bindings", dir_count(&fd->dir));
-	put(&cs, "directory.hosts", fd->dir.nhosts);
-	put(&cs, "directory.hosts_connected", connected);
-	put(&cs, "directory.hosts_expired", st->hosts_expired);
-	put(&cs, "agents.reports", st->reports);
-	put(&cs, "agents.learned_new", st->learned_new);
-	put(&cs, "agents.learned_moved", st->learned_moved);
-	put(&cs, "agents.learned_stale", st->learned_stale);
-	put(&cs, "agents.learned_duplicate", st->learned_duplicate);
-	put(&cs, "agents.updates_sent", st->updates_sent);
-	put(&cs, "agents.updates_failed", st->updates_failed);
-	put(&cs, "api.requests", st->api_requests);
+	fn(ctx, "listener.unix.accepted", wire_listener_stats(fd->unix_api)->accepted, false);
+	fn(ctx, "listener.unix.accept_errors", wire_listener_stats(fd->unix_api)->accept_errors, false);
+	fn(ctx, "listener.unix.accept_paused", wire_listener_stats(fd->unix_api)->pauses, false);
+	fn(ctx, "directory.bindings", dir_count(&fd->dir), false);
+	fn(ctx, "directory.hosts", fd->dir.nhosts, false);
+	fn(ctx, "directory.hosts_connected", connected, false);
+	fn(ctx, "directory.hosts_expired", st->hosts_expired, false);
+	fn(ctx, "agents.reports", st->reports, false);
+	fn(ctx, "agents.learned_new", st->learned_new, false);
+	fn(ctx, "agents.learned_moved", st->learned_moved, false);
+	fn(ctx, "agents.learned_stale", st->learned_stale, false);
+	fn(ctx, "agents.learned_duplicate", st->learned_duplicate, false);
+	fn(ctx, "agents.updates_sent", st->updates_sent, false);
+	fn(ctx, "agents.updates_failed", st->updates_failed, false);
+	fn(ctx, "api.requests", st->api_requests, false);
 	if (fd->journal) {
 		struct journal_stats js;
 
 		journal_stats(fd->journal, &js);
-		put(&cs, "store.records", js.records);
-		put(&cs, "store.bytes", js.bytes);
-		put(&cs, "store.seq_durable", js.seq_durable);
-		put(&cs, "store.syncs", js.syncs);
-		put(&cs, "store.sync_records_max", js.sync_records_max);
-		put(&cs, "store.refused_nospace", js.refused_nospace);
-		put(&cs, "store.refused_io", js.refused_io + js.refused_fbig + js.refused_size);
-		put(&cs, "store.refused_failed", js.refused_failed);
-		put(&cs, "store.compactions", js.compactions_ok);
-		put(&cs, "store.compactions_failed", js.compactions_failed);
-		put(&cs, "store.failed", js.failed);
+		fn(ctx, "store.records", js.records, false);
+		fn(ctx, "store.bytes", js.bytes, false);
+		fn(ctx, "store.seq_durable", js.seq_durable, false);
+		fn(ctx, "store.syncs", js.syncs, false);
+		fn(ctx, "store.sync_records_max", js.sync_records_max, false);
+		fn(ctx, "store.refused_nospace", js.refused_nospace, false);
+		fn(ctx, "store.refused_io", js.refused_io + js.refused_fbig + js.refused_size, false);
+		fn(ctx, "store.refused_failed", js.refused_failed, false);
+		fn(ctx, "store.compactions", js.compactions_ok, false);
+		fn(ctx, "store.compactions_failed", js.compactions_failed, false);
+		fn(ctx, "store.failed", js.failed, false);
 	}
-	put(&ls, "max_sessions", fd->lim.max_sessions);
-	put(&ls, "max_unix_sessions", fd->lim.max_unix_sessions);
-	put(&ls, "max_learned_per_host", fd->lim.max_learned);
-	put(&ls, "max_pre_hello", fd->lim.max_pre_hello);
-	put(&ls, "hello_timeout_ms", fd->lim.hello_timeout_ms);
-	put(&ls, "idle_timeout_ms", fd->lim.idle_timeout_ms);
-	put(&ls, "host_expiry_s", fd->lim.host_expiry_s);
+	fn(ctx, "max_sessions", fd->lim.max_sessions, true);
+	fn(ctx, "max_unix_sessions", fd->lim.max_unix_sessions, true);
+	fn(ctx, "max_learned_per_host", fd->lim.max_learned, true);
+	fn(ctx, "max_pre_hello", fd->lim.max_pre_hello, true);
+	fn(ctx, "hello_timeout_ms", fd->lim.hello_timeout_ms, true);
+	fn(ctx, "idle_timeout_ms", fd->lim.idle_timeout_ms, true);
+	fn(ctx, "host_expiry_s", fd->lim.host_expiry_s, true);
+}
+
+struct status_lists {
+	struct counters cs, ls;
+};
+
+static void status_put(void *ctx, const char *name, uint64_t v, bool limit)
+{
+	struct status_lists *l = ctx;
+
+	put(limit ? &l->ls : &l->cs, name, v);
+}
+
+static int status(struct fabricd *fd, struct queued *q)
+{
+	L2f__Counter c[112], *p[112], lc[12], *lp[12];
+	struct status_lists l = { { c, p, 0, 112 }, { lc, lp, 0, 12 } };
+	L2f__Status m = L2F__STATUS__INIT;
+	L2f__Reply r = L2F__REPLY__INIT;
+
+	fabricd_counters(fd, status_put, &l);
 	m.id = fd->id;
 	m.has_uptime_ms = true;
 	m.uptime_ms = (uint64_t)monotime_diff_us(monotime_now(), fd->started) / 1000;
-	m.counters = cs.p;
-	m.n_counters = cs.n;
-	m.limits = ls.p;
-	m.n_limits = ls.n;
+	m.counters = l.cs.p;
+	m.n_counters = l.cs.n;
+	m.limits = l.ls.p;
+	m.n_limits = l.ls.n;
 	r.status = &m;
 	return encode(q, &r);
 }

@@ -239,6 +239,13 @@ int fabricd_cfg_load(const char *path, const struct daemon *dm, struct fabricd_c
 				    &c, flag_keys[j].k, err, errlen) < 0)
 			return -1;
 	}
+	/* The common --metrics and --log-file (lib/daemon) are keys here too. */
+	if (dm->metrics && conf_apply_flag("--metrics", dm->metrics, &c, &top_keys[T_METRICS],
+					   err, errlen) < 0)
+		return -1;
+	if (dm->log_file && conf_apply_flag("--log-file", dm->log_file, &c, &top_keys[T_LOG_FILE],
+					    err, errlen) < 0)
+		return -1;
 	if (check(&c, path ? path : "options", err, errlen) < 0)
 		return -1;
 	*out = c;

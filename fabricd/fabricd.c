@@ -203,6 +203,8 @@ int main(int argc, char **argv)
 	log_info("fabricd %s: agents on %s%s, API on %s, %zu binding(s)", fd.id,
 		 c->listen[0] ? c->listen : "the Unix socket only", c->listen[0] ? " (TLS)" : "",
 		 c->control_socket, dir_count(&fd.dir));
+	if (daemon_metrics(&fd.dm, c->metrics, fabricd_metrics, &fd) < 0)
+		return 1;
 	if (daemon_ready(&fd.dm, "serving") < 0)
 		return 1;
 	event_base_dispatch(fd.base);

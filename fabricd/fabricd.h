@@ -67,6 +67,15 @@ struct fabricd_stats {
 };
 
 struct session;
+struct fabricd;
+
+/* Every counter and limit that `fabricctl status` shows, by name ("sessions.open",
+ * "bound.pre_hello"...), to fn: api.c's status, metrics.c. */
+typedef void (*fabricd_counter_fn)(void *ctx, const char *name, uint64_t v, bool limit);
+void fabricd_counters(struct fabricd *fd, fabricd_counter_fn fn, void *ctx);
+struct metrics_out;
+/* GET /metrics (metrics.c); ctx is the struct fabricd. */
+void fabricd_metrics(struct metrics_out *m, void *ctx);
 
 struct fabricd {
 	struct daemon dm;                  /* lib/daemon: options, signals, the event base */

@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include "ctl.h"
 #include "log.h"
+#include "monotime.h"
 #include "unixsock.h"
 
 struct ctl_session {
@@ -25,6 +26,7 @@ struct ctl_session {
 	struct ctl_server *srv;
 	struct ctl_session *prev, *next;   /* oldest first */
 	bool waiting;                      /* for a complete request (the deadline runs) */
+	struct monotime since;             /* accepted */
 };
 
 struct ctl_server {
@@ -164,10 +166,16 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	struct timeval out = { CTL_WRITE_S, 0 };
 	struct ctl_session *c, *old;
 
-	/* Full: the oldest session still short of a whole request makes room (a client that
-	 * trickles cannot keep others out); when every one is being served, refuse. */
+	/* Full: the oldest session still short of a whole request, and older than
+	 * CTL_EVICT_AFTER_MS, makes room (a client that trickles cannot keep others out, and a
+	 * burst of newcomers cannot push out one that has just connected); else refuse. */
 	if (s->sessions >= CTL_MAX_SESSIONS) {
-		for (old = s->head; old && !old->waiting; old = old->next)
+		struct monotime now = monotime_now();
+
+		for (old = s->head; old && (!old->waiting ||
+					    monotime_diff_us(now, old->since) <
+						    CTL_EVICT_AFTER_MS * USEC_PER_MSEC);
+		     old = old->next)
 			;
 		if (!old) {
 			s->stats.refused++;
@@ -196,6 +204,7 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 		return;
 	}
 	c->srv = s;
+	c->since = monotime_now();
 	c->prev = s->tail;
 	if (s->tail)
 		s->tail->next = c;

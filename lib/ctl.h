@@ -5,7 +5,8 @@
  * one request at a time (the next is read once the reply has been written). From accept,
  * and after each reply, a client has CTL_REQUEST_MS to deliver one whole request however it
  * trickles it, and CTL_WRITE_S to take a reply; at most CTL_MAX_SESSIONS are open, and when
- * they are, a newcomer closes the oldest one still short of its request: clients that
+ * they are, a newcomer closes the oldest one still short of its request (once it is
+ * CTL_EVICT_AFTER_MS old; a newcomer that finds none is refused): clients that
  * trickle or hold sessions open cannot keep fabricctl out, starve the event loop or use up
  * descriptors.
  */
@@ -19,6 +20,7 @@
 #define CTL_MAX_REPLY (16u << 20)
 #define CTL_MAX_SESSIONS 16
 #define CTL_REQUEST_MS 2000
+#define CTL_EVICT_AFTER_MS 250
 #define CTL_WRITE_S 10
 
 struct event_base;

@@ -260,6 +260,34 @@ int daemon_start(struct daemon *d, enum log_level level, const char *log_file,
 	return 0;
 }
 
+static void metrics_all(struct metrics_out *m, void *arg)
+{
+	struct daemon *d = arg;
+
+	metrics_family(m, "l2f_build_info", "gauge", "the daemon and its version");
+	metrics_value(m, "l2f_build_info", 1, "daemon", d->spec->name, "version", L2F_VERSION,
+		      NULL);
+	d->metrics_fn(m, d->metrics_ctx);
+}
+
+int daemon_metrics(struct daemon *d, const char *listen, metrics_fn fn, void *ctx)
+{
+	const char *at = d->metrics ? d->metrics : listen;
+	int err;
+
+	if (!at || !*at)
+		return 0;
+	d->metrics_fn = fn;
+	d->metrics_ctx = ctx;
+	err = metrics_open(d->base, at, metrics_all, d, &d->metrics_srv);
+	if (err) {
+		log_err("metrics %s: %s", at, err == -EINVAL ? "not [ADDR:]PORT" : strerror(-err));
+		return -1;
+	}
+	log_info("metrics on %s", at);
+	return 0;
+}
+
 /* Keeps the spec's capabilities that this process has, drops the rest and the bounding
  * set (nothing can come back: the daemons never exec, and no_new_privs is set too). */
 static int drop_privileges(const struct daemon_spec *s)
@@ -333,6 +361,7 @@ void daemon_set_log_file(struct daemon *d, const char *path)
 
 void daemon_finish(struct daemon *d)
 {
+	metrics_close(d->metrics_srv);
 	for (int i = 0; i < 4; i++)
 		if (d->sigs[i])
 			event_free(d->sigs[i]);

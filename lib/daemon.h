@@ -25,6 +25,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "log.h"
+#include "metrics.h"
 
 struct event;
 struct event_base;
@@ -66,6 +67,9 @@ struct daemon {
 	struct event *sigs[4];
 	struct event *watchdog;
 	int ready_fd;                  /* a detached child's pipe to its waiting parent, or -1 */
+	struct metrics_server *metrics_srv;
+	metrics_fn metrics_fn;
+	void *metrics_ctx;
 	bool ready;
 };
 
@@ -78,6 +82,10 @@ enum log_level daemon_log_level(const struct daemon *d, enum log_level level);
  * after logging why. In a detached daemon only the child returns. */
 int daemon_start(struct daemon *d, enum log_level level, const char *log_file,
 		 void (*stop)(void *ctx), void (*reload)(void *ctx), void *ctx);
+/* The Prometheus endpoint (lib/metrics) on --metrics, else on listen (the configuration's;
+ * NULL or empty: none), fn writing the daemon's metrics (the skeleton adds
+ * l2f_build_info). Between daemon_start() and daemon_ready(). 0, or -1 after logging why. */
+int daemon_metrics(struct daemon *d, const char *listen, metrics_fn fn, void *ctx);
 /* Drops privileges and says ready (see above). 0, or -1 after logging why. */
 int daemon_ready(struct daemon *d, const char *status);
 /* A status line for systemctl status (STATUS=...). */

@@ -8,7 +8,7 @@ PACKAGES=(
     libevent-dev libmnl-dev libyaml-dev libcmocka-dev libcap-ng-dev libjson-c-dev libssl-dev openssl
     protobuf-c-compiler libprotobuf-c-dev
     iproute2 iputils-ping fping arping ndisc6 tshark python3-scapy keepalived stress-ng jq tcpdump
-    procps psmisc libsystemd-dev scdoc mandoc prometheus
+    procps psmisc libsystemd-dev scdoc mandoc prometheus curl
 )
 
 missing=()

@@ -333,6 +333,12 @@ static const struct conf_key top_keys[CONF_MAX_KEYS] = {
 	{ .name = "nodes", .parse = parse_nodes },
 	{ .name = "groups", .parse = parse_groups },
 	{ .name = "fabric", .parse = parse_fabric },
+	{ .name = "log_level", .parse = conf_parse_log_level,
+	  .off = offsetof(struct vipd_cfg, log_level) },
+	{ .name = "log_file", .parse = conf_parse_path, .off = offsetof(struct vipd_cfg, log_file),
+	  .size = sizeof(((struct vipd_cfg *)0)->log_file) },
+	{ .name = "metrics", .parse = conf_parse_listen, .off = offsetof(struct vipd_cfg, metrics),
+	  .size = sizeof(((struct vipd_cfg *)0)->metrics) },
 };
 
 /* Once the whole file is read: node defaults to the hostname and must be in nodes; then
@@ -382,7 +388,7 @@ static int parse_root(struct conf_ctx *x, yaml_node_t *root)
 
 int vipd_cfg_load(const char *path, struct vipd_cfg *out, char *err, size_t errlen)
 {
-	struct vipd_cfg c = { .control_socket = VIPD_DEFAULT_SOCKET };
+	struct vipd_cfg c = { .control_socket = VIPD_DEFAULT_SOCKET, .log_level = LOG_LVL_INFO };
 	struct vload v = { .c = &c };
 
 	if (conf_load(path, err, errlen, &v, parse_root, finish) < 0) {

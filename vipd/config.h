@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include "addr.h"
 #include "conf.h"
+#include "log.h"
 
 #define VIPD_NAME_MAX 64
 #define VIPD_MAX_GROUPS 256
@@ -45,6 +46,9 @@ struct vip_group_cfg {
 struct vipd_cfg {
 	char node[VIPD_NAME_MAX];      /* default: hostname */
 	char control_socket[108];      /* sizeof(sun_path) */
+	enum log_level log_level;      /* default info */
+	char log_file[256];            /* empty: stderr, or syslog when detached */
+	char metrics[64];              /* [ADDR:]PORT of the Prometheus endpoint; empty: off */
 	char nodes[VIPD_MAX_NODES][VIPD_NAME_MAX];  /* optional: every node, for priority auto */
 	size_t nnodes;
 	struct vip_group_cfg *groups;

@@ -44,6 +44,12 @@ void vipd_cfg_print(const struct vipd_cfg *c, FILE *f)
 {
 	conf_put_key(f, "", "node", c->node);
 	conf_put_key(f, "", "control_socket", c->control_socket);
+	if (c->log_level != LOG_LVL_INFO)
+		fprintf(f, "log_level: %s\n", conf_log_level_name(c->log_level));
+	if (c->log_file[0])
+		conf_put_key(f, "", "log_file", c->log_file);
+	if (c->metrics[0])
+		conf_put_key(f, "", "metrics", c->metrics);
 	if (c->nnodes) {
 		fputs("nodes: [", f);
 		for (size_t i = 0; i < c->nnodes; i++) {

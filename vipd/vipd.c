@@ -99,6 +99,11 @@ static void reload(struct vipd *d)
 		log_warn("reload: control_socket change takes effect at restart only");
 	snprintf(cfg.control_socket, sizeof(cfg.control_socket), "%s", d->cfg.control_socket);
 	log_info("reloading %s", d->cfg_path);
+	log_set_level(daemon_log_level(&d->dm, cfg.log_level));
+	if (strcmp(cfg.metrics, d->cfg.metrics) || strcmp(cfg.log_file, d->cfg.log_file))
+		log_warn("reload: metrics and log_file change at restart only");
+	memcpy(cfg.metrics, d->cfg.metrics, sizeof(cfg.metrics));
+	memcpy(cfg.log_file, d->cfg.log_file, sizeof(cfg.log_file));
 	apply_groups(d, &cfg);
 	vipd_cfg_free(&d->cfg);
 	d->cfg = cfg;
@@ -157,7 +162,8 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	d.cfg_path = d.dm.config;
-	if (daemon_start(&d.dm, LOG_LVL_INFO, NULL, on_stop, on_reload, &d) < 0)
+	if (daemon_start(&d.dm, d.cfg.log_level, d.cfg.log_file[0] ? d.cfg.log_file : NULL, on_stop,
+			 on_reload, &d) < 0)
 		return 1;
 	d.base = d.dm.base;
 	ret = nl_open(&d.nlreq, 0);
@@ -183,6 +189,8 @@ int main(int argc, char **argv)
 	}
 	log_info("node %s: %zu group(s), control socket %s", d.cfg.node, d.cfg.ngroups,
 		 d.cfg.control_socket);
+	if (daemon_metrics(&d.dm, d.cfg.metrics, vipd_metrics, &d) < 0)
+		return 1;
 	if (daemon_ready(&d.dm, "running") < 0)
 		return 1;
 	event_base_dispatch(d.base);

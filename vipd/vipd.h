@@ -153,4 +153,8 @@ void fabric_status(const struct vipd *d, struct fabric_status *out);
 /* status.c */
 char *status_json(const struct vipd *d);
 
+struct metrics_out;
+/* GET /metrics (metrics.c); ctx is the struct vipd. */
+void vipd_metrics(struct metrics_out *m, void *ctx);
+
 #endif

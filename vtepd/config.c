@@ -286,6 +286,13 @@ int vtepd_cfg_load(const char *path, const struct daemon *dm, struct vtepd_cfg *
 				    flag_keys[j].k, err, errlen) < 0)
 			goto out;
 	}
+	/* The common --metrics and --log-file (lib/daemon) are keys here too. */
+	if (dm->metrics && conf_apply_flag("--metrics", dm->metrics, c, &top_keys[T_METRICS],
+					   err, errlen) < 0)
+		goto out;
+	if (dm->log_file && conf_apply_flag("--log-file", dm->log_file, c, &top_keys[T_LOG_FILE],
+					    err, errlen) < 0)
+		goto out;
 	if (check(c, path ? path : "options", err, errlen) < 0)
 		goto out;
 	*out = *c;

@@ -716,6 +716,8 @@ int main(int argc, char **argv)
 		log_err("fabricd %s: %s", v.fabricd, strerror(-err));
 		return 1;
 	}
+	if (daemon_metrics(&v.dm, c->metrics, vtepd_metrics, &v) < 0)
+		return 1;
 	if (daemon_ready(&v.dm, "running") < 0)
 		return 1;
 	event_base_dispatch(v.base);

@@ -84,4 +84,8 @@ struct vtepd {
 char *vtepd_status_json(struct vtepd *v);
 char *vtepd_fdb_json(struct vtepd *v);
 
+struct metrics_out;
+/* GET /metrics (metrics.c); ctx is the struct vtepd. */
+void vtepd_metrics(struct metrics_out *m, void *ctx);
+
 #endif

@@ -19,8 +19,9 @@ s1=${VIPD_SOCKET[n1]}
 t_assert_wait 5 "n1 never became master" '[ "$(vip_state '$s1' web ipv4)" = master ]'
 
 # 12 s of trickling: several deadlines long, so every client is closed well before the end.
-"$T_PYTHON" "$T_DIR/trickle.py" "$s1" 40 12 >"$LAB_TMP/trickle.out" &
+"$T_PYTHON" "$T_DIR/trickle.py" "$s1" 40 12 >"$LAB_TMP/trickle.out" 2>"$LAB_TMP/trickle.err" &
 tpid=$!
+t_assert_wait 5 "trickle.py did not connect its clients" 'grep -q connected "$LAB_TMP/trickle.err"'
 sleep 0.5
 ok=0
 for i in $(seq 1 20); do

@@ -3,7 +3,7 @@
 frames) and trickle a request a byte at a time, one byte every 0.25 s, for at most SECONDS.
 Prints one line: "closed C of N, replies R", C counting the clients the server closed before
 SECONDS were over, R the replies any of them got (a server that waits for whole requests
-answers none)."""
+answers none). Says "connected" on stderr once every client has connected."""
 import select
 import socket
 import struct
@@ -19,6 +19,7 @@ for _ in range(n):
     s.connect(path)
     s.setblocking(False)
     clients.append({"s": s, "sent": 0, "closed": False, "replies": 0})
+print("connected", file=sys.stderr, flush=True)
 end = time.monotonic() + seconds
 while time.monotonic() < end and not all(c["closed"] for c in clients):
     for c in clients:

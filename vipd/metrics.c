@@ -1,0 +1,109 @@
+/* metrics.c - vipd's Prometheus metrics: per group and family the VRRP state and its
+ * counters (as `fabricctl vip status` shows them), per interface the frames and drops by
+ * reason, the fabricd session, the control socket. */
+#include <stdio.h>
+#include "ctl.h"
+#include "metrics.h"
+#include "vipd.h"
+
+#define INST(field, help) INST_AS(field, field, help)
+#define INST_AS(name, field, help)                                                         \
+	{ "l2f_vipd_" #name "_total", help, offsetof(struct instance_counters, field) }
+
+static const struct {
+	const char *name, *help;
+	size_t off;
+} inst_counters[] = {
+	INST(adverts_sent, "VRRP adverts sent"),
+	INST(adverts_received, "VRRP adverts received and accepted"),
+	INST(priority_zero_sent, "adverts of priority 0 sent (stepping down)"),
+	INST(priority_zero_received, "adverts of priority 0 received"),
+	INST(addr_list_mismatch, "adverts whose address list differs from ours (RFC 5798 7.1)"),
+	INST(arp_answered, "ARP requests for a VIP answered"),
+	INST_AS(neighbor_solicitations_answered, ns_answered,
+		"Neighbor Solicitations for a VIP answered"),
+	INST(announcements_sent, "gratuitous ARPs and unsolicited NAs sent"),
+	INST(conflicts, "another MAC announcing our VIP while we were master"),
+	INST(transitions, "VRRP state changes"),
+	INST(became_master, "transitions to master"),
+	INST(send_errors, "frames that could not be sent"),
+};
+
+static const char *fam(const struct instance *inst)
+{
+	return inst->af == AF_INET ? "ipv4" : "ipv6";
+}
+
+void vipd_metrics(struct metrics_out *m, void *ctx)
+{
+	const struct vipd *d = ctx;
+	static const enum vrrp_state states[] = { VRRP_INIT, VRRP_BACKUP, VRRP_MASTER };
+	const struct group *g;
+
+	metrics_family(m, "l2f_vipd_vrrp_state", "gauge",
+		       "1 for the instance's VRRP state, 0 for the others");
+	for (g = d->groups; g; g = g->next)
+		for (int i = 0; i < 2; i++) {
+			const struct instance *inst = &g->inst[i];
+
+			if (!inst->active)
+				continue;
+			for (size_t s = 0; s < sizeof(states) / sizeof(states[0]); s++)
+				metrics_value(m, "l2f_vipd_vrrp_state", inst->vrrp.state == states[s],
+					      "group", g->cfg.name, "family", fam(inst), "state",
+					      vrrp_state_name(states[s]), NULL);
+		}
+	metrics_family(m, "l2f_vipd_vrrp_priority", "gauge", "the group's priority on this node");
+	for (g = d->groups; g; g = g->next)
+		metrics_value(m, "l2f_vipd_vrrp_priority", g->cfg.priority, "group", g->cfg.name,
+			      NULL);
+	for (size_t c = 0; c < sizeof(inst_counters) / sizeof(inst_counters[0]); c++) {
+		metrics_family(m, inst_counters[c].name, "counter", inst_counters[c].help);
+		for (g = d->groups; g; g = g->next)
+			for (int i = 0; i < 2; i++) {
+				const struct instance *inst = &g->inst[i];
+
+				if (inst->active)
+					metrics_value(m, inst_counters[c].name,
+						      *(const uint64_t *)((const char *)&inst->c +
+									  inst_counters[c].off),
+						      "group", g->cfg.name, "family", fam(inst), NULL);
+			}
+	}
+	metrics_family(m, "l2f_vipd_frames_total", "counter",
+		       "ARP, NS and VRRP frames read on the interface");
+	for (const struct iface *ifp = d->ifaces; ifp; ifp = ifp->next)
+		metrics_value(m, "l2f_vipd_frames_total", ifp->frames, "interface", ifp->name, NULL);
+	metrics_family(m, "l2f_vipd_drops_total", "counter", "frames dropped, by reason");
+	for (const struct iface *ifp = d->ifaces; ifp; ifp = ifp->next)
+		for (int i = 1; i < PKT_DROP_COUNT; i++)
+			metrics_value(m, "l2f_vipd_drops_total", ifp->drops[i], "interface",
+				      ifp->name, "reason", pkt_drop_name(i), NULL);
+	if (d->fabric) {
+		struct fabric_status fs;
+
+		fabric_status(d, &fs);
+		metrics_one(m, "l2f_vipd_fabric_connected", "gauge",
+			    "1 while the session with fabricd is up", fs.connected);
+		metrics_one(m, "l2f_vipd_fabric_reports_sent_total", "counter",
+			    "master changes reported to fabricd", fs.reports_sent);
+		metrics_one(m, "l2f_vipd_fabric_reports_failed_total", "counter",
+			    "master changes that could not be reported", fs.reports_failed);
+	}
+	if (d->ctl) {
+		const struct ctl_stats *cs = ctl_server_stats(d->ctl);
+
+		metrics_one(m, "l2f_vipd_control_requests_total", "counter",
+			    "control socket requests answered", cs->requests);
+		metrics_family(m, "l2f_vipd_control_closed_total", "counter",
+			       "control socket sessions closed or refused, by reason");
+		metrics_value(m, "l2f_vipd_control_closed_total", cs->deadline, "reason", "deadline",
+			      NULL);
+		metrics_value(m, "l2f_vipd_control_closed_total", cs->evicted, "reason", "evicted",
+			      NULL);
+		metrics_value(m, "l2f_vipd_control_closed_total", cs->refused, "reason", "refused",
+			      NULL);
+		metrics_value(m, "l2f_vipd_control_closed_total", cs->too_large, "reason",
+			      "too_large", NULL);
+	}
+}

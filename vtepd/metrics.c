@@ -1,0 +1,73 @@
+/* metrics.c - vtepd's Prometheus metrics: the session with fabricd, bindings, kernel
+ * requests, the last reconcile, learning, the control socket. */
+#include <stdio.h>
+#include "ctl.h"
+#include "learn.h"
+#include "metrics.h"
+#include "vtepd.h"
+
+static void kcount(struct metrics_out *m, const char *table, const struct kcount *c)
+{
+	static const char *const what[] = { "added", "updated", "removed", "kept", "foreign",
+					    "conflicts" };
+	const uint32_t v[] = { c->added, c->updated, c->removed, c->kept, c->foreign, c->conflicts };
+
+	for (int i = 0; i < 6; i++)
+		metrics_value(m, "l2f_vtepd_reconcile_entries", v[i], "table", table, "result",
+			      what[i], NULL);
+}
+
+void vtepd_metrics(struct metrics_out *m, void *ctx)
+{
+	struct vtepd *v = ctx;
+	const struct wire_client_status *st = wire_client_status(v->fc);
+	struct kcounters kc;
+	struct learn_stats ls;
+
+	metrics_one(m, "l2f_vtepd_fabricd_connected", "gauge",
+		    "1 while the session with fabricd is up", st->connected);
+	metrics_one(m, "l2f_vtepd_segments", "gauge", "segments served", v->nsegs);
+	metrics_one(m, "l2f_vtepd_bindings", "gauge", "bindings fabricd wants programmed here",
+		    v->want.count);
+	metrics_one(m, "l2f_vtepd_known_vteps", "gauge", "the fabric's VTEPs", v->known.n);
+	metrics_one(m, "l2f_vtepd_updates_received_total", "counter", "Updates from fabricd",
+		    v->c.updates);
+	metrics_one(m, "l2f_vtepd_full_tables_total", "counter", "full tables received",
+		    v->c.full_tables);
+	metrics_one(m, "l2f_vtepd_reports_sent_total", "counter", "Reports sent to fabricd",
+		    v->c.reports);
+	kernel_counters(v->k, &kc);
+	metrics_one(m, "l2f_vtepd_kernel_requests_total", "counter", "netlink changes sent",
+		    kc.requests);
+	metrics_one(m, "l2f_vtepd_kernel_refused_total", "counter",
+		    "netlink changes the kernel refused", kc.refused);
+	metrics_one(m, "l2f_vtepd_reconciles_total", "counter", "full reconciles with the kernel",
+		    v->c.reconciles);
+	metrics_family(m, "l2f_vtepd_reconcile_entries", "gauge",
+		       "entries of the last reconcile, by table and result");
+	kcount(m, "fdb", &v->c.reconcile_last.fdb);
+	kcount(m, "flood", &v->c.reconcile_last.flood);
+	kcount(m, "neigh", &v->c.reconcile_last.neigh);
+	learner_stats(v->lr, &ls);
+	metrics_one(m, "l2f_vtepd_learn_frames_total", "counter", "frames read on local ports",
+		    ls.frames);
+	metrics_one(m, "l2f_vtepd_learn_macs", "gauge", "local MACs learned", ls.macs);
+	metrics_family(m, "l2f_vtepd_learn_drops_total", "counter", "frames dropped, by reason");
+	for (int i = 1; i < PKT_DROP_COUNT; i++)
+		metrics_value(m, "l2f_vtepd_learn_drops_total", ls.drops[i], "reason",
+			      pkt_drop_name(i), NULL);
+	if (v->ctl) {
+		const struct ctl_stats *cs = ctl_server_stats(v->ctl);
+
+		metrics_one(m, "l2f_vtepd_control_requests_total", "counter",
+			    "control socket requests answered", cs->requests);
+		metrics_family(m, "l2f_vtepd_control_closed_total", "counter",
+			       "control socket sessions closed or refused, by reason");
+		metrics_value(m, "l2f_vtepd_control_closed_total", cs->deadline, "reason",
+			      "deadline", NULL);
+		metrics_value(m, "l2f_vtepd_control_closed_total", cs->evicted, "reason", "evicted",
+			      NULL);
+		metrics_value(m, "l2f_vtepd_control_closed_total", cs->refused, "reason", "refused",
+			      NULL);
+	}
+}
