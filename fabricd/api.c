@@ -319,9 +319,10 @@ void fabricd_counters(struct fabricd *fd, fabricd_counter_fn fn, void *ctx)
 		      s->role == &api_role ? 2 : 0] += s->role != NULL;
 	for (uint16_t h = 0; h < fd->dir.nhosts; h++)
 		connected += fd->dir.hosts[h].session != NULL;
-	fn(ctx, "sessions.open", fd->nsessions + fd->nunix, false);
+	fn(ctx, "sessions.open", fd->nsessions + fd->nunix + fd->nstatus, false);
 	fn(ctx, "sessions.tcp", fd->nsessions, false);
 	fn(ctx, "sessions.unix", fd->nunix, false);
+	fn(ctx, "sessions.status", fd->nstatus, false);
 	fn(ctx, "sessions.pre_hello", fd->npre_hello, false);
 	fn(ctx, "sessions.vtepd", roles[0], false);
 	fn(ctx, "sessions.vipd", roles[1], false);
@@ -416,9 +417,16 @@ static int status(struct fabricd *fd, struct queued *q)
 /* --- requests ------------------------------------------------------------------------------ */
 
 static int request(struct fabricd *fd, const L2f__Request *req, struct queued *q,
-		   const char **why)
+		   const char **why, bool readonly)
 {
 	fd->stats.api_requests++;
+	if (readonly && (req->op_case == L2F__REQUEST__OP_PORT_ADD ||
+			 req->op_case == L2F__REQUEST__OP_PORT_DEL ||
+			 req->op_case == L2F__REQUEST__OP_PORT_MASTER)) {
+		fd->stats.refused[REFUSE_READONLY]++;
+		*why = "the status socket is read-only: changes go through the control socket";
+		return -EPERM;
+	}
 	switch (req->op_case) {
 	case L2F__REQUEST__OP_PORT_ADD:
 		return port_add(fd, req->port_add, q, why);
@@ -462,7 +470,7 @@ static void api_msg(struct session *s, const L2f__Envelope *env)
 		wire_close(s->w, "out of memory");
 		return;
 	}
-	if (request(s->fd, env->request, q, &why) < 0) {
+	if (request(s->fd, env->request, q, &why, s->readonly) < 0) {
 		q->seq = 0;
 		if (encode_error(q, why ? why : "failed") < 0) {
 			queued_free(q);

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "conf.h"
 #include "fabricd.h"
@@ -189,6 +190,15 @@ int main(int argc, char **argv)
 		log_err("listen %s: %s", c->control_socket, strerror(-ret));
 		return 1;
 	}
+	if (c->status_socket[0]) {
+		fd.unix_status = wire_listen_unix(fd.base, c->status_socket, session_accept_status,
+						  &fd, &ret);
+		if (!fd.unix_status) {
+			log_err("listen %s: %s", c->status_socket, strerror(-ret));
+			return 1;
+		}
+		chmod(c->status_socket, 0666);
+	}
 	fd.ev_grace = evtimer_new(fd.base, on_grace, &fd);
 	agent_expiry_start(&fd);
 	for (uint16_t h = 0; h < fd.dir.nhosts; h++)
@@ -214,6 +224,7 @@ int main(int argc, char **argv)
 		event_free(fd.ev_expiry);
 	wire_listener_free(fd.tcp);
 	wire_listener_free(fd.unix_api);
+	wire_listener_free(fd.unix_status);
 	store_close(&fd);
 	dir_free(&fd.dir);
 	wire_tls_free(fd.tls);

@@ -50,6 +50,7 @@ enum fabricd_refusal {
 	REFUSE_LEARNED_CAP,                /* Learned beyond lim.max_learned for its host */
 	REFUSE_UNEXPECTED,                 /* a message its role does not send: closed */
 	REFUSE_ROLE,                       /* a role fabricd does not serve: closed */
+	REFUSE_READONLY,                   /* a change asked on the read-only status socket */
 	NREFUSALS
 };
 
@@ -82,7 +83,7 @@ struct fabricd {
 	struct fabricd_cfg cfg;            /* as loaded (config.c); lim below is what runs */
 	struct event_base *base;           /* dm.base */
 	struct directory dir;
-	struct wire_listener *tcp, *unix_api;
+	struct wire_listener *tcp, *unix_api, *unix_status;
 	struct wire_tls *tls;              /* the TCP listener's (mutual TLS), or NULL */
 	const char *store_path;
 	struct journal *journal;           /* the store (store.c), NULL with -S none */
@@ -95,6 +96,7 @@ struct fabricd {
 	struct session *sessions;          /* every open session, newest first */
 	uint32_t nsessions, npre_hello;    /* TCP: in all, without a Hello yet */
 	uint32_t nunix;                    /* on the Unix socket */
+	uint32_t nstatus;                  /* on the read-only status socket */
 	uint32_t nlistings;                /* API listings in progress (api_list.c) */
 	struct fabricd_limits lim;
 	struct event *ev_expiry;           /* host expiry sweep (agent.c) */
@@ -126,6 +128,7 @@ struct session {
 	struct session *prev, *next;       /* fd->sessions */
 	struct event *ev_timer;            /* Hello deadline, then (API) the idle timeout */
 	bool tcp;
+	bool readonly;                     /* on the status socket: fabricctl's reads only */
 	int host;                          /* vtepd: host index, else -1 */
 	bool reported;                     /* vtepd: its full report arrived */
 	struct ubuild pending;             /* vtepd: changes not sent yet */
@@ -157,6 +160,8 @@ extern const struct role api_role;     /* api.c: fabricctl */
 /* session.c: accept callbacks of the TCP listener (TLS) and the Unix socket. */
 void session_accept_tcp(int fd, const char *peer, void *ctx);
 void session_accept_unix(int fd, const char *peer, void *ctx);
+/* The read-only status socket: fabricctl's reads only, a session cap of its own. */
+void session_accept_status(int fd, const char *peer, void *ctx);
 /* The API session had activity: its idle timeout starts again. */
 void session_touch(struct session *s);
 /* Counts a bound hit and logs it (WARNING, at most once per 10 s per bound). */

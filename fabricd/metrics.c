@@ -8,7 +8,7 @@
 
 /* What is a level now rather than a count since start. */
 static const char *const gauges[] = {
-	"sessions.open", "sessions.tcp", "sessions.unix", "sessions.pre_hello", "sessions.vtepd",
+	"sessions.open", "sessions.tcp", "sessions.unix", "sessions.status", "sessions.pre_hello", "sessions.vtepd",
 	"sessions.vipd", "sessions.fabricctl", "directory.bindings", "directory.hosts",
 	"directory.hosts_connected", "store.records", "store.bytes", "store.seq_durable",
 	"store.sync_records_max", "store.failed", NULL,

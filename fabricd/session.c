@@ -49,6 +49,7 @@ const char *const fabricd_refusal_names[NREFUSALS] = {
 	[REFUSE_LEARNED_CAP] = "learned_over_cap",
 	[REFUSE_UNEXPECTED] = "message_not_for_role",
 	[REFUSE_ROLE] = "role_not_served",
+	[REFUSE_READONLY] = "readonly_socket",
 };
 
 static void vlog_counted(uint64_t *counter, struct ratelimit *rl, const char *fmt, va_list ap)
@@ -133,9 +134,10 @@ static void on_hello(struct wire *w, void *ctx)
 		s->fd->npre_hello--;
 	s->state = SESS_UP;
 	evtimer_del(s->ev_timer);
-	if (!role) {
+	if (!role || (s->readonly && role != &api_role)) {
 		fabricd_refuse(s->fd, REFUSE_ROLE, "%s: role not served here: closed", wire_name(w));
-		wire_close(w, "role not served here");
+		wire_close(w, s->readonly ? "the status socket serves fabricctl's reads only"
+					  : "role not served here");
 		return;
 	}
 	s->role = role;
@@ -221,6 +223,8 @@ static void on_close(struct wire *w, const char *why, void *ctx)
 		fd->npre_hello--;
 	if (s->tcp)
 		fd->nsessions--;
+	else if (s->readonly)
+		fd->nstatus--;
 	else
 		fd->nunix--;
 	if (s->prev)
@@ -269,7 +273,7 @@ static void evict_pre_hello(struct fabricd *fd)
 }
 
 static void session_accept(struct fabricd *fd, int sock, const struct wire_tls *tls,
-			   const char *peer)
+			   const char *peer, bool readonly)
 {
 	L2f__Hello hello = L2F__HELLO__INIT;
 	struct session *s;
@@ -280,7 +284,15 @@ static void session_accept(struct fabricd *fd, int sock, const struct wire_tls *
 		close(sock);
 		return;
 	}
-	if (!tls && fd->nunix >= fd->lim.max_unix_sessions) {
+	/* The status socket (mode 0666) has a cap of its own: anyone on the host can reach it,
+	 * and it must not lock fabricctl out of the control socket. */
+	if (readonly && fd->nstatus >= fd->lim.max_unix_sessions) {
+		fabricd_bound(fd, BOUND_SESSIONS, "%s: refused: %u sessions on the status socket, "
+			      "the most allowed", peer, fd->nstatus);
+		close(sock);
+		return;
+	}
+	if (!tls && !readonly && fd->nunix >= fd->lim.max_unix_sessions) {
 		fabricd_bound(fd, BOUND_SESSIONS, "%s: refused: %u sessions on the Unix socket, the "
 			      "most allowed", peer, fd->nunix);
 		close(sock);
@@ -301,6 +313,7 @@ static void session_accept(struct fabricd *fd, int sock, const struct wire_tls *
 	s->fd = fd;
 	s->host = -1;
 	s->tcp = tls != NULL;
+	s->readonly = readonly;
 	hello.version = PROTO_VERSION;
 	hello.role = L2F__ROLE__ROLE_FABRICD;
 	hello.id = fd->id;
@@ -317,6 +330,8 @@ static void session_accept(struct fabricd *fd, int sock, const struct wire_tls *
 	if (tls) {
 		fd->nsessions++;
 		fd->npre_hello++;
+	} else if (readonly) {
+		fd->nstatus++;
 	} else {
 		fd->nunix++;
 	}
@@ -328,10 +343,15 @@ void session_accept_tcp(int sock, const char *peer, void *ctx)
 {
 	struct fabricd *fd = ctx;
 
-	session_accept(fd, sock, fd->tls, peer);
+	session_accept(fd, sock, fd->tls, peer, false);
 }
 
 void session_accept_unix(int sock, const char *peer, void *ctx)
 {
-	session_accept(ctx, sock, NULL, peer);
+	session_accept(ctx, sock, NULL, peer, false);
+}
+
+void session_accept_status(int sock, const char *peer, void *ctx)
+{
+	session_accept(ctx, sock, NULL, peer, true);
 }

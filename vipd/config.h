@@ -46,6 +46,7 @@ struct vip_group_cfg {
 struct vipd_cfg {
 	char node[VIPD_NAME_MAX];      /* default: hostname */
 	char control_socket[108];      /* sizeof(sun_path) */
+	char status_socket[108];       /* read-only, mode 0666; empty: none */
 	enum log_level log_level;      /* default info */
 	char log_file[256];            /* empty: stderr, or syslog when detached */
 	char metrics[64];              /* [ADDR:]PORT of the Prometheus endpoint; empty: off */

@@ -44,6 +44,8 @@ void vipd_cfg_print(const struct vipd_cfg *c, FILE *f)
 {
 	conf_put_key(f, "", "node", c->node);
 	conf_put_key(f, "", "control_socket", c->control_socket);
+	if (c->status_socket[0])
+		conf_put_key(f, "", "status_socket", c->status_socket);
 	if (c->log_level != LOG_LVL_INFO)
 		fprintf(f, "log_level: %s\n", conf_log_level_name(c->log_level));
 	if (c->log_file[0])

@@ -100,8 +100,10 @@ static void reload(struct vipd *d)
 	snprintf(cfg.control_socket, sizeof(cfg.control_socket), "%s", d->cfg.control_socket);
 	log_info("reloading %s", d->cfg_path);
 	log_set_level(daemon_log_level(&d->dm, cfg.log_level));
-	if (strcmp(cfg.metrics, d->cfg.metrics) || strcmp(cfg.log_file, d->cfg.log_file))
-		log_warn("reload: metrics and log_file change at restart only");
+	if (strcmp(cfg.metrics, d->cfg.metrics) || strcmp(cfg.log_file, d->cfg.log_file) ||
+	    strcmp(cfg.status_socket, d->cfg.status_socket))
+		log_warn("reload: metrics, log_file and status_socket change at restart only");
+	memcpy(cfg.status_socket, d->cfg.status_socket, sizeof(cfg.status_socket));
 	memcpy(cfg.metrics, d->cfg.metrics, sizeof(cfg.metrics));
 	memcpy(cfg.log_file, d->cfg.log_file, sizeof(cfg.log_file));
 	apply_groups(d, &cfg);
@@ -182,6 +184,14 @@ int main(int argc, char **argv)
 		log_err("control socket %s: %s", d.cfg.control_socket, strerror(-ret));
 		return 1;
 	}
+	if (d.cfg.status_socket[0]) {
+		d.ctl_status = ctl_server_open_mode(d.base, d.cfg.status_socket, 0666, on_ctl_request,
+						    &d, &ret);
+		if (!d.ctl_status) {
+			log_err("status socket %s: %s", d.cfg.status_socket, strerror(-ret));
+			return 1;
+		}
+	}
 	apply_groups(&d, &d.cfg);
 	if (fabric_start(&d) < 0) {
 		log_err("fabric: out of memory");
@@ -199,6 +209,7 @@ int main(int argc, char **argv)
 		event_free(d.ev_rescan);
 	event_free(d.ev_nl);
 	ctl_server_close(d.ctl);
+	ctl_server_close(d.ctl_status);
 	nl_close(&d.nlmon);
 	nl_close(&d.nlreq);
 	vipd_cfg_free(&d.cfg);

@@ -103,6 +103,7 @@ struct vipd {
 	struct event *ev_nl;
 	struct event *ev_rescan;
 	struct ctl_server *ctl;
+	struct ctl_server *ctl_status;    /* read-only, mode 0666, when configured */
 	struct fabric *fabric;         /* the session with fabricd, NULL without `fabric` */
 };
 

@@ -703,6 +703,14 @@ int main(int argc, char **argv)
 	if (!v.ctl)
 		log_warn("control socket %s: %s; going on without one (give --control-socket)",
 			 v.ctl_path, strerror(-err));
+	if (c->status_socket[0]) {
+		v.ctl_status = ctl_server_open_mode(v.base, c->status_socket, 0666, on_ctl_request,
+						    &v, &err);
+		if (!v.ctl_status) {
+			log_err("status socket %s: %s", c->status_socket, strerror(-err));
+			return 1;
+		}
+	}
 	v.lr = learner_new(v.base, &lops, &v, &err);
 	if (!v.lr) {
 		log_err("learning: %s", strerror(-err));
@@ -725,6 +733,7 @@ int main(int argc, char **argv)
 	wire_client_free(v.fc, "vtepd stopping");
 	wire_tls_free(v.tls);
 	ctl_server_close(v.ctl);
+	ctl_server_close(v.ctl_status);
 	learner_free(v.lr);
 	want_clear(&v);
 	macmap_free(&v.want);

@@ -63,6 +63,7 @@ struct vtepd {
 	struct kernel *k;
 	struct learner *lr;
 	struct ctl_server *ctl;
+	struct ctl_server *ctl_status;         /* read-only, mode 0666, when configured */
 	const char *ctl_path;
 	char id[WIRE_ID_MAX + 1];
 	struct ipaddr vtep;

@@ -9,7 +9,9 @@
 #    running segment are not touched (ip/bridge monitor on hv1 see no change on vx100/br100);
 #  * SIGHUP of fabricd with new limits and log level: `fabricctl status` shows them, every
 #    agent keeps its session and every port stays;
-#  * a reload of a broken file is refused and changes nothing.
+#  * a reload of a broken file is refused and changes nothing;
+#  * read-only status sockets (mode 0666): they answer status and lists, and fabricd's refuses
+#    a port add with a clear error, counted.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/overlay_lib.sh"
 t_require_root
@@ -28,6 +30,7 @@ tls:
   cert: $OV_PKI/fabricd-fm.pem
   key: $OV_PKI/fabricd-fm.key
 control_socket: $SOCK
+status_socket: $LAB_TMP/fabricd-status.sock
 store: $LAB_TMP/fabricd.journal
 limits:
   max_unix_sessions: 64
@@ -43,7 +46,8 @@ vtepd_yaml() {   # SEGMENT... -> hv1's vtepd.yaml
     {
         printf 'id: hv1\nfabricd: %s\ntls:\n  ca: %s\n  cert: %s\n  key: %s\n' "$OV_FABRICD_ADDR" \
             "$OV_PKI/ca.pem" "$OV_PKI/vtepd-hv1.pem" "$OV_PKI/vtepd-hv1.key"
-        printf 'vtep: %s\nunderlay: eth0\ncontrol_socket: %s\nsegments:\n' "$(ov_hv_ip4 hv1)" "$LAB_TMP/vtepd-hv1.sock"
+        printf 'vtep: %s\nunderlay: eth0\ncontrol_socket: %s\nstatus_socket: %s\nsegments:\n' \
+            "$(ov_hv_ip4 hv1)" "$LAB_TMP/vtepd-hv1.sock" "$LAB_TMP/vtepd-hv1-status.sock"
         for s in "$@"; do printf '  - {vni: %s, bridge: br%s}\n' "$s" "$s"; done
     } >"$LAB_TMP/vtepd-hv1.yaml"
 }
@@ -58,7 +62,8 @@ t_assert_wait 5 "hv1: vx100 not programmed" '[ "$(ov_fdb hv1 100 | grep -c "$(ov
 lab_exec hv1 ip link show vx200 >/dev/null 2>&1 && t_fail "hv1 has vx200 before its file names it"
 
 # vipd, from its file, with no group: it is its privileges that are checked here.
-printf 'node: hv1\ncontrol_socket: %s\ngroups: []\n' "$LAB_TMP/vipd.sock" >"$LAB_TMP/vipd.yaml"
+printf 'node: hv1\ncontrol_socket: %s\nstatus_socket: %s\ngroups: []\n' "$LAB_TMP/vipd.sock" \
+    "$LAB_TMP/vipd-status.sock" >"$LAB_TMP/vipd.yaml"
 lab_bg hv1 "$LAB_TMP/vipd.log" "$VIPD" -f -c "$LAB_TMP/vipd.yaml"
 ipid=$LAB_LAST_PID
 t_assert_wait 5 "vipd did not start" test -S "$LAB_TMP/vipd.sock"
@@ -77,6 +82,26 @@ check_caps() {   # PID NAME EFF
 check_caps "$fpid" fabricd 0000000000000000
 check_caps "$vpid" vtepd 0000000000003000
 check_caps "$ipid" vipd 0000000000003000
+
+# --- read-only status sockets, mode 0666 beside the 0660 control sockets ----------------------
+for s in fabricd-status vtepd-hv1-status vipd-status; do
+    t_assert_eq "$(stat -c %a "$LAB_TMP/$s.sock")" 666 "mode of $s.sock"
+done
+t_assert_eq "$(stat -c %a "$SOCK")" 660 "mode of fabricd's control socket"
+RO=("$FABRICCTL" -s "$LAB_TMP/fabricd-status.sock")
+t_assert_eq "$("${RO[@]}" port list --json | jq length)" "$(ov_vms | wc -l)" "port list on fabricd's status socket"
+"${RO[@]}" status --json | jq -e .counters >/dev/null || t_fail "status on fabricd's status socket"
+if out=$("${RO[@]}" port add --vni 100 --mac 02:00:64:00:09:09 --host hv1 --ip 198.19.100.99 2>&1); then
+    t_fail "port add went through the read-only status socket: $out"
+fi
+case $out in *read-only*) ;; *) t_fail "port add on the status socket: no clear error: $out" ;; esac
+"${CTL[@]}" port list --json | jq -e 'map(select(.mac == "02:00:64:00:09:09")) | length == 0' >/dev/null ||
+    t_fail "a port was added through the status socket"
+t_assert_eq "$("${CTL[@]}" status --json | jq '.counters["refused.readonly_socket"]')" 1 "fabricd's read-only refusals"
+"$FABRICCTL" -s "$LAB_TMP/vtepd-hv1-status.sock" agent status --json | jq -e '.fabricd.connected' >/dev/null ||
+    t_fail "agent status on vtepd's status socket"
+"$FABRICCTL" -s "$LAB_TMP/vipd-status.sock" vip status --json | jq -e '.node == "hv1"' >/dev/null ||
+    t_fail "vip status on vipd's status socket"
 
 # --- vtepd: SIGHUP adds a segment, the running one is left alone ------------------------------
 before=$(ov_fdb hv1 100; ov_neigh hv1 100)
