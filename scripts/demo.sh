@@ -7,6 +7,10 @@
 # port served by vipd on two hypervisors fails over with its traffic following the master.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [ "$(id -u)" -ne 0 ]; then
+    echo "demo: it builds network namespaces and installs what is missing: run as root" >&2
+    exit 1
+fi
 [ "${L2F_NO_DEPS:-}" = 1 ] || scripts/deps.sh
 scripts/build.sh >/dev/null
 

@@ -177,7 +177,7 @@ for f in tests/netns/test_*.sh; do
     selected "$name" || continue
     idx=$((idx + 1))
     if [ "$(id -u)" -ne 0 ]; then
-        record "$name" skip "needs root (network namespaces)"
+        record "$name" skip "not root: run as root (network namespaces)"
         continue
     fi
     left=$((BUDGET - SECONDS))
