@@ -343,22 +343,6 @@ int daemon_ready(struct daemon *d, const char *status)
 	return 0;
 }
 
-void daemon_status(struct daemon *d, const char *fmt, ...)
-{
-	char buf[256];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	sd_notifyf(0, "STATUS=%s", buf);
-}
-
-void daemon_set_log_file(struct daemon *d, const char *path)
-{
-	d->log_file = path;
-}
-
 void daemon_finish(struct daemon *d)
 {
 	metrics_close(d->metrics_srv);

@@ -88,10 +88,6 @@ int daemon_start(struct daemon *d, enum log_level level, const char *log_file,
 int daemon_metrics(struct daemon *d, const char *listen, metrics_fn fn, void *ctx);
 /* Drops privileges and says ready (see above). 0, or -1 after logging why. */
 int daemon_ready(struct daemon *d, const char *status);
-/* A status line for systemctl status (STATUS=...). */
-void daemon_status(struct daemon *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* The log file to reopen on SIGUSR1 after a reload changed it (NULL: none). */
-void daemon_set_log_file(struct daemon *d, const char *path);
 void daemon_finish(struct daemon *d);
 
 #endif
