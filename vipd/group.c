@@ -80,14 +80,20 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct instance *inst = arg;
 
+	/* An advert already queued must not be overtaken by the deadline it would have moved
+	 * (a backup's Master_Down_Timer above all): read them first. */
+	iface_read_vrrp(inst->g->ifp);
 	vrrp_tick(&inst->vrrp, monotime_now());
 	instance_rearm(inst);
 }
 
-/* true when the frame went out; failures are counted and logged (rate-limited). */
-static bool send_frame(struct instance *inst, const uint8_t *frame, ssize_t len)
+/* true when the frame went out, on the VRRP socket or the segment's; failures are counted
+ * and logged (rate-limited). */
+static bool send_on(struct instance *inst, bool vrrp, const uint8_t *frame, ssize_t len)
 {
-	int err = len < 0 ? (int)len : iface_send(inst->g->ifp, frame, (size_t)len);
+	struct iface *ifp = inst->g->ifp;
+	int err = len < 0 ? (int)len : vrrp ? iface_send_vrrp(ifp, frame, (size_t)len)
+					    : iface_send(ifp, frame, (size_t)len);
 
 	if (!err)
 		return true;
@@ -95,6 +101,11 @@ static bool send_frame(struct instance *inst, const uint8_t *frame, ssize_t len)
 	log_rl(&inst->rl, LOG_LVL_WARN, "%s %s: send on %s: %s", inst->g->cfg.name,
 	       af_name(inst->af), inst->g->ifp->name, strerror(-err));
 	return false;
+}
+
+static bool send_frame(struct instance *inst, const uint8_t *frame, ssize_t len)
+{
+	return send_on(inst, false, frame, len);
 }
 
 static void send_advert(void *ctx, uint8_t priority)
@@ -116,7 +127,7 @@ static void send_advert(void *ctx, uint8_t priority)
 	};
 	uint8_t frame[FRAME_MAX];
 
-	if (!send_frame(inst, frame, vrrp_build_frame(frame, sizeof(frame), &tx)))
+	if (!send_on(inst, true, frame, vrrp_build_frame(frame, sizeof(frame), &tx)))
 		return;
 	inst->c.adverts_sent++;
 	if (priority == 0)
@@ -298,7 +309,7 @@ static void instance_evaluate(struct instance *inst)
 		why = "interface missing";
 	else if (!ifp->running)
 		why = "interface down";
-	else if (ifp->fd < 0)
+	else if (ifp->fd < 0 || ifp->vrrp_fd < 0)
 		why = "no packet socket";
 	else if (!instance_self(inst)->af)
 		why = inst->af == AF_INET ? "no IPv4 address on interface"
