@@ -66,6 +66,7 @@ static json_object *instance_json(const struct instance *inst)
 	COUNTER(c, &inst->c, adverts_received);
 	COUNTER(c, &inst->c, priority_zero_sent);
 	COUNTER(c, &inst->c, priority_zero_received);
+	COUNTER(c, v, priority_zero_suppressed);
 	COUNTER(c, &inst->c, addr_list_mismatch);
 	COUNTER(c, &inst->c, arp_answered);
 	COUNTER(c, &inst->c, ns_answered);
