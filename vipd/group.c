@@ -508,10 +508,20 @@ static void rx_vrrp(struct iface *ifp, const struct frame *f)
 	instance_rearm(inst);
 }
 
+/* One more answer to this asker (the frame's source MAC and its sender address) is within
+ * answer_rate / answer_burst: a flood from one source gets that many answers, not one each. */
+static bool answer_allowed(struct iface *ifp, const struct mac *src, const struct ipaddr *ip)
+{
+	const struct vipd_cfg *c = &ifp->d->cfg;
+
+	return srclimit_take(&ifp->answers, src, ip, monotime_now(), c->answer_rate,
+			     c->answer_burst);
+}
+
 static void rx_arp(struct iface *ifp, const struct frame *f)
 {
 	const struct arp_pkt *req = &f->arp;
-	struct ipaddr vip;
+	struct ipaddr vip, asker;
 	struct instance *inst;
 	uint8_t frame[FRAME_MAX];
 
@@ -529,6 +539,11 @@ static void rx_arp(struct iface *ifp, const struct frame *f)
 	}
 	if (req->op != ARP_OP_REQUEST)
 		return;
+	ipaddr_from_v4(&asker, &req->spa);
+	if (!answer_allowed(ifp, &f->eth.src, &asker)) {
+		inst->c.arp_rate_limited++;
+		return;
+	}
 	const struct mac *mac = group_mac(inst->g);
 	struct arp_pkt rep = { .op = ARP_OP_REPLY, .sha = *mac, .spa = req->tpa,
 			       .tha = req->sha, .tpa = req->spa };
@@ -548,6 +563,10 @@ static void rx_ns(struct iface *ifp, const struct frame *f)
 	inst = vip_master(ifp, &vip);
 	if (!inst || mac_eq(&f->eth.src, &ifp->mac))
 		return;
+	if (!answer_allowed(ifp, &f->eth.src, &f->ip_src)) {
+		inst->c.ns_rate_limited++;
+		return;
+	}
 	if (IN6_IS_ADDR_UNSPECIFIED(&f->ip_src.v6)) {
 		/* RFC 4861 7.2.4: a DAD probe is answered to all-nodes, S=0. */
 		mac_from_ip6_mcast(&all_nodes, &eth_dst);

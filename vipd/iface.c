@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include "log.h"
@@ -114,6 +115,7 @@ static void iface_close(struct iface *ifp)
 struct iface *iface_get(struct vipd *d, const char *name)
 {
 	struct iface *ifp;
+	uint32_t seed;
 
 	for (ifp = d->ifaces; ifp; ifp = ifp->next) {
 		if (strcmp(ifp->name, name) == 0) {
@@ -124,6 +126,12 @@ struct iface *iface_get(struct vipd *d, const char *name)
 	ifp = calloc(1, sizeof(*ifp));
 	if (!ifp)
 		return NULL;
+	if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
+		seed = (uint32_t)monotime_now().us;
+	if (srclimit_init(&ifp->answers, seed) < 0) {
+		free(ifp);
+		return NULL;
+	}
 	snprintf(ifp->name, sizeof(ifp->name), "%s", name);
 	ifp->d = d;
 	ifp->fd = ifp->vrrp_fd = ifp->mfd4 = ifp->mfd6 = -1;
@@ -146,6 +154,7 @@ void iface_put(struct iface *ifp)
 		}
 	}
 	iface_close(ifp);
+	srclimit_free(&ifp->answers);
 	free(ifp);
 }
 

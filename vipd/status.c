@@ -20,6 +20,19 @@ static json_object *sock_json(const struct iface_sock_counters *sc)
 	return o;
 }
 
+static json_object *answer_limit_json(const struct iface *ifp)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "rate", json_object_new_int64(ifp->d->cfg.answer_rate));
+	json_object_object_add(o, "burst", json_object_new_int64(ifp->d->cfg.answer_burst));
+	json_object_object_add(o, "sources", json_object_new_uint64(
+		srclimit_active(&ifp->answers, monotime_now())));
+	json_object_object_add(o, "capacity", json_object_new_int(SRCLIMIT_SLOTS));
+	json_object_object_add(o, "table_full", json_object_new_uint64(ifp->answers.table_full));
+	return o;
+}
+
 static json_object *iface_json(const struct iface *ifp)
 {
 	json_object *o = json_object_new_object(), *drops = json_object_new_object();
@@ -36,6 +49,7 @@ static json_object *iface_json(const struct iface *ifp)
 	json_object_object_add(sockets, "vrrp", sock_json(&ifp->vrrp));
 	json_object_object_add(sockets, "segment", sock_json(&ifp->seg));
 	json_object_object_add(o, "sockets", sockets);
+	json_object_object_add(o, "answer_limit", answer_limit_json(ifp));
 	for (int i = 1; i < PKT_DROP_COUNT; i++)
 		json_object_object_add(drops, pkt_drop_name(i), json_object_new_uint64(ifp->drops[i]));
 	json_object_object_add(o, "drops", drops);
@@ -70,6 +84,8 @@ static json_object *instance_json(const struct instance *inst)
 	COUNTER(c, &inst->c, addr_list_mismatch);
 	COUNTER(c, &inst->c, arp_answered);
 	COUNTER(c, &inst->c, ns_answered);
+	COUNTER(c, &inst->c, arp_rate_limited);
+	COUNTER(c, &inst->c, ns_rate_limited);
 	COUNTER(c, &inst->c, announcements_sent);
 	COUNTER(c, &inst->c, conflicts);
 	COUNTER(c, &inst->c, transitions);

@@ -14,6 +14,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "nl.h"
+#include "srclimit.h"
 #include "pkt/drop.h"
 #include "pkt/frame.h"
 #include "log.h"
@@ -49,6 +50,7 @@ struct iface {
 		uint64_t frames;           /* read */
 		uint64_t queue_drops;      /* dropped by the kernel: the receive queue was full */
 	} seg, vrrp;
+	struct srclimit answers;       /* ARP / NS answers per asker (answer_rate, answer_burst) */
 	uint64_t drops[PKT_DROP_COUNT];
 };
 
@@ -60,6 +62,8 @@ struct instance_counters {
 	uint64_t addr_list_mismatch;   /* RFC 5798 7.1: logged, the advert is still used */
 	uint64_t arp_answered;
 	uint64_t ns_answered;
+	uint64_t arp_rate_limited;     /* not answered: the asker's bucket was empty */
+	uint64_t ns_rate_limited;
 	uint64_t announcements_sent;
 	uint64_t conflicts;            /* another MAC announced our VIP while we were master */
 	uint64_t transitions;
