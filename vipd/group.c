@@ -266,11 +266,14 @@ static void state_change(void *ctx, enum vrrp_state from, enum vrrp_state to)
 			 vrrp_state_name(from), vrrp_state_name(to), inst->vrrp.priority);
 	if (to == VRRP_MASTER) {
 		inst->c.became_master++;
-		/* The virtual MAC and the address first, so traffic drawn by the announcement
-		 * finds them; fabricd last, off the wire's critical path. */
+		/* The announcement first (the advert went out already): it is what moves the
+		 * segment's traffic here, and it waits on nothing. The virtual MAC and the
+		 * addresses follow, each a netlink request that waits for its ack (up to 1 s when
+		 * rtnl is busy); a frame the announcement draws before they are in place is lost,
+		 * as it would have been at the dead master. fabricd last, off the wire's path. */
+		announce_burst(inst);
 		vmac_set_up(inst->g, true);
 		assign(inst, true);
-		announce_burst(inst);
 		fabric_master(inst->g);
 	} else if (from == VRRP_MASTER) {
 		evtimer_del(inst->ev_announce);
