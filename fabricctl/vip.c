@@ -31,6 +31,25 @@ static json_object *get(json_object *o, const char *key)
 	return v;
 }
 
+/* What each packet socket read and the kernel dropped from its full queue, and the table of
+ * the per-asker answer limit. */
+static void print_sockets(json_object *ifo)
+{
+	json_object *socks = get(ifo, "sockets"), *al = get(ifo, "answer_limit");
+	json_object *v = get(socks, "vrrp"), *s = get(socks, "segment");
+
+	if (socks)
+		printf("  sockets: vrrp read %llu, queue drops %llu; arp/ns read %llu, queue drops "
+		       "%llu\n", (unsigned long long)num(v, "frames"),
+		       (unsigned long long)num(v, "queue_drops"), (unsigned long long)num(s, "frames"),
+		       (unsigned long long)num(s, "queue_drops"));
+	if (al)
+		printf("  answer limit: %s/s, burst %s; %llu of %llu sources, table full %llu\n",
+		       str(al, "rate"), str(al, "burst"), (unsigned long long)num(al, "sources"),
+		       (unsigned long long)num(al, "capacity"),
+		       (unsigned long long)num(al, "table_full"));
+}
+
 static void print_table(json_object *root)
 {
 	json_object *groups = get(root, "groups"), *ifs = get(root, "interfaces");
@@ -63,8 +82,9 @@ static void print_table(json_object *root)
 			printf("\n");
 		}
 	}
-	printf("\n%-16s %-6s %9s %9s %6s %6s %9s %6s %9s\n", "GROUP", "FAMILY", "ADV-SENT",
-	       "ADV-RECV", "ARP", "NS", "ANNOUNCE", "TRANS", "CONFLICTS");
+	printf("\n%-16s %-6s %9s %9s %6s %6s %9s %6s %9s %9s %9s\n", "GROUP", "FAMILY",
+	       "ADV-SENT", "ADV-RECV", "ARP", "NS", "ANNOUNCE", "TRANS", "CONFLICTS", "LIMITED",
+	       "P0-SUPP");
 	for (size_t i = 0; groups && i < json_object_array_length(groups); i++) {
 		json_object *g = json_object_array_get_idx(groups, i);
 		json_object *insts = get(g, "instances");
@@ -73,7 +93,7 @@ static void print_table(json_object *root)
 			json_object *in = json_object_array_get_idx(insts, k);
 			json_object *c = get(in, "counters");
 
-			printf("%-16s %-6s %9llu %9llu %6llu %6llu %9llu %6llu %9llu\n",
+			printf("%-16s %-6s %9llu %9llu %6llu %6llu %9llu %6llu %9llu %9llu %9llu\n",
 			       str(g, "name"), str(in, "family"),
 			       (unsigned long long)num(c, "adverts_sent"),
 			       (unsigned long long)num(c, "adverts_received"),
@@ -81,7 +101,10 @@ static void print_table(json_object *root)
 			       (unsigned long long)num(c, "ns_answered"),
 			       (unsigned long long)num(c, "announcements_sent"),
 			       (unsigned long long)num(c, "transitions"),
-			       (unsigned long long)num(c, "conflicts"));
+			       (unsigned long long)num(c, "conflicts"),
+			       (unsigned long long)(num(c, "arp_rate_limited") +
+						    num(c, "ns_rate_limited")),
+			       (unsigned long long)num(c, "priority_zero_suppressed"));
 		}
 	}
 	for (size_t i = 0; ifs && i < json_object_array_length(ifs); i++) {
@@ -102,6 +125,7 @@ static void print_table(json_object *root)
 			}
 		}
 		printf("%s\n", any ? "" : " none");
+		print_sockets(ifo);
 	}
 	for (size_t i = 0; groups && i < json_object_array_length(groups); i++) {
 		json_object *g = json_object_array_get_idx(groups, i);

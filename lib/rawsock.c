@@ -45,3 +45,22 @@ int rawsock_send(int fd, int ifindex, const void *frame, size_t len)
 		return -errno;
 	return 0;
 }
+
+int rawsock_set_rcvbuf(int fd, int bytes)
+{
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof(bytes)) < 0 &&
+	    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes)) < 0)
+		return -errno;
+	return 0;
+}
+
+int rawsock_queue_drops(int fd, uint64_t *drops)
+{
+	struct tpacket_stats st;
+	socklen_t len = sizeof(st);
+
+	if (getsockopt(fd, SOL_PACKET, PACKET_STATISTICS, &st, &len) < 0)
+		return -errno;
+	*drops = st.tp_drops;
+	return 0;
+}

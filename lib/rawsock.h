@@ -7,6 +7,7 @@
 
 #include <linux/filter.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 #include "addr.h"
 
@@ -14,5 +15,10 @@
 int rawsock_open(int ifindex, const struct sock_filter *filter, size_t nfilter);
 /* 0 or -errno. */
 int rawsock_send(int fd, int ifindex, const void *frame, size_t len);
+/* A receive buffer of `bytes`, beyond net.core.rmem_max when CAP_NET_ADMIN allows. 0 or -errno. */
+int rawsock_set_rcvbuf(int fd, int bytes);
+/* Frames the kernel dropped because the receive queue was full, since the last call
+ * (PACKET_STATISTICS reads and resets). 0 or -errno. */
+int rawsock_queue_drops(int fd, uint64_t *drops);
 
 #endif

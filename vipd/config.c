@@ -331,6 +331,10 @@ static const struct conf_key top_keys[CONF_MAX_KEYS] = {
 	  .off = offsetof(struct vipd_cfg, control_socket),
 	  .size = sizeof(((struct vipd_cfg *)0)->control_socket) },
 	{ .name = "nodes", .parse = parse_nodes },
+	{ .name = "answer_rate", .parse = conf_parse_u32,
+	  .off = offsetof(struct vipd_cfg, answer_rate), .min = 1, .max = VIPD_ANSWER_LIMIT_MAX },
+	{ .name = "answer_burst", .parse = conf_parse_u32,
+	  .off = offsetof(struct vipd_cfg, answer_burst), .min = 1, .max = VIPD_ANSWER_LIMIT_MAX },
 	{ .name = "groups", .parse = parse_groups },
 	{ .name = "fabric", .parse = parse_fabric },
 	{ .name = "status_socket", .parse = conf_parse_path,
@@ -391,7 +395,9 @@ static int parse_root(struct conf_ctx *x, yaml_node_t *root)
 
 int vipd_cfg_load(const char *path, struct vipd_cfg *out, char *err, size_t errlen)
 {
-	struct vipd_cfg c = { .control_socket = VIPD_DEFAULT_SOCKET, .log_level = LOG_LVL_INFO };
+	struct vipd_cfg c = { .control_socket = VIPD_DEFAULT_SOCKET, .log_level = LOG_LVL_INFO,
+			      .answer_rate = VIPD_DEFAULT_ANSWER_RATE,
+			      .answer_burst = VIPD_DEFAULT_ANSWER_BURST };
 	struct vload v = { .c = &c };
 
 	if (conf_load(path, err, errlen, &v, parse_root, finish) < 0) {

@@ -19,6 +19,11 @@
 #define VIPD_MAX_NODES 64
 #define VIPD_MAX_ADDRS 64
 #define VIPD_DEFAULT_SOCKET "/run/l2fabric/vipd.sock"
+/* ARP / NS answers one asker (source MAC and address) can draw: a bucket of this many,
+ * refilled at this rate per second (srclimit.h). */
+#define VIPD_DEFAULT_ANSWER_RATE 16
+#define VIPD_DEFAULT_ANSWER_BURST 64
+#define VIPD_ANSWER_LIMIT_MAX 1000000
 
 struct vip_group_cfg {
 	char name[VIPD_NAME_MAX];
@@ -52,6 +57,8 @@ struct vipd_cfg {
 	char metrics[64];              /* [ADDR:]PORT of the Prometheus endpoint; empty: off */
 	char nodes[VIPD_MAX_NODES][VIPD_NAME_MAX];  /* optional: every node, for priority auto */
 	size_t nnodes;
+	uint32_t answer_rate;          /* answers per second per asker, 1..VIPD_ANSWER_LIMIT_MAX */
+	uint32_t answer_burst;         /* answers an asker may draw at once, same range */
 	struct vip_group_cfg *groups;
 	size_t ngroups;
 	struct {

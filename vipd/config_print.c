@@ -60,6 +60,8 @@ void vipd_cfg_print(const struct vipd_cfg *c, FILE *f)
 		}
 		fputs("]\n", f);
 	}
+	fprintf(f, "answer_rate: %u\n", c->answer_rate);
+	fprintf(f, "answer_burst: %u\n", c->answer_burst);
 	if (c->fabric.connect[0]) {
 		fputs("fabric:\n", f);
 		conf_put_key(f, "  ", "connect", c->fabric.connect);

@@ -80,14 +80,20 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct instance *inst = arg;
 
+	/* An advert already queued must not be overtaken by the deadline it would have moved
+	 * (a backup's Master_Down_Timer above all): read them first. */
+	iface_read_vrrp(inst->g->ifp);
 	vrrp_tick(&inst->vrrp, monotime_now());
 	instance_rearm(inst);
 }
 
-/* true when the frame went out; failures are counted and logged (rate-limited). */
-static bool send_frame(struct instance *inst, const uint8_t *frame, ssize_t len)
+/* true when the frame went out, on the VRRP socket or the segment's; failures are counted
+ * and logged (rate-limited). */
+static bool send_on(struct instance *inst, bool vrrp, const uint8_t *frame, ssize_t len)
 {
-	int err = len < 0 ? (int)len : iface_send(inst->g->ifp, frame, (size_t)len);
+	struct iface *ifp = inst->g->ifp;
+	int err = len < 0 ? (int)len : vrrp ? iface_send_vrrp(ifp, frame, (size_t)len)
+					    : iface_send(ifp, frame, (size_t)len);
 
 	if (!err)
 		return true;
@@ -95,6 +101,11 @@ static bool send_frame(struct instance *inst, const uint8_t *frame, ssize_t len)
 	log_rl(&inst->rl, LOG_LVL_WARN, "%s %s: send on %s: %s", inst->g->cfg.name,
 	       af_name(inst->af), inst->g->ifp->name, strerror(-err));
 	return false;
+}
+
+static bool send_frame(struct instance *inst, const uint8_t *frame, ssize_t len)
+{
+	return send_on(inst, false, frame, len);
 }
 
 static void send_advert(void *ctx, uint8_t priority)
@@ -116,7 +127,7 @@ static void send_advert(void *ctx, uint8_t priority)
 	};
 	uint8_t frame[FRAME_MAX];
 
-	if (!send_frame(inst, frame, vrrp_build_frame(frame, sizeof(frame), &tx)))
+	if (!send_on(inst, true, frame, vrrp_build_frame(frame, sizeof(frame), &tx)))
 		return;
 	inst->c.adverts_sent++;
 	if (priority == 0)
@@ -255,11 +266,14 @@ static void state_change(void *ctx, enum vrrp_state from, enum vrrp_state to)
 			 vrrp_state_name(from), vrrp_state_name(to), inst->vrrp.priority);
 	if (to == VRRP_MASTER) {
 		inst->c.became_master++;
-		/* The virtual MAC and the address first, so traffic drawn by the announcement
-		 * finds them; fabricd last, off the wire's critical path. */
+		/* The announcement first (the advert went out already): it is what moves the
+		 * segment's traffic here, and it waits on nothing. The virtual MAC and the
+		 * addresses follow, each a netlink request that waits for its ack (up to 1 s when
+		 * rtnl is busy); a frame the announcement draws before they are in place is lost,
+		 * as it would have been at the dead master. fabricd last, off the wire's path. */
+		announce_burst(inst);
 		vmac_set_up(inst->g, true);
 		assign(inst, true);
-		announce_burst(inst);
 		fabric_master(inst->g);
 	} else if (from == VRRP_MASTER) {
 		evtimer_del(inst->ev_announce);
@@ -298,7 +312,7 @@ static void instance_evaluate(struct instance *inst)
 		why = "interface missing";
 	else if (!ifp->running)
 		why = "interface down";
-	else if (ifp->fd < 0)
+	else if (ifp->fd < 0 || ifp->vrrp_fd < 0)
 		why = "no packet socket";
 	else if (!instance_self(inst)->af)
 		why = inst->af == AF_INET ? "no IPv4 address on interface"
@@ -497,10 +511,20 @@ static void rx_vrrp(struct iface *ifp, const struct frame *f)
 	instance_rearm(inst);
 }
 
+/* One more answer to this asker (the frame's source MAC and its sender address) is within
+ * answer_rate / answer_burst: a flood from one source gets that many answers, not one each. */
+static bool answer_allowed(struct iface *ifp, const struct mac *src, const struct ipaddr *ip)
+{
+	const struct vipd_cfg *c = &ifp->d->cfg;
+
+	return srclimit_take(&ifp->answers, src, ip, monotime_now(), c->answer_rate,
+			     c->answer_burst);
+}
+
 static void rx_arp(struct iface *ifp, const struct frame *f)
 {
 	const struct arp_pkt *req = &f->arp;
-	struct ipaddr vip;
+	struct ipaddr vip, asker;
 	struct instance *inst;
 	uint8_t frame[FRAME_MAX];
 
@@ -518,6 +542,11 @@ static void rx_arp(struct iface *ifp, const struct frame *f)
 	}
 	if (req->op != ARP_OP_REQUEST)
 		return;
+	ipaddr_from_v4(&asker, &req->spa);
+	if (!answer_allowed(ifp, &f->eth.src, &asker)) {
+		inst->c.arp_rate_limited++;
+		return;
+	}
 	const struct mac *mac = group_mac(inst->g);
 	struct arp_pkt rep = { .op = ARP_OP_REPLY, .sha = *mac, .spa = req->tpa,
 			       .tha = req->sha, .tpa = req->spa };
@@ -537,6 +566,10 @@ static void rx_ns(struct iface *ifp, const struct frame *f)
 	inst = vip_master(ifp, &vip);
 	if (!inst || mac_eq(&f->eth.src, &ifp->mac))
 		return;
+	if (!answer_allowed(ifp, &f->eth.src, &f->ip_src)) {
+		inst->c.ns_rate_limited++;
+		return;
+	}
 	if (IN6_IS_ADDR_UNSPECIFIED(&f->ip_src.v6)) {
 		/* RFC 4861 7.2.4: a DAD probe is answered to all-nodes, S=0. */
 		mac_from_ip6_mcast(&all_nodes, &eth_dst);

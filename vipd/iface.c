@@ -1,9 +1,17 @@
 /*
- * iface.c - the interfaces vipd works on: one packet socket each (ARP, Neighbor
- * Solicitations and VRRP adverts, selected by a classic BPF filter), the addresses VRRP
- * needs (primary IPv4, IPv6 link-local), carrier, and frames dropped before dispatch.
- * Everything is re-read on any rtnetlink notification, so an interface that appears,
- * disappears, loses carrier or changes address is followed without a restart.
+ * iface.c - the interfaces vipd works on: two packet sockets each, one for VRRP adverts and
+ * one for the segment's ARP and Neighbor Solicitations (each selected by a classic BPF
+ * filter), the addresses VRRP needs (primary IPv4, IPv6 link-local), carrier, and frames
+ * dropped before dispatch. Everything is re-read on any rtnetlink notification, so an
+ * interface that appears, disappears, loses carrier or changes address is followed without a
+ * restart.
+ *
+ * Why two sockets: a packet socket's queue is one FIFO, and a flood of ARP requests (which
+ * anyone on the segment can send, at 100k+ frames/s) overruns it, so the kernel drops
+ * whatever comes next, adverts included, and a backup that misses three adverts takes over
+ * from a healthy master. Adverts have their own socket, with a larger queue, that no ARP or
+ * NS frame reaches, and it is read first: before each batch of the segment socket and before
+ * an instance's timer acts.
  */
 #include <errno.h>
 #include <event2/event.h>
@@ -14,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include "log.h"
@@ -21,51 +30,92 @@
 #include "rawsock.h"
 #include "vipd.h"
 
-/* ARP; IPv4 protocol 112; IPv6 next header 112; IPv6 next header 58 with ICMPv6 type 135.
- * Frames that carried a VLAN tag are not ours: with VLAN offload the kernel hands a VLAN
- * sub-interface's frames, tag stripped, to a packet socket bound to the parent too. An
- * ICMPv6 frame too short to hold the type is let through: a load past the end would drop it
- * in the kernel, uncounted, and we want it counted as truncated. */
-static const struct sock_filter vipd_filter[] = {
+/* Frames that carried a VLAN tag are not ours: with VLAN offload the kernel hands a VLAN
+ * sub-interface's frames, tag stripped, to a packet socket bound to the parent too. */
+
+/* IPv4 protocol 112; IPv6 next header 112. */
+static const struct sock_filter vrrp_filter[] = {
 	/* 0 */ BPF_STMT(BPF_LD | BPF_B | BPF_ABS, SKF_AD_OFF + SKF_AD_VLAN_TAG_PRESENT),
-	/* 1 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 14),         /* tagged: drop */
+	/* 1 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 8),          /* tagged: drop */
 	/* 2 */ BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 12),
-	/* 3 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x0806, 11, 0),     /* ARP: accept */
-	/* 4 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x0800, 0, 2),      /* else to 7 */
-	/* 5 */ BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 14 + 9),             /* IPv4 protocol */
-	/* 6 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 112, 8, 9),
-	/* 7 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x86dd, 0, 8),      /* else drop */
-	/* 8 */ BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 14 + 6),             /* IPv6 next header */
-	/* 9 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 112, 5, 0),
-	/* 10 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 58, 0, 5),
-	/* 11 */ BPF_STMT(BPF_LD | BPF_W | BPF_LEN, 0),
-	/* 12 */ BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 14 + 40 + 1, 0, 2), /* short: accept */
-	/* 13 */ BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 14 + 40),           /* ICMPv6 type */
-	/* 14 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 135, 0, 1),
-	/* 15 */ BPF_STMT(BPF_RET | BPF_K, 0xffff),
-	/* 16 */ BPF_STMT(BPF_RET | BPF_K, 0),
+	/* 3 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x0800, 0, 2),      /* else to 6 */
+	/* 4 */ BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 14 + 9),             /* IPv4 protocol */
+	/* 5 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 112, 3, 4),
+	/* 6 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x86dd, 0, 3),      /* else drop */
+	/* 7 */ BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 14 + 6),             /* IPv6 next header */
+	/* 8 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 112, 0, 1),
+	/* 9 */ BPF_STMT(BPF_RET | BPF_K, 0xffff),
+	/* 10 */ BPF_STMT(BPF_RET | BPF_K, 0),
 };
 
+/* ARP; IPv6 next header 58 with ICMPv6 type 135. An ICMPv6 frame too short to hold the type
+ * is let through: a load past the end would drop it in the kernel, uncounted, and we want it
+ * counted as truncated. */
+static const struct sock_filter segment_filter[] = {
+	/* 0 */ BPF_STMT(BPF_LD | BPF_B | BPF_ABS, SKF_AD_OFF + SKF_AD_VLAN_TAG_PRESENT),
+	/* 1 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 10),         /* tagged: drop */
+	/* 2 */ BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 12),
+	/* 3 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x0806, 7, 0),      /* ARP: accept */
+	/* 4 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x86dd, 0, 7),      /* else drop */
+	/* 5 */ BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 14 + 6),             /* IPv6 next header */
+	/* 6 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 58, 0, 5),
+	/* 7 */ BPF_STMT(BPF_LD | BPF_W | BPF_LEN, 0),
+	/* 8 */ BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 14 + 40 + 1, 0, 2), /* short: accept */
+	/* 9 */ BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 14 + 40),            /* ICMPv6 type */
+	/* 10 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 135, 0, 1),
+	/* 11 */ BPF_STMT(BPF_RET | BPF_K, 0xffff),
+	/* 12 */ BPF_STMT(BPF_RET | BPF_K, 0),
+};
+
+#define NFILTER(f) (sizeof(f) / sizeof((f)[0]))
+
+/* Frames read per callback: the segment socket yields to the rest of the loop after a batch
+ * even in a flood; the VRRP socket's bound is its queue's worth of adverts. */
 #define RX_BUDGET 64
+#define VRRP_RX_BUDGET 512
+/* Room for ~1000 queued adverts (a frame costs ~1 KiB of buffer): what a segment of many
+ * virtual routers at 10 ms sends while vipd is held up for a few ms. */
+#define VRRP_RCVBUF (1 << 20)
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+static void free_event(struct event **ev)
+{
+	if (*ev)
+		event_free(*ev);
+	*ev = NULL;
+}
+
+void iface_update_queue_drops(struct iface *ifp)
+{
+	uint64_t n;
+
+	if (ifp->fd >= 0 && rawsock_queue_drops(ifp->fd, &n) == 0)
+		ifp->seg.queue_drops += n;
+	if (ifp->vrrp_fd >= 0 && rawsock_queue_drops(ifp->vrrp_fd, &n) == 0)
+		ifp->vrrp.queue_drops += n;
+}
 
 static void iface_close(struct iface *ifp)
 {
-	if (ifp->ev_rx) {
-		event_free(ifp->ev_rx);
-		ifp->ev_rx = NULL;
-	}
-	if (ifp->fd >= 0)
-		close(ifp->fd);
-	if (ifp->mfd4 >= 0)
-		close(ifp->mfd4);
-	if (ifp->mfd6 >= 0)
-		close(ifp->mfd6);
-	ifp->fd = ifp->mfd4 = ifp->mfd6 = -1;
+	iface_update_queue_drops(ifp);
+	free_event(&ifp->ev_rx);
+	free_event(&ifp->ev_vrrp);
+	close_fd(&ifp->fd);
+	close_fd(&ifp->vrrp_fd);
+	close_fd(&ifp->mfd4);
+	close_fd(&ifp->mfd6);
 }
 
 struct iface *iface_get(struct vipd *d, const char *name)
 {
 	struct iface *ifp;
+	uint32_t seed;
 
 	for (ifp = d->ifaces; ifp; ifp = ifp->next) {
 		if (strcmp(ifp->name, name) == 0) {
@@ -76,9 +126,15 @@ struct iface *iface_get(struct vipd *d, const char *name)
 	ifp = calloc(1, sizeof(*ifp));
 	if (!ifp)
 		return NULL;
+	if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
+		seed = (uint32_t)monotime_now().us;
+	if (srclimit_init(&ifp->answers, seed) < 0) {
+		free(ifp);
+		return NULL;
+	}
 	snprintf(ifp->name, sizeof(ifp->name), "%s", name);
 	ifp->d = d;
-	ifp->fd = ifp->mfd4 = ifp->mfd6 = -1;
+	ifp->fd = ifp->vrrp_fd = ifp->mfd4 = ifp->mfd6 = -1;
 	ifp->refs = 1;
 	ifp->next = d->ifaces;
 	d->ifaces = ifp;
@@ -98,16 +154,16 @@ void iface_put(struct iface *ifp)
 		}
 	}
 	iface_close(ifp);
+	srclimit_free(&ifp->answers);
 	free(ifp);
 }
 
-static void iface_rx(evutil_socket_t fd, short what, void *arg)
+/* Reads up to budget frames from fd and hands them to the groups. */
+static void read_frames(struct iface *ifp, int fd, struct iface_sock_counters *sc, int budget)
 {
-	struct iface *ifp = arg;
 	uint8_t buf[2048];
-	int i;
 
-	for (i = 0; i < RX_BUDGET; i++) {
+	for (int i = 0; i < budget; i++) {
 		struct frame f;
 		ssize_t n = recv(fd, buf, sizeof(buf), MSG_TRUNC);
 		int ret;
@@ -115,6 +171,7 @@ static void iface_rx(evutil_socket_t fd, short what, void *arg)
 		if (n < 0)
 			return;
 		ifp->frames++;
+		sc->frames++;
 		if ((size_t)n > sizeof(buf)) {
 			ifp->drops[PKT_DROP_TRUNCATED]++;
 			continue;
@@ -128,11 +185,38 @@ static void iface_rx(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+void iface_read_vrrp(struct iface *ifp)
+{
+	if (ifp->vrrp_fd >= 0)
+		read_frames(ifp, ifp->vrrp_fd, &ifp->vrrp, VRRP_RX_BUDGET);
+}
+
+static void vrrp_rx(evutil_socket_t fd, short what, void *arg)
+{
+	iface_read_vrrp(arg);
+}
+
+static void segment_rx(evutil_socket_t fd, short what, void *arg)
+{
+	struct iface *ifp = arg;
+
+	/* Adverts first: within a loop iteration libevent runs callbacks in no order of ours. */
+	iface_read_vrrp(ifp);
+	read_frames(ifp, (int)fd, &ifp->seg, RX_BUDGET);
+}
+
 int iface_send(struct iface *ifp, const void *frame, size_t len)
 {
 	if (ifp->fd < 0)
 		return -ENETDOWN;
 	return rawsock_send(ifp->fd, ifp->ifindex, frame, len);
+}
+
+int iface_send_vrrp(struct iface *ifp, const void *frame, size_t len)
+{
+	if (ifp->vrrp_fd < 0)
+		return -ENETDOWN;
+	return rawsock_send(ifp->vrrp_fd, ifp->ifindex, frame, len);
 }
 
 /* Joins at the IP level, not just the NIC's MAC filter: the kernel then sends IGMP / MLD
@@ -255,6 +339,40 @@ static int iface_read(struct iface *ifp, int ifindex, struct ifaddrs *all)
 	return 0;
 }
 
+/* Both packet sockets and the membership holders, or none. 0 or -errno (logged). */
+static int iface_open(struct iface *ifp)
+{
+	int err;
+
+	ifp->vrrp_fd = rawsock_open(ifp->ifindex, vrrp_filter, NFILTER(vrrp_filter));
+	if (ifp->vrrp_fd < 0) {
+		err = ifp->vrrp_fd;
+		ifp->vrrp_fd = -1;
+		log_err("%s: VRRP packet socket: %s", ifp->name, strerror(-err));
+		return err;
+	}
+	err = rawsock_set_rcvbuf(ifp->vrrp_fd, VRRP_RCVBUF);
+	if (err)
+		log_warn("%s: VRRP socket buffer of %d bytes: %s", ifp->name, VRRP_RCVBUF,
+			 strerror(-err));
+	ifp->fd = rawsock_open(ifp->ifindex, segment_filter, NFILTER(segment_filter));
+	if (ifp->fd < 0) {
+		err = ifp->fd;
+		ifp->fd = -1;
+		log_err("%s: ARP/NS packet socket: %s", ifp->name, strerror(-err));
+		close_fd(&ifp->vrrp_fd);
+		return err;
+	}
+	/* Memberships live as long as these sockets; closing them leaves the groups. */
+	ifp->mfd4 = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	ifp->mfd6 = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	ifp->ev_vrrp = event_new(ifp->d->base, ifp->vrrp_fd, EV_READ | EV_PERSIST, vrrp_rx, ifp);
+	ifp->ev_rx = event_new(ifp->d->base, ifp->fd, EV_READ | EV_PERSIST, segment_rx, ifp);
+	event_add(ifp->ev_vrrp, NULL);
+	event_add(ifp->ev_rx, NULL);
+	return 0;
+}
+
 static void iface_update(struct iface *ifp, struct ifaddrs *all)
 {
 	int idx = read_index(ifp->name), err;
@@ -277,21 +395,8 @@ static void iface_update(struct iface *ifp, struct ifaddrs *all)
 			 ifp->name, strerror(-err));
 		return;
 	}
-	if (ifp->fd < 0 && ifp->ifindex) {
-		int fd = rawsock_open(ifp->ifindex, vipd_filter,
-				      sizeof(vipd_filter) / sizeof(vipd_filter[0]));
-
-		if (fd < 0) {
-			log_err("%s: packet socket: %s", ifp->name, strerror(-fd));
-			return;
-		}
-		ifp->fd = fd;
-		/* Memberships live as long as these sockets; closing them leaves the groups. */
-		ifp->mfd4 = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-		ifp->mfd6 = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-		ifp->ev_rx = event_new(ifp->d->base, fd, EV_READ | EV_PERSIST, iface_rx, ifp);
-		event_add(ifp->ev_rx, NULL);
-	}
+	if (ifp->fd < 0 && ifp->ifindex && iface_open(ifp) < 0)
+		return;
 	/* Again at every scan: an interface whose IPv6 was reset lost its memberships. */
 	iface_sync_mcast(ifp);
 }

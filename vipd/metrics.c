@@ -1,6 +1,7 @@
 /* metrics.c - vipd's Prometheus metrics: per group and family the VRRP state and its
  * counters (as `fabricctl vip status` shows them), per interface the frames and drops by
- * reason, the fabricd session, the control socket. */
+ * reason, what each packet socket read and lost, the answer limit's table, the fabricd
+ * session, the control socket. */
 #include <stdio.h>
 #include "ctl.h"
 #include "metrics.h"
@@ -22,6 +23,9 @@ static const struct {
 	INST(arp_answered, "ARP requests for a VIP answered"),
 	INST_AS(neighbor_solicitations_answered, ns_answered,
 		"Neighbor Solicitations for a VIP answered"),
+	INST(arp_rate_limited, "ARP requests for a VIP not answered: the asker's bucket was empty"),
+	INST_AS(neighbor_solicitations_rate_limited, ns_rate_limited,
+		"Neighbor Solicitations for a VIP not answered: the asker's bucket was empty"),
 	INST(announcements_sent, "gratuitous ARPs and unsolicited NAs sent"),
 	INST(conflicts, "another MAC announcing our VIP while we were master"),
 	INST(transitions, "VRRP state changes"),
@@ -36,7 +40,7 @@ static const char *fam(const struct instance *inst)
 
 void vipd_metrics(struct metrics_out *m, void *ctx)
 {
-	const struct vipd *d = ctx;
+	struct vipd *d = ctx;
 	static const enum vrrp_state states[] = { VRRP_INIT, VRRP_BACKUP, VRRP_MASTER };
 	const struct group *g;
 
@@ -70,10 +74,40 @@ void vipd_metrics(struct metrics_out *m, void *ctx)
 						      "group", g->cfg.name, "family", fam(inst), NULL);
 			}
 	}
+	metrics_family(m, "l2f_vipd_priority_zero_suppressed_total", "counter",
+		       "priority-0 adverts not answered: within half an interval of our last advert");
+	for (g = d->groups; g; g = g->next)
+		for (int i = 0; i < 2; i++)
+			if (g->inst[i].active)
+				metrics_value(m, "l2f_vipd_priority_zero_suppressed_total",
+					      g->inst[i].vrrp.priority_zero_suppressed, "group",
+					      g->cfg.name, "family", fam(&g->inst[i]), NULL);
 	metrics_family(m, "l2f_vipd_frames_total", "counter",
 		       "ARP, NS and VRRP frames read on the interface");
 	for (const struct iface *ifp = d->ifaces; ifp; ifp = ifp->next)
 		metrics_value(m, "l2f_vipd_frames_total", ifp->frames, "interface", ifp->name, NULL);
+	metrics_family(m, "l2f_vipd_socket_frames_total", "counter",
+		       "frames read, by packet socket (vrrp, segment: ARP and NS)");
+	for (const struct iface *ifp = d->ifaces; ifp; ifp = ifp->next) {
+		metrics_value(m, "l2f_vipd_socket_frames_total", ifp->vrrp.frames, "interface",
+			      ifp->name, "socket", "vrrp", NULL);
+		metrics_value(m, "l2f_vipd_socket_frames_total", ifp->seg.frames, "interface",
+			      ifp->name, "socket", "segment", NULL);
+	}
+	metrics_family(m, "l2f_vipd_socket_queue_drops_total", "counter",
+		       "frames the kernel dropped because the socket's queue was full");
+	for (struct iface *ifp = d->ifaces; ifp; ifp = ifp->next) {
+		iface_update_queue_drops(ifp);
+		metrics_value(m, "l2f_vipd_socket_queue_drops_total", ifp->vrrp.queue_drops,
+			      "interface", ifp->name, "socket", "vrrp", NULL);
+		metrics_value(m, "l2f_vipd_socket_queue_drops_total", ifp->seg.queue_drops,
+			      "interface", ifp->name, "socket", "segment", NULL);
+	}
+	metrics_family(m, "l2f_vipd_answer_table_full_total", "counter",
+		       "answers asked by a source that found no slot in the per-asker table");
+	for (const struct iface *ifp = d->ifaces; ifp; ifp = ifp->next)
+		metrics_value(m, "l2f_vipd_answer_table_full_total", ifp->answers.table_full,
+			      "interface", ifp->name, NULL);
 	metrics_family(m, "l2f_vipd_drops_total", "counter", "frames dropped, by reason");
 	for (const struct iface *ifp = d->ifaces; ifp; ifp = ifp->next)
 		for (int i = 1; i < PKT_DROP_COUNT; i++)

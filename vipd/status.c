@@ -11,9 +11,32 @@ static json_object *addr_json(const struct ipaddr *a)
 	return a->af ? json_object_new_string(ipaddr_fmt(a, buf)) : NULL;
 }
 
+static json_object *sock_json(const struct iface_sock_counters *sc)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "frames", json_object_new_uint64(sc->frames));
+	json_object_object_add(o, "queue_drops", json_object_new_uint64(sc->queue_drops));
+	return o;
+}
+
+static json_object *answer_limit_json(const struct iface *ifp)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "rate", json_object_new_int64(ifp->d->cfg.answer_rate));
+	json_object_object_add(o, "burst", json_object_new_int64(ifp->d->cfg.answer_burst));
+	json_object_object_add(o, "sources", json_object_new_uint64(
+		srclimit_active(&ifp->answers, monotime_now())));
+	json_object_object_add(o, "capacity", json_object_new_int(SRCLIMIT_SLOTS));
+	json_object_object_add(o, "table_full", json_object_new_uint64(ifp->answers.table_full));
+	return o;
+}
+
 static json_object *iface_json(const struct iface *ifp)
 {
 	json_object *o = json_object_new_object(), *drops = json_object_new_object();
+	json_object *sockets = json_object_new_object();
 	char buf[MAC_STRLEN];
 
 	json_object_object_add(o, "name", json_object_new_string(ifp->name));
@@ -23,6 +46,10 @@ static json_object *iface_json(const struct iface *ifp)
 	json_object_object_add(o, "primary_ipv4", addr_json(&ifp->primary4));
 	json_object_object_add(o, "link_local_ipv6", addr_json(&ifp->linklocal6));
 	json_object_object_add(o, "frames", json_object_new_uint64(ifp->frames));
+	json_object_object_add(sockets, "vrrp", sock_json(&ifp->vrrp));
+	json_object_object_add(sockets, "segment", sock_json(&ifp->seg));
+	json_object_object_add(o, "sockets", sockets);
+	json_object_object_add(o, "answer_limit", answer_limit_json(ifp));
 	for (int i = 1; i < PKT_DROP_COUNT; i++)
 		json_object_object_add(drops, pkt_drop_name(i), json_object_new_uint64(ifp->drops[i]));
 	json_object_object_add(o, "drops", drops);
@@ -53,9 +80,12 @@ static json_object *instance_json(const struct instance *inst)
 	COUNTER(c, &inst->c, adverts_received);
 	COUNTER(c, &inst->c, priority_zero_sent);
 	COUNTER(c, &inst->c, priority_zero_received);
+	COUNTER(c, v, priority_zero_suppressed);
 	COUNTER(c, &inst->c, addr_list_mismatch);
 	COUNTER(c, &inst->c, arp_answered);
 	COUNTER(c, &inst->c, ns_answered);
+	COUNTER(c, &inst->c, arp_rate_limited);
+	COUNTER(c, &inst->c, ns_rate_limited);
 	COUNTER(c, &inst->c, announcements_sent);
 	COUNTER(c, &inst->c, conflicts);
 	COUNTER(c, &inst->c, transitions);
@@ -101,7 +131,7 @@ static json_object *group_json(const struct group *g)
 	return o;
 }
 
-char *status_json(const struct vipd *d)
+char *status_json(struct vipd *d)
 {
 	json_object *root = json_object_new_object(), *ifs = json_object_new_array();
 	json_object *groups = json_object_new_array();
@@ -109,8 +139,10 @@ char *status_json(const struct vipd *d)
 	char *out;
 
 	json_object_object_add(root, "node", json_object_new_string(d->cfg.node));
-	for (const struct iface *ifp = d->ifaces; ifp; ifp = ifp->next)
+	for (struct iface *ifp = d->ifaces; ifp; ifp = ifp->next) {
+		iface_update_queue_drops(ifp);
 		json_object_array_add(ifs, iface_json(ifp));
+	}
 	json_object_object_add(root, "interfaces", ifs);
 	for (g = d->groups; g; g = g->next)
 		json_object_array_add(groups, group_json(g));

@@ -1,8 +1,9 @@
 /*
  * vipd.h - the daemon's runtime objects. A group (one per configured group) has up to two
  * VRRP instances, one per address family with VIPs; groups sharing an interface share one
- * struct iface, which owns the packet socket, the interface's addresses and the counters of
- * frames dropped before they can be tied to a group.
+ * struct iface, which owns the packet sockets (one for VRRP adverts, one for the segment's
+ * ARP and NS), the interface's addresses and the counters of frames dropped before they can
+ * be tied to a group.
  */
 #ifndef VIPD_VIPD_H
 #define VIPD_VIPD_H
@@ -13,6 +14,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "nl.h"
+#include "srclimit.h"
 #include "pkt/drop.h"
 #include "pkt/frame.h"
 #include "log.h"
@@ -35,11 +37,20 @@ struct iface {
 	struct mac mac;
 	struct ipaddr primary4;        /* VRRP source and tie-break address, per family */
 	struct ipaddr linklocal6;
-	int fd;                        /* packet socket, -1 when closed */
+	/* Two packet sockets, -1 when closed: adverts on their own, so that a flood of ARP or
+	 * NS, which overruns the segment socket's queue, cannot crowd out a single advert. */
+	int fd;                        /* ARP and Neighbor Solicitations; sends answers */
+	int vrrp_fd;                   /* VRRP adverts; sends ours */
 	int mfd4, mfd6;                /* hold the IPv4 / IPv6 multicast memberships */
 	struct event *ev_rx;
+	struct event *ev_vrrp;
 	unsigned int refs;
-	uint64_t frames;
+	uint64_t frames;               /* read from either socket */
+	struct iface_sock_counters {
+		uint64_t frames;           /* read */
+		uint64_t queue_drops;      /* dropped by the kernel: the receive queue was full */
+	} seg, vrrp;
+	struct srclimit answers;       /* ARP / NS answers per asker (answer_rate, answer_burst) */
 	uint64_t drops[PKT_DROP_COUNT];
 };
 
@@ -51,6 +62,8 @@ struct instance_counters {
 	uint64_t addr_list_mismatch;   /* RFC 5798 7.1: logged, the advert is still used */
 	uint64_t arp_answered;
 	uint64_t ns_answered;
+	uint64_t arp_rate_limited;     /* not answered: the asker's bucket was empty */
+	uint64_t ns_rate_limited;
 	uint64_t announcements_sent;
 	uint64_t conflicts;            /* another MAC announced our VIP while we were master */
 	uint64_t transitions;
@@ -116,7 +129,14 @@ void iface_rescan_all(struct vipd *d);
 #define RESCAN_COALESCE_US (10 * USEC_PER_MSEC)
 #define RESCAN_RETRY_US (1 * USEC_PER_SEC)
 void iface_schedule_rescan(struct vipd *d, int64_t after_us);
+/* An answer or announcement (segment socket) / an advert (VRRP socket). 0 or -errno. */
 int iface_send(struct iface *ifp, const void *frame, size_t len);
+int iface_send_vrrp(struct iface *ifp, const void *frame, size_t len);
+/* Reads what the VRRP socket holds now (bounded): before a timer acts on the absence of
+ * adverts, and before each batch of the segment socket. */
+void iface_read_vrrp(struct iface *ifp);
+/* Adds the kernel's queue drops since the last call to the counters (status). */
+void iface_update_queue_drops(struct iface *ifp);
 /* Lets the interface receive the MACs the groups on it listen to. */
 void iface_sync_mcast(struct iface *ifp);
 
@@ -152,7 +172,7 @@ void fabric_master(struct group *g);
 void fabric_status(const struct vipd *d, struct fabric_status *out);
 
 /* status.c */
-char *status_json(const struct vipd *d);
+char *status_json(struct vipd *d);
 
 struct metrics_out;
 /* GET /metrics (metrics.c); ctx is the struct vipd. */

@@ -143,12 +143,24 @@ static void rx_backup(struct vrrp *v, struct monotime now, const struct ipaddr *
 	/* else: preempt and a lower priority: discard, our timer runs out and we take over */
 }
 
+/* Half an Advertisement_Interval or more since our last advert. */
+static bool since_half_interval(const struct vrrp *v, struct monotime now)
+{
+	return monotime_diff_us(now, v->last_advert) >= (int64_t)v->adver_int_cs * US_PER_CS / 2;
+}
+
 static void rx_master(struct vrrp *v, struct monotime now, const struct ipaddr *src,
 		      uint8_t priority, uint16_t interval_cs)
 {
 	if (priority == 0) {
-		/* 6.4.3: a leaving peer: assert ourselves at once. */
-		advertise(v, now);
+		/* 6.4.3: a leaving peer: assert ourselves at once - at most once per half
+		 * interval, or forged priority-0 adverts would set our rate (one advert each,
+		 * multicast to the whole segment). One that comes sooner is counted; the advert
+		 * of a moment ago, or the next one, tells the backups what this one would. */
+		if (since_half_interval(v, now))
+			advertise(v, now);
+		else
+			v->priority_zero_suppressed++;
 		return;
 	}
 	/* 6.4.3: a higher priority, or the same one from a higher primary address, wins. */
@@ -163,7 +175,7 @@ static void rx_master(struct vrrp *v, struct monotime now, const struct ipaddr *
 	/* We stay master. The RFC discards this advert; we also advertise at once so the
 	 * other side yields without waiting for our timer, and re-announce - at most every
 	 * half interval, so that no peer can make us advertise at its own rate. */
-	if (monotime_diff_us(now, v->last_advert) >= (int64_t)v->adver_int_cs * US_PER_CS / 2)
+	if (since_half_interval(v, now))
 		advertise(v, now);
 	if (v->ops->peer_master_lower)
 		v->ops->peer_master_lower(v->ctx);

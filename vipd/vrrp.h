@@ -35,6 +35,8 @@ struct vrrp {
 	struct monotime adver_timer;      /* unset when not running */
 	struct monotime last_advert;
 	struct monotime master_down_timer;
+	uint64_t priority_zero_suppressed; /* as master, priority-0 adverts not answered at once:
+					    * within half an interval of our last advert */
 	const struct vrrp_ops *ops;
 	void *ctx;
 };

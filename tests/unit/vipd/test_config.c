@@ -78,6 +78,8 @@ static void assert_cfg_equal(const struct vipd_cfg *a, const struct vipd_cfg *b)
 {
 	assert_string_equal(a->node, b->node);
 	assert_string_equal(a->control_socket, b->control_socket);
+	assert_int_equal(a->answer_rate, b->answer_rate);
+	assert_int_equal(a->answer_burst, b->answer_burst);
 	assert_int_equal(a->nnodes, b->nnodes);
 	for (size_t i = 0; i < a->nnodes; i++)
 		assert_string_equal(a->nodes[i], b->nodes[i]);
@@ -154,8 +156,8 @@ static void test_golden_coverage(void **state)
 		"bad-multicast.err", "bad-dup-vip.err", "bad-dup-vrid.err",
 		"bad-unknown-key.err", "bad-dup-key.err", "bad-missing-interface.err",
 		"bad-syntax.err", "bad-wrong-type.err", "bad-bool.err",
-		"bad-node-not-in-nodes.err", "full.out", "defaults.out", "auto3.out",
-		"empty-groups.out",
+		"bad-node-not-in-nodes.err", "bad-answer-rate.err", "bad-answer-burst.err",
+		"full.out", "defaults.out", "auto3.out", "empty-groups.out",
 	};
 
 	for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++)
@@ -183,6 +185,8 @@ static void test_defaults(void **state)
 	} else {
 		assert_string_equal(c.node, host);
 		assert_string_equal(c.control_socket, VIPD_DEFAULT_SOCKET);
+		assert_int_equal(c.answer_rate, VIPD_DEFAULT_ANSWER_RATE);
+		assert_int_equal(c.answer_burst, VIPD_DEFAULT_ANSWER_BURST);
 		assert_int_equal(c.nnodes, 0);
 		assert_int_equal(c.ngroups, 0);
 		assert_null(c.groups);

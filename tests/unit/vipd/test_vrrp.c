@@ -247,6 +247,31 @@ static void master_answers_priority_zero_at_once(void **state)
 	assert_int_equal(vrrp_next_deadline(&v).us, at(1150).us);
 }
 
+/* Forged priority-0 adverts, 1000 in one second: one advert per half interval at most (each
+ * also restarts the Adver_Timer), the others counted as suppressed. */
+static void priority_zero_answers_are_rate_limited(void **state)
+{
+	struct rec r = { 0 };
+	struct vrrp v = make_master(&r, 100);
+	struct ipaddr peer = ip4("198.18.0.12");
+
+	/* 1 ms after becoming master: within half an interval of that advert */
+	vrrp_rx_advert(&v, at(1001), &peer, 0, 10);
+	assert_int_equal(r.adverts, 0);
+	assert_int_equal(v.priority_zero_suppressed, 1);
+	for (int i = 0; i < 1000; i++) {
+		struct monotime t = { at(1002).us + i * 1000 };
+
+		vrrp_tick(&v, t);
+		vrrp_rx_advert(&v, t, &peer, 0, 10);
+	}
+	assert_int_equal(v.state, VRRP_MASTER);
+	/* at 1050, 1100, ..., 2000: 20 adverts, 50 ms apart */
+	assert_int_equal(r.adverts, 20);
+	assert_int_equal(v.priority_zero_suppressed, 1001 - 20);
+	assert_int_equal(r.last_prio, 100);
+}
+
 static void shutdown_sends_priority_zero(void **state)
 {
 	struct rec r = { 0 };
@@ -293,6 +318,7 @@ int main(void)
 		cmocka_unit_test(master_tie_broken_by_primary_address),
 		cmocka_unit_test(reflected_or_forged_adverts_cannot_drive_our_rate),
 		cmocka_unit_test(master_answers_priority_zero_at_once),
+		cmocka_unit_test(priority_zero_answers_are_rate_limited),
 		cmocka_unit_test(shutdown_sends_priority_zero),
 		cmocka_unit_test(skew_orders_backups_at_small_intervals),
 	};
