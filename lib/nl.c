@@ -100,7 +100,13 @@ int nl_request_cb(struct nl *nl, struct nlmsghdr *nlh, nl_msg_cb cb, void *data)
 
 int nl_addr(struct nl *nl, int cmd, int ifindex, const struct ipaddr *a)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
+	char buf[NL_ADDR_MSG_MAX];
+
+	return nl_request(nl, nl_addr_msg(buf, cmd, ifindex, a));
+}
+
+struct nlmsghdr *nl_addr_msg(void *buf, int cmd, int ifindex, const struct ipaddr *a)
+{
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct ifaddrmsg *ifa;
 	size_t alen = ipaddr_len(a);
@@ -117,7 +123,7 @@ int nl_addr(struct nl *nl, int cmd, int ifindex, const struct ipaddr *a)
 		ifa->ifa_flags = IFA_F_NODAD;
 	mnl_attr_put(nlh, IFA_LOCAL, alen, a->b);
 	mnl_attr_put(nlh, IFA_ADDRESS, alen, a->b);
-	return nl_request(nl, nlh);
+	return nlh;
 }
 
 int nl_link_del(struct nl *nl, int ifindex)

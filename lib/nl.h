@@ -36,6 +36,9 @@ int nl_drain(struct nl *nl);
 /* RTM_NEWADDR (with NLM_F_CREATE|NLM_F_REPLACE) or RTM_DELADDR for a host address on
  * ifindex; IPv6 addresses are added with IFA_F_NODAD. 0 or -errno (the kernel's answer). */
 int nl_addr(struct nl *nl, int cmd, int ifindex, const struct ipaddr *a);
+/* The same request built in buf (NL_ADDR_MSG_MAX bytes), for lib/nlq. */
+#define NL_ADDR_MSG_MAX 128
+struct nlmsghdr *nl_addr_msg(void *buf, int cmd, int ifindex, const struct ipaddr *a);
 
 /* RTM_DELLINK of ifindex. 0 or -errno. */
 int nl_link_del(struct nl *nl, int ifindex);

@@ -12,10 +12,13 @@
  */
 #include <errno.h>
 #include <event2/event.h>
+#include <libmnl/libmnl.h>
 #include <linux/rtnetlink.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "log.h"
+#include "nlq.h"
 #include "pkt/arp.h"
 #include "pkt/ndisc.h"
 #include "pkt/vrrp.h"
@@ -217,8 +220,44 @@ static void announce_burst(struct instance *inst)
 	announce_cb(-1, 0, inst);
 }
 
-/* Adds or removes the instance's VIPs. A removal that fails leaves `assigned` set, and the
- * next interface scan tries again: a backup must not keep answering for a VIP. */
+/* What an address request's answer needs to find its instance again: the group may be gone
+ * (a reload, a stop) by the time the kernel answers. */
+struct assign_req {
+	struct vipd *d;
+	char group[VIPD_NAME_MAX];
+	int af;
+	bool add;
+};
+
+static void assign_done(void *ctx, int err, const struct nlmsghdr *req)
+{
+	struct assign_req *a = ctx;
+	char buf[IPADDR_STRLEN];
+	struct ipaddr vip = { .af = a->af };
+	struct nlattr *attr;
+
+	if (err && !(!a->add && (err == -EADDRNOTAVAIL || err == -ENODEV))) {
+		a->d->nl_async_failed++;
+		mnl_attr_for_each(attr, req, sizeof(struct ifaddrmsg))
+			if (mnl_attr_get_type(attr) == IFA_LOCAL &&
+			    mnl_attr_get_payload_len(attr) <= sizeof(vip.b))
+				memcpy(vip.b, mnl_attr_get_payload(attr), mnl_attr_get_payload_len(attr));
+		log_warn("%s: %s %s: %s", a->group, a->add ? "adding" : "removing",
+			 ipaddr_fmt(&vip, buf), strerror(-err));
+		/* A removal that failed: the next interface scan tries again. */
+		if (!a->add && err != -ECANCELED)
+			for (struct group *g = a->d->groups; g; g = g->next)
+				for (int i = 0; i < 2; i++)
+					if (!strcmp(g->cfg.name, a->group) && g->inst[i].active &&
+					    g->inst[i].af == a->af)
+						g->inst[i].assigned = true;
+	}
+	free(a);
+}
+
+/* Adds or removes the instance's VIPs, from the event loop (lib/nlq): the requests go out
+ * now and their answers come later. A removal that fails sets `assigned` again, and the next
+ * interface scan tries again: a backup must not keep answering for a VIP. */
 static void assign(struct instance *inst, bool add)
 {
 	struct group *g = inst->g;
@@ -240,8 +279,19 @@ static void assign(struct instance *inst, bool add)
 
 		if (vip->af != inst->af)
 			continue;
-		err = nl_addr(&g->d->nlreq, add ? RTM_NEWADDR : RTM_DELADDR, ifindex, vip);
-		if (!err || (!add && (err == -EADDRNOTAVAIL || err == -ENODEV)))
+		char msg[NL_ADDR_MSG_MAX];
+		struct assign_req *a = malloc(sizeof(*a));
+
+		err = -ENOMEM;
+		if (a) {
+			*a = (struct assign_req){ .d = g->d, .af = inst->af, .add = add };
+			snprintf(a->group, sizeof(a->group), "%s", g->cfg.name);
+			err = nlq_send(g->d->nlq, nl_addr_msg(msg, add ? RTM_NEWADDR : RTM_DELADDR,
+							      ifindex, vip), assign_done, a);
+			if (err)
+				free(a);
+		}
+		if (!err)
 			continue;
 		failed = true;
 		log_warn("%s: %s %s on %s: %s", g->cfg.name, add ? "adding" : "removing",
@@ -268,9 +318,10 @@ static void state_change(void *ctx, enum vrrp_state from, enum vrrp_state to)
 		inst->c.became_master++;
 		/* The announcement first (the advert went out already): it is what moves the
 		 * segment's traffic here, and it waits on nothing. The virtual MAC and the
-		 * addresses follow, each a netlink request that waits for its ack (up to 1 s when
-		 * rtnl is busy); a frame the announcement draws before they are in place is lost,
-		 * as it would have been at the dead master. fabricd last, off the wire's path. */
+		 * addresses follow, netlink requests sent from the event loop (lib/nlq) whose
+		 * acks come later, so a busy rtnl delays nothing here; a frame the announcement
+		 * draws before they are in place is lost, as it would have been at the dead
+		 * master. fabricd last, off the wire's path. */
 		announce_burst(inst);
 		vmac_set_up(inst->g, true);
 		assign(inst, true);

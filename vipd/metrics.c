@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include "ctl.h"
 #include "metrics.h"
+#include "nlq.h"
 #include "vipd.h"
 
 #define INST(field, help) INST_AS(field, field, help)
@@ -123,6 +124,14 @@ void vipd_metrics(struct metrics_out *m, void *ctx)
 			    "master changes reported to fabricd", fs.reports_sent);
 		metrics_one(m, "l2f_vipd_fabric_reports_failed_total", "counter",
 			    "master changes that could not be reported", fs.reports_failed);
+	}
+	if (d->nlq) {
+		const struct nlq_stats *ns = nlq_stats(d->nlq);
+
+		metrics_one(m, "l2f_vipd_netlink_requests_total", "counter",
+			    "address and virtual MAC changes sent from the event loop", ns->sent);
+		metrics_one(m, "l2f_vipd_netlink_failed_total", "counter",
+			    "of those, refused by the kernel or unanswered", d->nl_async_failed);
 	}
 	if (d->ctl) {
 		const struct ctl_stats *cs = ctl_server_stats(d->ctl);

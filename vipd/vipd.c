@@ -17,6 +17,7 @@
 #include "ctl.h"
 #include "daemon.h"
 #include "log.h"
+#include "nlq.h"
 #include "vipd.h"
 
 static int on_ctl_request(void *ctx, const char *req, size_t len, char **reply, size_t *reply_len)
@@ -170,6 +171,8 @@ int main(int argc, char **argv)
 	d.base = d.dm.base;
 	ret = nl_open(&d.nlreq, 0);
 	if (!ret)
+		ret = nlq_new(d.base, &d.nlq);
+	if (!ret)
 		/* Netconf: a change of the interface's IPv6 forwarding flips R in our NAs. */
 		ret = nl_open(&d.nlmon, RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR |
 					    RTMGRP_IPV6_IFINFO | (1u << (RTNLGRP_IPV6_NETCONF - 1)));
@@ -204,6 +207,10 @@ int main(int argc, char **argv)
 	if (daemon_ready(&d.dm, "running") < 0)
 		return 1;
 	event_base_dispatch(d.base);
+	/* The stop hook removed the VIPs: their requests are answered before vipd goes (at
+	 * most NLQ_TIMEOUT_MS, the one wait a stop allows). */
+	for (int i = 0; nlq_pending(d.nlq) && i < 1000; i++)
+		event_base_loop(d.base, EVLOOP_ONCE);
 
 	if (d.ev_rescan)
 		event_free(d.ev_rescan);
@@ -212,6 +219,7 @@ int main(int argc, char **argv)
 	ctl_server_close(d.ctl_status);
 	nl_close(&d.nlmon);
 	nl_close(&d.nlreq);
+	nlq_free(d.nlq);
 	vipd_cfg_free(&d.cfg);
 	daemon_finish(&d.dm);
 	return 0;

@@ -111,7 +111,9 @@ struct vipd {
 	struct vipd_cfg cfg;
 	struct group *groups;
 	struct iface *ifaces;
-	struct nl nlreq;               /* address changes */
+	struct nl nlreq;               /* start-up and teardown requests (the macvlans) */
+	struct nlq *nlq;               /* changes on the hot path: addresses, macvlan up/down */
+	uint64_t nl_async_failed;      /* of those, refused or lost */
 	struct nl nlmon;               /* link / address / netconf notifications */
 	struct event *ev_nl;
 	struct event *ev_rescan;

@@ -24,6 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "log.h"
+#include "nlq.h"
 #include "vipd.h"
 
 
@@ -107,9 +108,8 @@ static int link_create(struct nl *nl, const struct group *g)
 
 /* ifi_flags of ifindex: IFF_UP set or cleared; with gen_mode_none, also no IPv6 link-local
  * address when it comes up (IFLA_INET6_ADDR_GEN_MODE). */
-static int link_set(struct nl *nl, int ifindex, bool up, bool gen_mode_none)
+static struct nlmsghdr *link_set_msg(char *buf, int ifindex, bool up, bool gen_mode_none)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct ifinfomsg *ifi;
 
@@ -126,7 +126,27 @@ static int link_set(struct nl *nl, int ifindex, bool up, bool gen_mode_none)
 		mnl_attr_nest_end(nlh, in6);
 		mnl_attr_nest_end(nlh, spec);
 	}
-	return nl_request(nl, nlh);
+	return nlh;
+}
+
+static int link_set(struct nl *nl, int ifindex, bool up, bool gen_mode_none)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+
+	return nl_request(nl, link_set_msg(buf, ifindex, up, gen_mode_none));
+}
+
+/* The kernel's answer to vmac_set_up's request: only a refusal has something to say. */
+static void set_up_done(void *ctx, int err, const struct nlmsghdr *req)
+{
+	struct vipd *d = ctx;
+	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(req);
+
+	if (err) {
+		d->nl_async_failed++;
+		log_warn("virtual MAC interface %d: cannot set %s: %s", ifi->ifi_index,
+			 ifi->ifi_flags & IFF_UP ? "up" : "down", strerror(-err));
+	}
 }
 
 static int sysctl_read(const char *path)
@@ -291,7 +311,12 @@ int vmac_set_up(struct group *g, bool up)
 
 	if (!g->cfg.has_vmac || !g->vmac_ifindex || g->vmac_up == up)
 		return 0;
-	ret = link_set(&g->d->nlreq, g->vmac_ifindex, up, false);
+	/* From the event loop (lib/nlq): a takeover waits on no rtnl holder. The request goes
+	 * out before the addresses assign() adds to the interface, and is answered in order. */
+	char buf[256];
+
+	ret = nlq_send(g->d->nlq, link_set_msg(buf, g->vmac_ifindex, up, false), set_up_done,
+		       g->d);
 	if (ret) {
 		log_warn("%s: cannot set %s %s: %s", g->cfg.name, g->cfg.vmac_ifname,
 			 up ? "up" : "down", strerror(-ret));
