@@ -12,7 +12,7 @@
 #include <string.h>
 #include "fabricctl.h"
 
-#define VTEPD_SOCKET "/run/l2fabric/vtepd.sock"
+#include "paths.h"
 
 static const char *str(json_object *o, const char *key)
 {

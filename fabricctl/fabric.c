@@ -20,7 +20,7 @@
 #include "fabricctl.h"
 #include "wire.h"
 
-#define FABRICD_SOCKET "/run/l2fabric/fabricd.sock"
+#include "paths.h"
 
 static const char *sock_of(const struct fabricctl_opts *o)
 {

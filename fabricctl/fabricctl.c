@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "paths.h"
 #include "ctl.h"
 #include "fabricctl.h"
 #include "tls.h"
@@ -65,9 +66,9 @@ static void usage(FILE *f)
 	for (size_t i = 0; i < NSUB; i++)
 		fprintf(f, "  %-8s %s\n", subcommands[i].name, subcommands[i].description);
 	fprintf(f, "\ndefault sockets (-s):\n"
-		   "  vip              vipd     /run/l2fabric/vipd.sock\n"
-		   "  port, host, fdb, status  fabricd  /run/l2fabric/fabricd.sock\n"
-		   "  agent            vtepd    /run/l2fabric/vtepd.sock\n"
+		   "  vip              vipd     " VIPD_SOCKET "\n"
+		   "  port, host, fdb, status  fabricd  " FABRICD_SOCKET "\n"
+		   "  agent            vtepd    " VTEPD_SOCKET "\n"
 		   "fabricd over TCP (-s HOST:PORT) takes TLS: a certificate of role fabricctl\n"
 		   "(URI:urn:l2fabric:fabricctl:NAME) and the fabric's CA.\n");
 }

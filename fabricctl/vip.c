@@ -5,7 +5,7 @@
 #include <string.h>
 #include "fabricctl.h"
 
-#define VIPD_SOCKET "/run/l2fabric/vipd.sock"
+#include "paths.h"
 
 static const char *str(json_object *o, const char *key)
 {

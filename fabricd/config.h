@@ -11,10 +11,11 @@
 #include <stdio.h>
 #include "daemon.h"
 #include "log.h"
+#include "paths.h"
 #include "wire.h"
 
-#define FABRICD_DEFAULT_SOCKET "/run/l2fabric/fabricd.sock"
-#define FABRICD_DEFAULT_STORE "/var/lib/l2fabric/fabricd.journal"
+#define FABRICD_DEFAULT_SOCKET FABRICD_SOCKET
+#define FABRICD_DEFAULT_STORE FABRICD_STORE
 
 /* What a peer may make fabricd hold (docs/protocol.md, "Limits"). */
 struct fabricd_limits {

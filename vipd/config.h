@@ -13,12 +13,13 @@
 #include "addr.h"
 #include "conf.h"
 #include "log.h"
+#include "paths.h"
 
 #define VIPD_NAME_MAX 64
 #define VIPD_MAX_GROUPS 256
 #define VIPD_MAX_NODES 64
 #define VIPD_MAX_ADDRS 64
-#define VIPD_DEFAULT_SOCKET "/run/l2fabric/vipd.sock"
+#define VIPD_DEFAULT_SOCKET VIPD_SOCKET
 /* ARP / NS answers one asker (source MAC and address) can draw: a bucket of this many,
  * refilled at this rate per second (srclimit.h). */
 #define VIPD_DEFAULT_ANSWER_RATE 16

@@ -13,10 +13,10 @@
 #include "addr.h"
 #include "daemon.h"
 #include "log.h"
+#include "paths.h"
 #include "wire.h"
 
 #define MAX_SEGS 64                    /* all of them go in one Hello */
-#define VTEPD_SOCKET "/run/l2fabric/vtepd.sock"
 
 struct vtepd_seg_cfg {
 	uint32_t vni;                      /* 1..VNI_MAX, once each */
