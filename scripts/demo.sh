@@ -123,7 +123,8 @@ echo "  every TCP session is mutual TLS: a test CA (scripts/certs.sh) signed one
 echo "  daemon; each names its holder, e.g. $(openssl x509 -in "$OV_PKI/vtepd-hv1.pem" -noout -ext subjectAltName | tail -n 1 | sed 's/^ *//')"
 # shellcheck disable=SC2046  # ov_tls prints options
 lab_bg fm "$LAB_TMP/fabricd.log" "$FABRICD" -f -l 198.18.0.2:7301 $(ov_tls fabricd fm) -s "$FSOCK" \
-    -S "$LAB_TMP/fabricd.store" -i fm
+    -S "$LAB_TMP/fabricd.store" -i fm --metrics 9731
+FPID=$LAB_LAST_PID
 lab_wait_for 5 test -S "$FSOCK" || lab_die "fabricd did not start"
 echo "  the orchestrator creates one port per VM:"
 for vm in $(ov_vms); do
@@ -134,6 +135,7 @@ for hv in $(ov_hvs); do
     # shellcheck disable=SC2046  # ov_tls prints options
     lab_bg "$hv" "$LAB_TMP/vtepd-$hv.log" "$VTEPD" -f -F 198.18.0.2:7301 $(ov_tls vtepd "$hv") \
         --control-socket "$LAB_TMP/vtepd-$hv.sock" -l "$(ov_hv_ip4 "$hv")" -u eth0 -s 100:br100 -s 200:br200
+    [ "$hv" = hv1 ] && VPID=$LAB_LAST_PID
 done
 connected() { [ "$("${OCTL[@]}" host --json | jq '[.[] | select(.connected)] | length')" = 3 ]; }
 lab_wait_for 10 connected || lab_die "not every vtepd connected"
@@ -155,6 +157,15 @@ echo "  what fabricd wants hv1 to hold, and what hv1's kernel holds (bridge fdb 
 lab_exec hv1 bridge fdb show dev vx100 | grep dst | sed 's/^/    /'
 echo "  and hv1's agent, asked over its own socket, compares the two (fabricctl agent fdb):"
 "$CTL" -s "$LAB_TMP/vtepd-hv1.sock" agent fdb | tail -n 1 | sed 's/^/    /'
+echo "  each daemon keeps only the capabilities it needs once started (/proc/PID/status):"
+printf '    fabricd  CapEff %s  NoNewPrivs %s   (none at all)\n' \
+    "$(awk '$1 == "CapEff:" { print $2 }' /proc/$FPID/status)" "$(awk '$1 == "NoNewPrivs:" { print $2 }' /proc/$FPID/status)"
+printf '    vtepd    CapEff %s  NoNewPrivs %s   (CAP_NET_ADMIN, CAP_NET_RAW)\n' \
+    "$(awk '$1 == "CapEff:" { print $2 }' /proc/$VPID/status)" "$(awk '$1 == "NoNewPrivs:" { print $2 }' /proc/$VPID/status)"
+echo "  and fabricd's Prometheus endpoint (--metrics 9731), as a scraper in fm sees it:"
+lab_exec fm curl -s -m 5 http://127.0.0.1:9731/metrics |
+    grep -E '^l2f_fabricd_(sessions_vtepd|directory_bindings|directory_hosts_connected|refused_total\{reason="tls_failed"\}) ' |
+    sed 's/^/    /'
 
 say "VMs ping each other across hypervisors; ARP / NDP are answered by their own hypervisor"
 for pair in "vm1a vm2a" "vm1a vm3a" "vm2b vm3b"; do
