@@ -22,11 +22,6 @@
 
 #include "paths.h"
 
-static const char *sock_of(const struct fabricctl_opts *o)
-{
-	return o->socket ? o->socket : FABRICD_SOCKET;
-}
-
 /* A page of a reply, to the command's printer; errors end the call. */
 struct call_ctx {
 	int (*page)(const L2f__Reply *r, bool first, void *ctx);
@@ -55,6 +50,13 @@ static int call_page(const L2f__Reply *r, void *arg)
 static int call(const struct fabricctl_opts *o, L2f__Request *q,
 		int (*page)(const L2f__Reply *r, bool first, void *ctx), void *ctx)
 {
+	return fabricctl_call(o, FABRICD_SOCKET, q, page, ctx);
+}
+
+int fabricctl_call(const struct fabricctl_opts *o, const char *default_socket, L2f__Request *q,
+		   int (*page)(const L2f__Reply *r, bool first, void *ctx), void *ctx)
+{
+	const char *sock = o->socket ? o->socket : default_socket;
 	L2f__Envelope env = L2F__ENVELOPE__INIT;
 	struct call_ctx c = { page, ctx, true, false };
 	struct wire_tls *tls = NULL;
@@ -66,10 +68,10 @@ static int call(const struct fabricctl_opts *o, L2f__Request *q,
 		return err;
 	env.msg_case = L2F__ENVELOPE__MSG_REQUEST;
 	env.request = q;
-	err = wire_call(sock_of(o), tls, &env, call_page, &c, 5000, &why);
+	err = wire_call(sock, tls, &env, call_page, &c, 5000, &why);
 	wire_tls_free(tls);
 	if (err) {
-		fprintf(stderr, "fabricctl: %s: %s\n", sock_of(o), why ? why : strerror(-err));
+		fprintf(stderr, "fabricctl: %s: %s\n", sock, why ? why : strerror(-err));
 		return 1;
 	}
 	return c.failed ? 1 : 0;

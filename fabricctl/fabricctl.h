@@ -3,6 +3,7 @@
 #define FABRICCTL_H
 
 #include <stdbool.h>
+#include "fabric.pb-c.h"
 
 struct wire_tls;
 
@@ -31,5 +32,10 @@ int cmd_agent(const struct fabricctl_opts *o, int argc, char **argv);
 int fabricctl_tls(const struct fabricctl_opts *o, struct wire_tls **out);
 /* Sends req to the socket and returns the reply (malloc'd), or NULL after printing why. */
 char *fabricctl_request(const char *socket, const char *req);
+/* One Request to a daemon (fabricd, or vipd / vtepd on their control sockets: one client
+ * stack, proto/'s wire_call) at -s or default_socket; each page of the reply to page(). 0, or
+ * the exit code after printing why. */
+int fabricctl_call(const struct fabricctl_opts *o, const char *default_socket, L2f__Request *q,
+		   int (*page)(const L2f__Reply *r, bool first, void *ctx), void *ctx);
 
 #endif

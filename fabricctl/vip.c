@@ -1,9 +1,11 @@
-/* vip.c - `fabricctl vip status [--json]`: vipd's groups, who is master, and counters. */
+/* vip.c - `fabricctl vip status [--json]`: vipd's groups, who is master, and counters, from
+ * the typed VipStatus vipd sends (--json is that message, by pbjson.c). */
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "fabricctl.h"
+#include "pbjson.h"
 
 #include "paths.h"
 
@@ -152,30 +154,40 @@ static void print_table(json_object *root)
 		       get(f, "last_error") ? str(f, "last_error") : "");
 }
 
+static int vip_page(const L2f__Reply *r, bool first, void *ctx)
+{
+	json_object **root = ctx;
+
+	if (!r->vip_status) {
+		fprintf(stderr, "fabricctl: the reply holds no vip status (not vipd's socket?)\n");
+		return 1;
+	}
+	*root = pbjson(&r->vip_status->base);
+	return 0;
+}
+
 int cmd_vip(const struct fabricctl_opts *o, int argc, char **argv)
 {
-	json_object *root;
-	char *reply;
+	L2f__Request q = L2F__REQUEST__INIT;
+	json_object *root = NULL;
+	int ret;
 
 	if (argc != 1 || strcmp(argv[0], "status") != 0) {
 		fprintf(stderr, "usage: fabricctl [-s SOCKET] vip status [--json]\n");
 		return 2;
 	}
-	reply = fabricctl_request(o->socket ? o->socket : VIPD_SOCKET, "vip status");
-	if (!reply)
-		return 1;
-	if (o->json) {
-		printf("%s\n", reply);
-		free(reply);
-		return 0;
+	q.op_case = L2F__REQUEST__OP_VIP_STATUS;
+	q.vip_status = true;
+	ret = fabricctl_call(o, VIPD_SOCKET, &q, vip_page, &root);
+	if (ret || !root) {
+		json_object_put(root);
+		return ret ? ret : 1;
 	}
-	root = json_tokener_parse(reply);
-	free(reply);
-	if (!root) {
-		fprintf(stderr, "fabricctl: vipd sent a reply that is not JSON\n");
-		return 1;
-	}
-	print_table(root);
+	if (o->json)
+		printf("%s\n", json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
+							      JSON_C_TO_STRING_NOSLASHESCAPE));
+	else
+		print_table(root);
 	json_object_put(root);
 	return 0;
 }

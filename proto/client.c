@@ -48,8 +48,9 @@ static void call_hello(struct wire *w, void *ctx)
 	struct call *c = ctx;
 	int err;
 
-	if (wire_peer(w)->role != L2F__ROLE__ROLE_FABRICD) {
-		call_end(c, -EPROTO, "peer is not fabricd");
+	/* fabricd, or a vipd or vtepd on its control socket (ctlsrv.c) */
+	if (wire_peer(w)->role == L2F__ROLE__ROLE_FABRICCTL) {
+		call_end(c, -EPROTO, "peer is not a daemon");
 		return;
 	}
 	err = wire_send(w, c->req);

@@ -357,6 +357,7 @@ static int check_request(const L2f__Request *r, const char **why)
 	case L2F__REQUEST__OP_PORT_LIST:
 	case L2F__REQUEST__OP_HOST_LIST:
 	case L2F__REQUEST__OP_STATUS:
+	case L2F__REQUEST__OP_VIP_STATUS:
 		return 0;
 	default:
 		return bad(why, "Request with no op");
@@ -412,6 +413,42 @@ static int check_status(const L2f__Status *st, const char **why)
 	return ret ? ret : check_counters(st->limits, st->n_limits, "limits", why);
 }
 
+/* vipd's status: every list within its bound, every address and MAC of its length. */
+static int check_vip_status(const L2f__VipStatus *v, const char **why)
+{
+	if (!v->node)
+		return bad(why, "VipStatus without a node");
+	if (v->n_interfaces > WIRE_MAX_VIP_GROUPS)
+		return too_many(why, "VipStatus", v->n_interfaces, "interfaces", WIRE_MAX_VIP_GROUPS);
+	if (v->n_groups > WIRE_MAX_VIP_GROUPS)
+		return too_many(why, "VipStatus", v->n_groups, "groups", WIRE_MAX_VIP_GROUPS);
+	for (size_t i = 0; i < v->n_interfaces; i++) {
+		const L2f__VipInterface *f = v->interfaces[i];
+
+		if (f->mac.len != 6 || (f->has_primary_ipv4 && !addr_ok(&f->primary_ipv4)) ||
+		    (f->has_link_local_ipv6 && !addr_ok(&f->link_local_ipv6)))
+			return bad(why, "VipInterface address or MAC of a wrong length");
+		if (f->n_drops > WIRE_MAX_COUNTERS)
+			return too_many(why, "VipInterface", f->n_drops, "drops", WIRE_MAX_COUNTERS);
+	}
+	for (size_t i = 0; i < v->n_groups; i++) {
+		const L2f__VipGroup *g = v->groups[i];
+
+		if (g->n_addresses > WIRE_MAX_VIP_ADDRS)
+			return too_many(why, "VipGroup", g->n_addresses, "addresses",
+					WIRE_MAX_VIP_ADDRS);
+		if (g->n_instances > 2)
+			return too_many(why, "VipGroup", g->n_instances, "instances", 2);
+		if (!addrs_ok(g->addresses, g->n_addresses) ||
+		    (g->virtual_mac && g->virtual_mac->mac.len != 6))
+			return bad(why, "VipGroup address or MAC of a wrong length");
+		for (size_t k = 0; k < g->n_instances; k++)
+			if (g->instances[k]->has_master && !addr_ok(&g->instances[k]->master))
+				return bad(why, "VipInstance master not 4 or 16 bytes");
+	}
+	return 0;
+}
+
 static int check_reply(const L2f__Reply *r, const char **why)
 {
 	int ret;
@@ -429,6 +466,8 @@ static int check_reply(const L2f__Reply *r, const char **why)
 		ret = check_floods(r->flood, r->n_flood, why);
 	if (!ret && r->status)
 		ret = check_status(r->status, why);
+	if (!ret && r->vip_status)
+		ret = check_vip_status(r->vip_status, why);
 	return ret;
 }
 

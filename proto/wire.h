@@ -36,7 +36,9 @@
 #define WIRE_MAX_ENTRIES (1u << 20)   /* Update.add, Update.del, Report.entries, Reply.ports,
 				       * Reply.fdb */
 #define WIRE_MAX_HOSTS 65534          /* Reply.hosts */
-#define WIRE_MAX_COUNTERS 256         /* Status.counters, Status.limits */
+#define WIRE_MAX_COUNTERS 256         /* Status.counters, Status.limits, VipInterface.drops */
+#define WIRE_MAX_VIP_GROUPS 256       /* VipStatus.groups, .interfaces (VIPD_MAX_GROUPS) */
+#define WIRE_MAX_VIP_ADDRS 64         /* VipGroup.addresses (VIPD_MAX_ADDRS) */
 /* --- end of the limits ------------------------------------------------------------------- */
 
 struct event_base;
@@ -153,7 +155,8 @@ int wire_id_check(const char *s);
 
 /* A CLI's call (client.c): connect to addr ("/path" or "unix:/path": a Unix socket, no TLS;
  * "host:port": TCP with tls, required), exchange Hellos (ours of role FABRICCTL, over TLS
- * with our certificate's id; the peer's must be FABRICD), send req (a Request envelope) and
+ * with our certificate's id; the peer's a daemon's: fabricd, or a vipd or vtepd on its
+ * control socket), send req (a Request envelope) and
  * hand each Reply to cb until one without `more` (a reply too large for one frame comes in
  * pages) or cb returns non-zero. Each page must come within timeout_ms. 0, or -errno with
  * *why set. */

@@ -3,7 +3,7 @@
  * reason, what each packet socket read and lost, the answer limit's table, the fabricd
  * session, the control socket. */
 #include <stdio.h>
-#include "ctl.h"
+#include "ctlsrv.h"
 #include "metrics.h"
 #include "nlq.h"
 #include "vipd.h"
@@ -134,7 +134,7 @@ void vipd_metrics(struct metrics_out *m, void *ctx)
 			    "of those, refused by the kernel or unanswered", d->nl_async_failed);
 	}
 	if (d->ctl) {
-		const struct ctl_stats *cs = ctl_server_stats(d->ctl);
+		const struct ctlsrv_stats *cs = ctlsrv_stats(d->ctl);
 
 		metrics_one(m, "l2f_vipd_control_requests_total", "counter",
 			    "control socket requests answered", cs->requests);
@@ -146,7 +146,7 @@ void vipd_metrics(struct metrics_out *m, void *ctx)
 			      NULL);
 		metrics_value(m, "l2f_vipd_control_closed_total", cs->refused, "reason", "refused",
 			      NULL);
-		metrics_value(m, "l2f_vipd_control_closed_total", cs->too_large, "reason",
-			      "too_large", NULL);
+		metrics_value(m, "l2f_vipd_control_closed_total", cs->bad, "reason", "bad_request",
+			      NULL);
 	}
 }

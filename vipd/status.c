@@ -1,171 +1,260 @@
-/* status.c - the daemon's state as JSON for `fabricctl vip status` (json-c). */
-#include <json-c/json.h>
+/* status.c - the daemon's state as a typed VipStatus (proto/fabric.proto) for `fabricctl vip
+ * status`, built on a pool freed once the reply is sent. */
 #include <stdlib.h>
 #include <string.h>
+#include "ctlsrv.h"
 #include "vipd.h"
+#include "wire.h"
 
-static json_object *addr_json(const struct ipaddr *a)
+_Static_assert(VIPD_MAX_GROUPS <= WIRE_MAX_VIP_GROUPS, "every group (and its interface) fits a VipStatus");
+_Static_assert(VIPD_MAX_ADDRS <= WIRE_MAX_VIP_ADDRS, "every address of a group fits");
+
+/* Every allocation of one reply, freed together. */
+struct pool {
+	void **p;
+	size_t n, cap;
+	bool failed;
+};
+
+static void *palloc(struct pool *pl, size_t size)
 {
-	char buf[IPADDR_STRLEN];
+	void *m;
 
-	return a->af ? json_object_new_string(ipaddr_fmt(a, buf)) : NULL;
+	if (pl->failed)
+		return NULL;
+	if (pl->n == pl->cap) {
+		size_t cap = pl->cap ? pl->cap * 2 : 64;
+		void **p = realloc(pl->p, cap * sizeof(*p));
+
+		if (!p) {
+			pl->failed = true;
+			return NULL;
+		}
+		pl->p = p;
+		pl->cap = cap;
+	}
+	m = calloc(1, size);
+	if (!m) {
+		pl->failed = true;
+		return NULL;
+	}
+	pl->p[pl->n++] = m;
+	return m;
 }
 
-static json_object *sock_json(const struct iface_sock_counters *sc)
+static void pool_free(struct pool *pl)
 {
-	json_object *o = json_object_new_object();
+	for (size_t i = 0; i < pl->n; i++)
+		free(pl->p[i]);
+	free(pl->p);
+	free(pl);
+}
 
-	json_object_object_add(o, "frames", json_object_new_uint64(sc->frames));
-	json_object_object_add(o, "queue_drops", json_object_new_uint64(sc->queue_drops));
+static ProtobufCBinaryData addr_bytes(const struct ipaddr *a)
+{
+	return (ProtobufCBinaryData){ ipaddr_len(a), (uint8_t *)a->b };
+}
+
+static ProtobufCBinaryData mac_bytes(const struct mac *m)
+{
+	return (ProtobufCBinaryData){ MAC_LEN, (uint8_t *)m->b };
+}
+
+static L2f__VipSocket *sock_pb(struct pool *pl, const struct iface_sock_counters *sc)
+{
+	L2f__VipSocket *s = palloc(pl, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	l2f__vip_socket__init(s);
+	s->frames = sc->frames;
+	s->queue_drops = sc->queue_drops;
+	return s;
+}
+
+static L2f__VipInterface *iface_pb(struct pool *pl, const struct iface *ifp)
+{
+	L2f__VipInterface *o = palloc(pl, sizeof(*o));
+	L2f__VipSockets *ss = palloc(pl, sizeof(*ss));
+	L2f__VipAnswerLimit *al = palloc(pl, sizeof(*al));
+	L2f__Counter *c = palloc(pl, PKT_DROP_COUNT * sizeof(*c));
+	L2f__Counter **cp = palloc(pl, PKT_DROP_COUNT * sizeof(*cp));
+
+	if (!o || !ss || !al || !c || !cp)
+		return NULL;
+	l2f__vip_interface__init(o);
+	l2f__vip_sockets__init(ss);
+	l2f__vip_answer_limit__init(al);
+	o->name = (char *)ifp->name;
+	o->ifindex = ifp->ifindex;
+	o->running = ifp->running;
+	o->mac = mac_bytes(&ifp->mac);
+	if ((o->has_primary_ipv4 = ifp->primary4.af != 0))
+		o->primary_ipv4 = addr_bytes(&ifp->primary4);
+	if ((o->has_link_local_ipv6 = ifp->linklocal6.af != 0))
+		o->link_local_ipv6 = addr_bytes(&ifp->linklocal6);
+	o->frames = ifp->frames;
+	ss->vrrp = sock_pb(pl, &ifp->vrrp);
+	ss->segment = sock_pb(pl, &ifp->seg);
+	o->sockets = ss;
+	al->rate = ifp->d->cfg.answer_rate;
+	al->burst = ifp->d->cfg.answer_burst;
+	al->sources = srclimit_active(&ifp->answers, monotime_now());
+	al->capacity = SRCLIMIT_SLOTS;
+	al->table_full = ifp->answers.table_full;
+	o->answer_limit = al;
+	for (int i = 1; i < PKT_DROP_COUNT; i++) {
+		l2f__counter__init(&c[o->n_drops]);
+		c[o->n_drops].name = (char *)pkt_drop_name(i);
+		c[o->n_drops].value = ifp->drops[i];
+		cp[o->n_drops] = &c[o->n_drops];
+		o->n_drops++;
+	}
+	o->drops = cp;
 	return o;
 }
 
-static json_object *answer_limit_json(const struct iface *ifp)
+static L2f__VipInstance *instance_pb(struct pool *pl, const struct instance *inst)
 {
-	json_object *o = json_object_new_object();
-
-	json_object_object_add(o, "rate", json_object_new_int64(ifp->d->cfg.answer_rate));
-	json_object_object_add(o, "burst", json_object_new_int64(ifp->d->cfg.answer_burst));
-	json_object_object_add(o, "sources", json_object_new_uint64(
-		srclimit_active(&ifp->answers, monotime_now())));
-	json_object_object_add(o, "capacity", json_object_new_int(SRCLIMIT_SLOTS));
-	json_object_object_add(o, "table_full", json_object_new_uint64(ifp->answers.table_full));
-	return o;
-}
-
-static json_object *iface_json(const struct iface *ifp)
-{
-	json_object *o = json_object_new_object(), *drops = json_object_new_object();
-	json_object *sockets = json_object_new_object();
-	char buf[MAC_STRLEN];
-
-	json_object_object_add(o, "name", json_object_new_string(ifp->name));
-	json_object_object_add(o, "ifindex", json_object_new_int(ifp->ifindex));
-	json_object_object_add(o, "running", json_object_new_boolean(ifp->running));
-	json_object_object_add(o, "mac", json_object_new_string(mac_fmt(&ifp->mac, buf)));
-	json_object_object_add(o, "primary_ipv4", addr_json(&ifp->primary4));
-	json_object_object_add(o, "link_local_ipv6", addr_json(&ifp->linklocal6));
-	json_object_object_add(o, "frames", json_object_new_uint64(ifp->frames));
-	json_object_object_add(sockets, "vrrp", sock_json(&ifp->vrrp));
-	json_object_object_add(sockets, "segment", sock_json(&ifp->seg));
-	json_object_object_add(o, "sockets", sockets);
-	json_object_object_add(o, "answer_limit", answer_limit_json(ifp));
-	for (int i = 1; i < PKT_DROP_COUNT; i++)
-		json_object_object_add(drops, pkt_drop_name(i), json_object_new_uint64(ifp->drops[i]));
-	json_object_object_add(o, "drops", drops);
-	return o;
-}
-
-#define COUNTER(o, c, name) json_object_object_add(o, #name, json_object_new_uint64((c)->name))
-
-static json_object *instance_json(const struct instance *inst)
-{
-	json_object *o = json_object_new_object(), *c = json_object_new_object();
+	L2f__VipInstance *o = palloc(pl, sizeof(*o));
+	L2f__VipCounters *c = palloc(pl, sizeof(*c));
 	const struct vrrp *v = &inst->vrrp;
 
-	json_object_object_add(o, "family", json_object_new_string(inst->af == AF_INET ? "ipv4"
-											: "ipv6"));
-	json_object_object_add(o, "state", json_object_new_string(vrrp_state_name(v->state)));
+	if (!o || !c)
+		return NULL;
+	l2f__vip_instance__init(o);
+	l2f__vip_counters__init(c);
+	o->family = inst->af == AF_INET ? "ipv4" : "ipv6";
+	o->state = (char *)vrrp_state_name(v->state);
 	if (v->state == VRRP_INIT)
-		json_object_object_add(o, "reason", json_object_new_string(inst->why_init));
-	json_object_object_add(o, "master", addr_json(&v->master));
-	json_object_object_add(o, "master_priority",
-			       v->master.af ? json_object_new_int(v->master_priority) : NULL);
-	json_object_object_add(o, "master_adver_interval_ms",
-			       json_object_new_int(v->master_adver_int_cs * 10));
-	json_object_object_add(o, "master_down_interval_us",
-			       json_object_new_int64(vrrp_master_down_us(v)));
-	json_object_object_add(o, "assigned", json_object_new_boolean(inst->assigned));
-	COUNTER(c, &inst->c, adverts_sent);
-	COUNTER(c, &inst->c, adverts_received);
-	COUNTER(c, &inst->c, priority_zero_sent);
-	COUNTER(c, &inst->c, priority_zero_received);
-	COUNTER(c, v, priority_zero_suppressed);
-	COUNTER(c, &inst->c, addr_list_mismatch);
-	COUNTER(c, &inst->c, arp_answered);
-	COUNTER(c, &inst->c, ns_answered);
-	COUNTER(c, &inst->c, arp_rate_limited);
-	COUNTER(c, &inst->c, ns_rate_limited);
-	COUNTER(c, &inst->c, announcements_sent);
-	COUNTER(c, &inst->c, conflicts);
-	COUNTER(c, &inst->c, transitions);
-	COUNTER(c, &inst->c, became_master);
-	COUNTER(c, &inst->c, send_errors);
-	json_object_object_add(o, "counters", c);
+		o->reason = (char *)inst->why_init;
+	if ((o->has_master = v->master.af != 0)) {
+		o->master = addr_bytes(&v->master);
+		o->has_master_priority = true;
+		o->master_priority = v->master_priority;
+	}
+	o->master_adver_interval_ms = v->master_adver_int_cs * 10u;
+	o->master_down_interval_us = vrrp_master_down_us(v);
+	o->assigned = inst->assigned;
+	c->adverts_sent = inst->c.adverts_sent;
+	c->adverts_received = inst->c.adverts_received;
+	c->priority_zero_sent = inst->c.priority_zero_sent;
+	c->priority_zero_received = inst->c.priority_zero_received;
+	c->priority_zero_suppressed = v->priority_zero_suppressed;
+	c->addr_list_mismatch = inst->c.addr_list_mismatch;
+	c->arp_answered = inst->c.arp_answered;
+	c->ns_answered = inst->c.ns_answered;
+	c->arp_rate_limited = inst->c.arp_rate_limited;
+	c->ns_rate_limited = inst->c.ns_rate_limited;
+	c->announcements_sent = inst->c.announcements_sent;
+	c->conflicts = inst->c.conflicts;
+	c->transitions = inst->c.transitions;
+	c->became_master = inst->c.became_master;
+	c->send_errors = inst->c.send_errors;
+	o->counters = c;
 	return o;
 }
 
-static json_object *group_json(const struct group *g)
+static L2f__VipGroup *group_pb(struct pool *pl, const struct group *g)
 {
-	json_object *o = json_object_new_object(), *addrs = json_object_new_array();
-	json_object *insts = json_object_new_array();
+	L2f__VipGroup *o = palloc(pl, sizeof(*o));
+	ProtobufCBinaryData *addrs = palloc(pl, (g->cfg.naddrs + 1) * sizeof(*addrs));
+	L2f__VipInstance **insts = palloc(pl, 2 * sizeof(*insts));
 
-	json_object_object_add(o, "name", json_object_new_string(g->cfg.name));
-	json_object_object_add(o, "interface", json_object_new_string(g->cfg.ifname));
-	json_object_object_add(o, "vrid", json_object_new_int(g->cfg.vrid));
-	json_object_object_add(o, "priority", json_object_new_int(g->cfg.priority));
-	json_object_object_add(o, "priority_auto", json_object_new_boolean(g->cfg.priority_auto));
-	json_object_object_add(o, "advert_interval_ms",
-			       json_object_new_int((int)g->cfg.advert_interval_ms));
-	json_object_object_add(o, "preempt", json_object_new_boolean(g->cfg.preempt));
-	json_object_object_add(o, "assign", json_object_new_boolean(g->cfg.assign));
+	if (!o || !addrs || !insts)
+		return NULL;
+	l2f__vip_group__init(o);
+	o->name = (char *)g->cfg.name;
+	o->interface = (char *)g->cfg.ifname;
+	o->vrid = g->cfg.vrid;
+	o->priority = g->cfg.priority;
+	o->priority_auto = g->cfg.priority_auto;
+	o->advert_interval_ms = g->cfg.advert_interval_ms;
+	o->preempt = g->cfg.preempt;
+	o->assign = g->cfg.assign;
 	for (size_t i = 0; i < g->cfg.naddrs; i++)
-		json_object_array_add(addrs, addr_json(&g->cfg.addrs[i]));
-	json_object_object_add(o, "addresses", addrs);
+		addrs[i] = addr_bytes(&g->cfg.addrs[i]);
+	o->addresses = addrs;
+	o->n_addresses = g->cfg.naddrs;
 	if (g->cfg.has_vmac) {
-		json_object *v = json_object_new_object();
-		char buf[MAC_STRLEN];
+		L2f__VipVirtualMac *v = palloc(pl, sizeof(*v));
 
-		json_object_object_add(v, "mac", json_object_new_string(mac_fmt(&g->cfg.vmac, buf)));
-		json_object_object_add(v, "interface", json_object_new_string(g->cfg.vmac_ifname));
-		json_object_object_add(v, "ifindex", json_object_new_int(g->vmac_ifindex));
-		json_object_object_add(v, "up", json_object_new_boolean(g->vmac_up));
-		json_object_object_add(o, "virtual_mac", v);
+		if (!v)
+			return NULL;
+		l2f__vip_virtual_mac__init(v);
+		v->mac = mac_bytes(&g->cfg.vmac);
+		v->interface = (char *)g->cfg.vmac_ifname;
+		v->ifindex = g->vmac_ifindex;
+		v->up = g->vmac_up;
+		o->virtual_mac = v;
 	}
-	if (g->cfg.fabric_vni)
-		json_object_object_add(o, "fabric_vni", json_object_new_int64(g->cfg.fabric_vni));
+	if ((o->has_fabric_vni = g->cfg.fabric_vni != 0))
+		o->fabric_vni = g->cfg.fabric_vni;
 	for (int i = 0; i < 2; i++)
-		if (g->inst[i].active)
-			json_object_array_add(insts, instance_json(&g->inst[i]));
-	json_object_object_add(o, "instances", insts);
+		if (g->inst[i].active && (insts[o->n_instances] = instance_pb(pl, &g->inst[i])))
+			o->n_instances++;
+	o->instances = insts;
 	return o;
 }
 
-char *status_json(struct vipd *d)
+static void pool_release(void *arg)
 {
-	json_object *root = json_object_new_object(), *ifs = json_object_new_array();
-	json_object *groups = json_object_new_array();
-	const struct group *g;
-	char *out;
+	pool_free(arg);
+}
 
-	json_object_object_add(root, "node", json_object_new_string(d->cfg.node));
-	for (struct iface *ifp = d->ifaces; ifp; ifp = ifp->next) {
-		iface_update_queue_drops(ifp);
-		json_object_array_add(ifs, iface_json(ifp));
+void vipd_status_reply(struct vipd *d, L2f__Reply *r, struct ctlsrv_cleanup *cl)
+{
+	struct pool *pl = calloc(1, sizeof(*pl));
+	L2f__VipStatus *st = pl ? palloc(pl, sizeof(*st)) : NULL;
+	size_t nifs = 0, ngroups = 0;
+
+	if (!st) {
+		r->error = "out of memory";
+		if (pl)
+			pool_free(pl);
+		return;
 	}
-	json_object_object_add(root, "interfaces", ifs);
-	for (g = d->groups; g; g = g->next)
-		json_object_array_add(groups, group_json(g));
-	json_object_object_add(root, "groups", groups);
+	cl->fn = pool_release;
+	cl->arg = pl;
+	l2f__vip_status__init(st);
+	st->node = d->cfg.node;
+	for (struct iface *ifp = d->ifaces; ifp; ifp = ifp->next)
+		nifs++;
+	for (const struct group *g = d->groups; g; g = g->next)
+		ngroups++;
+	st->interfaces = palloc(pl, (nifs + 1) * sizeof(*st->interfaces));
+	st->groups = palloc(pl, (ngroups + 1) * sizeof(*st->groups));
+	if (st->interfaces)
+		for (struct iface *ifp = d->ifaces; ifp; ifp = ifp->next) {
+			iface_update_queue_drops(ifp);
+			if ((st->interfaces[st->n_interfaces] = iface_pb(pl, ifp)))
+				st->n_interfaces++;
+		}
+	if (st->groups)
+		for (const struct group *g = d->groups; g; g = g->next)
+			if ((st->groups[st->n_groups] = group_pb(pl, g)))
+				st->n_groups++;
 	if (d->fabric) {
-		struct fabric_status fs;
-		json_object *f = json_object_new_object();
+		struct fabric_status *fs = palloc(pl, sizeof(*fs));
+		L2f__VipFabric *f = palloc(pl, sizeof(*f));
 
-		fabric_status(d, &fs);
-		json_object_object_add(f, "connect", json_object_new_string(fs.connect));
-		json_object_object_add(f, "host", json_object_new_string(d->cfg.fabric.host));
-		json_object_object_add(f, "connected", json_object_new_boolean(fs.connected));
-		json_object_object_add(f, "sessions", json_object_new_uint64(fs.sessions));
-		json_object_object_add(f, "reports_sent", json_object_new_uint64(fs.reports_sent));
-		json_object_object_add(f, "reports_failed",
-				       json_object_new_uint64(fs.reports_failed));
-		if (fs.last_error[0])
-			json_object_object_add(f, "last_error",
-					       json_object_new_string(fs.last_error));
-		json_object_object_add(root, "fabric", f);
+		if (fs && f) {
+			fabric_status(d, fs);
+			l2f__vip_fabric__init(f);
+			f->connect = (char *)fs->connect;
+			f->host = d->cfg.fabric.host;
+			f->connected = fs->connected;
+			f->sessions = fs->sessions;
+			f->reports_sent = fs->reports_sent;
+			f->reports_failed = fs->reports_failed;
+			if (fs->last_error && fs->last_error[0])
+				f->last_error = (char *)fs->last_error;
+			st->fabric = f;
+		}
 	}
-	out = strdup(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
-							     JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(root);
-	return out;
+	if (pl->failed) {
+		r->error = "out of memory";
+		return;
+	}
+	r->vip_status = st;
 }

@@ -14,24 +14,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "ctl.h"
+#include "ctlsrv.h"
 #include "daemon.h"
 #include "log.h"
 #include "nlq.h"
 #include "vipd.h"
 
-static int on_ctl_request(void *ctx, const char *req, size_t len, char **reply, size_t *reply_len)
+/* The control and status sockets (proto/ctlsrv): vipd answers vip_status, on both. */
+static void on_ctl_request(void *ctx, const L2f__Request *req, bool readonly, L2f__Reply *r,
+			   struct ctlsrv_cleanup *cl)
 {
-	struct vipd *d = ctx;
-
-	if (strcmp(req, "vip status") == 0)
-		*reply = status_json(d);
+	if (req->op_case == L2F__REQUEST__OP_VIP_STATUS)
+		vipd_status_reply(ctx, r, cl);
 	else
-		*reply = strdup("{\"error\": \"unknown command\"}");
-	if (!*reply)
-		return -1;
-	*reply_len = strlen(*reply);
-	return 0;
+		r->error = "vipd answers vip status only";
 }
 
 /* Same election and addresses; only how the master announces may differ, which a running
@@ -182,14 +178,15 @@ int main(int argc, char **argv)
 	}
 	d.ev_nl = event_new(d.base, nl_fd(&d.nlmon), EV_READ | EV_PERSIST, on_netlink, &d);
 	event_add(d.ev_nl, NULL);
-	d.ctl = ctl_server_open(d.base, d.cfg.control_socket, on_ctl_request, &d, &ret);
+	d.ctl = ctlsrv_open(d.base, d.cfg.control_socket, 0660, d.cfg.node, L2F__ROLE__ROLE_VIPD,
+			    false, on_ctl_request, &d, &ret);
 	if (!d.ctl) {
 		log_err("control socket %s: %s", d.cfg.control_socket, strerror(-ret));
 		return 1;
 	}
 	if (d.cfg.status_socket[0]) {
-		d.ctl_status = ctl_server_open_mode(d.base, d.cfg.status_socket, 0666, on_ctl_request,
-						    &d, &ret);
+		d.ctl_status = ctlsrv_open(d.base, d.cfg.status_socket, 0666, d.cfg.node,
+					   L2F__ROLE__ROLE_VIPD, true, on_ctl_request, &d, &ret);
 		if (!d.ctl_status) {
 			log_err("status socket %s: %s", d.cfg.status_socket, strerror(-ret));
 			return 1;
@@ -215,8 +212,8 @@ int main(int argc, char **argv)
 	if (d.ev_rescan)
 		event_free(d.ev_rescan);
 	event_free(d.ev_nl);
-	ctl_server_close(d.ctl);
-	ctl_server_close(d.ctl_status);
+	ctlsrv_close(d.ctl);
+	ctlsrv_close(d.ctl_status);
 	nl_close(&d.nlmon);
 	nl_close(&d.nlreq);
 	nlq_free(d.nlq);

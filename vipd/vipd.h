@@ -13,6 +13,7 @@
 #include "addr.h"
 #include "config.h"
 #include "daemon.h"
+#include "fabric.pb-c.h"
 #include "nl.h"
 #include "srclimit.h"
 #include "pkt/drop.h"
@@ -23,7 +24,7 @@
 
 struct event;
 struct event_base;
-struct ctl_server;
+struct ctlsrv;
 struct vipd;
 
 struct iface {
@@ -117,8 +118,8 @@ struct vipd {
 	struct nl nlmon;               /* link / address / netconf notifications */
 	struct event *ev_nl;
 	struct event *ev_rescan;
-	struct ctl_server *ctl;
-	struct ctl_server *ctl_status;    /* read-only, mode 0666, when configured */
+	struct ctlsrv *ctl;
+	struct ctlsrv *ctl_status;    /* read-only, mode 0666, when configured */
 	struct fabric *fabric;         /* the session with fabricd, NULL without `fabric` */
 };
 
@@ -174,7 +175,9 @@ void fabric_master(struct group *g);
 void fabric_status(const struct vipd *d, struct fabric_status *out);
 
 /* status.c */
-char *status_json(struct vipd *d);
+struct ctlsrv_cleanup;
+/* vip status as a typed VipStatus in r (status.c); cl frees it once sent. */
+void vipd_status_reply(struct vipd *d, L2f__Reply *r, struct ctlsrv_cleanup *cl);
 
 struct metrics_out;
 /* GET /metrics (metrics.c); ctx is the struct vipd. */

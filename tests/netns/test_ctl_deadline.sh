@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# test_ctl_deadline.sh — clients that trickle requests into a daemon's control socket (lib/ctl,
-# here vipd's) must not keep fabricctl out: 40 of them (more than the 16 sessions the socket
+# test_ctl_deadline.sh — clients that trickle requests into a daemon's control socket
+# (proto/ctlsrv, here vipd's) must not keep fabricctl out: 40 of them (more than the 16 sessions the socket
 # allows) each send one byte every 0.25 s and never finish; meanwhile `fabricctl vip status`
 # must answer every time, the trickling clients must all be closed by the daemon (each has
 # CTL_REQUEST_MS for a whole request) without a reply, and vipd must stay master.

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
-"""trickle.py SOCKET N SECONDS — N clients connect to a control socket (u32 length + payload
-frames) and trickle a request a byte at a time, one byte every 0.25 s, for at most SECONDS.
-Prints one line: "closed C of N, replies R", C counting the clients the server closed before
-SECONDS were over, R the replies any of them got (a server that waits for whole requests
-answers none). Says "connected" on stderr once every client has connected."""
+"""trickle.py SOCKET N SECONDS — N clients connect to a daemon's control socket (proto/'s
+sessions: u32 length + payload frames, the daemon's Hello first) and trickle a frame a byte
+at a time, one byte every 0.25 s, for at most SECONDS, never its last byte. Prints one line:
+"closed C of N, replies R", C counting the clients the server closed before SECONDS were
+over, R the frames any of them got after the daemon's Hello (a server that waits for whole
+requests answers none). Says "connected" on stderr once every client has connected."""
 import select
 import socket
 import struct
@@ -18,7 +19,7 @@ for _ in range(n):
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.connect(path)
     s.setblocking(False)
-    clients.append({"s": s, "sent": 0, "closed": False, "replies": 0})
+    clients.append({"s": s, "sent": 0, "closed": False, "replies": 0, "buf": b"", "frames": 0})
 print("connected", file=sys.stderr, flush=True)
 end = time.monotonic() + seconds
 while time.monotonic() < end and not all(c["closed"] for c in clients):
@@ -40,7 +41,15 @@ while time.monotonic() < end and not all(c["closed"] for c in clients):
             except OSError:
                 data = b""
             if data:
-                c["replies"] += 1
+                c["buf"] += data
+                while len(c["buf"]) >= 4:
+                    flen = struct.unpack("!I", c["buf"][:4])[0]
+                    if len(c["buf"]) < 4 + flen:
+                        break
+                    c["buf"] = c["buf"][4 + flen:]
+                    c["frames"] += 1
+                    if c["frames"] > 1:        # the first is the daemon's Hello
+                        c["replies"] += 1
             else:
                 c["closed"] = True
     time.sleep(0.25)

@@ -1,0 +1,16 @@
+/*
+ * pbjson.h - JSON (json-c) from any protobuf-c message, by its descriptor: what fabricctl's
+ * --json prints is the typed message the daemon sent, field for field, under the .proto's
+ * field names. Addresses (bytes of 4 or 16) and MACs (6) as text, other bytes as hex;
+ * enums by name; a repeated Counter as one object {name: value}; an absent optional scalar,
+ * string or bytes as null, an absent optional message left out.
+ */
+#ifndef FABRICCTL_PBJSON_H
+#define FABRICCTL_PBJSON_H
+
+#include <json-c/json.h>
+#include <protobuf-c/protobuf-c.h>
+
+json_object *pbjson(const ProtobufCMessage *m);
+
+#endif

@@ -1,0 +1,57 @@
+/*
+ * ctlsrv.h - a daemon's control socket (vipd, vtepd; fabricd has its API role) on proto/'s
+ * framed protobuf sessions: fabricctl says Hello (role FABRICCTL), sends Requests, and each
+ * gets one Reply from the daemon's handler, the same protocol as fabricd's API, so
+ * fabricctl has one client stack (wire_call).
+ *
+ * Bounds: a client has CTLSRV_REQUEST_MS from accept, and from each reply, for its Hello
+ * and a whole request, however it trickles them; at most CTLSRV_MAX_SESSIONS sessions, and
+ * when they are full a newcomer closes the oldest one still waiting for its request (once it
+ * is CTLSRV_EVICT_AFTER_MS old; a newcomer that finds none is refused); requests are at most
+ * CTLSRV_MAX_REQUEST bytes; a reply the client does not read within CTLSRV_WRITE_MS closes
+ * the session. A read-only socket (mode 0666) is the same with readonly set for the handler.
+ */
+#ifndef L2_CTLSRV_H
+#define L2_CTLSRV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "fabric.pb-c.h"
+
+#define CTLSRV_MAX_SESSIONS 16
+#define CTLSRV_REQUEST_MS 2000
+#define CTLSRV_EVICT_AFTER_MS 250
+#define CTLSRV_WRITE_MS 10000
+#define CTLSRV_MAX_REQUEST (64u << 10)
+
+struct event_base;
+struct ctlsrv;
+
+/* What frees a reply's memory once it is sent: fn(arg), when fn is set. */
+struct ctlsrv_cleanup {
+	void (*fn)(void *arg);
+	void *arg;
+};
+
+/* Fills *reply (initialised, error unset) for req; readonly: the request came on the status
+ * socket. */
+typedef void (*ctlsrv_handler)(void *ctx, const L2f__Request *req, bool readonly,
+			       L2f__Reply *reply, struct ctlsrv_cleanup *cleanup);
+
+struct ctlsrv_stats {
+	uint64_t accepted, requests;
+	uint64_t deadline;                 /* closed: no whole request in time */
+	uint64_t evicted;                  /* closed to make room for a newcomer */
+	uint64_t refused;                  /* newcomers turned away: every session busy */
+	uint64_t bad;                      /* closed: not fabricctl, not a Request, undecodable */
+};
+
+/* A Unix socket at path (its directory created if missing, a stale socket replaced, one a
+ * live server holds refused with -EADDRINUSE), with the file mode given. NULL, *err = -errno. */
+struct ctlsrv *ctlsrv_open(struct event_base *base, const char *path, unsigned int mode,
+			   const char *id, L2f__Role role, bool readonly, ctlsrv_handler h,
+			   void *ctx, int *err);
+void ctlsrv_close(struct ctlsrv *s);
+const struct ctlsrv_stats *ctlsrv_stats(const struct ctlsrv *s);
+
+#endif
