@@ -135,6 +135,18 @@ struct kstats {
 int kernel_reconcile(struct kernel *k, const struct kdesired *d,
 		     const struct ipaddr *known, size_t n_known, struct kstats *out);
 
+/* Repair: as kernel_reconcile, for the tables of `tables` only, but nothing is removed: what
+ * is missing is added and what is ours with another value is corrected, so d may leave out
+ * entries the caller does not want put back now (they stay as they are). Foreign entries are
+ * kept and conflicts counted as in a reconcile. The neighbour table's dump is cheap; the
+ * FDB's costs O(n^2) in the kernel (see kdump.c): ask for it only when an FDB entry went. */
+enum {
+	KREPAIR_FDB = 1 << 0,    /* unicast entries (both halves) and the flood list of vx<vni> */
+	KREPAIR_NEIGH = 1 << 1,  /* the suppression neighbours on its bridge */
+};
+int kernel_repair(struct kernel *k, const struct kdesired *d, unsigned tables,
+		  struct kstats *out);
+
 /* Adds what is ours on vx<vni> and its bridge to out: unicast entries, flood remotes whose
  * dst is in known (every remote when known is NULL), neighbours. */
 int kernel_dump(struct kernel *k, uint32_t vni, const struct ipaddr *known, size_t n_known,

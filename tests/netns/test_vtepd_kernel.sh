@@ -168,6 +168,33 @@ t_assert_eq "$(stat '[.fdb,.flood,.neigh]|map(.added+.updated+.removed)|add')" 0
 t_assert_eq "$(stat '[.fdb.kept,.flood.kept,.neigh.kept]|@csv')" "3,2,4" "entries kept when applying the same state twice"
 t_assert_eq "$(kernel_fdb)" "$(expected fdb "$s2" | grep -Ev '10:06|99:01')" "unicast FDB after the second apply"
 
+# --- repair: what went is put back, nothing is removed ------------------------------------------
+# One of each kind of ours deleted by hand, and a neighbour of ours that s2 does not want added.
+lab_exec v bridge fdb del 02:00:00:00:10:01 dev vx100 dst 198.18.0.2 self || t_fail "fdb del self"
+lab_exec v bridge fdb del 02:00:00:00:10:05 dev vx100 master || t_fail "fdb del master"
+lab_exec v bridge fdb del 00:00:00:00:00:00 dev vx100 dst 198.18.0.5 self || t_fail "fdb del flood"
+lab_exec v ip neigh del 198.19.0.1 dev br100 || t_fail "neigh del"
+lab_exec v ip neigh add 198.19.0.77 lladdr 02:00:00:00:10:77 dev br100 nud noarp extern_learn protocol 245 ||
+    t_fail "neigh add 198.19.0.77"
+repair() {
+    STATS=$(ft repair "$@" 2>"$LAB_TMP/repair.err") || t_fail "fdbtool repair $*: $(cat "$LAB_TMP/repair.err")"
+}
+repair "$s2" neigh
+t_assert_eq "$(stat '[.neigh.added,.neigh.removed,.fdb.added+.fdb.updated,.flood.added]|@csv')" "1,0,0,0" \
+    "repair of the neighbours only: neigh added,removed; fdb and flood changes"
+lab_exec v bridge fdb show dev vx100 | grep -q '^02:00:00:00:10:01 dst' && t_fail "a neighbour repair touched the FDB"
+repair "$s2"
+t_assert_eq "$(stat '.fdb|[.added,.updated,.removed]|@csv')" "0,2,0" "repair: fdb added,updated,removed (one half each)"
+t_assert_eq "$(stat '.flood|[.added,.removed]|@csv')" "1,0" "repair: flood added,removed"
+t_assert_eq "$(stat '.neigh|[.added,.removed]|@csv')" "0,0" "repair: neigh added,removed (ours, not wanted, kept)"
+t_assert_eq "$(kernel_fdb)" "$(expected fdb "$s2" | grep -Ev '10:06|99:01')" "unicast FDB after the repair"
+t_assert_eq "$(kernel_port)" "$(expected fdb "$s2" | grep -Ev '10:06|99:01' | cut -d' ' -f1-3)" "bridge entries after the repair"
+t_assert_eq "$(kernel_flood)" "$(printf 'flood 100 198.18.0.%s\n' 2 5 98)" "flood list after the repair"
+t_assert_eq "$(kernel_neigh)" "$({ expected neigh "$s2" | grep -v '198.19.0.4 '; echo 'neigh 100 198.19.0.77 02:00:00:00:10:77'; } | sort)" \
+    "neighbours after the repair"
+t_assert_eq "$(foreign_fdb):$(foreign_flood):$(foreign_neigh)" "1:1:3" "foreign entries after the repair"
+lab_exec v ip neigh del 198.19.0.77 dev br100
+
 # --- a MAC the bridge learnt on a local port is not taken back --------------------------------
 hmac=$(lab_exec h cat /sys/class/net/eth0/address)
 lab_exec h ping -q -c 1 -W 1 198.19.0.250 >/dev/null 2>&1  # any frame: the bridge learns hmac on p1

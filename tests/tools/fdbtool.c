@@ -2,6 +2,9 @@
  * fdbtool.c - a command line over vtepd/kernel.h, for the netns test and the benchmark:
  *   fdbtool ensure VNI BRIDGE LOCAL [UNDERLAY]   create or fix vx<VNI>
  *   fdbtool apply FILE                           reconcile to FILE ("-": stdin), stats as JSON
+ *   fdbtool repair FILE [fdb|neigh]              kernel_repair: add what FILE has and the
+ *                                                kernel lacks, remove nothing (both tables,
+ *                                                or the one named); stats as apply's
  *   fdbtool dump VNI [KNOWN[,KNOWN...]]          what is ours, in apply's format
  *   fdbtool ops FILE                             incremental operations, one commit
  *   fdbtool del VNI                              delete vx<VNI>
@@ -183,9 +186,11 @@ static void print_count(const char *name, const struct kcount *c, const char *se
 	       name, c->added, c->updated, c->removed, c->kept, c->foreign, c->conflicts, sep);
 }
 
-static int cmd_apply(struct kernel *k, int argc, char **argv)
+/* apply (repair false) or repair (the tables of argv[1], both by default). */
+static int apply_or_repair(struct kernel *k, int argc, char **argv, bool repair)
 {
 	struct kdesired *d = kdesired_new();
+	unsigned tables = KREPAIR_FDB | KREPAIR_NEIGH;
 	struct kstats st;
 	struct monotime t0;
 	char line[1024];
@@ -194,7 +199,11 @@ static int cmd_apply(struct kernel *k, int argc, char **argv)
 
 	if (!d)
 		return -ENOMEM;
-	if (argc != 1) {
+	if (repair && argc == 2 && !strcmp(argv[1], "fdb"))
+		tables = KREPAIR_FDB;
+	else if (repair && argc == 2 && !strcmp(argv[1], "neigh"))
+		tables = KREPAIR_NEIGH;
+	else if (argc != 1) {
 		kdesired_free(d);
 		return E_USAGE;
 	}
@@ -214,7 +223,7 @@ static int cmd_apply(struct kernel *k, int argc, char **argv)
 	if (f != stdin)
 		fclose(f);
 	t0 = monotime_now();
-	ret = kernel_reconcile(k, d, known, nknown, &st);
+	ret = repair ? kernel_repair(k, d, tables, &st) : kernel_reconcile(k, d, known, nknown, &st);
 	printf("{");
 	print_count("fdb", &st.fdb, ",");
 	print_count("flood", &st.flood, ",");
@@ -225,6 +234,16 @@ static int cmd_apply(struct kernel *k, int argc, char **argv)
 	       monotime_diff_us(monotime_now(), t0) / 1000.0);
 	kdesired_free(d);
 	return ret;
+}
+
+static int cmd_apply(struct kernel *k, int argc, char **argv)
+{
+	return apply_or_repair(k, argc, argv, false);
+}
+
+static int cmd_repair(struct kernel *k, int argc, char **argv)
+{
+	return apply_or_repair(k, argc, argv, true);
 }
 
 static int print_vni(void *ctx, uint32_t vni)
@@ -319,6 +338,7 @@ static const struct {
 } cmds[] = {
 	{ "ensure", cmd_ensure, "ensure VNI BRIDGE LOCAL [UNDERLAY]" },
 	{ "apply", cmd_apply, "apply FILE|-" },
+	{ "repair", cmd_repair, "repair FILE|- [fdb|neigh]" },
 	{ "dump", cmd_dump, "dump VNI [KNOWN[,KNOWN...]]" },
 	{ "ops", cmd_ops, "ops FILE|-" },
 	{ "del", cmd_del, "del VNI" },
