@@ -4,7 +4,8 @@
 # desired state becomes exactly those FDB and neighbour entries (and a host on the bridge gets
 # its ARP and NS answered from them), a changed state changes only ours while entries added by
 # hand (no extern_learn, a flood remote to an unknown VTEP, a neighbour without our protocol)
-# survive, and applying the same state again does nothing.
+# survive, and applying the same state again does nothing. A repair puts back what of ours
+# was deleted (per table) and removes nothing; a missing bridge is created with a set address.
 LAB_PREFIX=${LAB_PREFIX:-l2fk-$$-}
 . "$(dirname "$0")/lib.sh"
 t_require_root
@@ -262,6 +263,15 @@ t_assert_eq "$(jq -r .errors "$LAB_TMP/novx.json")" 1 "errors for a VNI without 
 out=$(ensure 100 br100 198.18.0.7 u0) || t_fail "ensure with another local address failed"
 t_assert_eq "$(jq -r .recreated <<<"$out")" true "vx100 recreated for a new local address"
 grep -q "local 198.18.0.7" <<<"$(lab_exec v ip -d link show vx100)" || t_fail "vx100 local not 198.18.0.7"
+# A bridge that does not exist is created, up, with a fixed address.
+out=$(ensure 400 br400 198.18.0.1 u0) || t_fail "ensure with a missing bridge failed"
+t_assert_eq "$(jq -c '[.created,.bridge_created]' <<<"$out")" "[true,true]" "ensure created vx400 and br400"
+t_assert_eq "$(lab_exec v cat /sys/class/net/br400/addr_assign_type)" 3 "br400's addr_assign_type (set)"
+lab_exec v cat /sys/class/net/br400/address | grep -q ':00:01:90$' || t_fail "br400's address does not end in its VNI"
+lab_exec v ip link show br400 | grep -q ',UP' || t_fail "br400 not up"
+lab_exec v ip link show vx400 | grep -q 'master br400' || t_fail "vx400 not in br400"
+out=$(ensure 400 br400 198.18.0.1 u0) || t_fail "second ensure of vx400 failed"
+t_assert_eq "$(jq -c '[.created,.bridge_created,.fixed]' <<<"$out")" "[false,false,false]" "second ensure of vx400"
 # A device of our name that is not a VXLAN is not ours.
 lab_exec v ip link add vx300 type bridge
 ft ensure 300 br100 198.18.0.1 u0 >/dev/null 2>&1 && t_fail "ensure took over a non-VXLAN vx300"

@@ -317,8 +317,9 @@ static int cmd_ensure(struct kernel *k, int argc, char **argv)
 	if (ret < 0)
 		return ret;
 	printf("{\"vx_ifindex\":%d,\"br_ifindex\":%d,\"created\":%s,\"recreated\":%s,"
-	       "\"fixed\":%s}\n", vx, br, ret & KVX_CREATED ? "true" : "false",
-	       ret & KVX_RECREATED ? "true" : "false", ret & KVX_FIXED ? "true" : "false");
+	       "\"fixed\":%s,\"bridge_created\":%s}\n", vx, br,
+	       ret & KVX_CREATED ? "true" : "false", ret & KVX_RECREATED ? "true" : "false",
+	       ret & KVX_FIXED ? "true" : "false", ret & KVX_BRIDGE_CREATED ? "true" : "false");
 	return 0;
 }
 
