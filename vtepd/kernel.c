@@ -638,6 +638,11 @@ void kernel_counters(const struct kernel *k, struct kcounters *out)
 	*out = k->total;
 }
 
+uint32_t kernel_portid(const struct kernel *k)
+{
+	return k->nl.portid;
+}
+
 /* --- open / close --------------------------------------------------------------------------- */
 
 int kernel_open(struct kernel **out)

@@ -188,6 +188,9 @@ struct kcounters {
 	uint64_t refused;
 };
 void kernel_counters(const struct kernel *k, struct kcounters *out);
+/* The netlink port of kernel_open's socket: notifications the kernel sends for its requests
+ * carry it (those it sends while it applies them, not all). */
+uint32_t kernel_portid(const struct kernel *k);
 
 /* Sends what is queued. The number of queued operations the kernel refused since the last
  * commit (each logged, rate-limited), or -errno when their answers were lost (-ENOBUFS). */

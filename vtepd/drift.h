@@ -1,0 +1,65 @@
+/*
+ * drift.h - vtepd puts back what of its own the kernel or someone else removed: its
+ * suppression neighbours (proto 245 on a segment's bridge), its unicast FDB entries (both
+ * halves, extern_learn on vx<VNI>) and its flood remotes, whenever fabricd wants them, and it
+ * watches the segments' bridges for an address that is not fixed.
+ *
+ * An rtnetlink monitor (neighbours, bridge FDB, links) sees every RTM_DELNEIGH. A deletion
+ * of an entry of vtepd's that its mirror of fabricd's table wants marks the segment's table
+ * (neighbours, or FDB) for a repair, which runs a short while after the first such deletion
+ * (20 ms), so that a flush of thousands is one batch: the table is dumped and what the mirror
+ * wants and the kernel lacks is added (kernel_repair: nothing is removed). Deletions are
+ * counted by cause: with a link change on the segment's bridge or vx device (its address
+ * changed, it went down or up, the vx device left the bridge) within a second before, the
+ * kernel flushed them (flushed_by_link_change); otherwise someone deleted them
+ * (deleted_by_operator). Entries of vtepd's the mirror does not want (vtepd's own removals
+ * among them) are not put back (not_wanted).
+ *
+ * It does not fight: an entry deleted by someone more than 5 times in 30 s is held (not put
+ * back) for 5 min, and counted in backed_off; when the hold ends the segment is repaired.
+ * A segment repaired again less than 500 ms after its last repair waits twice as long as the
+ * last time (up to 2 s) before the next one. While a full table from fabricd is arriving,
+ * deletions are not looked at and repairs wait: the full table's reconcile is the authority.
+ * Lost notifications (ENOBUFS) repair every segment, both tables.
+ */
+#ifndef VTEPD_DRIFT_H
+#define VTEPD_DRIFT_H
+
+#include <stdint.h>
+
+struct drift;
+struct vtepd;
+struct json_object;
+
+/* After the segments' devices exist (their ifindexes are in v->segs): reads the state of their
+ * bridges (and logs a warning for each one without a fixed address) and starts watching.
+ * NULL and *err = -errno on failure. */
+struct drift *drift_new(struct vtepd *v, int *err);
+void drift_free(struct drift *d);
+
+/* Since start. */
+struct drift_stats {
+	uint64_t deleted_by_operator;     /* wanted entries of vtepd's deleted, no link change */
+	uint64_t flushed_by_link_change;  /* wanted entries of vtepd's gone with a link change */
+	uint64_t not_wanted;              /* entries of vtepd's deleted that it does not want */
+	uint64_t repairs;                 /* repair batches (one per segment repaired) */
+	uint64_t repaired;                /* entries they put back (added or corrected) */
+	uint64_t conflicts;               /* wanted, but a foreign entry holds the key now */
+	uint64_t backed_off;              /* times an entry was held for being deleted too often */
+	uint64_t held;                    /* entries held now */
+	uint64_t link_changes;            /* of the segments' bridges and vx devices */
+	uint64_t events_lost;             /* the monitor overflowed: every segment repaired */
+	uint64_t errors;                  /* repairs that failed (a dump, a refused request) */
+	int64_t last_repair_us;           /* first deletion seen -> its repair done, last one */
+	int64_t max_repair_us;
+};
+void drift_stats(const struct drift *d, struct drift_stats *out);
+
+/* For status.c (json-c objects, the caller adds them): counters.drift; the segment's
+ * bridge_mac, bridge_mac_fixed and bridge_addr_assign_type, added to seg; the warnings, an
+ * array of strings (bridges without a fixed address, devices that went). d may be NULL. */
+struct json_object *drift_counters_json(const struct drift *d);
+void drift_segment_json(const struct drift *d, uint32_t vni, struct json_object *seg);
+struct json_object *drift_warnings_json(const struct drift *d);
+
+#endif
