@@ -165,6 +165,12 @@ enum {
 };
 int kernel_repair(struct kernel *k, const struct kdesired *d, unsigned tables,
 		  struct kstats *out);
+/* The same for a few keys, without a dump: the kernel is asked about each neighbour address of
+ * ips and each unicast MAC of macs (its vxlan entry and the bridge's), one request each, and
+ * only d's entries for those keys are put back. The cost is that of the keys, not of the
+ * tables; the flood list is not looked at (kernel_repair). */
+int kernel_repair_keys(struct kernel *k, const struct kdesired *d, const struct ipaddr *ips,
+		       size_t nips, const struct mac *macs, size_t nmacs, struct kstats *out);
 
 /* Adds what is ours on vx<vni> and its bridge to out: unicast entries, flood remotes whose
  * dst is in known (every remote when known is NULL), neighbours. */

@@ -4,6 +4,7 @@
  * missing or different, remove what is ours and not desired, count and keep the rest.
  * kernel_repair is the same walk over the tables asked for, without the removals.
  */
+#include <stddef.h>
 #include "kernel_int.h"
 #include "monotime.h"
 
@@ -244,8 +245,58 @@ static void sync_neigh(struct kernel *k, int br, const struct kd_neigh *want, si
 	}
 }
 
+/* What kernel_repair_keys asks about (sorted, unique), instead of dumps. */
+struct keys {
+	struct ipaddr *ips;
+	struct mac *macs;
+	size_t nips, nmacs;
+};
+
+static int mac_cmp_v(const void *x, const void *y)
+{
+	return mac_cmp(x, y);
+}
+
+static bool mac_same(const void *a, const void *b)
+{
+	return mac_eq(a, b);
+}
+
+/* The kernel's entries for the keys only: the neighbours on the bridge, and for each MAC the
+ * vxlan driver's entry and the bridge's (on whichever port it is). */
+static int get_keys(struct kernel *k, int vx, int br, const struct keys *only, struct vec *fdb,
+		    struct vec *neigh)
+{
+	int ret = 0;
+
+	for (size_t i = 0; i < only->nmacs && !ret; i++) {
+		ret = k_get(k, AF_BRIDGE, vx, NTF_SELF, &only->macs[i], NULL, k_fdb_msg, fdb);
+		if (!ret)
+			ret = k_get(k, AF_BRIDGE, vx, NTF_MASTER, &only->macs[i], NULL, k_fdb_msg, fdb);
+	}
+	for (size_t i = 0; i < only->nips && !ret; i++)
+		ret = k_get(k, only->ips[i].af, br, 0, NULL, &only->ips[i], k_neigh_msg, neigh);
+	return ret;
+}
+
+/* Keeps, of a sorted desired array, the entries whose key is in the sorted set. */
+static size_t keep_keys(void *p, size_t n, size_t size, size_t key_off, const void *set,
+			size_t nset, size_t key_size, int (*cmp)(const void *, const void *))
+{
+	char *a = p;
+	size_t m = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!nset || !bsearch(a + i * size + key_off, set, nset, key_size, cmp))
+			continue;
+		memmove(a + m * size, a + i * size, size);
+		m++;
+	}
+	return m;
+}
+
 static int reconcile_vni(struct kernel *k, const struct kd_vni *v, const struct ipaddr *known,
-			 size_t nknown, unsigned how, struct kstats *st)
+			 size_t nknown, unsigned how, const struct keys *only, struct kstats *st)
 {
 	bool add_only = how & SYNC_ADD_ONLY;
 	struct vec fdb = { .size = sizeof(struct kfdb) }, neigh = { .size = sizeof(struct kneigh) };
@@ -261,9 +312,11 @@ static int reconcile_vni(struct kernel *k, const struct kd_vni *v, const struct 
 		log_err("kernel: vx%u: %s", v->vni, strerror(-ret));
 		goto out;
 	}
-	if (how & KREPAIR_FDB)
+	if (only)
+		ret = get_keys(k, vx, br, only, &fdb, &neigh);
+	if (!only && (how & KREPAIR_FDB))
 		ret = k_dump(k, AF_BRIDGE, br, k_fdb_msg, &fdb);
-	if (ret == 0 && (how & KREPAIR_NEIGH))
+	if (!only && ret == 0 && (how & KREPAIR_NEIGH))
 		ret = k_dump(k, AF_UNSPEC, br, k_neigh_msg, &neigh);
 	if (ret < 0) {
 		log_err("kernel: vx%u: dump: %s", v->vni, strerror(-ret));
@@ -280,6 +333,13 @@ static int reconcile_vni(struct kernel *k, const struct kd_vni *v, const struct 
 		ret = -ENOMEM;
 		goto out;
 	}
+	if (only) {
+		nfdb = keep_keys(want_fdb, nfdb, sizeof(*want_fdb), offsetof(struct kd_fdb, mac),
+				 only->macs, only->nmacs, sizeof(*only->macs), mac_cmp_v);
+		nneigh = keep_keys(want_neigh, nneigh, sizeof(*want_neigh),
+				   offsetof(struct kd_neigh, ip), only->ips, only->nips,
+				   sizeof(*only->ips), ip_cmp);
+	}
 	nall = nknown + v->nflood;
 	if (nknown)
 		memcpy(all_known, known, nknown * sizeof(*known));
@@ -291,7 +351,9 @@ static int reconcile_vni(struct kernel *k, const struct kd_vni *v, const struct 
 	st->dump_us += monotime_diff_us(t1, t0);
 	if (how & KREPAIR_FDB) {
 		sync_fdb(k, vx, v, want_fdb, nfdb, fdb.p, fdb.n, add_only, st);
-		sync_flood(k, vx, want_flood, nflood, all_known, nall, fdb.p, fdb.n, add_only, st);
+		if (!only)
+			sync_flood(k, vx, want_flood, nflood, all_known, nall, fdb.p, fdb.n,
+				   add_only, st);
 	}
 	if (how & KREPAIR_NEIGH)
 		sync_neigh(k, br, want_neigh, nneigh, neigh.p, neigh.n, add_only, st);
@@ -310,7 +372,7 @@ out:
 }
 
 static int sync_all(struct kernel *k, const struct kdesired *d, const struct ipaddr *known,
-		    size_t n_known, unsigned how, struct kstats *out)
+		    size_t n_known, unsigned how, const struct keys *only, struct kstats *out)
 {
 	struct kstats st = { 0 };
 	int ret = 0;
@@ -320,7 +382,7 @@ static int sync_all(struct kernel *k, const struct kdesired *d, const struct ipa
 	k->stats = &st;
 	k->first_err = 0;
 	for (size_t i = 0; i < d->n; i++) {
-		int r = reconcile_vni(k, &d->v[i], known, n_known, how, &st);
+		int r = reconcile_vni(k, &d->v[i], known, n_known, how, only, &st);
 
 		if (r < 0 && !ret)
 			ret = r;
@@ -338,7 +400,7 @@ static int sync_all(struct kernel *k, const struct kdesired *d, const struct ipa
 int kernel_reconcile(struct kernel *k, const struct kdesired *d,
 		     const struct ipaddr *known, size_t n_known, struct kstats *out)
 {
-	return sync_all(k, d, known, n_known, KREPAIR_FDB | KREPAIR_NEIGH, out);
+	return sync_all(k, d, known, n_known, KREPAIR_FDB | KREPAIR_NEIGH, NULL, out);
 }
 
 int kernel_repair(struct kernel *k, const struct kdesired *d, unsigned tables,
@@ -346,5 +408,27 @@ int kernel_repair(struct kernel *k, const struct kdesired *d, unsigned tables,
 {
 	/* Nothing is removed: which flood remotes are the fabric's does not matter. */
 	return sync_all(k, d, NULL, 0, (tables & (KREPAIR_FDB | KREPAIR_NEIGH)) | SYNC_ADD_ONLY,
-			out);
+			NULL, out);
+}
+
+int kernel_repair_keys(struct kernel *k, const struct kdesired *d, const struct ipaddr *ips,
+		       size_t nips, const struct mac *macs, size_t nmacs, struct kstats *out)
+{
+	struct keys only = { 0 };
+	int ret;
+
+	only.ips = sorted_last(ips, nips, sizeof(*ips), ip_cmp, ip_same, &only.nips);
+	only.macs = sorted_last(macs, nmacs, sizeof(*macs), mac_cmp_v, mac_same, &only.nmacs);
+	if (!only.ips || !only.macs) {
+		free(only.ips);
+		free(only.macs);
+		if (out)
+			*out = (struct kstats){ .errors = 1 };
+		return -ENOMEM;
+	}
+	ret = sync_all(k, d, NULL, 0, (only.nmacs ? KREPAIR_FDB : 0) |
+		       (only.nips ? KREPAIR_NEIGH : 0) | SYNC_ADD_ONLY, &only, out);
+	free(only.ips);
+	free(only.macs);
+	return ret;
 }

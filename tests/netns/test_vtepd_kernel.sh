@@ -5,7 +5,8 @@
 # its ARP and NS answered from them), a changed state changes only ours while entries added by
 # hand (no extern_learn, a flood remote to an unknown VTEP, a neighbour without our protocol)
 # survive, and applying the same state again does nothing. A repair puts back what of ours
-# was deleted (per table) and removes nothing; a missing bridge is created with a set address.
+# was deleted (per table, or for named keys only) and removes nothing; a missing bridge is
+# created with a set address.
 LAB_PREFIX=${LAB_PREFIX:-l2fk-$$-}
 . "$(dirname "$0")/lib.sh"
 t_require_root
@@ -177,14 +178,14 @@ lab_exec v bridge fdb del 00:00:00:00:00:00 dev vx100 dst 198.18.0.5 self || t_f
 lab_exec v ip neigh del 198.19.0.1 dev br100 || t_fail "neigh del"
 lab_exec v ip neigh add 198.19.0.77 lladdr 02:00:00:00:10:77 dev br100 nud noarp extern_learn protocol 245 ||
     t_fail "neigh add 198.19.0.77"
-repair() {
-    STATS=$(ft repair "$@" 2>"$LAB_TMP/repair.err") || t_fail "fdbtool repair $*: $(cat "$LAB_TMP/repair.err")"
+repair() {   # repair CMD ARGS: fdbtool repair or repair-keys
+    STATS=$(ft "$@" 2>"$LAB_TMP/repair.err") || t_fail "fdbtool $*: $(cat "$LAB_TMP/repair.err")"
 }
-repair "$s2" neigh
+repair repair "$s2" neigh
 t_assert_eq "$(stat '[.neigh.added,.neigh.removed,.fdb.added+.fdb.updated,.flood.added]|@csv')" "1,0,0,0" \
     "repair of the neighbours only: neigh added,removed; fdb and flood changes"
 lab_exec v bridge fdb show dev vx100 | grep -q '^02:00:00:00:10:01 dst' && t_fail "a neighbour repair touched the FDB"
-repair "$s2"
+repair repair "$s2"
 t_assert_eq "$(stat '.fdb|[.added,.updated,.removed]|@csv')" "0,2,0" "repair: fdb added,updated,removed (one half each)"
 t_assert_eq "$(stat '.flood|[.added,.removed]|@csv')" "1,0" "repair: flood added,removed"
 t_assert_eq "$(stat '.neigh|[.added,.removed]|@csv')" "0,0" "repair: neigh added,removed (ours, not wanted, kept)"
@@ -195,6 +196,23 @@ t_assert_eq "$(kernel_neigh)" "$({ expected neigh "$s2" | grep -v '198.19.0.4 ';
     "neighbours after the repair"
 t_assert_eq "$(foreign_fdb):$(foreign_flood):$(foreign_neigh)" "1:1:3" "foreign entries after the repair"
 lab_exec v ip neigh del 198.19.0.77 dev br100
+# Repair of named keys: only those are looked at. Three of ours go; two are named, and one of
+# them has a foreign entry in its place by then (left alone: a conflict).
+lab_exec v bridge fdb del 02:00:00:00:10:05 dev vx100 dst 198.18.0.3 self || t_fail "fdb del 10:05"
+lab_exec v ip neigh del 2001:db8:100::2 dev br100 || t_fail "neigh del ::2"
+lab_exec v ip neigh del 198.19.0.1 dev br100 || t_fail "neigh del .1"
+lab_exec v ip -6 neigh add 2001:db8:100::2 lladdr 02:00:00:00:99:05 nud permanent dev br100
+repair repair-keys "$s2" 02:00:00:00:10:05 2001:db8:100::2
+t_assert_eq "$(stat '[.fdb.updated,.neigh.added,.neigh.conflicts,.neigh.removed]|@csv')" "1,0,1,0" \
+    "repair-keys: fdb updated; neigh added, conflicts, removed"
+t_assert_eq "$(kernel_fdb)" "$(expected fdb "$s2" | grep -Ev '10:06|99:01')" "unicast FDB after repair-keys"
+lab_exec v ip neigh show 198.19.0.1 dev br100 | grep -q . && t_fail "repair-keys put back a neighbour it was not given"
+lab_exec v ip -6 neigh show 2001:db8:100::2 dev br100 | grep -q '02:00:00:00:99:05' ||
+    t_fail "repair-keys replaced a foreign neighbour"
+lab_exec v ip -6 neigh del 2001:db8:100::2 dev br100
+repair repair "$s2" neigh
+t_assert_eq "$(stat .neigh.added)" 2 "neighbours a table repair puts back after repair-keys"
+t_assert_eq "$(kernel_neigh)" "$(expected neigh "$s2" | grep -v '198.19.0.4 ')" "neighbours after the repairs"
 
 # --- a MAC the bridge learnt on a local port is not taken back --------------------------------
 hmac=$(lab_exec h cat /sys/class/net/eth0/address)
