@@ -14,17 +14,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include "drift.h"
 #include "log.h"
 #include "nl.h"
 #include "strikes.h"
 #include "vtepd.h"
 
-#define REPAIR_DELAY_US (20 * USEC_PER_MSEC)     /* first deletion -> repair: a burst's span */
+#define REPAIR_DELAY_US (10 * USEC_PER_MSEC)     /* first deletion -> repair: a burst's span */
+#define QUIET_US (5 * USEC_PER_MSEC)             /* a burst still going: wait for this quiet */
+#define COALESCE_MAX_US (60 * USEC_PER_MSEC)     /* ... but no longer after its first deletion */
 #define REPAIR_SHARE 10                          /* repairs take at most 1/10 of the time */
 #define LINK_WINDOW_US (1 * USEC_PER_SEC)        /* a link change this close: the kernel's */
 #define FULL_TABLE_WAIT_US (100 * USEC_PER_MSEC) /* a full table is arriving: look again */
 #define PENDING_KEYS_MAX 1024                    /* deletions of one batch looked at */
+#define REPAIR_KEYS_MAX 64                       /* at most: asked about one by one; more:
+						  * the table is dumped */
 #define STRIKES_MAX 5
 #define STRIKES_WINDOW_US (30 * USEC_PER_SEC)
 #define HOLD_US (300 * USEC_PER_SEC)
@@ -33,6 +38,8 @@
 #define MON_BUFSIZE (32 << 20)
 #define MON_BUDGET 2048                          /* datagrams per wakeup */
 #define DRAIN_MAX 65536                          /* read before a repair, at most */
+#define RECV_BATCH 64                            /* datagrams per recvmmsg */
+#define RECV_BYTES 8192                          /* a notification fits (MNL_SOCKET_BUFFER_SIZE) */
 
 /* A deletion waiting for its repair. A neighbour's deletion by hand (RTM_DELNEIGH of
  * neigh_delete) carries no MAC any more (the entry is made FAILED first): whether vtepd wants
@@ -41,6 +48,7 @@ enum { PEND_WANTED, PEND_UNRESOLVED, PEND_NOT_WANTED };
 
 struct pend {
 	struct strike_key key;
+	struct mac mac;               /* a neighbour's, once known */
 	uint8_t state;
 };
 
@@ -54,6 +62,7 @@ struct dseg {
 	int assign_type;              /* of the bridge's address, or -errno: unknown */
 	unsigned dirty;               /* KREPAIR_* tables to repair */
 	struct monotime first;        /* the first deletion (or change) the repair is for */
+	struct monotime last;         /* the last deletion */
 	struct monotime due;
 	struct monotime link_at;      /* the last link change */
 	struct monotime last_done;
@@ -64,6 +73,7 @@ struct dseg {
 				       * deletions beyond the first PENDING_KEYS_MAX */
 	struct pend *keys;            /* the first PENDING_KEYS_MAX deletions */
 	size_t nkeys, nunresolved;
+	bool overflow;                /* there were more */
 };
 
 struct drift {
@@ -79,6 +89,11 @@ struct drift {
 	int own_del_ifindex;
 	struct drift_stats c;
 	struct ratelimit rl;
+	struct {
+		struct mmsghdr msgs[RECV_BATCH];
+		struct iovec iov[RECV_BATCH];
+		char bufs[RECV_BATCH][RECV_BYTES];
+	} rx;
 };
 
 static struct timeval tv_us(int64_t us)
@@ -224,25 +239,29 @@ static void schedule_forced(struct drift *d, struct dseg *s, unsigned tables,
 	s->forced = true;
 }
 
-/* A deletion of an entry of ours: wanted (the mirror has it) or unresolved (a neighbour
- * without its MAC). Beyond the first PENDING_KEYS_MAX of a batch, deletions are counted
+/* A deletion of an entry of ours: wanted (the mirror has it; mac: the neighbour's, or the FDB
+ * entry's) or unresolved (a neighbour without its MAC: mac NULL). Beyond the first PENDING_KEYS_MAX of a batch, deletions are counted
  * without being looked at (as wanted: the repair adds only what the mirror has). */
 static void note_deleted(struct drift *d, struct dseg *s, unsigned table,
-			 const struct strike_key *key, bool unresolved)
+			 const struct strike_key *key, const struct mac *mac)
 {
+	bool unresolved = !mac;
+
 	if (s->nkeys < PENDING_KEYS_MAX && !s->keys)
 		s->keys = malloc(PENDING_KEYS_MAX * sizeof(*s->keys));
 	if (s->nkeys < PENDING_KEYS_MAX && s->keys) {
-		s->keys[s->nkeys++] = (struct pend){ *key, unresolved ? PEND_UNRESOLVED
-								  : PEND_WANTED };
+		s->keys[s->nkeys++] = (struct pend){ *key, mac ? *mac : mac_zero,
+						     unresolved ? PEND_UNRESOLVED : PEND_WANTED };
 		if (unresolved)
 			s->nunresolved++;
 		else
 			s->pending++;
 	} else {
 		s->pending++;
+		s->overflow = true;
 	}
-	schedule(d, s, table, monotime_now());
+	s->last = monotime_now();
+	schedule(d, s, table, s->last);
 }
 
 /* --- notifications ----------------------------------------------------------------------- */
@@ -362,7 +381,7 @@ static void on_delneigh(struct drift *d, const struct nlmsghdr *nlh)
 			return;
 		}
 		if (!m.have_mac) {
-			note_deleted(d, s, KREPAIR_NEIGH, &key, true);
+			note_deleted(d, s, KREPAIR_NEIGH, &key, NULL);
 			return;
 		}
 		w = macmap_get(&v->want, s->vni, m.mac.b);
@@ -370,7 +389,7 @@ static void on_delneigh(struct drift *d, const struct nlmsghdr *nlh)
 			d->c.not_wanted++;
 			return;
 		}
-		note_deleted(d, s, KREPAIR_NEIGH, &key, false);
+		note_deleted(d, s, KREPAIR_NEIGH, &key, &m.mac);
 		return;
 	}
 	if (ndm->ndm_family != AF_BRIDGE || !m.have_mac || m.odd)
@@ -390,7 +409,7 @@ static void on_delneigh(struct drift *d, const struct nlmsghdr *nlh)
 			return;
 		}
 		strike_key_set(&key, s->vni, STRIKE_FLOOD, m.dst.b, ipaddr_len(&m.dst));
-		note_deleted(d, s, KREPAIR_FDB, &key, false);
+		note_deleted(d, s, KREPAIR_FDB, &key, &m.mac);
 		return;
 	}
 	/* A unicast entry: the vxlan driver's (NTF_SELF, the VTEP) or the bridge's (NDA_MASTER,
@@ -403,7 +422,7 @@ static void on_delneigh(struct drift *d, const struct nlmsghdr *nlh)
 		return;
 	}
 	strike_key_set(&key, s->vni, STRIKE_FDB, m.mac.b, MAC_LEN);
-	note_deleted(d, s, KREPAIR_FDB, &key, false);
+	note_deleted(d, s, KREPAIR_FDB, &key, &m.mac);
 }
 
 /* RTM_NEWNEIGH: remembers a neighbour of ours that vtepd's own request makes FAILED. */
@@ -515,17 +534,17 @@ static void lost(struct drift *d)
 			schedule_forced(d, &d->segs[i], KREPAIR_FDB | KREPAIR_NEIGH, now);
 }
 
-/* Reads at most max datagrams; false once the socket is empty. */
+/* Reads at most max datagrams, RECV_BATCH per recvmmsg (a flush is thousands of them, one
+ * notification each); false once the socket is empty. */
 static bool mon_read(struct drift *d, int max)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
+	for (int done = 0; done < max;) {
+		int n = recvmmsg(nl_fd(&d->mon), d->rx.msgs, RECV_BATCH, MSG_DONTWAIT, NULL);
 
-	for (int i = 0; i < max; i++) {
-		ssize_t len = mnl_socket_recvfrom(d->mon.sk, buf, sizeof(buf));
-
-		if (len < 0) {
+		if (n < 0) {
 			if (errno == ENOBUFS) {
 				lost(d);
+				done++;
 				continue;
 			}
 			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
@@ -534,7 +553,11 @@ static bool mon_read(struct drift *d, int max)
 			return false;
 		}
 		/* seq 0, portid 0: notifications are not checked against a request. */
-		mnl_cb_run(buf, (size_t)len, 0, 0, mon_msg, d);
+		for (int i = 0; i < n; i++)
+			mnl_cb_run(d->rx.bufs[i], d->rx.msgs[i].msg_len, 0, 0, mon_msg, d);
+		done += n;
+		if (n < RECV_BATCH)
+			return false;
 	}
 	return true;
 }
@@ -549,6 +572,7 @@ static void on_mon(evutil_socket_t fd, short what, void *arg)
 struct build {
 	struct drift *d;
 	struct kdesired *kd[MAX_SEGS];    /* per segment to repair, else NULL */
+	bool keyed[MAX_SEGS];             /* built from its deletions alone (build_keys) */
 	int64_t now;
 	int err;
 };
@@ -573,12 +597,13 @@ static int build_one(void *val, void *ctx)
 	for (size_t i = 0; i < d->nsegs; i++) {
 		struct kdesired *kd = b->kd[i];
 
-		if (!kd || d->segs[i].vni != w->vni)
+		if (!kd || b->keyed[i] || d->segs[i].vni != w->vni)
 			continue;
-		if (w->has_dst && !held(d, w->vni, STRIKE_FDB, w->mac.b, MAC_LEN, b->now) &&
+		if ((d->segs[i].dirty & KREPAIR_FDB) && w->has_dst &&
+		    !held(d, w->vni, STRIKE_FDB, w->mac.b, MAC_LEN, b->now) &&
 		    kdesired_fdb(kd, w->vni, &w->mac, &w->dst, 1) < 0)
 			b->err = -ENOMEM;
-		for (size_t k = 0; k < w->nips; k++)
+		for (size_t k = 0; (d->segs[i].dirty & KREPAIR_NEIGH) && k < w->nips; k++)
 			if (!held(d, w->vni, STRIKE_NEIGH, w->ips[k].b, ipaddr_len(&w->ips[k]),
 				  b->now) &&
 			    kdesired_neigh(kd, w->vni, &w->ips[k], &w->mac) < 0)
@@ -600,7 +625,7 @@ struct resolve {
 };
 
 /* Marks the unresolved deletions of key in s wanted (equal keys are neighbours when sorted). */
-static void resolve_key(struct dseg *s, const struct strike_key *key)
+static void resolve_key(struct dseg *s, const struct strike_key *key, const struct mac *mac)
 {
 	struct pend k = { .key = *key };
 	struct pend *p = bsearch(&k, s->keys, s->nkeys, sizeof(*s->keys), pend_cmp);
@@ -613,6 +638,7 @@ static void resolve_key(struct dseg *s, const struct strike_key *key)
 		if (p->state != PEND_UNRESOLVED)
 			continue;
 		p->state = PEND_WANTED;
+		p->mac = *mac;
 		s->nunresolved--;
 		s->pending++;
 	}
@@ -632,7 +658,7 @@ static int resolve_one(void *val, void *ctx)
 		for (size_t k = 0; k < w->nips && s->nunresolved; k++) {
 			strike_key_set(&key, w->vni, STRIKE_NEIGH, w->ips[k].b,
 				       ipaddr_len(&w->ips[k]));
-			resolve_key(s, &key);
+			resolve_key(s, &key, &w->mac);
 		}
 		break;
 	}
@@ -671,6 +697,74 @@ static void resolve(struct drift *d, const bool *due)
 	}
 }
 
+/* Few deletions and nothing else to look at: the repair asks the kernel about those entries
+ * only (kernel_repair_keys), and their desired state comes from the mirror by MAC, without a
+ * walk. Flood remotes take the dump. */
+static bool keyed_ok(const struct dseg *s)
+{
+	size_t n = 0;
+
+	if (s->forced || s->overflow)
+		return false;
+	for (size_t i = 0; i < s->nkeys; i++) {
+		if (s->keys[i].state != PEND_WANTED)
+			continue;
+		if (s->keys[i].key.kind == STRIKE_FLOOD || ++n > REPAIR_KEYS_MAX)
+			return false;
+	}
+	return n > 0;
+}
+
+static struct ipaddr key_ip(const struct strike_key *k)
+{
+	struct ipaddr a = { .af = k->len == 4 ? AF_INET : AF_INET6 };
+
+	memcpy(a.b, k->b, k->len);
+	return a;
+}
+
+static int build_keys(struct drift *d, const struct dseg *s, struct kdesired *kd, int64_t now)
+{
+	for (size_t i = 0; i < s->nkeys; i++) {
+		const struct pend *p = &s->keys[i];
+		bool fdb = p->key.kind == STRIKE_FDB;
+		const struct want *w;
+		struct ipaddr ip;
+
+		if (p->state != PEND_WANTED)
+			continue;
+		w = macmap_get(&d->v->want, s->vni, fdb ? p->key.b : p->mac.b);
+		if (!w || held(d, s->vni, p->key.kind, p->key.b, p->key.len, now))
+			continue;
+		ip = key_ip(&p->key);
+		if (fdb && w->has_dst && kdesired_fdb(kd, s->vni, &w->mac, &w->dst, 1) < 0)
+			return -ENOMEM;
+		if (!fdb && want_has_ip(w, &ip) && kdesired_neigh(kd, s->vni, &ip, &w->mac) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static int repair_keys(struct drift *d, const struct dseg *s, const struct kdesired *kd,
+		       struct kstats *st)
+{
+	struct ipaddr ips[REPAIR_KEYS_MAX];
+	struct mac macs[REPAIR_KEYS_MAX];
+	size_t nips = 0, nmacs = 0;
+
+	for (size_t i = 0; i < s->nkeys && nips + nmacs < REPAIR_KEYS_MAX; i++) {
+		const struct pend *p = &s->keys[i];
+
+		if (p->state != PEND_WANTED)
+			continue;
+		if (p->key.kind == STRIKE_FDB)
+			memcpy(macs[nmacs++].b, p->key.b, MAC_LEN);
+		else
+			ips[nips++] = key_ip(&p->key);
+	}
+	return kernel_repair_keys(d->v->k, kd, ips, nips, macs, nmacs, st);
+}
+
 static uint64_t kc_repaired(const struct kcount *c)
 {
 	return (uint64_t)c->added + c->updated;
@@ -678,11 +772,10 @@ static uint64_t kc_repaired(const struct kcount *c)
 
 static const char *key_fmt(const struct strike_key *k, char *buf)
 {
-	struct ipaddr a = { .af = k->len == 4 ? AF_INET : AF_INET6 };
+	struct ipaddr a = key_ip(k);
 
 	if (k->kind == STRIKE_FDB)
 		return mac_fmt((const struct mac *)k->b, buf);
-	memcpy(a.b, k->b, k->len);
 	return ipaddr_fmt(&a, buf);
 }
 
@@ -725,7 +818,7 @@ static void repair_due(struct drift *d, struct monotime now)
 {
 	struct build b = { .d = d, .now = now.us };
 	struct vtepd *v = d->v;
-	bool due[MAX_SEGS] = { false }, link[MAX_SEGS] = { false }, any = false;
+	bool due[MAX_SEGS] = { false }, link[MAX_SEGS] = { false }, any = false, walk = false;
 	struct monotime walk_t0;
 	int64_t walk_us;
 
@@ -733,11 +826,21 @@ static void repair_due(struct drift *d, struct monotime now)
 		struct dseg *s = &d->segs[i];
 
 		due[i] = s->dirty && monotime_diff_us(s->due, now) <= 0;
+		/* A flush still under way (deletions less than QUIET_US ago) is waited for, so that
+		 * it is one batch, up to COALESCE_MAX_US after its first deletion. */
+		if (due[i] && monotime_is_set(s->last) &&
+		    monotime_diff_us(now, s->last) < QUIET_US &&
+		    monotime_diff_us(now, s->first) < COALESCE_MAX_US) {
+			s->due = monotime_min(monotime_add_us(s->last, QUIET_US),
+					      monotime_add_us(s->first, COALESCE_MAX_US));
+			due[i] = false;
+		}
 		any |= due[i];
 	}
 	if (!any)
 		return;
-	/* The walks of the mirror count in each segment's share too. */
+	/* The walks of the mirror (a neighbour's MAC, the desired state) count in each segment's
+	 * share too. */
 	walk_t0 = monotime_now();
 	resolve(d, due);
 	/* Only deletions vtepd does not want: nothing to put back, no dump. */
@@ -748,6 +851,8 @@ static void repair_due(struct drift *d, struct monotime now)
 			due[i] = false;
 			s->dirty = 0;
 			s->nkeys = 0;
+			s->overflow = false;
+			s->last = (struct monotime){ 0 };
 		}
 	}
 	for (size_t i = 0; i < d->nsegs; i++) {
@@ -762,19 +867,27 @@ static void repair_due(struct drift *d, struct monotime now)
 			b.err = -ENOMEM;
 			continue;
 		}
-		for (size_t k = 0; k < vs->nflood; k++)
+		b.keyed[i] = keyed_ok(s);
+		if (b.keyed[i]) {
+			if (build_keys(d, s, b.kd[i], now.us) < 0)
+				b.err = -ENOMEM;
+			continue;
+		}
+		walk = true;
+		for (size_t k = 0; (s->dirty & KREPAIR_FDB) && k < vs->nflood; k++)
 			if (!held(d, s->vni, STRIKE_FLOOD, vs->flood[k].b,
 				  ipaddr_len(&vs->flood[k]), now.us) &&
 			    kdesired_flood(b.kd[i], s->vni, &vs->flood[k]) < 0)
 				b.err = -ENOMEM;
 	}
-	if (!b.err)
+	if (!b.err && walk)
 		macmap_foreach(&v->want, build_one, &b);
 	walk_us = monotime_diff_us(monotime_now(), walk_t0);
 	for (size_t i = 0; i < d->nsegs; i++) {
 		struct dseg *s = &d->segs[i];
 		struct kstats st = { 0 };
 		struct monotime t0;
+		bool keyed = false;
 		uint64_t fixed;
 		int64_t took;
 		int ret;
@@ -784,7 +897,9 @@ static void repair_due(struct drift *d, struct monotime now)
 		/* Out of memory: this batch is given up (counted); the next deletion, or the next
 		 * full table, tries again. */
 		t0 = monotime_now();
-		ret = b.err ? b.err : kernel_repair(v->k, b.kd[i], s->dirty, &st);
+		keyed = b.keyed[i];
+		ret = b.err ? b.err : keyed ? repair_keys(d, s, b.kd[i], &st) :
+					       kernel_repair(v->k, b.kd[i], s->dirty, &st);
 		s->took_us = walk_us + monotime_diff_us(monotime_now(), t0);
 		kdesired_free(b.kd[i]);
 		fixed = kc_repaired(&st.fdb) + kc_repaired(&st.flood) + kc_repaired(&st.neigh);
@@ -800,13 +915,18 @@ static void repair_due(struct drift *d, struct monotime now)
 		if (fixed || s->pending || ret < 0)
 			log_rl(&d->rl, ret < 0 ? LOG_LVL_WARN : LOG_LVL_INFO,
 			       "drift: vni %u: put back %llu entr%s (%llu deleted%s): %s, %lld us "
-			       "after the first", s->vni, (unsigned long long)fixed,
-			       fixed == 1 ? "y" : "ies", (unsigned long long)s->pending,
+			       "after the first (mirror %lld us, %s %lld us, requests %lld us)",
+			       s->vni, (unsigned long long)fixed, fixed == 1 ? "y" : "ies",
+			       (unsigned long long)s->pending,
 			       !s->pending ? "" : link[i] ? " with a link change" : " by someone",
-			       ret < 0 ? strerror(-ret) : "ok", (long long)took);
+			       ret < 0 ? strerror(-ret) : "ok", (long long)took, (long long)walk_us,
+			       keyed ? "lookups" : "dump", (long long)st.dump_us,
+			       (long long)st.program_us);
 		s->dirty = 0;
 		s->pending = 0;
 		s->nkeys = 0;
+		s->overflow = false;
+		s->last = (struct monotime){ 0 };
 		s->last_done = monotime_now();
 	}
 }
@@ -867,6 +987,11 @@ struct drift *drift_new(struct vtepd *v, int *err)
 	}
 	d->v = v;
 	d->rl = (struct ratelimit)RATELIMIT_INIT(1000, 20);
+	for (int i = 0; i < RECV_BATCH; i++) {
+		d->rx.iov[i] = (struct iovec){ d->rx.bufs[i], RECV_BYTES };
+		d->rx.msgs[i].msg_hdr.msg_iov = &d->rx.iov[i];
+		d->rx.msgs[i].msg_hdr.msg_iovlen = 1;
+	}
 	ret = strikes_init(&d->strikes, STRIKES_CAPACITY, STRIKES_MAX, STRIKES_WINDOW_US, HOLD_US);
 	if (!ret)
 		ret = nl_open(&d->req, 0);

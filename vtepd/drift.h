@@ -6,21 +6,30 @@
  *
  * An rtnetlink monitor (neighbours, bridge FDB, links) sees every RTM_DELNEIGH. A deletion
  * of an entry of vtepd's that its mirror of fabricd's table wants marks the segment's table
- * (neighbours, or FDB) for a repair, which runs a short while after the first such deletion
- * (20 ms), so that a flush of thousands is one batch: the table is dumped and what the mirror
- * wants and the kernel lacks is added (kernel_repair: nothing is removed). Deletions are
- * counted by cause: with a link change on the segment's bridge or vx device (its address
- * changed, it went down or up, the vx device left the bridge) within a second before, the
- * kernel flushed them (flushed_by_link_change); otherwise someone deleted them
- * (deleted_by_operator). Entries of vtepd's the mirror does not want (vtepd's own removals
- * among them) are not put back (not_wanted).
+ * (neighbours, or FDB) for a repair, which runs 10 ms after the first such deletion, or, while
+ * deletions keep coming, once they have stopped for 5 ms (at most 60 ms after the first), so
+ * that a flush of thousands is one batch. A repair adds what the mirror wants and the kernel
+ * lacks, and removes nothing: for up to 64 deletions (and nothing else to look at) the kernel
+ * is asked about those entries only (kernel_repair_keys); otherwise the table is dumped
+ * (kernel_repair; a flood remote, a link change and lost notifications always take the dump).
+ * A neighbour deleted with `ip neigh del` has no MAC in its notification: whether vtepd wants
+ * it is found by its address, in one walk of the mirror before the repair.
+ *
+ * Deletions are counted by cause: with a link change on the segment's bridge or vx device
+ * (its address changed, it went down or up, the vx device left the bridge) within a second
+ * before the repair's first reason, the kernel flushed them (flushed_by_link_change);
+ * otherwise someone deleted them (deleted_by_operator). Entries of vtepd's the mirror does
+ * not want, vtepd's own removals among them, are not put back (not_wanted). Beyond the first
+ * 1024 deletions of a batch, neighbour deletions without a MAC are counted as wanted unchecked
+ * (the repair still adds only what the mirror has).
  *
  * It does not fight: an entry deleted by someone more than 5 times in 30 s is held (not put
- * back) for 5 min, and counted in backed_off; when the hold ends the segment is repaired.
- * A segment repaired again less than 500 ms after its last repair waits twice as long as the
- * last time (up to 2 s) before the next one. While a full table from fabricd is arriving,
- * deletions are not looked at and repairs wait: the full table's reconcile is the authority.
- * Lost notifications (ENOBUFS) repair every segment, both tables.
+ * back) for 5 min and counted in backed_off; when the hold ends the segment is repaired. The
+ * repairs of a segment start no sooner after the previous one than 9 times what that one took
+ * (they take at most a tenth of the time, however often entries go: an FDB dump of 100k
+ * entries takes seconds). While a full table from fabricd is arriving, deletions are not
+ * looked at and repairs wait: the full table's reconcile is the authority. Lost notifications
+ * (ENOBUFS) repair every segment, both tables.
  */
 #ifndef VTEPD_DRIFT_H
 #define VTEPD_DRIFT_H
