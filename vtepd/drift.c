@@ -3,14 +3,17 @@
  * monitor (RTMGRP_NEIGH: neighbours and bridge FDB; RTMGRP_LINK), one timer for the repairs
  * of every segment, one for the end of holds, and the strike table (strikes.c).
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <event2/event.h>
 #include <json-c/json.h>
 #include <libmnl/libmnl.h>
+#include <linux/filter.h>
 #include <linux/if_link.h>
 #include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -562,6 +565,27 @@ static bool mon_read(struct drift *d, int max)
 	return true;
 }
 
+/* The kernel drops, before queueing them, the notifications drift has no use for: every
+ * RTM_NEWNEIGH but a FAILED one (a repair of 10k entries would queue 10k of them). Classic
+ * BPF loads halfwords big-endian: the constants are the host's values read that way. */
+static int mon_filter(struct nl *nl)
+{
+	struct sock_filter code[] = {
+		/* 0 */ BPF_STMT(BPF_LD | BPF_H | BPF_ABS, offsetof(struct nlmsghdr, nlmsg_type)),
+		/* 1 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ntohs(RTM_NEWNEIGH), 0, 2),
+		/* 2 */ BPF_STMT(BPF_LD | BPF_H | BPF_ABS,
+				 sizeof(struct nlmsghdr) + offsetof(struct ndmsg, ndm_state)),
+		/* 3 */ BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, ntohs(NUD_FAILED), 0, 1),
+		/* 4 */ BPF_STMT(BPF_RET | BPF_K, 0xffffffff),       /* keep */
+		/* 5 */ BPF_STMT(BPF_RET | BPF_K, 0),                /* drop */
+	};
+	struct sock_fprog prog = { .len = sizeof(code) / sizeof(code[0]), .filter = code };
+
+	if (setsockopt(nl_fd(nl), SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) < 0)
+		return -errno;
+	return 0;
+}
+
 static void on_mon(evutil_socket_t fd, short what, void *arg)
 {
 	mon_read(arg, MON_BUDGET);
@@ -1000,6 +1024,8 @@ struct drift *drift_new(struct vtepd *v, int *err)
 	if (!ret && nl_set_bufsize(&d->mon, MON_BUFSIZE) < 0)
 		log_warn("drift: no large netlink buffer: a big flush may overflow it (then every "
 			 "segment is repaired)");
+	if (!ret && mon_filter(&d->mon) < 0)
+		log_warn("drift: no socket filter: every neighbour notification is read");
 	for (size_t i = 0; !ret && i < v->nsegs; i++) {
 		struct dseg *s = &d->segs[d->nsegs++];
 		struct linkstate br, vx;

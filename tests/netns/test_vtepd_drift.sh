@@ -12,7 +12,8 @@
 #      remote. A neighbour that looks like vtepd's but that fabricd never asked for, deleted
 #      in the same batch, is not put back (not_wanted). An entry deleted over and over is
 #      put back 5 times, then held (backed_off 1, held 1) and stays gone, even through a
-#      flush of every neighbour by hand (the others come back, counted as operator).
+#      flush of every neighbour by hand (the others come back, counted as operator). What
+#      vtepd removes itself (an API port deleted) stays gone, and no repair runs for it.
 #  (c) hv1's status flags br100 (no fixed MAC: bridge_mac_fixed false, a warning, in the log
 #      too). A vtepd in a namespace of its own, given a bridge that does not exist, one made
 #      without a fixed MAC and one with, creates the first with addr_assign_type 3 (set) and
@@ -139,6 +140,21 @@ t_assert_wait 2 "deleted_by_operator is $(op) after the flush, want $((op0 + NB 
 sleep 0.3
 has_neigh "$ip6" "$mac2" && t_fail "$ip6 put back while held (after a flush)"
 
+# What vtepd removes itself (fabricd no longer wants it) is not put back: a port that only the
+# API knows, on hv2, comes and goes.
+xmac=02:00:64:00:99:0a xip=198.19.100.98
+"${OV_CTL[@]}" port add --vni 100 --mac "$xmac" --host hv2 --ip "$xip" --name x >/dev/null || t_fail "port add x"
+t_assert_wait 5 "hv1 did not get port x" 'has_neigh "$xip" "$xmac" && fdb_self "$xmac" "$hv2"'
+reps0=$(dc repairs) nw0=$(dc not_wanted) op0=$(op)
+"${OV_CTL[@]}" port del --vni 100 --mac "$xmac" >/dev/null || t_fail "port del x"
+t_assert_wait 5 "hv1 still holds port x" '! has_neigh "$xip" "$xmac" && ! fdb_self "$xmac" "$hv2"'
+sleep 0.3
+if has_neigh "$xip" "$xmac" || fdb_self "$xmac" "$hv2" || fdb_port "$xmac"; then
+    t_fail "vtepd put back what it removed itself"
+fi
+[ "$(dc not_wanted)" -ge $((nw0 + 1)) ] || t_fail "not_wanted is $(dc not_wanted) after vtepd's own removals, want > $nw0"
+t_assert_eq "$(dc repairs):$(op)" "$reps0:$op0" "repairs and deleted_by_operator after vtepd's own removals"
+
 # --- (c) bridges and their MACs ---------------------------------------------------------------
 t_assert_eq "$(st '.segments[] | select(.vni == 100) | .bridge_mac_fixed')" false "br100: bridge_mac_fixed"
 t_assert_eq "$(st '.segments[] | select(.vni == 100) | .bridge_mac')" 00:00:5e:00:53:01 "br100: bridge_mac"
@@ -161,7 +177,7 @@ XSOCK=$LAB_TMP/vtepd-x.sock
 lab_bg x "$LAB_TMP/vtepd-x.log" "$T_BUILD/vtepd/vtepd" -f -i x -F "unix:$LAB_TMP/no-fabricd.sock" \
     -l 198.18.0.1 -u u0 -s 300:br300 -s 301:brpre -s 302:brfix --control-socket "$XSOCK"
 XPID=$LAB_LAST_PID
-t_assert_wait 5 "vtepd x did not start: $(cat "$LAB_TMP/vtepd-x.log")" test -S "$XSOCK"
+t_assert_wait 5 "vtepd x did not start" test -S "$XSOCK"
 lab_exec x ip link show br300 >/dev/null 2>&1 || t_fail "vtepd did not create br300"
 t_assert_eq "$(lab_exec x cat /sys/class/net/br300/addr_assign_type)" 3 "br300's addr_assign_type"
 want=$("$T_PYTHON" -c '
