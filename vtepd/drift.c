@@ -541,6 +541,9 @@ static void lost(struct drift *d)
  * notification each); false once the socket is empty. */
 static bool mon_read(struct drift *d, int max)
 {
+	/* Segments a reload added, if nobody said so (drift_segments_added). */
+	if (d->nsegs < d->v->nsegs)
+		drift_segments_added(d);
 	for (int done = 0; done < max;) {
 		int n = recvmmsg(nl_fd(&d->mon), d->rx.msgs, RECV_BATCH, MSG_DONTWAIT, NULL);
 
@@ -1000,6 +1003,37 @@ static void on_hold(evutil_socket_t fd, short what, void *arg)
 
 /* --- the API --------------------------------------------------------------------------------- */
 
+int drift_segments_added(struct drift *d)
+{
+	const struct vtepd *v = d->v;
+
+	while (d->nsegs < v->nsegs) {
+		struct dseg *s = &d->segs[d->nsegs];
+		const struct seg *vs = &v->segs[d->nsegs];
+		struct linkstate br, vx;
+		int ret;
+
+		*s = (struct dseg){ .vni = vs->vni, .br = vs->br_ifindex, .vx = vs->vx_ifindex };
+		snprintf(s->bridge, sizeof(s->bridge), "%s", vs->bridge);
+		ret = link_get(d, s->br, &br);
+		if (!ret)
+			ret = link_get(d, s->vx, &vx);
+		if (ret) {
+			log_rl(&d->rl, LOG_LVL_ERR, "drift: vni %u: reading its devices: %s", s->vni,
+			       strerror(-ret));
+			return ret;
+		}
+		s->br_mac = br.mac;
+		s->br_up = br.up;
+		s->vx_master = vx.master;
+		s->vx_up = vx.up;
+		s->assign_type = -ENODATA;
+		bridge_check(s, false);
+		d->nsegs++;
+	}
+	return 0;
+}
+
 struct drift *drift_new(struct vtepd *v, int *err)
 {
 	struct drift *d = calloc(1, sizeof(*d));
@@ -1026,28 +1060,8 @@ struct drift *drift_new(struct vtepd *v, int *err)
 			 "segment is repaired)");
 	if (!ret && mon_filter(&d->mon) < 0)
 		log_warn("drift: no socket filter: every neighbour notification is read");
-	for (size_t i = 0; !ret && i < v->nsegs; i++) {
-		struct dseg *s = &d->segs[d->nsegs++];
-		struct linkstate br, vx;
-
-		s->vni = v->segs[i].vni;
-		s->br = v->segs[i].br_ifindex;
-		s->vx = v->segs[i].vx_ifindex;
-		snprintf(s->bridge, sizeof(s->bridge), "%s", v->segs[i].bridge);
-		ret = link_get(d, s->br, &br);
-		if (!ret)
-			ret = link_get(d, s->vx, &vx);
-		if (ret) {
-			log_err("drift: vni %u: reading its devices: %s", s->vni, strerror(-ret));
-			break;
-		}
-		s->br_mac = br.mac;
-		s->br_up = br.up;
-		s->vx_master = vx.master;
-		s->vx_up = vx.up;
-		s->assign_type = -ENODATA;
-		bridge_check(s, false);
-	}
+	if (!ret)
+		ret = drift_segments_added(d);
 	if (!ret) {
 		d->ev_mon = event_new(v->base, nl_fd(&d->mon), EV_READ | EV_PERSIST, on_mon, d);
 		d->ev_repair = evtimer_new(v->base, on_repair, d);
@@ -1085,6 +1099,10 @@ void drift_stats(const struct drift *d, struct drift_stats *out)
 {
 	*out = d->c;
 	out->held = d->strikes.held;
+	out->bridges_unfixed = 0;
+	for (size_t i = 0; i < d->nsegs; i++)
+		out->bridges_unfixed += !d->segs[i].gone && d->segs[i].assign_type >= 0 &&
+					d->segs[i].assign_type != KERNEL_ADDR_SET;
 }
 
 #define U64(o, name, val) json_object_object_add(o, name, json_object_new_uint64(val))

@@ -45,6 +45,9 @@ struct json_object;
  * NULL and *err = -errno on failure. */
 struct drift *drift_new(struct vtepd *v, int *err);
 void drift_free(struct drift *d);
+/* Segments were appended to v->segs (a reload): they are watched from now on. 0 or -errno
+ * (their devices could not be read: tried again at the next notification). */
+int drift_segments_added(struct drift *d);
 
 /* Since start. */
 struct drift_stats {
@@ -61,6 +64,7 @@ struct drift_stats {
 	uint64_t errors;                  /* repairs that failed (a dump, a refused request) */
 	int64_t last_repair_us;           /* first deletion seen -> its repair done, last one */
 	int64_t max_repair_us;
+	uint64_t bridges_unfixed;         /* segments whose bridge's address is not set, now */
 };
 void drift_stats(const struct drift *d, struct drift_stats *out);
 

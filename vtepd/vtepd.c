@@ -602,6 +602,7 @@ static void on_reload(void *arg)
 		added++;
 	}
 	if (added) {
+		drift_segments_added(v->drift);
 		log_info("reload: %zu new segment(s): renewing the session so fabricd hears of them",
 			 added);
 		hello_set_vnis(v);

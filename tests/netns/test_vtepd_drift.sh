@@ -18,11 +18,13 @@
 #      too). A vtepd in a namespace of its own, given a bridge that does not exist, one made
 #      without a fixed MAC and one with, creates the first with addr_assign_type 3 (set) and
 #      the address derived from its VTEP address and the VNI, which a lower port does not
-#      change; it warns about the second only.
+#      change; it warns about the second only. Segments a reload adds (a missing bridge, one
+#      without a fixed MAC) are created and flagged the same way; its metrics count 2
+#      bridges without a fixed MAC (and pass promtool).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/overlay_lib.sh"
 t_require_root
-t_require_cmd jq bridge tcpdump tshark
+t_require_cmd jq bridge tcpdump tshark curl
 [ -x "$T_PYTHON" ] || t_skip "no $T_PYTHON"
 ov_build 2
 ov_fabric_up
@@ -173,9 +175,20 @@ lab_exec x ip link add brpre type bridge
 lab_exec x ip link set brpre up
 lab_exec x ip link add brfix address 02:00:5e:00:53:02 type bridge
 lab_exec x ip link set brfix up
-XSOCK=$LAB_TMP/vtepd-x.sock
-lab_bg x "$LAB_TMP/vtepd-x.log" "$T_BUILD/vtepd/vtepd" -f -i x -F "unix:$LAB_TMP/no-fabricd.sock" \
-    -l 198.18.0.1 -u u0 -s 300:br300 -s 301:brpre -s 302:brfix --control-socket "$XSOCK"
+XSOCK=$LAB_TMP/vtepd-x.sock XYAML=$LAB_TMP/vtepd-x.yaml
+cat >"$XYAML" <<EOF
+id: x
+fabricd: unix:$LAB_TMP/no-fabricd.sock
+vtep: 198.18.0.1
+underlay: u0
+control_socket: $XSOCK
+metrics: 9741
+segments:
+  - { vni: 300, bridge: br300 }
+  - { vni: 301, bridge: brpre }
+  - { vni: 302, bridge: brfix }
+EOF
+lab_bg x "$LAB_TMP/vtepd-x.log" "$T_BUILD/vtepd/vtepd" -f -c "$XYAML"
 XPID=$LAB_LAST_PID
 t_assert_wait 5 "vtepd x did not start" test -S "$XSOCK"
 lab_exec x ip link show br300 >/dev/null 2>&1 || t_fail "vtepd did not create br300"
@@ -200,5 +213,23 @@ jq -r '.warnings[0]' <<<"$XS" | grep -q "^bridge brpre has no fixed MAC" || t_fa
 grep -q "bridge brpre (vni 301) has no fixed address" "$LAB_TMP/vtepd-x.log" || t_fail "no warning logged for brpre"
 grep -q "created bridge br300 with the fixed address $want" "$LAB_TMP/vtepd-x.log" || t_fail "br300's creation not logged"
 grep -Eq "(br300|brfix) .*has no fixed address" "$LAB_TMP/vtepd-x.log" && t_fail "warned about a bridge with a fixed MAC"
+# Segments a reload (SIGHUP) adds are looked at the same way: br303 does not exist, brpre2 has
+# no fixed MAC.
+lab_exec x ip link add brpre2 type bridge
+lab_exec x ip link set brpre2 up
+printf '  - { vni: 303, bridge: br303 }\n  - { vni: 304, bridge: brpre2 }\n' >>"$XYAML"
+kill -HUP "$XPID"
+xfixed() { "$FABRICCTL" -s "$XSOCK" agent status --json | jq -c '[.segments[] | [.vni, .bridge_mac_fixed]]'; }
+t_assert_wait 5 "segments of vtepd x after the reload: $(xfixed)" \
+    '[ "$(xfixed)" = "[[300,true],[301,false],[302,true],[303,true],[304,false]]" ]'
+t_assert_eq "$(lab_exec x cat /sys/class/net/br303/addr_assign_type)" 3 "br303's addr_assign_type"
+t_assert_eq "$("$FABRICCTL" -s "$XSOCK" agent status --json | jq -r '.warnings[]' | sed 's/ has no fixed MAC.*//' | sort | paste -sd,)" \
+    "bridge brpre,bridge brpre2" "warnings of vtepd x after the reload"
+lab_exec x curl -s -m 5 http://127.0.0.1:9741/metrics >"$LAB_TMP/x.prom" || t_fail "vtepd x: no metrics"
+t_assert_eq "$(awk '$1 == "l2f_vtepd_bridges_unfixed" { print $2 }' "$LAB_TMP/x.prom")" 2 "l2f_vtepd_bridges_unfixed of vtepd x"
+grep -q '^l2f_vtepd_drift_deleted_total{cause="link_change"} ' "$LAB_TMP/x.prom" || t_fail "no drift metrics: $(grep drift "$LAB_TMP/x.prom")"
+if command -v promtool >/dev/null; then
+    promtool check metrics <"$LAB_TMP/x.prom" >"$LAB_TMP/x.lint" 2>&1 || t_fail "promtool: $(head -5 "$LAB_TMP/x.lint")"
+fi
 lab_alive "$XPID" || t_fail "vtepd x died"
 t_pass
