@@ -74,7 +74,8 @@ static void print_status(json_object *root)
 {
 	json_object *f = get(root, "fabricd"), *segs = get(root, "segments");
 	json_object *c = get(root, "counters"), *r = get(c, "reconcile"), *l = get(c, "learner");
-	json_object *drops = get(l, "drops");
+	json_object *drops = get(l, "drops"), *dr = get(c, "drift");
+	json_object *warnings = get(root, "warnings");
 	int any = 0;
 
 	printf("agent %s  vtep %s  underlay %s\n", str(root, "id"), str(root, "vtep"),
@@ -86,11 +87,17 @@ static void print_status(json_object *root)
 	       get(f, "last_error") ? str(f, "last_error") : "",
 	       json_object_get_boolean(get(f, "receiving_full_table")) ? "; receiving a full table"
 								       : "");
-	printf("\n%-8s %-16s %10s %s\n", "VNI", "BRIDGE", "VX IFINDEX", "FLOOD");
+	printf("\n%-8s %-16s %-29s %10s %s\n", "VNI", "BRIDGE", "BRIDGE MAC", "VX IFINDEX",
+	       "FLOOD");
 	for (size_t i = 0; i < len(segs); i++) {
 		json_object *s = json_object_array_get_idx(segs, i);
+		json_object *fixed = get(s, "bridge_mac_fixed");
+		char mac[40];
 
-		printf("%-8s %-16s %10s ", str(s, "vni"), str(s, "bridge"), str(s, "vx_ifindex"));
+		snprintf(mac, sizeof(mac), "%s%s", str(s, "bridge_mac"),
+			 !fixed ? "" : json_object_get_boolean(fixed) ? " (fixed)" : " (NOT FIXED)");
+		printf("%-8s %-16s %-29s %10s ", str(s, "vni"), str(s, "bridge"), mac,
+		       str(s, "vx_ifindex"));
 		put_list(get(s, "flood"));
 		printf("\n");
 	}
@@ -120,6 +127,19 @@ static void print_status(json_object *root)
 		}
 	}
 	printf("%s\n", any ? "" : " none");
+	if (dr)
+		printf("drift: deleted by operator %llu, flushed by link change %llu, not wanted %llu; "
+		       "repaired %llu in %llu repair(s) (last %.1f ms, max %.1f ms), conflicts %llu, "
+		       "errors %llu; backed off %llu (held now %llu); link changes %llu, "
+		       "notifications lost %llu\n",
+		       num(dr, "deleted_by_operator"), num(dr, "flushed_by_link_change"),
+		       num(dr, "not_wanted"), num(dr, "repaired"), num(dr, "repairs"),
+		       num(dr, "last_repair_us") / 1000.0, num(dr, "max_repair_us") / 1000.0,
+		       num(dr, "conflicts"), num(dr, "errors"), num(dr, "backed_off"),
+		       num(dr, "held"), num(dr, "link_changes"), num(dr, "events_lost"));
+	for (size_t i = 0; i < len(warnings); i++)
+		printf("warning: %s\n",
+		       json_object_get_string(json_object_array_get_idx(warnings, i)));
 }
 
 static void print_fdb(json_object *root)

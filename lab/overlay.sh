@@ -23,6 +23,13 @@
 #   tables still accept IPv6 entries: `ip -6 neigh replace ... dev br100` works).
 #   Underlay MACs: hv<i> 02:00:00:00:00:(10+i) (decimal digits, as lab/segment.sh), fm
 #   02:00:00:00:00:02. fm also has 2001:db8:18::2/64.
+#   The hypervisors' bridges have no fixed MAC, on purpose, as a user's `ip link add BR type
+#   bridge`: the kernel gives a bridge its lowest port's MAC, so a port that joins or leaves
+#   (a VM migrating in with ov_migrate, vtepd enslaving vx<VNI>) can change it, and the kernel
+#   then flushes the bridge's neighbours, vtepd's suppression entries among them. vtepd puts
+#   them back (docs/vtepd.md, Drift repair) and warns about such bridges; the lab keeps the
+#   user's case so that the repair is exercised (tests/netns/test_vtepd_drift.sh changes the
+#   MAC on purpose, with a port whose MAC is lower than any random one).
 #
 # Sourced:    . lab/overlay.sh; ov_build 3
 #   ov_build [N]              build the lab with N hypervisors (default 3)

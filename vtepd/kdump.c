@@ -139,6 +139,34 @@ int k_dump(struct kernel *k, int family, int ifindex, nl_msg_cb cb, struct vec *
 	return ret;
 }
 
+/* One entry, asked for (no dump): the neighbour ip on ifindex, or the FDB entry of mac in the
+ * vxlan driver's table of ifindex (NTF_SELF) or in the bridge ifindex is a port of
+ * (NTF_MASTER, wherever the bridge has it). Added to out (a vec as k_dump's, not emptied):
+ * nothing when the kernel has no such entry. */
+int k_get(struct kernel *k, int family, int ifindex, uint8_t flags, const struct mac *mac,
+	  const struct ipaddr *ip, nl_msg_cb cb, struct vec *out)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct ndmsg *ndm;
+	int ret;
+
+	nlh->nlmsg_type = RTM_GETNEIGH;
+	ndm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ndm));
+	ndm->ndm_family = (uint8_t)family;
+	ndm->ndm_ifindex = ifindex;
+	ndm->ndm_flags = flags;
+	if (mac)
+		mnl_attr_put(nlh, NDA_LLADDR, MAC_LEN, mac->b);
+	if (ip)
+		mnl_attr_put(nlh, NDA_DST, ipaddr_len(ip), ip->b);
+	out->err = 0;
+	ret = nl_request_cb(&k->nl, nlh, cb, out);
+	if (out->err)
+		return out->err;
+	return ret == -ENOENT ? 0 : ret;
+}
+
 int kernel_dump(struct kernel *k, uint32_t vni, const struct ipaddr *known, size_t n_known,
 		struct kdesired *out)
 {

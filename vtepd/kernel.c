@@ -344,6 +344,72 @@ static int vxlan_create(struct kernel *k, const char *name, uint32_t vni, int br
 	return nl_request(&k->nl, nlh);
 }
 
+void kernel_bridge_mac(const struct ipaddr *local, uint32_t vni, struct mac *out)
+{
+	uint32_t h = 2166136261u;           /* FNV-1a, 32 bits */
+	size_t n = ipaddr_len(local);
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= local->b[i];
+		h *= 16777619u;
+	}
+	out->b[0] = (uint8_t)(((h >> 16) & 0xfc) | 0x02);  /* locally administered, unicast */
+	out->b[1] = (uint8_t)(h >> 8);
+	out->b[2] = (uint8_t)h;
+	out->b[3] = (uint8_t)(vni >> 16);
+	out->b[4] = (uint8_t)(vni >> 8);
+	out->b[5] = (uint8_t)vni;
+}
+
+int kernel_addr_assign_type(const char *ifname, int ifindex)
+{
+	char path[64 + IFNAMSIZ], buf[32];
+	int type = -1, idx = -1;
+	FILE *f;
+
+	if (!*ifname || strlen(ifname) >= IFNAMSIZ || strchr(ifname, '/') || ifname[0] == '.')
+		return -EINVAL;
+	snprintf(path, sizeof(path), "/sys/class/net/%s/ifindex", ifname);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	if (fgets(buf, sizeof(buf), f))
+		idx = atoi(buf);
+	fclose(f);
+	if (idx != ifindex)
+		return -ENXIO;
+	snprintf(path, sizeof(path), "/sys/class/net/%s/addr_assign_type", ifname);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	if (fgets(buf, sizeof(buf), f))
+		type = atoi(buf);
+	fclose(f);
+	return type >= 0 ? type : -EIO;
+}
+
+/* A VLAN-unaware bridge, up, with a set address: the kernel never changes it for a port's. */
+static int bridge_create(struct kernel *k, const char *name, const struct mac *mac)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct nlattr *info;
+	struct ifinfomsg *ifi;
+
+	nlh->nlmsg_type = RTM_NEWLINK;
+	nlh->nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL;
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_flags = IFF_UP;
+	ifi->ifi_change = IFF_UP;
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+	mnl_attr_put(nlh, IFLA_ADDRESS, MAC_LEN, mac->b);
+	info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "bridge");
+	mnl_attr_nest_end(nlh, info);
+	return nl_request(&k->nl, nlh);
+}
+
 /* Master and vxlan learning first, then the port flags (they belong to the new master) and
  * up: two requests, each only when something is wrong. */
 static int vxlan_fix(struct kernel *k, const struct link *l, int br)
@@ -404,6 +470,20 @@ int kernel_vxlan_ensure(struct kernel *k, uint32_t vni, const char *bridge,
 	if (vni == 0 || vni >= KERNEL_VNI_MAX || !local || !local->af)
 		return -EINVAL;
 	ret = link_get(k, bridge, &br);
+	if (ret == -ENODEV) {
+		struct mac mac;
+		char txt[MAC_STRLEN];
+
+		kernel_bridge_mac(local, vni, &mac);
+		ret = bridge_create(k, bridge, &mac);
+		if (ret == 0)
+			ret = link_get(k, bridge, &br);
+		if (ret == 0) {
+			done |= KVX_BRIDGE_CREATED;
+			log_info("kernel: vx%u: created bridge %s with the fixed address %s", vni,
+				 bridge, mac_fmt(&mac, txt));
+		}
+	}
 	if (ret < 0 || strcmp(br.kind, "bridge")) {
 		log_err("kernel: vx%u: bridge %s: %s", vni, bridge,
 			ret < 0 ? strerror(-ret) : "not a bridge");
@@ -556,6 +636,11 @@ int kernel_commit(struct kernel *k)
 void kernel_counters(const struct kernel *k, struct kcounters *out)
 {
 	*out = k->total;
+}
+
+uint32_t kernel_portid(const struct kernel *k)
+{
+	return k->nl.portid;
 }
 
 /* --- open / close --------------------------------------------------------------------------- */

@@ -7,7 +7,9 @@
  * Ownership — what vtepd may change or remove; everything else in the kernel is left alone:
  *  - Devices: vtepd creates and owns the VXLAN devices named vx<VNI> ("vx100"): nolearning,
  *    local <vtep>, dstport 4789, dev <underlay>, enslaved to the caller's bridge with bridge
- *    port flags neigh_suppress on and learning off, up. The bridge is the operator's.
+ *    port flags neigh_suppress on and learning off, up. The bridge is the operator's; one
+ *    that does not exist is created (VLAN-unaware, up) with a fixed address (see
+ *    kernel_bridge_mac), and is left in place afterwards like one the operator made.
  *  - Unicast FDB entries on a vx device are ours when they carry NTF_EXT_LEARNED
  *    ("extern_learn"). A remote MAC is two entries, added by one request:
  *    NTF_SELF | NTF_MASTER | NTF_EXT_LEARNED, NUD_NOARP | NUD_PERMANENT, NDA_LLADDR, NDA_DST.
@@ -75,14 +77,31 @@ enum {
 	KVX_CREATED = 1 << 0,
 	KVX_RECREATED = 1 << 1,  /* wrong VNI, port, local or underlay: deleted, created again */
 	KVX_FIXED = 1 << 2,      /* learning, master, port flags or up state corrected */
+	KVX_BRIDGE_CREATED = 1 << 3,  /* the bridge did not exist: created, with a fixed MAC */
 };
 
-/* Makes vx<vni> exist as described above. The bridge must exist; the underlay may be NULL.
- * A device of that name that is not a VXLAN is not ours: -EEXIST. Returns the KVX_* mask or
+/* Makes vx<vni> exist as described above, and the bridge too when there is no device of that
+ * name (a device of that name that is not a bridge: -ENODEV). The underlay may be NULL. A
+ * device named vx<vni> that is not a VXLAN is not ours: -EEXIST. Returns the KVX_* mask or
  * -errno; *vx_ifindex and *br_ifindex (either may be NULL) are set on success. */
 int kernel_vxlan_ensure(struct kernel *k, uint32_t vni, const char *bridge,
 			const struct ipaddr *local, const char *underlay,
 			int *vx_ifindex, int *br_ifindex);
+
+/* The address kernel_vxlan_ensure gives a bridge it creates: locally administered unicast,
+ * 22 bits of a hash (FNV-1a, 32 bits) of the VTEP address, then the VNI's 24 bits:
+ * ((h >> 16) & 0xfc) | 0x02 : h >> 8 : h : vni >> 16 : vni >> 8 : vni. The same on every start
+ * of the host, different from the other hosts' for the same VNI (the VTEP address is the
+ * host's own in the fabric). Set at creation, it is the bridge's for good: the kernel marks it
+ * set (addr_assign_type 3, NET_ADDR_SET) and no longer takes a port's MAC. A bridge without a
+ * set address takes its lowest port's, so a port that comes or goes can change it, and on
+ * every change the kernel flushes the bridge's neighbours, ours included. */
+void kernel_bridge_mac(const struct ipaddr *local, uint32_t vni, struct mac *out);
+/* How the kernel says ifname's address was assigned (/sys/class/net/IF/addr_assign_type: 0
+ * permanent, 1 random, 2 stolen, 3 set), checked against ifindex (sysfs of another network
+ * namespace would name another device): the type, or -errno (-ENXIO: not that device). */
+int kernel_addr_assign_type(const char *ifname, int ifindex);
+#define KERNEL_ADDR_SET 3      /* the kernel's NET_ADDR_SET */
 /* Deletes vx<vni> (with every FDB entry on it). 0 also when it did not exist. */
 int kernel_vxlan_del(struct kernel *k, uint32_t vni);
 
@@ -135,6 +154,24 @@ struct kstats {
 int kernel_reconcile(struct kernel *k, const struct kdesired *d,
 		     const struct ipaddr *known, size_t n_known, struct kstats *out);
 
+/* Repair: as kernel_reconcile, for the tables of `tables` only, but nothing is removed: what
+ * is missing is added and what is ours with another value is corrected, so d may leave out
+ * entries the caller does not want put back now (they stay as they are). Foreign entries are
+ * kept and conflicts counted as in a reconcile. The neighbour table's dump is cheap; the
+ * FDB's costs O(n^2) in the kernel (see kdump.c): ask for it only when an FDB entry went. */
+enum {
+	KREPAIR_FDB = 1 << 0,    /* unicast entries (both halves) and the flood list of vx<vni> */
+	KREPAIR_NEIGH = 1 << 1,  /* the suppression neighbours on its bridge */
+};
+int kernel_repair(struct kernel *k, const struct kdesired *d, unsigned tables,
+		  struct kstats *out);
+/* The same for a few keys, without a dump: the kernel is asked about each neighbour address of
+ * ips and each unicast MAC of macs (its vxlan entry and the bridge's), one request each, and
+ * only d's entries for those keys are put back. The cost is that of the keys, not of the
+ * tables; the flood list is not looked at (kernel_repair). */
+int kernel_repair_keys(struct kernel *k, const struct kdesired *d, const struct ipaddr *ips,
+		       size_t nips, const struct mac *macs, size_t nmacs, struct kstats *out);
+
 /* Adds what is ours on vx<vni> and its bridge to out: unicast entries, flood remotes whose
  * dst is in known (every remote when known is NULL), neighbours. */
 int kernel_dump(struct kernel *k, uint32_t vni, const struct ipaddr *known, size_t n_known,
@@ -157,6 +194,9 @@ struct kcounters {
 	uint64_t refused;
 };
 void kernel_counters(const struct kernel *k, struct kcounters *out);
+/* The netlink port of kernel_open's socket: notifications the kernel sends for its requests
+ * carry it (those it sends while it applies them, not all). */
+uint32_t kernel_portid(const struct kernel *k);
 
 /* Sends what is queued. The number of queued operations the kernel refused since the last
  * commit (each logged, rate-limited), or -errno when their answers were lost (-ENOBUFS). */

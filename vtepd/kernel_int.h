@@ -158,6 +158,8 @@ int k_dev_resolve(struct kernel *k, uint32_t vni, bool fresh, int *vx, int *br);
 /* kdump.c: one strict dump of the FDB (AF_BRIDGE, of a bridge) or the neighbours (of a
  * device) into out, a vec of struct kfdb or struct kneigh. */
 int k_dump(struct kernel *k, int family, int ifindex, nl_msg_cb cb, struct vec *out);
+int k_get(struct kernel *k, int family, int ifindex, uint8_t flags, const struct mac *mac,
+	  const struct ipaddr *ip, nl_msg_cb cb, struct vec *out);
 int k_fdb_msg(const struct nlmsghdr *nlh, void *data);
 int k_neigh_msg(const struct nlmsghdr *nlh, void *data);
 

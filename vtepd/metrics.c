@@ -1,7 +1,8 @@
 /* metrics.c - vtepd's Prometheus metrics: the session with fabricd, bindings, kernel
- * requests, the last reconcile, learning, the control socket. */
+ * requests, the last reconcile, learning, drift repair, the control socket. */
 #include <stdio.h>
 #include "ctl.h"
+#include "drift.h"
 #include "learn.h"
 #include "metrics.h"
 #include "vtepd.h"
@@ -56,6 +57,31 @@ void vtepd_metrics(struct metrics_out *m, void *ctx)
 	for (int i = 1; i < PKT_DROP_COUNT; i++)
 		metrics_value(m, "l2f_vtepd_learn_drops_total", ls.drops[i], "reason",
 			      pkt_drop_name(i), NULL);
+	if (v->drift) {
+		struct drift_stats ds;
+
+		drift_stats(v->drift, &ds);
+		metrics_family(m, "l2f_vtepd_drift_deleted_total", "counter",
+			       "entries of vtepd's deleted while fabricd wants them, by cause");
+		metrics_value(m, "l2f_vtepd_drift_deleted_total", ds.deleted_by_operator, "cause",
+			      "operator", NULL);
+		metrics_value(m, "l2f_vtepd_drift_deleted_total", ds.flushed_by_link_change,
+			      "cause", "link_change", NULL);
+		metrics_one(m, "l2f_vtepd_drift_not_wanted_total", "counter",
+			    "entries of vtepd's deleted that fabricd does not want: not put back",
+			    ds.not_wanted);
+		metrics_one(m, "l2f_vtepd_drift_repairs_total", "counter", "repair batches",
+			    ds.repairs);
+		metrics_one(m, "l2f_vtepd_drift_repaired_total", "counter",
+			    "entries put back or corrected", ds.repaired);
+		metrics_one(m, "l2f_vtepd_drift_backed_off_total", "counter",
+			    "times an entry deleted too often was held back", ds.backed_off);
+		metrics_one(m, "l2f_vtepd_drift_held", "gauge", "entries held back now", ds.held);
+		metrics_one(m, "l2f_vtepd_drift_events_lost_total", "counter",
+			    "netlink notifications lost (every segment repaired)", ds.events_lost);
+		metrics_one(m, "l2f_vtepd_bridges_unfixed", "gauge",
+			    "segments whose bridge has no fixed MAC address", ds.bridges_unfixed);
+	}
 	if (v->ctl) {
 		const struct ctl_stats *cs = ctl_server_stats(v->ctl);
 

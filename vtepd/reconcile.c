@@ -2,9 +2,14 @@
  * reconcile.c - kernel_reconcile: per VNI, a sorted copy of the desired state against the
  * kernel's dump sorted by key, walked at once (mark and sweep, see kernel.h): add what is
  * missing or different, remove what is ours and not desired, count and keep the rest.
+ * kernel_repair is the same walk over the tables asked for, without the removals.
  */
+#include <stddef.h>
 #include "kernel_int.h"
 #include "monotime.h"
+
+/* How reconcile_vni walks: the KREPAIR_* tables, and whether it may remove. */
+#define SYNC_ADD_ONLY (1u << 8)
 
 static int kd_fdb_cmp(const void *x, const void *y)
 {
@@ -110,7 +115,8 @@ static void fdb_remove(struct kernel *k, int vx, const struct mac *mac, const st
  * local ports as well). Both go in one request, bridge first. A MAC the bridge holds on
  * another port (learnt locally: the host is here now) or statically is not taken back. */
 static void sync_fdb(struct kernel *k, int vx, const struct kd_vni *v, const struct kd_fdb *want,
-		     size_t nwant, const struct kfdb *have, size_t nhave, struct kstats *st)
+		     size_t nwant, const struct kfdb *have, size_t nhave, bool add_only,
+		     struct kstats *st)
 {
 	size_t i = 0, j = 0;
 
@@ -133,7 +139,8 @@ static void sync_fdb(struct kernel *k, int vx, const struct kd_vni *v, const str
 				st->fdb.foreign++;
 		}
 		if (c > 0) {
-			fdb_remove(k, vx, &h->mac, &g, &st->fdb.removed);
+			if (!add_only)
+				fdb_remove(k, vx, &h->mac, &g, &st->fdb.removed);
 			continue;
 		}
 		i++;
@@ -143,7 +150,8 @@ static void sync_fdb(struct kernel *k, int vx, const struct kd_vni *v, const str
 		}
 		if (w->ndst > 1) {
 			st->fdb_flooded++;
-			fdb_remove(k, vx, &w->mac, &g, &st->fdb.removed);
+			if (!add_only)
+				fdb_remove(k, vx, &w->mac, &g, &st->fdb.removed);
 			continue;
 		}
 		blocked = g.elsewhere || (g.port && !g.port_ours);
@@ -161,7 +169,7 @@ static void sync_fdb(struct kernel *k, int vx, const struct kd_vni *v, const str
 
 static void sync_flood(struct kernel *k, int vx, const struct ipaddr *want, size_t nwant,
 		       const struct ipaddr *known, size_t nknown, const struct kfdb *have,
-		       size_t nhave, struct kstats *st)
+		       size_t nhave, bool add_only, struct kstats *st)
 {
 	size_t nzero = 0;
 
@@ -176,9 +184,9 @@ static void sync_flood(struct kernel *k, int vx, const struct ipaddr *want, size
 			continue;
 		if (ip_in(want, nwant, dst))
 			st->flood.kept++;
-		else if (ip_in(known, nknown, dst))
+		else if (ip_in(known, nknown, dst) && !add_only)
 			k_fdb_req(k, RTM_DELNEIGH, 0, NTF_SELF, vx, &mac_zero, dst, &st->flood.removed);
-		else
+		else if (!ip_in(known, nknown, dst))
 			st->flood.foreign++;
 	}
 	for (size_t i = 0; i < nwant; i++) {
@@ -200,7 +208,7 @@ static bool configured(const struct kneigh *h)
 }
 
 static void sync_neigh(struct kernel *k, int br, const struct kd_neigh *want, size_t nwant,
-		       const struct kneigh *have, size_t nhave, struct kstats *st)
+		       const struct kneigh *have, size_t nhave, bool add_only, struct kstats *st)
 {
 	size_t i = 0, j = 0;
 
@@ -216,7 +224,7 @@ static void sync_neigh(struct kernel *k, int br, const struct kd_neigh *want, si
 				st->neigh.foreign++;
 		}
 		if (c > 0) {
-			if (ours)
+			if (ours && !add_only)
 				k_neigh_req(k, RTM_DELNEIGH, br, &h->ip, NULL, &st->neigh.removed);
 			continue;
 		}
@@ -237,9 +245,60 @@ static void sync_neigh(struct kernel *k, int br, const struct kd_neigh *want, si
 	}
 }
 
-static int reconcile_vni(struct kernel *k, const struct kd_vni *v, const struct ipaddr *known,
-			 size_t nknown, struct kstats *st)
+/* What kernel_repair_keys asks about (sorted, unique), instead of dumps. */
+struct keys {
+	struct ipaddr *ips;
+	struct mac *macs;
+	size_t nips, nmacs;
+};
+
+static int mac_cmp_v(const void *x, const void *y)
 {
+	return mac_cmp(x, y);
+}
+
+static bool mac_same(const void *a, const void *b)
+{
+	return mac_eq(a, b);
+}
+
+/* The kernel's entries for the keys only: the neighbours on the bridge, and for each MAC the
+ * vxlan driver's entry and the bridge's (on whichever port it is). */
+static int get_keys(struct kernel *k, int vx, int br, const struct keys *only, struct vec *fdb,
+		    struct vec *neigh)
+{
+	int ret = 0;
+
+	for (size_t i = 0; i < only->nmacs && !ret; i++) {
+		ret = k_get(k, AF_BRIDGE, vx, NTF_SELF, &only->macs[i], NULL, k_fdb_msg, fdb);
+		if (!ret)
+			ret = k_get(k, AF_BRIDGE, vx, NTF_MASTER, &only->macs[i], NULL, k_fdb_msg, fdb);
+	}
+	for (size_t i = 0; i < only->nips && !ret; i++)
+		ret = k_get(k, only->ips[i].af, br, 0, NULL, &only->ips[i], k_neigh_msg, neigh);
+	return ret;
+}
+
+/* Keeps, of a sorted desired array, the entries whose key is in the sorted set. */
+static size_t keep_keys(void *p, size_t n, size_t size, size_t key_off, const void *set,
+			size_t nset, size_t key_size, int (*cmp)(const void *, const void *))
+{
+	char *a = p;
+	size_t m = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!nset || !bsearch(a + i * size + key_off, set, nset, key_size, cmp))
+			continue;
+		memmove(a + m * size, a + i * size, size);
+		m++;
+	}
+	return m;
+}
+
+static int reconcile_vni(struct kernel *k, const struct kd_vni *v, const struct ipaddr *known,
+			 size_t nknown, unsigned how, const struct keys *only, struct kstats *st)
+{
+	bool add_only = how & SYNC_ADD_ONLY;
 	struct vec fdb = { .size = sizeof(struct kfdb) }, neigh = { .size = sizeof(struct kneigh) };
 	struct kd_fdb *want_fdb = NULL;
 	struct kd_neigh *want_neigh = NULL;
@@ -253,8 +312,11 @@ static int reconcile_vni(struct kernel *k, const struct kd_vni *v, const struct 
 		log_err("kernel: vx%u: %s", v->vni, strerror(-ret));
 		goto out;
 	}
-	ret = k_dump(k, AF_BRIDGE, br, k_fdb_msg, &fdb);
-	if (ret == 0)
+	if (only)
+		ret = get_keys(k, vx, br, only, &fdb, &neigh);
+	if (!only && (how & KREPAIR_FDB))
+		ret = k_dump(k, AF_BRIDGE, br, k_fdb_msg, &fdb);
+	if (!only && ret == 0 && (how & KREPAIR_NEIGH))
 		ret = k_dump(k, AF_UNSPEC, br, k_neigh_msg, &neigh);
 	if (ret < 0) {
 		log_err("kernel: vx%u: dump: %s", v->vni, strerror(-ret));
@@ -271,6 +333,13 @@ static int reconcile_vni(struct kernel *k, const struct kd_vni *v, const struct 
 		ret = -ENOMEM;
 		goto out;
 	}
+	if (only) {
+		nfdb = keep_keys(want_fdb, nfdb, sizeof(*want_fdb), offsetof(struct kd_fdb, mac),
+				 only->macs, only->nmacs, sizeof(*only->macs), mac_cmp_v);
+		nneigh = keep_keys(want_neigh, nneigh, sizeof(*want_neigh),
+				   offsetof(struct kd_neigh, ip), only->ips, only->nips,
+				   sizeof(*only->ips), ip_cmp);
+	}
 	nall = nknown + v->nflood;
 	if (nknown)
 		memcpy(all_known, known, nknown * sizeof(*known));
@@ -280,9 +349,14 @@ static int reconcile_vni(struct kernel *k, const struct kd_vni *v, const struct 
 
 	t1 = monotime_now();
 	st->dump_us += monotime_diff_us(t1, t0);
-	sync_fdb(k, vx, v, want_fdb, nfdb, fdb.p, fdb.n, st);
-	sync_flood(k, vx, want_flood, nflood, all_known, nall, fdb.p, fdb.n, st);
-	sync_neigh(k, br, want_neigh, nneigh, neigh.p, neigh.n, st);
+	if (how & KREPAIR_FDB) {
+		sync_fdb(k, vx, v, want_fdb, nfdb, fdb.p, fdb.n, add_only, st);
+		if (!only)
+			sync_flood(k, vx, want_flood, nflood, all_known, nall, fdb.p, fdb.n,
+				   add_only, st);
+	}
+	if (how & KREPAIR_NEIGH)
+		sync_neigh(k, br, want_neigh, nneigh, neigh.p, neigh.n, add_only, st);
 	k_flush(k);
 	st->program_us += monotime_diff_us(monotime_now(), t1);
 out:
@@ -297,8 +371,8 @@ out:
 	return ret;
 }
 
-int kernel_reconcile(struct kernel *k, const struct kdesired *d,
-		     const struct ipaddr *known, size_t n_known, struct kstats *out)
+static int sync_all(struct kernel *k, const struct kdesired *d, const struct ipaddr *known,
+		    size_t n_known, unsigned how, const struct keys *only, struct kstats *out)
 {
 	struct kstats st = { 0 };
 	int ret = 0;
@@ -308,7 +382,7 @@ int kernel_reconcile(struct kernel *k, const struct kdesired *d,
 	k->stats = &st;
 	k->first_err = 0;
 	for (size_t i = 0; i < d->n; i++) {
-		int r = reconcile_vni(k, &d->v[i], known, n_known, &st);
+		int r = reconcile_vni(k, &d->v[i], known, n_known, how, only, &st);
 
 		if (r < 0 && !ret)
 			ret = r;
@@ -320,5 +394,41 @@ int kernel_reconcile(struct kernel *k, const struct kdesired *d,
 	k->refused = 0;
 	if (out)
 		*out = st;
+	return ret;
+}
+
+int kernel_reconcile(struct kernel *k, const struct kdesired *d,
+		     const struct ipaddr *known, size_t n_known, struct kstats *out)
+{
+	return sync_all(k, d, known, n_known, KREPAIR_FDB | KREPAIR_NEIGH, NULL, out);
+}
+
+int kernel_repair(struct kernel *k, const struct kdesired *d, unsigned tables,
+		  struct kstats *out)
+{
+	/* Nothing is removed: which flood remotes are the fabric's does not matter. */
+	return sync_all(k, d, NULL, 0, (tables & (KREPAIR_FDB | KREPAIR_NEIGH)) | SYNC_ADD_ONLY,
+			NULL, out);
+}
+
+int kernel_repair_keys(struct kernel *k, const struct kdesired *d, const struct ipaddr *ips,
+		       size_t nips, const struct mac *macs, size_t nmacs, struct kstats *out)
+{
+	struct keys only = { 0 };
+	int ret;
+
+	only.ips = sorted_last(ips, nips, sizeof(*ips), ip_cmp, ip_same, &only.nips);
+	only.macs = sorted_last(macs, nmacs, sizeof(*macs), mac_cmp_v, mac_same, &only.nmacs);
+	if (!only.ips || !only.macs) {
+		free(only.ips);
+		free(only.macs);
+		if (out)
+			*out = (struct kstats){ .errors = 1 };
+		return -ENOMEM;
+	}
+	ret = sync_all(k, d, NULL, 0, (only.nmacs ? KREPAIR_FDB : 0) |
+		       (only.nips ? KREPAIR_NEIGH : 0) | SYNC_ADD_ONLY, &only, out);
+	free(only.ips);
+	free(only.macs);
 	return ret;
 }

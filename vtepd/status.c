@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "drift.h"
 #include "learn.h"
 #include "pkt/drop.h"
 #include "vtepd.h"
@@ -135,12 +136,14 @@ char *vtepd_status_json(struct vtepd *v)
 		json_object_object_add(so, "bridge", json_object_new_string(s->bridge));
 		json_object_object_add(so, "br_ifindex", json_object_new_int(s->br_ifindex));
 		json_object_object_add(so, "vx_ifindex", json_object_new_int(s->vx_ifindex));
+		drift_segment_json(v->drift, s->vni, so);
 		for (size_t k = 0; k < s->nflood; k++)
 			json_object_array_add(fl, addr_json(&s->flood[k]));
 		json_object_object_add(so, "flood", fl);
 		json_object_array_add(segs, so);
 	}
 	json_object_object_add(root, "segments", segs);
+	json_object_object_add(root, "warnings", drift_warnings_json(v->drift));
 
 	kernel_counters(v->k, &kc);
 	U64(c, "bindings", v->want.count);
@@ -153,6 +156,7 @@ char *vtepd_status_json(struct vtepd *v)
 	U64(c, "kernel_refused", kc.refused);
 	json_object_object_add(c, "reconcile", reconcile_json(&v->c));
 	json_object_object_add(c, "learner", learner_json(v->lr));
+	json_object_object_add(c, "drift", drift_counters_json(v->drift));
 	json_object_object_add(root, "counters", c);
 	return finish(root);
 }

@@ -27,6 +27,7 @@
 #include <unistd.h>
 #include "conf.h"
 #include "ctl.h"
+#include "drift.h"
 #include "kernel.h"
 #include "learn.h"
 #include "log.h"
@@ -601,6 +602,7 @@ static void on_reload(void *arg)
 		added++;
 	}
 	if (added) {
+		drift_segments_added(v->drift);
 		log_info("reload: %zu new segment(s): renewing the session so fabricd hears of them",
 			 added);
 		hello_set_vnis(v);
@@ -719,6 +721,11 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < v.nsegs; i++)
 		if (seg_setup(&v, &v.segs[i]) < 0)
 			return 1;
+	v.drift = drift_new(&v, &err);
+	if (!v.drift) {
+		log_err("drift repair: %s", strerror(-err));
+		return 1;
+	}
 	err = fabric_start(&v);
 	if (err) {
 		log_err("fabricd %s: %s", v.fabricd, strerror(-err));
@@ -734,6 +741,7 @@ int main(int argc, char **argv)
 	wire_tls_free(v.tls);
 	ctl_server_close(v.ctl);
 	ctl_server_close(v.ctl_status);
+	drift_free(v.drift);
 	learner_free(v.lr);
 	want_clear(&v);
 	macmap_free(&v.want);

@@ -21,6 +21,7 @@
 
 
 struct ctl_server;
+struct drift;
 struct event;
 struct event_base;
 struct learner;
@@ -62,6 +63,7 @@ struct vtepd {
 	struct event_base *base;               /* dm.base */
 	struct kernel *k;
 	struct learner *lr;
+	struct drift *drift;                   /* puts back what of ours went (drift.c) */
 	struct ctl_server *ctl;
 	struct ctl_server *ctl_status;         /* read-only, mode 0666, when configured */
 	const char *ctl_path;

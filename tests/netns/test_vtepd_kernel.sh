@@ -4,7 +4,9 @@
 # desired state becomes exactly those FDB and neighbour entries (and a host on the bridge gets
 # its ARP and NS answered from them), a changed state changes only ours while entries added by
 # hand (no extern_learn, a flood remote to an unknown VTEP, a neighbour without our protocol)
-# survive, and applying the same state again does nothing.
+# survive, and applying the same state again does nothing. A repair puts back what of ours
+# was deleted (per table, or for named keys only) and removes nothing; a missing bridge is
+# created with a set address.
 LAB_PREFIX=${LAB_PREFIX:-l2fk-$$-}
 . "$(dirname "$0")/lib.sh"
 t_require_root
@@ -168,6 +170,50 @@ t_assert_eq "$(stat '[.fdb,.flood,.neigh]|map(.added+.updated+.removed)|add')" 0
 t_assert_eq "$(stat '[.fdb.kept,.flood.kept,.neigh.kept]|@csv')" "3,2,4" "entries kept when applying the same state twice"
 t_assert_eq "$(kernel_fdb)" "$(expected fdb "$s2" | grep -Ev '10:06|99:01')" "unicast FDB after the second apply"
 
+# --- repair: what went is put back, nothing is removed ------------------------------------------
+# One of each kind of ours deleted by hand, and a neighbour of ours that s2 does not want added.
+lab_exec v bridge fdb del 02:00:00:00:10:01 dev vx100 dst 198.18.0.2 self || t_fail "fdb del self"
+lab_exec v bridge fdb del 02:00:00:00:10:05 dev vx100 master || t_fail "fdb del master"
+lab_exec v bridge fdb del 00:00:00:00:00:00 dev vx100 dst 198.18.0.5 self || t_fail "fdb del flood"
+lab_exec v ip neigh del 198.19.0.1 dev br100 || t_fail "neigh del"
+lab_exec v ip neigh add 198.19.0.77 lladdr 02:00:00:00:10:77 dev br100 nud noarp extern_learn protocol 245 ||
+    t_fail "neigh add 198.19.0.77"
+repair() {   # repair CMD ARGS: fdbtool repair or repair-keys
+    STATS=$(ft "$@" 2>"$LAB_TMP/repair.err") || t_fail "fdbtool $*: $(cat "$LAB_TMP/repair.err")"
+}
+repair repair "$s2" neigh
+t_assert_eq "$(stat '[.neigh.added,.neigh.removed,.fdb.added+.fdb.updated,.flood.added]|@csv')" "1,0,0,0" \
+    "repair of the neighbours only: neigh added,removed; fdb and flood changes"
+lab_exec v bridge fdb show dev vx100 | grep -q '^02:00:00:00:10:01 dst' && t_fail "a neighbour repair touched the FDB"
+repair repair "$s2"
+t_assert_eq "$(stat '.fdb|[.added,.updated,.removed]|@csv')" "0,2,0" "repair: fdb added,updated,removed (one half each)"
+t_assert_eq "$(stat '.flood|[.added,.removed]|@csv')" "1,0" "repair: flood added,removed"
+t_assert_eq "$(stat '.neigh|[.added,.removed]|@csv')" "0,0" "repair: neigh added,removed (ours, not wanted, kept)"
+t_assert_eq "$(kernel_fdb)" "$(expected fdb "$s2" | grep -Ev '10:06|99:01')" "unicast FDB after the repair"
+t_assert_eq "$(kernel_port)" "$(expected fdb "$s2" | grep -Ev '10:06|99:01' | cut -d' ' -f1-3)" "bridge entries after the repair"
+t_assert_eq "$(kernel_flood)" "$(printf 'flood 100 198.18.0.%s\n' 2 5 98)" "flood list after the repair"
+t_assert_eq "$(kernel_neigh)" "$({ expected neigh "$s2" | grep -v '198.19.0.4 '; echo 'neigh 100 198.19.0.77 02:00:00:00:10:77'; } | sort)" \
+    "neighbours after the repair"
+t_assert_eq "$(foreign_fdb):$(foreign_flood):$(foreign_neigh)" "1:1:3" "foreign entries after the repair"
+lab_exec v ip neigh del 198.19.0.77 dev br100
+# Repair of named keys: only those are looked at. Three of ours go; two are named, and one of
+# them has a foreign entry in its place by then (left alone: a conflict).
+lab_exec v bridge fdb del 02:00:00:00:10:05 dev vx100 dst 198.18.0.3 self || t_fail "fdb del 10:05"
+lab_exec v ip neigh del 2001:db8:100::2 dev br100 || t_fail "neigh del ::2"
+lab_exec v ip neigh del 198.19.0.1 dev br100 || t_fail "neigh del .1"
+lab_exec v ip -6 neigh add 2001:db8:100::2 lladdr 02:00:00:00:99:05 nud permanent dev br100
+repair repair-keys "$s2" 02:00:00:00:10:05 2001:db8:100::2
+t_assert_eq "$(stat '[.fdb.updated,.neigh.added,.neigh.conflicts,.neigh.removed]|@csv')" "1,0,1,0" \
+    "repair-keys: fdb updated; neigh added, conflicts, removed"
+t_assert_eq "$(kernel_fdb)" "$(expected fdb "$s2" | grep -Ev '10:06|99:01')" "unicast FDB after repair-keys"
+lab_exec v ip neigh show 198.19.0.1 dev br100 | grep -q . && t_fail "repair-keys put back a neighbour it was not given"
+lab_exec v ip -6 neigh show 2001:db8:100::2 dev br100 | grep -q '02:00:00:00:99:05' ||
+    t_fail "repair-keys replaced a foreign neighbour"
+lab_exec v ip -6 neigh del 2001:db8:100::2 dev br100
+repair repair "$s2" neigh
+t_assert_eq "$(stat .neigh.added)" 2 "neighbours a table repair puts back after repair-keys"
+t_assert_eq "$(kernel_neigh)" "$(expected neigh "$s2" | grep -v '198.19.0.4 ')" "neighbours after the repairs"
+
 # --- a MAC the bridge learnt on a local port is not taken back --------------------------------
 hmac=$(lab_exec h cat /sys/class/net/eth0/address)
 lab_exec h ping -q -c 1 -W 1 198.19.0.250 >/dev/null 2>&1  # any frame: the bridge learns hmac on p1
@@ -235,6 +281,15 @@ t_assert_eq "$(jq -r .errors "$LAB_TMP/novx.json")" 1 "errors for a VNI without 
 out=$(ensure 100 br100 198.18.0.7 u0) || t_fail "ensure with another local address failed"
 t_assert_eq "$(jq -r .recreated <<<"$out")" true "vx100 recreated for a new local address"
 grep -q "local 198.18.0.7" <<<"$(lab_exec v ip -d link show vx100)" || t_fail "vx100 local not 198.18.0.7"
+# A bridge that does not exist is created, up, with a fixed address.
+out=$(ensure 400 br400 198.18.0.1 u0) || t_fail "ensure with a missing bridge failed"
+t_assert_eq "$(jq -c '[.created,.bridge_created]' <<<"$out")" "[true,true]" "ensure created vx400 and br400"
+t_assert_eq "$(lab_exec v cat /sys/class/net/br400/addr_assign_type)" 3 "br400's addr_assign_type (set)"
+lab_exec v cat /sys/class/net/br400/address | grep -q ':00:01:90$' || t_fail "br400's address does not end in its VNI"
+lab_exec v ip link show br400 | grep -q ',UP' || t_fail "br400 not up"
+lab_exec v ip link show vx400 | grep -q 'master br400' || t_fail "vx400 not in br400"
+out=$(ensure 400 br400 198.18.0.1 u0) || t_fail "second ensure of vx400 failed"
+t_assert_eq "$(jq -c '[.created,.bridge_created,.fixed]' <<<"$out")" "[false,false,false]" "second ensure of vx400"
 # A device of our name that is not a VXLAN is not ours.
 lab_exec v ip link add vx300 type bridge
 ft ensure 300 br100 198.18.0.1 u0 >/dev/null 2>&1 && t_fail "ensure took over a non-VXLAN vx300"

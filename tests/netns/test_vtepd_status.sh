@@ -4,9 +4,10 @@
 #  - `agent fdb --json` on hv1 holds exactly what hv1's kernel holds (bridge fdb show dev vx*,
 #    ip neigh show nud all dev br*), and what fabricd wants hv1 to hold (`fabricctl fdb hv1`);
 #    nothing is drift;
-#  - entries of vtepd's deleted by hand (a remote on vx100, a suppression neighbour on br100)
-#    show as drift (wanted, not in the kernel), and so do entries added by hand that look like
-#    vtepd's (in the kernel, not wanted);
+#  - entries of vtepd's replaced by hand with foreign ones (a remote on vx100 without
+#    extern_learn, a permanent neighbour on br100 without proto 245: vtepd puts back what is
+#    deleted, but never over someone else's entry) show as drift (wanted, not in the kernel),
+#    and so do entries added by hand that look like vtepd's (in the kernel, not wanted);
 #  - `agent status` shows the session up and counters that moved; its segments' devices;
 #  - a bad request gets an error and an oversized one closes only that session: vtepd answers
 #    the next request;
@@ -79,15 +80,22 @@ t_assert_eq "$(s .counters.kernel_refused)" 0 "status: kernel requests refused"
 agent status | grep -q "connected since" || t_fail "agent status (table): $(agent status)"
 
 # --- drift made by hand ---
+# Each of vtepd's entries deleted and, in the same batch (long before vtepd's repair, 20 ms
+# later), replaced by a foreign one that vtepd leaves alone.
 mac=$(ov_vm_mac vm2a) dst=$(ov_hv_ip4 hv2) ip=$(ov_vm_ip4 vm3a) ipmac=$(ov_vm_mac vm3a)
-lab_exec hv1 bridge fdb del "$mac" dev vx100 dst "$dst" self || t_fail "bridge fdb del $mac"
-lab_exec hv1 ip neigh del "$ip" dev br100 || t_fail "ip neigh del $ip"
+printf 'fdb del %s dev vx100 dst %s self\nfdb add %s dev vx100 dst %s self\n' "$mac" "$dst" "$mac" "$dst" |
+    lab_exec hv1 bridge -batch - || t_fail "bridge fdb del/add $mac"
+printf 'neigh del %s dev br100\nneigh add %s lladdr 02:00:64:00:99:98 dev br100 nud permanent\n' "$ip" "$ip" |
+    lab_exec hv1 ip -batch - || t_fail "ip neigh del/add $ip"
 # ... and two that look like vtepd's (extern_learn, proto 245) that fabricd never asked for.
 xmac=02:00:64:00:99:99 xdst=$(ov_hv_ip4 hv3) xip=198.19.100.99
 lab_exec hv1 bridge fdb add "$xmac" dev vx100 dst "$xdst" self extern_learn || t_fail "bridge fdb add $xmac"
 lab_exec hv1 ip neigh add "$xip" lladdr "$xmac" dev br100 nud noarp protocol 245 || t_fail "ip neigh add $xip"
+# vtepd's repair has run (and found foreign entries in the way).
+t_assert_wait 5 "vtepd's repairs did not run" \
+    '[ "$(agent status --json | jq .counters.drift.conflicts)" -ge 2 ]'
 FDB=$(agent fdb --json) || t_fail "fabricctl agent fdb --json after drift"
-t_assert_eq "$(jq .drift <<<"$FDB")" 4 "drift count after deleting two of vtepd's entries and adding two"
+t_assert_eq "$(jq .drift <<<"$FDB")" 4 "drift count after replacing two of vtepd's entries and adding two"
 t_assert_eq "$(q ".fdb[] | select(.kernel != .want) | \"\(.vni) \(.mac) \(.dst) kernel=\(.kernel) want=\(.want)\"")" \
     "$(printf '100 %s %s kernel=false want=true\n100 %s %s kernel=true want=false' "$mac" "$dst" "$xmac" "$xdst" | sort)" \
     "the deleted and the added FDB entries, as drift"
@@ -95,7 +103,8 @@ t_assert_eq "$(q ".neigh[] | select(.kernel != .want) | \"\(.vni) \(.ip) \(.mac)
     "$(printf '100 %s %s kernel=false want=true\n100 %s %s kernel=true want=false' "$ip" "$ipmac" "$xip" "$xmac" | sort)" \
     "the deleted and the added neighbours, as drift"
 t_assert_eq "$(q ".fdb[] | select(.kernel and .vni == 100) | \"\(.mac) \(.dst)\"")" \
-    "$(ov_fdb hv1 100 | grep -v '^00:00:00:00:00:00')" "agent fdb vs hv1's vx100 after the delete"
+    "$(lab_exec hv1 bridge fdb show dev vx100 | awk '/ self extern_learn/ && $1 != "00:00:00:00:00:00" { print $1, $3 }' | sort)" \
+    "agent fdb vs hv1's vx100 (extern_learn) after the replace"
 out=$(agent fdb)
 grep -q "^100 .*$mac .*$dst .*MISSING$" <<<"$out" || t_fail "agent fdb (table) does not show $mac MISSING: $out"
 grep -q "^100 .*$xmac .*$xdst .*EXTRA$" <<<"$out" || t_fail "agent fdb (table) does not show $xmac EXTRA: $out"

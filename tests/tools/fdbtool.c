@@ -2,6 +2,12 @@
  * fdbtool.c - a command line over vtepd/kernel.h, for the netns test and the benchmark:
  *   fdbtool ensure VNI BRIDGE LOCAL [UNDERLAY]   create or fix vx<VNI>
  *   fdbtool apply FILE                           reconcile to FILE ("-": stdin), stats as JSON
+ *   fdbtool repair FILE [fdb|neigh]              kernel_repair: add what FILE has and the
+ *                                                kernel lacks, remove nothing (both tables,
+ *                                                or the one named); stats as apply's
+ *   fdbtool repair-keys FILE KEY...              kernel_repair_keys: the same for the
+ *                                                neighbour addresses and unicast MACs named
+ *                                                only, without dumps
  *   fdbtool dump VNI [KNOWN[,KNOWN...]]          what is ours, in apply's format
  *   fdbtool ops FILE                             incremental operations, one commit
  *   fdbtool del VNI                              delete vx<VNI>
@@ -183,9 +189,15 @@ static void print_count(const char *name, const struct kcount *c, const char *se
 	       name, c->added, c->updated, c->removed, c->kept, c->foreign, c->conflicts, sep);
 }
 
-static int cmd_apply(struct kernel *k, int argc, char **argv)
+/* apply (repair 0), repair (1: the tables of argv[1], both by default) or repair-keys (2: the
+ * keys of argv[1..]). */
+static int apply_or_repair(struct kernel *k, int argc, char **argv, int repair)
 {
 	struct kdesired *d = kdesired_new();
+	unsigned tables = KREPAIR_FDB | KREPAIR_NEIGH;
+	struct ipaddr ips[MAX_DSTS];
+	struct mac macs[MAX_DSTS];
+	size_t nips = 0, nmacs = 0;
 	struct kstats st;
 	struct monotime t0;
 	char line[1024];
@@ -194,7 +206,28 @@ static int cmd_apply(struct kernel *k, int argc, char **argv)
 
 	if (!d)
 		return -ENOMEM;
-	if (argc != 1) {
+	if (repair == 2) {
+		for (int i = 1; i < argc; i++) {
+			if (nips + nmacs == MAX_DSTS) {
+				kdesired_free(d);
+				return E_USAGE;
+			}
+			if (mac_parse(argv[i], &macs[nmacs]) == 0)
+				nmacs++;
+			else if (ipaddr_parse(argv[i], &ips[nips]) == 0)
+				nips++;
+			else {
+				kdesired_free(d);
+				return E_USAGE;
+			}
+		}
+		argc = argc > 1 ? 1 : argc;
+	}
+	if (repair == 1 && argc == 2 && !strcmp(argv[1], "fdb"))
+		tables = KREPAIR_FDB;
+	else if (repair == 1 && argc == 2 && !strcmp(argv[1], "neigh"))
+		tables = KREPAIR_NEIGH;
+	else if (argc != 1) {
 		kdesired_free(d);
 		return E_USAGE;
 	}
@@ -214,7 +247,12 @@ static int cmd_apply(struct kernel *k, int argc, char **argv)
 	if (f != stdin)
 		fclose(f);
 	t0 = monotime_now();
-	ret = kernel_reconcile(k, d, known, nknown, &st);
+	if (repair == 2)
+		ret = kernel_repair_keys(k, d, ips, nips, macs, nmacs, &st);
+	else if (repair == 1)
+		ret = kernel_repair(k, d, tables, &st);
+	else
+		ret = kernel_reconcile(k, d, known, nknown, &st);
 	printf("{");
 	print_count("fdb", &st.fdb, ",");
 	print_count("flood", &st.flood, ",");
@@ -225,6 +263,21 @@ static int cmd_apply(struct kernel *k, int argc, char **argv)
 	       monotime_diff_us(monotime_now(), t0) / 1000.0);
 	kdesired_free(d);
 	return ret;
+}
+
+static int cmd_apply(struct kernel *k, int argc, char **argv)
+{
+	return apply_or_repair(k, argc, argv, 0);
+}
+
+static int cmd_repair(struct kernel *k, int argc, char **argv)
+{
+	return apply_or_repair(k, argc, argv, 1);
+}
+
+static int cmd_repair_keys(struct kernel *k, int argc, char **argv)
+{
+	return argc < 2 ? E_USAGE : apply_or_repair(k, argc, argv, 2);
 }
 
 static int print_vni(void *ctx, uint32_t vni)
@@ -298,8 +351,9 @@ static int cmd_ensure(struct kernel *k, int argc, char **argv)
 	if (ret < 0)
 		return ret;
 	printf("{\"vx_ifindex\":%d,\"br_ifindex\":%d,\"created\":%s,\"recreated\":%s,"
-	       "\"fixed\":%s}\n", vx, br, ret & KVX_CREATED ? "true" : "false",
-	       ret & KVX_RECREATED ? "true" : "false", ret & KVX_FIXED ? "true" : "false");
+	       "\"fixed\":%s,\"bridge_created\":%s}\n", vx, br,
+	       ret & KVX_CREATED ? "true" : "false", ret & KVX_RECREATED ? "true" : "false",
+	       ret & KVX_FIXED ? "true" : "false", ret & KVX_BRIDGE_CREATED ? "true" : "false");
 	return 0;
 }
 
@@ -319,6 +373,8 @@ static const struct {
 } cmds[] = {
 	{ "ensure", cmd_ensure, "ensure VNI BRIDGE LOCAL [UNDERLAY]" },
 	{ "apply", cmd_apply, "apply FILE|-" },
+	{ "repair", cmd_repair, "repair FILE|- [fdb|neigh]" },
+	{ "repair-keys", cmd_repair_keys, "repair-keys FILE|- MAC|IP..." },
 	{ "dump", cmd_dump, "dump VNI [KNOWN[,KNOWN...]]" },
 	{ "ops", cmd_ops, "ops FILE|-" },
 	{ "del", cmd_del, "del VNI" },
