@@ -4,172 +4,152 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "addr.h"
 #include "fabricctl.h"
 #include "pbjson.h"
 
 #include "paths.h"
 
-static const char *str(json_object *o, const char *key)
+static const char *addr_text(const ProtobufCBinaryData *b, char *buf)
 {
-	json_object *v;
+	struct ipaddr a = { .af = b->len == 4 ? AF_INET : AF_INET6 };
 
-	if (!json_object_object_get_ex(o, key, &v) || json_object_is_type(v, json_type_null))
+	if (b->len != 4 && b->len != 16)
 		return "-";
-	return json_object_get_string(v);
+	memcpy(a.b, b->data, b->len);
+	return ipaddr_fmt(&a, buf);
 }
 
-static uint64_t num(json_object *o, const char *key)
+static const char *mac_text(const ProtobufCBinaryData *b, char *buf)
 {
-	json_object *v;
+	struct mac m;
 
-	return json_object_object_get_ex(o, key, &v) ? (uint64_t)json_object_get_int64(v) : 0;
+	if (b->len != MAC_LEN)
+		return "-";
+	memcpy(m.b, b->data, MAC_LEN);
+	return mac_fmt(&m, buf);
 }
 
-static json_object *get(json_object *o, const char *key)
+static void print_table(const L2f__VipStatus *st)
 {
-	json_object *v = NULL;
+	char a[IPADDR_STRLEN], m[MAC_STRLEN];
 
-	json_object_object_get_ex(o, key, &v);
-	return v;
-}
-
-/* What each packet socket read and the kernel dropped from its full queue, and the table of
- * the per-asker answer limit. */
-static void print_sockets(json_object *ifo)
-{
-	json_object *socks = get(ifo, "sockets"), *al = get(ifo, "answer_limit");
-	json_object *v = get(socks, "vrrp"), *s = get(socks, "segment");
-
-	if (socks)
-		printf("  sockets: vrrp read %llu, queue drops %llu; arp/ns read %llu, queue drops "
-		       "%llu\n", (unsigned long long)num(v, "frames"),
-		       (unsigned long long)num(v, "queue_drops"), (unsigned long long)num(s, "frames"),
-		       (unsigned long long)num(s, "queue_drops"));
-	if (al)
-		printf("  answer limit: %s/s, burst %s; %llu of %llu sources, table full %llu\n",
-		       str(al, "rate"), str(al, "burst"), (unsigned long long)num(al, "sources"),
-		       (unsigned long long)num(al, "capacity"),
-		       (unsigned long long)num(al, "table_full"));
-}
-
-static void print_table(json_object *root)
-{
-	json_object *groups = get(root, "groups"), *ifs = get(root, "interfaces");
-
-	printf("node %s\n\n", str(root, "node"));
+	printf("node %s\n\n", st->node);
 	printf("%-16s %-10s %4s %-6s %-7s %4s %-26s %s\n", "GROUP", "INTERFACE", "VRID", "FAMILY",
 	       "STATE", "PRIO", "MASTER", "ADDRESSES");
-	for (size_t i = 0; groups && i < json_object_array_length(groups); i++) {
-		json_object *g = json_object_array_get_idx(groups, i);
-		json_object *insts = get(g, "instances"), *addrs = get(g, "addresses");
+	for (size_t i = 0; i < st->n_groups; i++) {
+		const L2f__VipGroup *g = st->groups[i];
 
-		for (size_t k = 0; insts && k < json_object_array_length(insts); k++) {
-			json_object *in = json_object_array_get_idx(insts, k);
-			const char *fam = str(in, "family");
-			char state[48];
+		for (size_t k = 0; k < g->n_instances; k++) {
+			const L2f__VipInstance *in = g->instances[k];
+			bool v6 = !strcmp(in->family, "ipv6");
 
-			snprintf(state, sizeof(state), "%s", str(in, "state"));
-			printf("%-16s %-10s %4s %-6s %-7s %4s %-26s", str(g, "name"),
-			       str(g, "interface"), str(g, "vrid"), fam, state, str(g, "priority"),
-			       str(in, "master"));
-			for (size_t a = 0; addrs && a < json_object_array_length(addrs); a++) {
-				const char *s = json_object_get_string(
-					json_object_array_get_idx(addrs, a));
-
-				if (s && (strchr(s, ':') != NULL) == (strcmp(fam, "ipv6") == 0))
-					printf(" %s", s);
-			}
-			if (strcmp(state, "init") == 0)
-				printf("  (%s)", str(in, "reason"));
+			printf("%-16s %-10s %4u %-6s %-7s %4u %-26s", g->name, g->interface, g->vrid,
+			       in->family, in->state, g->priority,
+			       in->has_master ? addr_text(&in->master, a) : "-");
+			for (size_t x = 0; x < g->n_addresses; x++)
+				if ((g->addresses[x].len == 16) == v6)
+					printf(" %s", addr_text(&g->addresses[x], a));
+			if (!strcmp(in->state, "init"))
+				printf("  (%s)", in->reason ? in->reason : "-");
 			printf("\n");
 		}
 	}
 	printf("\n%-16s %-6s %9s %9s %6s %6s %9s %6s %9s %9s %9s\n", "GROUP", "FAMILY",
 	       "ADV-SENT", "ADV-RECV", "ARP", "NS", "ANNOUNCE", "TRANS", "CONFLICTS", "LIMITED",
 	       "P0-SUPP");
-	for (size_t i = 0; groups && i < json_object_array_length(groups); i++) {
-		json_object *g = json_object_array_get_idx(groups, i);
-		json_object *insts = get(g, "instances");
+	for (size_t i = 0; i < st->n_groups; i++) {
+		const L2f__VipGroup *g = st->groups[i];
 
-		for (size_t k = 0; insts && k < json_object_array_length(insts); k++) {
-			json_object *in = json_object_array_get_idx(insts, k);
-			json_object *c = get(in, "counters");
+		for (size_t k = 0; k < g->n_instances; k++) {
+			const L2f__VipCounters *c = g->instances[k]->counters;
 
 			printf("%-16s %-6s %9llu %9llu %6llu %6llu %9llu %6llu %9llu %9llu %9llu\n",
-			       str(g, "name"), str(in, "family"),
-			       (unsigned long long)num(c, "adverts_sent"),
-			       (unsigned long long)num(c, "adverts_received"),
-			       (unsigned long long)num(c, "arp_answered"),
-			       (unsigned long long)num(c, "ns_answered"),
-			       (unsigned long long)num(c, "announcements_sent"),
-			       (unsigned long long)num(c, "transitions"),
-			       (unsigned long long)num(c, "conflicts"),
-			       (unsigned long long)(num(c, "arp_rate_limited") +
-						    num(c, "ns_rate_limited")),
-			       (unsigned long long)num(c, "priority_zero_suppressed"));
+			       g->name, g->instances[k]->family,
+			       (unsigned long long)c->adverts_sent,
+			       (unsigned long long)c->adverts_received,
+			       (unsigned long long)c->arp_answered, (unsigned long long)c->ns_answered,
+			       (unsigned long long)c->announcements_sent,
+			       (unsigned long long)c->transitions, (unsigned long long)c->conflicts,
+			       (unsigned long long)(c->arp_rate_limited + c->ns_rate_limited),
+			       (unsigned long long)c->priority_zero_suppressed);
 		}
 	}
-	for (size_t i = 0; ifs && i < json_object_array_length(ifs); i++) {
-		json_object *ifo = json_object_array_get_idx(ifs, i);
-		json_object *drops = get(ifo, "drops");
+	for (size_t i = 0; i < st->n_interfaces; i++) {
+		const L2f__VipInterface *f = st->interfaces[i];
+		const L2f__VipSocket *v = f->sockets->vrrp, *sg = f->sockets->segment;
+		const L2f__VipAnswerLimit *al = f->answer_limit;
+		bool any = false;
 
-		printf("\ninterface %s  mac %s  frames %llu  drops:", str(ifo, "name"),
-		       str(ifo, "mac"), (unsigned long long)num(ifo, "frames"));
-		int any = 0;
-
-		if (json_object_is_type(drops, json_type_object)) {
-			json_object_object_foreach(drops, reason, val) {
-				if (json_object_get_int64(val)) {
-					printf(" %s=%lld", reason,
-					       (long long)json_object_get_int64(val));
-					any = 1;
-				}
+		printf("\ninterface %s  mac %s  frames %llu  drops:", f->name, mac_text(&f->mac, m),
+		       (unsigned long long)f->frames);
+		for (size_t k = 0; k < f->n_drops; k++)
+			if (f->drops[k]->value) {
+				printf(" %s=%llu", f->drops[k]->name,
+				       (unsigned long long)f->drops[k]->value);
+				any = true;
 			}
-		}
 		printf("%s\n", any ? "" : " none");
-		print_sockets(ifo);
+		printf("  sockets: vrrp read %llu, queue drops %llu; arp/ns read %llu, queue drops "
+		       "%llu\n", (unsigned long long)v->frames, (unsigned long long)v->queue_drops,
+		       (unsigned long long)sg->frames, (unsigned long long)sg->queue_drops);
+		printf("  answer limit: %u/s, burst %u; %llu of %u sources, table full %llu\n",
+		       al->rate, al->burst, (unsigned long long)al->sources, al->capacity,
+		       (unsigned long long)al->table_full);
 	}
-	for (size_t i = 0; groups && i < json_object_array_length(groups); i++) {
-		json_object *g = json_object_array_get_idx(groups, i);
-		json_object *v = get(g, "virtual_mac");
+	for (size_t i = 0; i < st->n_groups; i++) {
+		const L2f__VipGroup *g = st->groups[i];
+		const L2f__VipVirtualMac *v = g->virtual_mac;
+		char vni[32] = "";
 
-		if (v)
-			printf("\ngroup %s  virtual mac %s on %s (%s)%s%s", str(g, "name"),
-			       str(v, "mac"), str(v, "interface"),
-			       json_object_get_boolean(get(v, "up")) ? "up" : "down",
-			       get(g, "fabric_vni") ? "  fabric vni " : "",
-			       get(g, "fabric_vni") ? str(g, "fabric_vni") : "");
-		if (v)
-			printf("\n");
+		if (!v)
+			continue;
+		if (g->has_fabric_vni)
+			snprintf(vni, sizeof(vni), "  fabric vni %u", g->fabric_vni);
+		printf("\ngroup %s  virtual mac %s on %s (%s)%s\n", g->name, mac_text(&v->mac, m),
+		       v->interface, v->up ? "up" : "down", vni);
 	}
-	json_object *f = get(root, "fabric");
+	if (st->fabric) {
+		const L2f__VipFabric *f = st->fabric;
 
-	if (f)
 		printf("\nfabric %s as host %s: %s, %llu session(s), %llu master report(s)%s%s\n",
-		       str(f, "connect"), str(f, "host"),
-		       json_object_get_boolean(get(f, "connected")) ? "connected" : "not connected",
-		       (unsigned long long)num(f, "sessions"),
-		       (unsigned long long)num(f, "reports_sent"),
-		       get(f, "last_error") ? "; last error: " : "",
-		       get(f, "last_error") ? str(f, "last_error") : "");
+		       f->connect, f->host, f->connected ? "connected" : "not connected",
+		       (unsigned long long)f->sessions, (unsigned long long)f->reports_sent,
+		       f->last_error ? "; last error: " : "", f->last_error ? f->last_error : "");
+	}
 }
 
+struct vip_out {
+	bool json;
+	bool printed;
+};
+
+/* The reply is freed once this returns: print it now. */
 static int vip_page(const L2f__Reply *r, bool first, void *ctx)
 {
-	json_object **root = ctx;
+	struct vip_out *o = ctx;
 
 	if (!r->vip_status) {
 		fprintf(stderr, "fabricctl: the reply holds no vip status (not vipd's socket?)\n");
 		return 1;
 	}
-	*root = pbjson(&r->vip_status->base);
+	if (o->json) {
+		json_object *root = pbjson(&r->vip_status->base);
+
+		printf("%s\n", json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
+							      JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(root);
+	} else {
+		print_table(r->vip_status);
+	}
+	o->printed = true;
 	return 0;
 }
 
 int cmd_vip(const struct fabricctl_opts *o, int argc, char **argv)
 {
 	L2f__Request q = L2F__REQUEST__INIT;
-	json_object *root = NULL;
+	struct vip_out out = { o->json, false };
 	int ret;
 
 	if (argc != 1 || strcmp(argv[0], "status") != 0) {
@@ -178,16 +158,6 @@ int cmd_vip(const struct fabricctl_opts *o, int argc, char **argv)
 	}
 	q.op_case = L2F__REQUEST__OP_VIP_STATUS;
 	q.vip_status = true;
-	ret = fabricctl_call(o, VIPD_SOCKET, &q, vip_page, &root);
-	if (ret || !root) {
-		json_object_put(root);
-		return ret ? ret : 1;
-	}
-	if (o->json)
-		printf("%s\n", json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
-							      JSON_C_TO_STRING_NOSLASHESCAPE));
-	else
-		print_table(root);
-	json_object_put(root);
-	return 0;
+	ret = fabricctl_call(o, VIPD_SOCKET, &q, vip_page, &out);
+	return ret ? ret : out.printed ? 0 : 1;
 }
