@@ -29,6 +29,7 @@
 #include <unistd.h>
 #include "buf.h"
 #include "learn.h"
+#include "nlq.h"
 #include "log.h"
 #include "macmap.h"
 #include "nl.h"
@@ -105,6 +106,7 @@ struct learner {
 	void *ctx;
 	struct nl mon;             /* RTNLGRP_NEIGH */
 	struct nl req;             /* dumps */
+	struct nlq *nlq;           /* unpinning shared MACs, from the event loop */
 	struct event *ev_mon;
 	struct event *ev_resync;
 	struct segment **segs;
@@ -349,18 +351,28 @@ static int fdb_attr(const struct nlattr *a, void *data)
 	return MNL_CB_OK;
 }
 
-/* Deletes the bridge's learned entry for mac on a local port. Failure is only logged: the
- * entry ages out, and the next notification for it tries again. */
+static void unpin_done(void *ctx, int err, const struct nlmsghdr *req)
+{
+	struct learner *l = ctx;
+	const struct ndmsg *ndm = mnl_nlmsg_get_payload(req);
+
+	if (err < 0 && err != -ENOENT && err != -ECANCELED)
+		log_rl(&l->rl, LOG_LVL_WARN, "learn: cannot unpin a shared MAC from port %d: %s",
+		       ndm->ndm_ifindex, strerror(-err));
+}
+
+/* Deletes the bridge's learned entry for mac on a local port, from the event loop (lib/nlq:
+ * this runs inside the FDB notification's callback, which must not wait for rtnl). Failure
+ * is only logged: the entry ages out, and the next notification for it tries again. */
 static void unpin(struct learner *l, struct segment *s, int port, const struct mac *mac,
 		  uint16_t vlan)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
+	char buf[256];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct ndmsg *ndm;
 	int ret;
 
 	nlh->nlmsg_type = RTM_DELNEIGH;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
 	ndm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ndm));
 	ndm->ndm_family = AF_BRIDGE;
 	ndm->ndm_ifindex = port;
@@ -368,8 +380,8 @@ static void unpin(struct learner *l, struct segment *s, int port, const struct m
 	mnl_attr_put(nlh, NDA_LLADDR, MAC_LEN, mac->b);
 	if (vlan)
 		mnl_attr_put_u16(nlh, NDA_VLAN, vlan);
-	ret = nl_request(&l->req, nlh);
-	if (ret < 0 && ret != -ENOENT)
+	ret = nlq_send(l->nlq, nlh, unpin_done, l);
+	if (ret < 0)
 		log_rl(&l->rl, LOG_LVL_WARN, "learn: vni %u: cannot unpin shared MAC from port %d: %s",
 		       s->vni, port, strerror(-ret));
 	l->st.unpinned++;
@@ -735,6 +747,8 @@ struct learner *learner_new(struct event_base *base, const struct learn_ops *ops
 	}
 	if (!ret)
 		ret = nl_set_strict(&l->req);
+	if (!ret)
+		ret = nlq_new(base, &l->nlq);
 	if (!ret) {
 		l->ev_mon = event_new(base, nl_fd(&l->mon), EV_READ | EV_PERSIST, on_mon, l);
 		l->ev_resync = event_new(base, -1, 0, on_resync, l);
@@ -773,6 +787,7 @@ void learner_free(struct learner *l)
 		event_free(l->ev_mon);
 	if (l->ev_resync)
 		event_free(l->ev_resync);
+	nlq_free(l->nlq);
 	nl_close(&l->mon);
 	nl_close(&l->req);
 	if (l->macs.slots)
