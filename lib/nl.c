@@ -3,7 +3,10 @@
 #include <stdlib.h>
 #include <libmnl/libmnl.h>
 #include <linux/if_addr.h>
+#include <linux/filter.h>
+#include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -136,6 +139,22 @@ int nl_link_del(struct nl *nl, int ifindex)
 	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
 	ifi->ifi_index = ifindex;
 	return nl_request(nl, nlh);
+}
+
+int nl_filter_neigh_family(struct nl *nl, uint8_t family)
+{
+	/* A notification is one message per skb: ndm_family sits right after its header. */
+	struct sock_filter code[] = {
+		BPF_STMT(BPF_LD | BPF_B | BPF_ABS, NLMSG_HDRLEN + offsetof(struct ndmsg, ndm_family)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, family, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, 0xffffffff),
+		BPF_STMT(BPF_RET | BPF_K, 0),
+	};
+	struct sock_fprog prog = { sizeof(code) / sizeof(code[0]), code };
+
+	if (setsockopt(nl_fd(nl), SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) < 0)
+		return -errno;
+	return 0;
 }
 
 int nl_set_bufsize(struct nl *nl, int bytes)

@@ -50,6 +50,9 @@ int nl_request_cb(struct nl *nl, struct nlmsghdr *nlh, nl_msg_cb cb, void *data)
 /* Socket buffers of `bytes` each way, beyond net.core.[rw]mem_max when CAP_NET_ADMIN allows:
  * big batches and their errors, and fast dumps, need more than the default 208 KiB. */
 int nl_set_bufsize(struct nl *nl, int bytes);
+/* A monitor of neighbour notifications keeps those of one family only (a classic BPF filter
+ * on ndm_family: AF_BRIDGE for the FDB), so the others cannot fill its buffer. 0 or -errno. */
+int nl_filter_neigh_family(struct nl *nl, uint8_t family);
 /* NETLINK_GET_STRICT_CHK: the kernel honours (and checks) the filters of dump requests. */
 int nl_set_strict(struct nl *nl);
 /* Sends nlh with NLM_F_DUMP and calls cb for every message until NLMSG_DONE. 0, -EINTR when

@@ -743,6 +743,9 @@ struct learner *learner_new(struct event_base *base, const struct learn_ops *ops
 		/* Best effort: without it a port's flush is more likely to overflow (and cost a
 		 * resync). */
 		nl_set_bufsize(&l->mon, MON_BUFSIZE);
+		/* Only the bridges' FDB: a flush of thousands of IPv4/IPv6 neighbours (a bridge
+		 * whose MAC changed) would otherwise overflow it and cost a full resync. */
+		nl_filter_neigh_family(&l->mon, AF_BRIDGE);
 		ret = nl_open(&l->req, 0);
 	}
 	if (!ret)
