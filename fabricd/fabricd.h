@@ -129,6 +129,7 @@ struct session {
 	struct event *ev_timer;            /* Hello deadline, then (API) the idle timeout */
 	bool tcp;
 	bool readonly;                     /* on the status socket: fabricctl's reads only */
+	struct monotime opened;
 	int host;                          /* vtepd: host index, else -1 */
 	bool reported;                     /* vtepd: its full report arrived */
 	struct ubuild pending;             /* vtepd: changes not sent yet */
@@ -162,6 +163,11 @@ void session_accept_tcp(int fd, const char *peer, void *ctx);
 void session_accept_unix(int fd, const char *peer, void *ctx);
 /* The read-only status socket: fabricctl's reads only, a session cap of its own. */
 void session_accept_status(int fd, const char *peer, void *ctx);
+/* The status socket's own bounds: sessions, the oldest evicted for a newcomer once this old,
+ * replies queued per session. */
+#define STATUS_MAX_SESSIONS 16
+#define STATUS_EVICT_MS 3000
+#define STATUS_OUT_HWM (256u << 10)
 /* The API session had activity: its idle timeout starts again. */
 void session_touch(struct session *s);
 /* Counts a bound hit and logs it (WARNING, at most once per 10 s per bound). */

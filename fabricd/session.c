@@ -142,7 +142,9 @@ static void on_hello(struct wire *w, void *ctx)
 	}
 	s->role = role;
 	wire_set_max_frame(w, role->max_frame);
-	wire_set_hwm(w, role->out_hwm, role->stuck_ms);
+	/* What anyone on the host can make fabricd queue on the status socket is small. */
+	wire_set_hwm(w, s->readonly && role->out_hwm > STATUS_OUT_HWM ? STATUS_OUT_HWM : role->out_hwm,
+		     role->stuck_ms);
 	session_touch(s);
 	role->on_hello(s, hello);
 	update_flush(s->fd);
@@ -285,12 +287,24 @@ static void session_accept(struct fabricd *fd, int sock, const struct wire_tls *
 		return;
 	}
 	/* The status socket (mode 0666) has a cap of its own: anyone on the host can reach it,
-	 * and it must not lock fabricctl out of the control socket. */
-	if (readonly && fd->nstatus >= fd->lim.max_unix_sessions) {
-		fabricd_bound(fd, BOUND_SESSIONS, "%s: refused: %u sessions on the status socket, "
-			      "the most allowed", peer, fd->nstatus);
-		close(sock);
-		return;
+	 * and it must not lock fabricctl out of the control socket. When it is full, the oldest
+	 * session there makes room once it has had STATUS_EVICT_MS (a read takes milliseconds). */
+	if (readonly && fd->nstatus >= STATUS_MAX_SESSIONS) {
+		struct session *old = NULL;
+
+		for (struct session *o = fd->sessions; o; o = o->next)
+			if (o->readonly)
+				old = o;            /* newest first: the last one is the oldest */
+		if (!old || monotime_diff_us(monotime_now(), old->opened) <
+				    (int64_t)STATUS_EVICT_MS * USEC_PER_MSEC) {
+			fabricd_bound(fd, BOUND_SESSIONS, "%s: refused: %u sessions on the status "
+				      "socket, the most allowed", peer, fd->nstatus);
+			close(sock);
+			return;
+		}
+		fabricd_bound(fd, BOUND_SESSIONS, "%u sessions on the status socket: evicted %s, "
+			      "the oldest", fd->nstatus, wire_name(old->w));
+		wire_close(old->w, "evicted: the status socket is full");
 	}
 	if (!tls && !readonly && fd->nunix >= fd->lim.max_unix_sessions) {
 		fabricd_bound(fd, BOUND_SESSIONS, "%s: refused: %u sessions on the Unix socket, the "
@@ -314,6 +328,7 @@ static void session_accept(struct fabricd *fd, int sock, const struct wire_tls *
 	s->host = -1;
 	s->tcp = tls != NULL;
 	s->readonly = readonly;
+	s->opened = monotime_now();
 	hello.version = PROTO_VERSION;
 	hello.role = L2F__ROLE__ROLE_FABRICD;
 	hello.id = fd->id;

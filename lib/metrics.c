@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include "conf.h"
 #include "log.h"
+#include "monotime.h"
 #include "metrics.h"
 
 struct client {
@@ -21,6 +22,8 @@ struct client {
 	struct event *deadline;
 	struct metrics_server *srv;
 	struct client *prev, *next;
+	struct monotime since;             /* accepted */
+	bool heard;                        /* sent at least a byte */
 	bool answered;
 };
 
@@ -77,6 +80,7 @@ static void on_read(struct bufferevent *bev, void *arg)
 
 	if (c->answered)
 		return;
+	c->heard = true;
 	end = evbuffer_search(in, "\r\n\r\n", 4, NULL);
 	if (end.pos < 0)
 		end = evbuffer_search(in, "\n\n", 2, NULL);
@@ -138,15 +142,27 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	struct timeval tv = { METRICS_DEADLINE_MS / 1000, (METRICS_DEADLINE_MS % 1000) * 1000 };
 	struct client *c;
 
-	/* Full: the oldest client makes room, so clients that connect and say nothing delay a
-	 * scrape by nothing. */
+	/* Full: the oldest client that has said nothing for METRICS_SILENT_MS makes room, so
+	 * clients that connect and stay silent cannot keep a scraper out, and a scraper that
+	 * has just connected is not pushed out by a burst of them; with none, the newcomer is
+	 * closed. */
 	if (s->n >= METRICS_MAX_CLIENTS) {
-		struct client *old = s->head;
+		struct monotime now = monotime_now();
+		struct client *old = NULL;
 
-		while (old->next)
-			old = old->next;
+		for (struct client *o = s->head; o; o = o->next)
+			if (!o->heard && monotime_diff_us(now, o->since) >=
+						 (int64_t)METRICS_SILENT_MS * USEC_PER_MSEC)
+				old = o;            /* newest first: the last one is the oldest */
 		s->stats.refused++;
-		log_rl(&s->rl, LOG_LVL_WARN, "metrics: %u clients, closing the oldest", s->n);
+		if (!old) {
+			log_rl(&s->rl, LOG_LVL_WARN, "metrics: %u clients busy, refusing another",
+			       s->n);
+			close(fd);
+			return;
+		}
+		log_rl(&s->rl, LOG_LVL_WARN, "metrics: %u clients, closing the oldest silent one",
+		       s->n);
 		client_free(old);
 	}
 	c = calloc(1, sizeof(*c));
@@ -163,6 +179,7 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 		return;
 	}
 	c->srv = s;
+	c->since = monotime_now();
 	c->next = s->head;
 	if (s->head)
 		s->head->prev = c;
@@ -204,7 +221,7 @@ int metrics_open(struct event_base *base, const char *listen, metrics_fn fn, voi
 	s->rl = (struct ratelimit)RATELIMIT_INIT(10000, 1);
 	s->listener = evconnlistener_new_bind(base, on_accept, s,
 					      LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC |
-					      LEV_OPT_REUSEABLE, 16, (struct sockaddr *)&ss, (int)len);
+					      LEV_OPT_REUSEABLE, 64, (struct sockaddr *)&ss, (int)len);
 	if (!s->listener) {
 		int err = -errno;
 

@@ -5,7 +5,8 @@
  * The server is a minimal HTTP/1.x responder on libevent bufferevents: one request per
  * connection, answered and closed. It bounds what a client can make it hold (libevent 2.1's
  * evhttp has no connection cap, and its timeouts restart with every byte): at most
- * METRICS_MAX_CLIENTS connections (a newcomer beyond them closes the oldest), METRICS_MAX_REQUEST bytes
+ * METRICS_MAX_CLIENTS connections (a newcomer beyond them closes the oldest one silent for
+ * METRICS_SILENT_MS, or is closed itself), METRICS_MAX_REQUEST bytes
  * of request head, METRICS_DEADLINE_MS from accept to the last byte of the answer.
  *
  * The daemon's callback writes its families with metrics_family() and metrics_value(); names
@@ -19,6 +20,7 @@
 #define METRICS_MAX_CLIENTS 8
 #define METRICS_MAX_REQUEST 4096
 #define METRICS_DEADLINE_MS 5000
+#define METRICS_SILENT_MS 100
 
 struct event_base;
 struct evbuffer;
@@ -46,7 +48,7 @@ void metrics_one(struct metrics_out *m, const char *name, const char *type, cons
 
 struct metrics_stats {
 	uint64_t scrapes;
-	uint64_t refused;              /* clients closed to make room for a newcomer */
+	uint64_t refused;              /* clients closed at the cap: the oldest silent or the newcomer */
 	uint64_t bad_requests, timeouts;
 };
 const struct metrics_stats *metrics_stats(const struct metrics_server *s);

@@ -15,7 +15,8 @@ struct csess {
 	struct wire *w;
 	struct event *deadline;
 	struct csess *prev, *next;         /* oldest first */
-	struct monotime since;
+	struct monotime since;             /* waiting since */
+	struct monotime accepted;
 	bool waiting;                      /* for a Hello or a whole request */
 };
 
@@ -77,6 +78,9 @@ static void on_hello(struct wire *w, void *ctx)
 		return;
 	}
 	wire_set_max_frame(w, CTLSRV_MAX_REQUEST);
+	/* A client that sends requests and reads no reply: reading stops at the mark, and a
+	 * session stuck over it is closed. */
+	wire_set_hwm(w, CTLSRV_OUT_HWM, CTLSRV_WRITE_MS);
 }
 
 static void on_msg(struct wire *w, const L2f__Envelope *env, void *ctx)
@@ -105,9 +109,13 @@ static void on_msg(struct wire *w, const L2f__Envelope *env, void *ctx)
 	}
 	if (cleanup.fn)
 		cleanup.fn(cleanup.arg);
-	/* The reply must be taken within CTLSRV_WRITE_MS; then the next request's deadline. */
-	c->waiting = false;
-	arm(c, CTLSRV_WRITE_MS);
+	/* The reply must be taken within CTLSRV_WRITE_MS (counted from the first request since
+	 * the output was last empty: pipelining does not extend it); then the next request's
+	 * deadline. */
+	if (c->waiting) {
+		c->waiting = false;
+		arm(c, CTLSRV_WRITE_MS);
+	}
 }
 
 static void on_drain(struct wire *w, void *ctx)
@@ -150,6 +158,12 @@ static void on_accept(int fd, const char *peer, void *ctx)
 						    CTLSRV_EVICT_AFTER_MS * USEC_PER_MSEC);
 		     old = old->next)
 			;
+		/* None waiting: the oldest session by accept time, once it has had its time
+		 * (a fabricctl call takes milliseconds; one that keeps a session busy for
+		 * seconds does not keep the others out). */
+		if (!old && s->head &&
+		    monotime_diff_us(now, s->head->accepted) >= CTLSRV_EVICT_BUSY_MS * USEC_PER_MSEC)
+			old = s->head;
 		if (!old) {
 			s->stats.refused++;
 			log_rl(&s->rl, LOG_LVL_WARN, "control: %u sessions busy, refusing another",
@@ -171,7 +185,7 @@ static void on_accept(int fd, const char *peer, void *ctx)
 		return;
 	}
 	c->srv = s;
-	c->since = monotime_now();
+	c->since = c->accepted = monotime_now();
 	c->waiting = true;
 	c->prev = s->tail;
 	if (s->tail)

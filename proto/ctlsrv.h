@@ -7,9 +7,10 @@
  * Bounds: a client has CTLSRV_REQUEST_MS from accept, and from each reply, for its Hello
  * and a whole request, however it trickles them; at most CTLSRV_MAX_SESSIONS sessions, and
  * when they are full a newcomer closes the oldest one still waiting for its request (once it
- * is CTLSRV_EVICT_AFTER_MS old; a newcomer that finds none is refused); requests are at most
- * CTLSRV_MAX_REQUEST bytes; a reply the client does not read within CTLSRV_WRITE_MS closes
- * the session. A read-only socket (mode 0666) is the same with readonly set for the handler.
+ * is CTLSRV_EVICT_AFTER_MS old), else the oldest of all once it is CTLSRV_EVICT_BUSY_MS old
+ * (a newcomer that finds neither is refused); requests are at most CTLSRV_MAX_REQUEST bytes;
+ * at most CTLSRV_OUT_HWM bytes of replies are queued (reading stops there), and a reply the
+ * client does not take within CTLSRV_WRITE_MS closes the session. A read-only socket (mode 0666) is the same with readonly set for the handler.
  */
 #ifndef L2_CTLSRV_H
 #define L2_CTLSRV_H
@@ -23,6 +24,8 @@
 #define CTLSRV_EVICT_AFTER_MS 250
 #define CTLSRV_WRITE_MS 10000
 #define CTLSRV_MAX_REQUEST (64u << 10)
+#define CTLSRV_OUT_HWM (256u << 10)
+#define CTLSRV_EVICT_BUSY_MS 3000
 
 struct event_base;
 struct ctlsrv;
