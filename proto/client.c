@@ -78,7 +78,7 @@ static void call_close(struct wire *w, const char *why, void *ctx)
 
 	c->w = NULL;
 	if (!c->done) {
-		snprintf(call_why, sizeof(call_why), "fabricd closed the connection: %s", why);
+		snprintf(call_why, sizeof(call_why), "the daemon closed the connection: %s", why);
 		call_end(c, -ECONNRESET, call_why);
 	}
 }
