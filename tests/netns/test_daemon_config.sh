@@ -98,6 +98,27 @@ case $out in *read-only*) ;; *) t_fail "port add on the status socket: no clear 
 "${CTL[@]}" port list --json | jq -e 'map(select(.mac == "02:00:64:00:09:09")) | length == 0' >/dev/null ||
     t_fail "a port was added through the status socket"
 t_assert_eq "$("${CTL[@]}" status --json | jq '.counters["refused.readonly_socket"]')" 1 "fabricd's read-only refusals"
+# 24 sessions that say Hello and then nothing hold fabricd's status socket: at most 16 exist,
+# and once they are 3 s old a reader gets in (the oldest makes room); the control socket is
+# never affected.
+"$T_PYTHON" - "$LAB_TMP/fabricd-status.sock" <<'PY' &
+import socket, struct, sys, time
+hello = bytes.fromhex("0a09080110021a0361746b")
+s = []
+for _ in range(24):
+    c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    c.connect(sys.argv[1])
+    c.sendall(struct.pack("!I", len(hello)) + hello)
+    s.append(c)
+time.sleep(6)
+PY
+holders=$!
+sleep 1
+t_assert_eq "$("${CTL[@]}" status --json | jq '.counters["sessions.status"]')" 16 "sessions held on the status socket (its cap)"
+sleep 2.5
+"${RO[@]}" status --json | jq -e .counters >/dev/null || t_fail "a reader kept off the full status socket"
+"${CTL[@]}" status --json | jq -e .counters >/dev/null || t_fail "the control socket affected by the status socket"
+wait $holders
 "$FABRICCTL" -s "$LAB_TMP/vtepd-hv1-status.sock" agent status --json | jq -e '.fabricd.connected' >/dev/null ||
     t_fail "agent status on vtepd's status socket"
 "$FABRICCTL" -s "$LAB_TMP/vipd-status.sock" vip status --json | jq -e '.node == "hv1"' >/dev/null ||
