@@ -146,7 +146,7 @@ static const struct conf_key top_keys[] = {
 };
 
 /* Which key each flag sets. */
-static const struct { int opt; const struct conf_key *k; } flag_keys[] = {
+static const struct conf_flag flag_keys[] = {
 	{ 'i', &top_keys[T_ID] }, { 'l', &top_keys[T_LISTEN] },
 	{ 's', &top_keys[T_CONTROL] }, { O_STATUS, &top_keys[T_STATUS] },
 	{ 'S', &top_keys[T_STORE] }, { O_RECOVER, &top_keys[T_RECOVER] },
@@ -158,17 +158,6 @@ static const struct { int opt; const struct conf_key *k; } flag_keys[] = {
 	{ O_IDLE_TO, &limit_keys[L_IDLE_TO] }, { O_MAX_LEARNED, &limit_keys[L_MAX_LEARNED] },
 	{ O_HOST_EXPIRY, &limit_keys[L_HOST_EXPIRY] },
 };
-
-static const char *flag_name(int opt, char *buf, size_t len)
-{
-	for (const struct option *o = longopts; o->name; o++)
-		if (o->val == opt) {
-			snprintf(buf, len, "--%s", o->name);
-			return buf;
-		}
-	snprintf(buf, len, "-%c", opt);
-	return buf;
-}
 
 void fabricd_cfg_defaults(struct fabricd_cfg *c)
 {
@@ -190,30 +179,19 @@ static int parse_root(struct conf_ctx *x, yaml_node_t *root)
 	return conf_parse_map(x, root, x->user, top_keys, "the top level", seen);
 }
 
-__attribute__((format(printf, 3, 4)))
-static int whole_fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 /* What no single key can say: TLS goes with a TCP listener, and only with one. */
 static int check(const struct fabricd_cfg *c, const char *where, char *err, size_t errlen)
 {
 	bool tls = c->tls.ca[0] || c->tls.cert[0] || c->tls.key[0];
 
 	if (tls && !c->listen[0])
-		return whole_fail(err, errlen, "%s: tls (--ca, --cert, --key) is for the TCP "
+		return conf_errorf(err, errlen, "%s: tls (--ca, --cert, --key) is for the TCP "
 				  "listener: give listen (-l ADDR:PORT)", where);
 	if (c->listen[0] && !(c->tls.ca[0] && c->tls.cert[0] && c->tls.key[0]))
-		return whole_fail(err, errlen, "%s: listen %s is mutual TLS: it needs tls ca, cert "
+		return conf_errorf(err, errlen, "%s: listen %s is mutual TLS: it needs tls ca, cert "
 				  "and key (--ca, --cert, --key)", where, c->listen);
 	if (c->recover && !strcmp(c->store, "none"))
-		return whole_fail(err, errlen, "%s: recover needs a store", where);
+		return conf_errorf(err, errlen, "%s: recover needs a store", where);
 	return 0;
 }
 
@@ -221,24 +199,13 @@ int fabricd_cfg_load(const char *path, const struct daemon *dm, struct fabricd_c
 		     char *err, size_t errlen)
 {
 	struct fabricd_cfg c;
-	char flag[40];
 
 	fabricd_cfg_defaults(&c);
 	if (path && conf_load(path, err, errlen, &c, parse_root, NULL) < 0)
 		return -1;
-	for (size_t i = 0; i < dm->nflags; i++) {
-		const struct daemon_flag *f = &dm->flags[i];
-		size_t j;
-
-		for (j = 0; j < sizeof(flag_keys) / sizeof(flag_keys[0]); j++)
-			if (flag_keys[j].opt == f->opt)
-				break;
-		if (j == sizeof(flag_keys) / sizeof(flag_keys[0]))
-			return whole_fail(err, errlen, "option %d: not known", f->opt);
-		if (conf_apply_flag(flag_name(f->opt, flag, sizeof(flag)), f->arg ? f->arg : "true",
-				    &c, flag_keys[j].k, err, errlen) < 0)
-			return -1;
-	}
+	if (conf_apply_flags(dm->flags, dm->nflags, longopts, flag_keys,
+			     sizeof(flag_keys) / sizeof(flag_keys[0]), &c, err, errlen) < 0)
+		return -1;
 	/* The common --metrics and --log-file (lib/daemon) are keys here too. */
 	if (dm->metrics && conf_apply_flag("--metrics", dm->metrics, &c, &top_keys[T_METRICS],
 					   err, errlen) < 0)

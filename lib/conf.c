@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "conf.h"
+#include "daemon.h"
 #include "log.h"
 
 int conf_fail(struct conf_ctx *x, int line, const char *fmt, ...)
@@ -383,6 +384,53 @@ int conf_apply_flag(const char *flag, const char *arg, void *base, const struct 
 	n.data.scalar.length = strlen(arg);
 	n.start_mark.line = (size_t)-1;    /* conf_line() 0: no line to name */
 	return k->parse(&x, &n, base, k);
+}
+
+int conf_errorf(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static const char *flag_name(int opt, const struct option *longopts, char *buf, size_t len)
+{
+	if (opt < 0x100) {
+		snprintf(buf, len, "-%c", opt);
+		return buf;
+	}
+	for (const struct option *o = longopts; o && o->name; o++)
+		if (o->val == opt) {
+			snprintf(buf, len, "--%s", o->name);
+			return buf;
+		}
+	snprintf(buf, len, "option %d", opt);
+	return buf;
+}
+
+int conf_apply_flags(const struct daemon_flag *flags, size_t n, const struct option *longopts,
+		     const struct conf_flag *map, size_t nmap, void *base, char *err,
+		     size_t errlen)
+{
+	char name[48];
+
+	for (size_t i = 0; i < n; i++) {
+		size_t j;
+
+		for (j = 0; j < nmap && map[j].opt != flags[i].opt; j++)
+			;
+		if (j == nmap)
+			return conf_errorf(err, errlen, "%s: not known",
+					   flag_name(flags[i].opt, longopts, name, sizeof(name)));
+		if (conf_apply_flag(flag_name(flags[i].opt, longopts, name, sizeof(name)),
+				    flags[i].arg ? flags[i].arg : "true", base, map[j].k, err,
+				    errlen) < 0)
+			return -1;
+	}
+	return 0;
 }
 
 void conf_put_scalar(FILE *f, const char *s)

@@ -95,6 +95,23 @@ int conf_listen_split(const char *s, char *host, size_t hostlen, uint16_t *port)
 int conf_apply_flag(const char *flag, const char *arg, void *base, const struct conf_key *k,
 		    char *err, size_t errlen);
 
+/* "problem" into err, as a check of the whole configuration says it; returns -1. */
+int conf_errorf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Which key each of a daemon's flags sets. */
+struct conf_flag {
+	int opt;                       /* getopt's value: the short letter or the long's val */
+	const struct conf_key *k;
+};
+struct daemon_flag;
+struct option;
+/* Every flag in command-line order through its key, over what the file set in base; a flag
+ * is named in errors as -x (a short one) or --long. A flag without an argument is "true".
+ * 0, or -1 with "FLAG: problem" in err. */
+int conf_apply_flags(const struct daemon_flag *flags, size_t n, const struct option *longopts,
+		     const struct conf_flag *map, size_t nmap, void *base, char *err,
+		     size_t errlen);
+
 /* Loads path: one document whose root is a mapping (an empty file is an empty mapping),
  * handed to root(); then finish() once the whole file is read. -1 with err written. */
 int conf_load(const char *path, char *err, size_t errlen, void *user,

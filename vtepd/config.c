@@ -196,26 +196,12 @@ static const struct conf_key top_keys[] = {
 
 static const struct conf_key seg_flag = { .name = "segment", .parse = parse_seg_flag };
 
-static const struct { int opt; const struct conf_key *k; } flag_keys[] = {
+static const struct conf_flag flag_keys[] = {
 	{ 'i', &top_keys[T_ID] }, { 'F', &top_keys[T_FABRICD] }, { 'l', &top_keys[T_VTEP] },
 	{ 'u', &top_keys[T_UNDERLAY] }, { 's', &seg_flag },
 	{ O_CONTROL, &top_keys[T_CONTROL] }, { O_STATUS, &top_keys[T_STATUS] },
 	{ O_CA, &tls_keys[0] }, { O_CERT, &tls_keys[1] }, { O_KEY, &tls_keys[2] },
 };
-
-static const char *flag_name(int opt, char *buf, size_t len)
-{
-	for (const struct option *o = longopts; o->name; o++)
-		if (o->val == opt) {
-			if (opt < 0x100)
-				snprintf(buf, len, "-%c", opt);
-			else
-				snprintf(buf, len, "--%s", o->name);
-			return buf;
-		}
-	snprintf(buf, len, "option %d", opt);
-	return buf;
-}
 
 static int parse_root(struct conf_ctx *x, yaml_node_t *root)
 {
@@ -224,36 +210,25 @@ static int parse_root(struct conf_ctx *x, yaml_node_t *root)
 	return conf_parse_map(x, root, x->user, top_keys, "the top level", seen);
 }
 
-__attribute__((format(printf, 3, 4)))
-static int whole_fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 static int check(const struct vtepd_cfg *c, const char *where, char *err, size_t errlen)
 {
 	bool unix_ = !strncmp(c->fabricd, WIRE_UNIX_PREFIX, strlen(WIRE_UNIX_PREFIX));
 	bool tls = c->tls.ca[0] || c->tls.cert[0] || c->tls.key[0];
 
 	if (!c->fabricd[0])
-		return whole_fail(err, errlen, "%s: no fabricd (fabricd, -F ADDR)", where);
+		return conf_errorf(err, errlen, "%s: no fabricd (fabricd, -F ADDR)", where);
 	if (!c->vtep.af)
-		return whole_fail(err, errlen, "%s: no VTEP address (vtep, -l ADDR)", where);
+		return conf_errorf(err, errlen, "%s: no VTEP address (vtep, -l ADDR)", where);
 	if (!c->nsegs)
-		return whole_fail(err, errlen, "%s: no segment (segments, -s VNI:BRIDGE)", where);
+		return conf_errorf(err, errlen, "%s: no segment (segments, -s VNI:BRIDGE)", where);
 	if (unix_ && tls)
-		return whole_fail(err, errlen, "%s: tls is for fabricd over TCP (a Unix socket is "
+		return conf_errorf(err, errlen, "%s: tls is for fabricd over TCP (a Unix socket is "
 				  "trusted by its file mode)", where);
 	if (!unix_ && !(c->tls.ca[0] && c->tls.cert[0] && c->tls.key[0]))
-		return whole_fail(err, errlen, "%s: fabricd %s over TCP is mutual TLS: it needs tls "
+		return conf_errorf(err, errlen, "%s: fabricd %s over TCP is mutual TLS: it needs tls "
 				  "ca, cert and key (--ca, --cert, --key)", where, c->fabricd);
 	if (unix_ && !c->id[0])
-		return whole_fail(err, errlen, "%s: id (-i ID) is needed without a certificate",
+		return conf_errorf(err, errlen, "%s: id (-i ID) is needed without a certificate",
 				  where);
 	return 0;
 }
@@ -262,30 +237,17 @@ int vtepd_cfg_load(const char *path, const struct daemon *dm, struct vtepd_cfg *
 		   size_t errlen)
 {
 	struct vtepd_cfg *c = calloc(1, sizeof(*c));
-	char flag[40];
 	int ret = -1;
 
 	if (!c)
-		return whole_fail(err, errlen, "%s", strerror(ENOMEM));
+		return conf_errorf(err, errlen, "%s", strerror(ENOMEM));
 	snprintf(c->control_socket, sizeof(c->control_socket), "%s", VTEPD_SOCKET);
 	c->log_level = LOG_LVL_INFO;
 	if (path && conf_load(path, err, errlen, c, parse_root, NULL) < 0)
 		goto out;
-	for (size_t i = 0; i < dm->nflags; i++) {
-		const struct daemon_flag *f = &dm->flags[i];
-		size_t j;
-
-		for (j = 0; j < sizeof(flag_keys) / sizeof(flag_keys[0]); j++)
-			if (flag_keys[j].opt == f->opt)
-				break;
-		if (j == sizeof(flag_keys) / sizeof(flag_keys[0])) {
-			whole_fail(err, errlen, "option %d: not known", f->opt);
-			goto out;
-		}
-		if (conf_apply_flag(flag_name(f->opt, flag, sizeof(flag)), f->arg, c,
-				    flag_keys[j].k, err, errlen) < 0)
-			goto out;
-	}
+	if (conf_apply_flags(dm->flags, dm->nflags, longopts, flag_keys,
+			     sizeof(flag_keys) / sizeof(flag_keys[0]), c, err, errlen) < 0)
+		goto out;
 	/* The common --metrics and --log-file (lib/daemon) are keys here too. */
 	if (dm->metrics && conf_apply_flag("--metrics", dm->metrics, c, &top_keys[T_METRICS],
 					   err, errlen) < 0)
