@@ -143,6 +143,10 @@ t_assert_wait 10 "hv1: vx200 not programmed" '[ "$(ov_fdb hv1 200 | grep -c "$(o
 t_assert_wait 5 "vm1b cannot reach vm2b after the reload" 'ov_ping vm1b "$(ov_vm_ip4 vm2b)"'
 sleep 0.3
 kill "$m1" "$m2" 2>/dev/null; wait "$m1" "$m2" 2>/dev/null
+# The monitors saw the reload's own work (segment 200 programmed), so their silence on
+# segment 100 means something.
+grep -q 'vx200' "$LAB_TMP/mon-fdb" || t_fail "bridge monitor saw no entry of the new segment: $(head -3 "$LAB_TMP/mon-fdb")"
+grep -q 'br200' "$LAB_TMP/mon-neigh" || t_fail "ip monitor saw no neighbour of the new segment: $(head -3 "$LAB_TMP/mon-neigh")"
 touched=$(grep -hE 'vx100|br100' "$LAB_TMP/mon-neigh" "$LAB_TMP/mon-fdb" | grep -v 'vm1a' || true)
 [ -z "$touched" ] || t_fail "the reload touched segment 100's entries: $touched"
 t_assert_eq "$(ov_fdb hv1 100; ov_neigh hv1 100)" "$before" "segment 100's entries after the reload"
