@@ -7,7 +7,8 @@ hand-encoded: Hello (role FABRICCTL, id "atk") and Request{vip_status}.
              never reading (a 4 KiB receive buffer). Prints "closed_by_daemon yes|no sent N"
              after SECONDS or once the daemon closed it.
   poll       16 sessions, each sending a request and reading its reply every 50 ms for
-             SECONDS. Prints "replies N errors N"."""
+             SECONDS. Prints "replies N errors N".
+  poll-text  the same on a lib/ctl socket (vtepd's): no Hello, the request "status"."""
 import select
 import socket
 import struct
@@ -57,20 +58,23 @@ if mode == "neverread":
         except (BrokenPipeError, ConnectionResetError):
             closed = True
     print(f"closed_by_daemon {'yes' if closed else 'no'} sent {sent}")
-elif mode == "poll":
+elif mode in ("poll", "poll-text"):
+    text = mode == "poll-text"
+    req = frame(b"status") if text else frame(VIP_STATUS)
     socks = []
     for _ in range(16):
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         s.connect(path)
-        s.sendall(frame(HELLO))
-        read_frame(s, time.monotonic() + 2)     # the daemon's Hello
+        if not text:
+            s.sendall(frame(HELLO))
+            read_frame(s, time.monotonic() + 2)     # the daemon's Hello
         socks.append(s)
     print("connected", file=sys.stderr, flush=True)
     replies = errors = 0
     while time.monotonic() < end:
         for s in list(socks):
             try:
-                s.sendall(frame(VIP_STATUS))
+                s.sendall(req)
                 if read_frame(s, time.monotonic() + 1):
                     replies += 1
                 else:

@@ -11,7 +11,9 @@
 #    agent keeps its session and every port stays;
 #  * a reload of a broken file is refused and changes nothing;
 #  * read-only status sockets (mode 0666): they answer status and lists, and fabricd's refuses
-#    a port add with a clear error, counted.
+#    a port add with a clear error, counted; 24 silent sessions there hold at most 16 and
+#    do not keep a reader out; 16 busy sessions on vtepd's control socket do not keep
+#    fabricctl out.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/overlay_lib.sh"
 t_require_root
@@ -126,6 +128,16 @@ sleep 3
 wait $holders
 "$FABRICCTL" -s "$LAB_TMP/vtepd-hv1-status.sock" agent status --json | jq -e '.fabricd.connected' >/dev/null ||
     t_fail "agent status on vtepd's status socket"
+# 16 sessions kept busy on vtepd's control socket (a request every 50 ms): once they are a
+# few seconds old, fabricctl still gets in (the oldest busy session makes room).
+"$T_PYTHON" "$T_DIR/ctlpeer.py" "$LAB_TMP/vtepd-hv1.sock" poll-text 7 >"$LAB_TMP/poll.out" 2>"$LAB_TMP/poll.err" &
+ppid=$!
+t_assert_wait 5 "ctlpeer.py did not connect" 'grep -q connected "$LAB_TMP/poll.err"'
+sleep 3.5
+"$FABRICCTL" -s "$LAB_TMP/vtepd-hv1.sock" agent status --json | jq -e '.fabricd.connected' >/dev/null ||
+    t_fail "fabricctl kept out of vtepd's control socket by 16 busy sessions"
+wait $ppid
+t_log "vtepd's socket, busy sessions: $(cat "$LAB_TMP/poll.out")"
 "$FABRICCTL" -s "$LAB_TMP/vipd-status.sock" vip status --json | jq -e '.node == "hv1"' >/dev/null ||
     t_fail "vip status on vipd's status socket"
 
