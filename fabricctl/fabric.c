@@ -18,6 +18,7 @@
 #include <string.h>
 #include "addr.h"
 #include "fabricctl.h"
+#include "pbjson.h"
 #include "wire.h"
 
 #include "paths.h"
@@ -77,34 +78,13 @@ int fabricctl_call(const struct fabricctl_opts *o, const char *default_socket, L
 	return c.failed ? 1 : 0;
 }
 
-static const char *bytes_addr(const ProtobufCBinaryData *b, char *buf)
-{
-	struct ipaddr a = { 0 };
-
-	if (b->len != 4 && b->len != 16)
-		return "?";
-	a.af = b->len == 4 ? AF_INET : AF_INET6;
-	memcpy(a.b, b->data, b->len);
-	return ipaddr_fmt(&a, buf);
-}
-
-static const char *bytes_mac(const ProtobufCBinaryData *b, char *buf)
-{
-	struct mac m;
-
-	if (b->len != MAC_LEN)
-		return "?";
-	memcpy(m.b, b->data, MAC_LEN);
-	return mac_fmt(&m, buf);
-}
-
 static json_object *addr_list(const ProtobufCBinaryData *a, size_t n)
 {
 	json_object *arr = json_object_new_array();
 	char buf[IPADDR_STRLEN];
 
 	for (size_t i = 0; i < n; i++)
-		json_object_array_add(arr, json_object_new_string(bytes_addr(&a[i], buf)));
+		json_object_array_add(arr, json_object_new_string(pb_addr_text(&a[i], buf)));
 	return arr;
 }
 
@@ -113,7 +93,7 @@ typedef const char *(*item_fn)(const void *list, size_t i, char *buf);
 
 static const char *addr_item(const void *list, size_t i, char *buf)
 {
-	return bytes_addr(&((const ProtobufCBinaryData *)list)[i], buf);
+	return pb_addr_text(&((const ProtobufCBinaryData *)list)[i], buf);
 }
 
 static const char *host_item(const void *list, size_t i, char *buf)
@@ -304,7 +284,7 @@ static json_object *port_json(const L2f__Port *p)
 	char buf[MAC_STRLEN];
 
 	json_object_object_add(o, "vni", json_object_new_int64(p->vni));
-	json_object_object_add(o, "mac", json_object_new_string(bytes_mac(&p->mac, buf)));
+	json_object_object_add(o, "mac", json_object_new_string(pb_mac_text(&p->mac, buf)));
 	json_object_object_add(o, "name", p->name ? json_object_new_string(p->name) : NULL);
 	json_object_object_add(o, "ips", addr_list(p->ips, p->n_ips));
 	for (size_t i = 0; i < p->n_hosts; i++)
@@ -355,7 +335,7 @@ static int print_ports(const L2f__Reply *r, bool first, void *arg)
 		const L2f__Port *p = r->ports[i];
 		char mac[MAC_STRLEN];
 
-		printf("%-8u %-17s %-12s ", p->vni, bytes_mac(&p->mac, mac),
+		printf("%-8u %-17s %-12s ", p->vni, pb_mac_text(&p->mac, mac),
 		       p->name ? p->name : "-");
 		put_list(p->hosts, p->n_hosts, host_item, 22);
 		printf(" %-6s %-8s %6llu %-8s ",
@@ -445,7 +425,7 @@ static json_object *host_json(const L2f__Host *h)
 
 	json_object_object_add(ho, "id", json_object_new_string(h->id));
 	json_object_object_add(ho, "vtep", h->has_vtep ?
-			       json_object_new_string(bytes_addr(&h->vtep, buf)) : NULL);
+			       json_object_new_string(pb_addr_text(&h->vtep, buf)) : NULL);
 	json_object_object_add(ho, "connected", json_object_new_boolean(h->connected));
 	for (size_t k = 0; k < h->n_vnis; k++)
 		json_object_array_add(vnis, json_object_new_int64(h->vnis[k]));
@@ -474,7 +454,7 @@ static int print_hosts(const L2f__Reply *r, bool first, void *arg)
 		if (h->has_connected_for_ms)
 			snprintf(up, sizeof(up), "%.1fs", h->connected_for_ms / 1000.0);
 		printf("%-16s %-26s %-10s %-12s ", h->id,
-		       h->has_vtep ? bytes_addr(&h->vtep, buf) : "-",
+		       h->has_vtep ? pb_addr_text(&h->vtep, buf) : "-",
 		       h->connected ? "up" : "down", up);
 		put_list(h->vnis, h->n_vnis, vni_item, 0);
 		printf("\n");
@@ -517,7 +497,7 @@ static json_object *fdb_json(const L2f__Fdb *e)
 	char mac[MAC_STRLEN];
 
 	json_object_object_add(f, "vni", json_object_new_int64(e->vni));
-	json_object_object_add(f, "mac", json_object_new_string(bytes_mac(&e->mac, mac)));
+	json_object_object_add(f, "mac", json_object_new_string(pb_mac_text(&e->mac, mac)));
 	json_object_object_add(f, "vteps", addr_list(e->vteps, e->n_vteps));
 	json_object_object_add(f, "ips", addr_list(e->ips, e->n_ips));
 	json_object_object_add(f, "seq", json_object_new_uint64(e->seq));
@@ -589,7 +569,7 @@ static int print_fdb(const L2f__Reply *r, bool first, void *arg)
 		const L2f__Fdb *e = r->fdb[i];
 		bool ha_flood = e->has_flood && e->flood;
 
-		printf("%-8u %-17s %s", e->vni, bytes_mac(&e->mac, mac), ha_flood ? "ha-flood " : "");
+		printf("%-8u %-17s %s", e->vni, pb_mac_text(&e->mac, mac), ha_flood ? "ha-flood " : "");
 		if (ha_flood || e->n_vteps)
 			put_list(e->vteps, e->n_vteps, addr_item,
 				 ha_flood ? 34 - (int)strlen("ha-flood ") : 34);
@@ -623,15 +603,6 @@ int cmd_fdb(const struct fabricctl_opts *o, int argc, char **argv)
 
 /* --- status ------------------------------------------------------------------------------ */
 
-static json_object *counters_json(L2f__Counter *const *c, size_t n)
-{
-	json_object *o = json_object_new_object();
-
-	for (size_t i = 0; i < n; i++)
-		json_object_object_add(o, c[i]->name, json_object_new_uint64(c[i]->value));
-	return o;
-}
-
 static int print_status(const L2f__Reply *r, bool first, void *arg)
 {
 	const struct fabricctl_opts *o = arg;
@@ -642,15 +613,7 @@ static int print_status(const L2f__Reply *r, bool first, void *arg)
 		return 1;
 	}
 	if (o->json) {
-		json_object *root = json_object_new_object();
-
-		json_object_object_add(root, "id", json_object_new_string(st->id));
-		json_object_object_add(root, "uptime_ms", json_object_new_uint64(st->uptime_ms));
-		json_object_object_add(root, "counters", counters_json(st->counters, st->n_counters));
-		json_object_object_add(root, "limits", counters_json(st->limits, st->n_limits));
-		printf("%s\n", json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
-							    JSON_C_TO_STRING_NOSLASHESCAPE));
-		json_object_put(root);
+		pbjson_print(&st->base);
 		return 0;
 	}
 	printf("fabricd %s, up %.1f s\n", st->id, st->uptime_ms / 1000.0);

@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include "paths.h"
-#include "ctl.h"
 #include "fabricctl.h"
 #include "tls.h"
 
@@ -22,19 +21,6 @@ static const struct subcommand subcommands[] = {
 };
 
 #define NSUB (sizeof(subcommands) / sizeof(subcommands[0]))
-
-char *fabricctl_request(const char *socket, const char *req)
-{
-	char *reply = NULL;
-	size_t len;
-	int err = ctl_request(socket, req, strlen(req), &reply, &len, 5000);
-
-	if (err) {
-		fprintf(stderr, "fabricctl: %s: %s\n", socket, strerror(-err));
-		return NULL;
-	}
-	return reply;
-}
 
 int fabricctl_tls(const struct fabricctl_opts *o, struct wire_tls **out)
 {

@@ -30,8 +30,6 @@ int cmd_agent(const struct fabricctl_opts *o, int argc, char **argv);
 /* The TLS context the options name (*out NULL when none): 0, or the exit code 2 after
  * printing why. */
 int fabricctl_tls(const struct fabricctl_opts *o, struct wire_tls **out);
-/* Sends req to the socket and returns the reply (malloc'd), or NULL after printing why. */
-char *fabricctl_request(const char *socket, const char *req);
 /* One Request to a daemon (fabricd, or vipd / vtepd on their control sockets: one client
  * stack, proto/'s wire_call) at -s or default_socket; each page of the reply to page(). 0, or
  * the exit code after printing why. */

@@ -5,24 +5,36 @@
 #include "fabric.pb-c.h"
 #include "pbjson.h"
 
+const char *pb_addr_text(const ProtobufCBinaryData *b, char *buf)
+{
+	struct ipaddr a = { .af = b->len == 4 ? AF_INET : AF_INET6 };
+
+	if (b->len != 4 && b->len != 16)
+		return "-";
+	memcpy(a.b, b->data, b->len);
+	return ipaddr_fmt(&a, buf);
+}
+
+const char *pb_mac_text(const ProtobufCBinaryData *b, char *buf)
+{
+	struct mac m;
+
+	if (b->len != MAC_LEN)
+		return "-";
+	memcpy(m.b, b->data, MAC_LEN);
+	return mac_fmt(&m, buf);
+}
+
 static json_object *bytes_json(const ProtobufCBinaryData *b)
 {
 	char buf[IPADDR_STRLEN > MAC_STRLEN ? IPADDR_STRLEN : MAC_STRLEN];
 	json_object *o;
 	char *hex;
 
-	if (b->len == 4 || b->len == 16) {
-		struct ipaddr a = { .af = b->len == 4 ? AF_INET : AF_INET6 };
-
-		memcpy(a.b, b->data, b->len);
-		return json_object_new_string(ipaddr_fmt(&a, buf));
-	}
-	if (b->len == MAC_LEN) {
-		struct mac m;
-
-		memcpy(m.b, b->data, MAC_LEN);
-		return json_object_new_string(mac_fmt(&m, buf));
-	}
+	if (b->len == 4 || b->len == 16)
+		return json_object_new_string(pb_addr_text(b, buf));
+	if (b->len == MAC_LEN)
+		return json_object_new_string(pb_mac_text(b, buf));
 	hex = malloc(b->len * 2 + 1);
 	if (!hex)
 		return NULL;
@@ -152,4 +164,13 @@ json_object *pbjson(const ProtobufCMessage *m)
 		}
 	}
 	return o;
+}
+
+void pbjson_print(const ProtobufCMessage *m)
+{
+	json_object *root = pbjson(m);
+
+	printf("%s\n", json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
+						      JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(root);
 }

@@ -12,5 +12,10 @@
 #include <protobuf-c/protobuf-c.h>
 
 json_object *pbjson(const ProtobufCMessage *m);
+/* An address (4 or 16 bytes) or a MAC (6) field as text in buf ("-" when of another length). */
+const char *pb_addr_text(const ProtobufCBinaryData *b, char *buf);
+const char *pb_mac_text(const ProtobufCBinaryData *b, char *buf);
+/* pbjson(m), pretty, on stdout with a newline. */
+void pbjson_print(const ProtobufCMessage *m);
 
 #endif

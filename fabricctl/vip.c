@@ -10,26 +10,6 @@
 
 #include "paths.h"
 
-static const char *addr_text(const ProtobufCBinaryData *b, char *buf)
-{
-	struct ipaddr a = { .af = b->len == 4 ? AF_INET : AF_INET6 };
-
-	if (b->len != 4 && b->len != 16)
-		return "-";
-	memcpy(a.b, b->data, b->len);
-	return ipaddr_fmt(&a, buf);
-}
-
-static const char *mac_text(const ProtobufCBinaryData *b, char *buf)
-{
-	struct mac m;
-
-	if (b->len != MAC_LEN)
-		return "-";
-	memcpy(m.b, b->data, MAC_LEN);
-	return mac_fmt(&m, buf);
-}
-
 static void print_table(const L2f__VipStatus *st)
 {
 	char a[IPADDR_STRLEN], m[MAC_STRLEN];
@@ -46,10 +26,10 @@ static void print_table(const L2f__VipStatus *st)
 
 			printf("%-16s %-10s %4u %-6s %-7s %4u %-26s", g->name, g->interface, g->vrid,
 			       in->family, in->state, g->priority,
-			       in->has_master ? addr_text(&in->master, a) : "-");
+			       in->has_master ? pb_addr_text(&in->master, a) : "-");
 			for (size_t x = 0; x < g->n_addresses; x++)
 				if ((g->addresses[x].len == 16) == v6)
-					printf(" %s", addr_text(&g->addresses[x], a));
+					printf(" %s", pb_addr_text(&g->addresses[x], a));
 			if (!strcmp(in->state, "init"))
 				printf("  (%s)", in->reason ? in->reason : "-");
 			printf("\n");
@@ -81,7 +61,7 @@ static void print_table(const L2f__VipStatus *st)
 		const L2f__VipAnswerLimit *al = f->answer_limit;
 		bool any = false;
 
-		printf("\ninterface %s  mac %s  frames %llu  drops:", f->name, mac_text(&f->mac, m),
+		printf("\ninterface %s  mac %s  frames %llu  drops:", f->name, pb_mac_text(&f->mac, m),
 		       (unsigned long long)f->frames);
 		for (size_t k = 0; k < f->n_drops; k++)
 			if (f->drops[k]->value) {
@@ -106,7 +86,7 @@ static void print_table(const L2f__VipStatus *st)
 			continue;
 		if (g->has_fabric_vni)
 			snprintf(vni, sizeof(vni), "  fabric vni %u", g->fabric_vni);
-		printf("\ngroup %s  virtual mac %s on %s (%s)%s\n", g->name, mac_text(&v->mac, m),
+		printf("\ngroup %s  virtual mac %s on %s (%s)%s\n", g->name, pb_mac_text(&v->mac, m),
 		       v->interface, v->up ? "up" : "down", vni);
 	}
 	if (st->fabric) {
@@ -133,15 +113,10 @@ static int vip_page(const L2f__Reply *r, bool first, void *ctx)
 		fprintf(stderr, "fabricctl: the reply holds no vip status (not vipd's socket?)\n");
 		return 1;
 	}
-	if (o->json) {
-		json_object *root = pbjson(&r->vip_status->base);
-
-		printf("%s\n", json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
-							      JSON_C_TO_STRING_NOSLASHESCAPE));
-		json_object_put(root);
-	} else {
+	if (o->json)
+		pbjson_print(&r->vip_status->base);
+	else
 		print_table(r->vip_status);
-	}
 	o->printed = true;
 	return 0;
 }

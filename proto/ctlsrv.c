@@ -1,12 +1,14 @@
 /* ctlsrv.c - a daemon's control socket on proto/'s sessions; see ctlsrv.h. */
 #include <errno.h>
 #include <event2/event.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "ctlsrv.h"
 #include "log.h"
+#include "metrics.h"
 #include "monotime.h"
 #include "wire.h"
 
@@ -33,6 +35,76 @@ struct ctlsrv {
 	struct ctlsrv_stats stats;
 	struct ratelimit rl;
 };
+
+/* --- the memory of a reply ------------------------------------------------------------------ */
+
+struct ctlsrv_pool {
+	void **p;
+	size_t n, cap;
+	bool failed;
+};
+
+static void pool_free(void *arg)
+{
+	struct ctlsrv_pool *pl = arg;
+
+	for (size_t i = 0; i < pl->n; i++)
+		free(pl->p[i]);
+	free(pl->p);
+	free(pl);
+}
+
+struct ctlsrv_pool *ctlsrv_pool_new(struct ctlsrv_cleanup *cleanup)
+{
+	struct ctlsrv_pool *pl = calloc(1, sizeof(*pl));
+
+	if (pl) {
+		cleanup->fn = pool_free;
+		cleanup->arg = pl;
+	}
+	return pl;
+}
+
+int ctlsrv_pool_adopt(struct ctlsrv_pool *pl, void *m)
+{
+	if (pl->failed)
+		return -ENOMEM;
+	if (pl->n == pl->cap) {
+		size_t cap = pl->cap ? pl->cap * 2 : 64;
+		void **p = realloc(pl->p, cap * sizeof(*p));
+
+		if (!p) {
+			pl->failed = true;
+			return -ENOMEM;
+		}
+		pl->p = p;
+		pl->cap = cap;
+	}
+	pl->p[pl->n++] = m;
+	return 0;
+}
+
+void *ctlsrv_palloc(struct ctlsrv_pool *pl, size_t size)
+{
+	void *m = pl->failed ? NULL : calloc(1, size ? size : 1);
+
+	if (!m) {
+		pl->failed = true;
+		return NULL;
+	}
+	if (ctlsrv_pool_adopt(pl, m) < 0) {
+		free(m);
+		return NULL;
+	}
+	return m;
+}
+
+bool ctlsrv_pool_failed(const struct ctlsrv_pool *pl)
+{
+	return pl->failed;
+}
+
+/* --- sessions -------------------------------------------------------------------------------- */
 
 static void unlink_sess(struct csess *c)
 {
@@ -247,4 +319,18 @@ void ctlsrv_close(struct ctlsrv *s)
 const struct ctlsrv_stats *ctlsrv_stats(const struct ctlsrv *s)
 {
 	return &s->stats;
+}
+
+void ctlsrv_metrics(struct metrics_out *m, const struct ctlsrv *s, const char *daemon)
+{
+	char req[64], closed[64];
+
+	snprintf(req, sizeof(req), "l2f_%s_control_requests_total", daemon);
+	snprintf(closed, sizeof(closed), "l2f_%s_control_closed_total", daemon);
+	metrics_one(m, req, "counter", "control socket requests answered", s->stats.requests);
+	metrics_family(m, closed, "counter", "control socket sessions closed or refused, by reason");
+	metrics_value(m, closed, s->stats.deadline, "reason", "deadline", NULL);
+	metrics_value(m, closed, s->stats.evicted, "reason", "evicted", NULL);
+	metrics_value(m, closed, s->stats.refused, "reason", "refused", NULL);
+	metrics_value(m, closed, s->stats.bad, "reason", "bad_request", NULL);
 }

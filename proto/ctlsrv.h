@@ -16,6 +16,7 @@
 #define L2_CTLSRV_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include "fabric.pb-c.h"
 
@@ -35,6 +36,18 @@ struct ctlsrv_cleanup {
 	void (*fn)(void *arg);
 	void *arg;
 };
+
+/* Every allocation of one reply, freed together once it is sent: a handler takes a pool with
+ * ctlsrv_pool_new(cleanup) (NULL: out of memory) and builds its reply in it. After one
+ * failed allocation every later one fails too, so a handler checks ctlsrv_pool_failed once,
+ * at the end. */
+struct ctlsrv_pool;
+struct ctlsrv_pool *ctlsrv_pool_new(struct ctlsrv_cleanup *cleanup);
+void *ctlsrv_palloc(struct ctlsrv_pool *pl, size_t size);   /* zeroed */
+bool ctlsrv_pool_failed(const struct ctlsrv_pool *pl);
+/* The pool takes p (malloc'd) and frees it with the rest. 0, or -ENOMEM and p is still the
+ * caller's. */
+int ctlsrv_pool_adopt(struct ctlsrv_pool *pl, void *p);
 
 /* Fills *reply (initialised, error unset) for req; readonly: the request came on the status
  * socket. */
@@ -56,5 +69,9 @@ struct ctlsrv *ctlsrv_open(struct event_base *base, const char *path, unsigned i
 			   void *ctx, int *err);
 void ctlsrv_close(struct ctlsrv *s);
 const struct ctlsrv_stats *ctlsrv_stats(const struct ctlsrv *s);
+struct metrics_out;
+/* l2f_<daemon>_control_requests_total and l2f_<daemon>_control_closed_total{reason} of s,
+ * for a daemon's /metrics. */
+void ctlsrv_metrics(struct metrics_out *m, const struct ctlsrv *s, const char *daemon);
 
 #endif

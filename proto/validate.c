@@ -358,6 +358,8 @@ static int check_request(const L2f__Request *r, const char **why)
 	case L2F__REQUEST__OP_HOST_LIST:
 	case L2F__REQUEST__OP_STATUS:
 	case L2F__REQUEST__OP_VIP_STATUS:
+	case L2F__REQUEST__OP_AGENT_STATUS:
+	case L2F__REQUEST__OP_AGENT_FDB:
 		return 0;
 	default:
 		return bad(why, "Request with no op");
@@ -449,6 +451,84 @@ static int check_vip_status(const L2f__VipStatus *v, const char **why)
 	return 0;
 }
 
+/* Every string of a list present (warnings, errors: one per segment at most). */
+static int check_texts(char *const *v, size_t n, const char *msg, const char *what,
+		       const char **why)
+{
+	if (n > WIRE_MAX_VNIS)
+		return too_many(why, msg, n, what, WIRE_MAX_VNIS);
+	for (size_t i = 0; i < n; i++)
+		if (!v[i])
+			return badf(why, "%s with an empty %s entry", msg, what);
+	return 0;
+}
+
+/* vtepd's status: segments and their flood lists within the Hello's bounds, addresses and
+ * MACs of their lengths. */
+static int check_agent_status(const L2f__AgentStatus *a, const char **why)
+{
+	int ret;
+
+	if (!id_ok(a->id))
+		return bad(why, "AgentStatus id empty, too long or not printable");
+	if ((a->has_vtep && !addr_ok(&a->vtep)) || !a->fabricd || !a->fabricd->address ||
+	    !a->counters || !a->counters->reconcile || !a->counters->learner)
+		return bad(why, "AgentStatus VTEP of a wrong length, or a part missing");
+	if (a->n_segments > WIRE_MAX_VNIS)
+		return too_many(why, "AgentStatus", a->n_segments, "segments", WIRE_MAX_VNIS);
+	for (size_t i = 0; i < a->n_segments; i++) {
+		const L2f__AgentSegment *s = a->segments[i];
+
+		if (s->vni > VNI_MAX || !s->bridge)
+			return bad(why, "AgentSegment VNI over 2^24-1, or no bridge");
+		if (s->n_flood > WIRE_MAX_FLOOD_VTEPS)
+			return too_many(why, "AgentSegment", s->n_flood, "flood VTEPs",
+					WIRE_MAX_FLOOD_VTEPS);
+		if ((s->has_bridge_mac && !mac_ok(&s->bridge_mac)) ||
+		    !addrs_ok(s->flood, s->n_flood))
+			return bad(why, "AgentSegment address or MAC of a wrong length");
+	}
+	ret = check_texts(a->warnings, a->n_warnings, "AgentStatus", "warnings", why);
+	return ret ? ret : check_counters(a->counters->learner->drops,
+					  a->counters->learner->n_drops, "drops", why);
+}
+
+/* vtepd's entries, each list within the bound of an Update, every field of its length. */
+static int check_agent_fdb(const L2f__AgentFdb *f, const char **why)
+{
+	if (!id_ok(f->id))
+		return bad(why, "AgentFdb id empty, too long or not printable");
+	if (f->has_vtep && !addr_ok(&f->vtep))
+		return bad(why, "AgentFdb VTEP not 4 or 16 bytes");
+	if (f->n_flood > WIRE_MAX_ENTRIES || f->n_fdb > WIRE_MAX_ENTRIES ||
+	    f->n_neigh > WIRE_MAX_ENTRIES || f->n_local > WIRE_MAX_ENTRIES)
+		return badf(why, "AgentFdb with more than %u entries in a list", WIRE_MAX_ENTRIES);
+	for (size_t i = 0; i < f->n_flood; i++)
+		if (f->flood[i]->vni > VNI_MAX || !addr_ok(&f->flood[i]->dst))
+			return bad(why, "AgentFlood VNI over 2^24-1 or address of a wrong length");
+	for (size_t i = 0; i < f->n_fdb; i++) {
+		const L2f__AgentFdbEntry *e = f->fdb[i];
+
+		if (e->vni > VNI_MAX || !mac_ok(&e->mac) || !addr_ok(&e->dst))
+			return bad(why, "AgentFdbEntry VNI, MAC or address out of bounds");
+	}
+	for (size_t i = 0; i < f->n_neigh; i++) {
+		const L2f__AgentNeigh *e = f->neigh[i];
+
+		if (e->vni > VNI_MAX || !mac_ok(&e->mac) || !addr_ok(&e->ip))
+			return bad(why, "AgentNeigh VNI, MAC or address out of bounds");
+	}
+	for (size_t i = 0; i < f->n_local; i++) {
+		const L2f__AgentLocal *e = f->local[i];
+
+		if (e->n_ips > WIRE_MAX_IPS)
+			return too_many(why, "AgentLocal", e->n_ips, "IPs", WIRE_MAX_IPS);
+		if (e->vni > VNI_MAX || !mac_ok(&e->mac) || !addrs_ok(e->ips, e->n_ips))
+			return bad(why, "AgentLocal VNI, MAC or address out of bounds");
+	}
+	return check_texts(f->errors, f->n_errors, "AgentFdb", "errors", why);
+}
+
 static int check_reply(const L2f__Reply *r, const char **why)
 {
 	int ret;
@@ -468,6 +548,10 @@ static int check_reply(const L2f__Reply *r, const char **why)
 		ret = check_status(r->status, why);
 	if (!ret && r->vip_status)
 		ret = check_vip_status(r->vip_status, why);
+	if (!ret && r->agent_status)
+		ret = check_agent_status(r->agent_status, why);
+	if (!ret && r->agent_fdb)
+		ret = check_agent_fdb(r->agent_fdb, why);
 	return ret;
 }
 

@@ -133,20 +133,6 @@ void vipd_metrics(struct metrics_out *m, void *ctx)
 		metrics_one(m, "l2f_vipd_netlink_failed_total", "counter",
 			    "of those, refused by the kernel or unanswered", d->nl_async_failed);
 	}
-	if (d->ctl) {
-		const struct ctlsrv_stats *cs = ctlsrv_stats(d->ctl);
-
-		metrics_one(m, "l2f_vipd_control_requests_total", "counter",
-			    "control socket requests answered", cs->requests);
-		metrics_family(m, "l2f_vipd_control_closed_total", "counter",
-			       "control socket sessions closed or refused, by reason");
-		metrics_value(m, "l2f_vipd_control_closed_total", cs->deadline, "reason", "deadline",
-			      NULL);
-		metrics_value(m, "l2f_vipd_control_closed_total", cs->evicted, "reason", "evicted",
-			      NULL);
-		metrics_value(m, "l2f_vipd_control_closed_total", cs->refused, "reason", "refused",
-			      NULL);
-		metrics_value(m, "l2f_vipd_control_closed_total", cs->bad, "reason", "bad_request",
-			      NULL);
-	}
+	if (d->ctl)
+		ctlsrv_metrics(m, d->ctl, "vipd");
 }

@@ -9,47 +9,6 @@
 _Static_assert(VIPD_MAX_GROUPS <= WIRE_MAX_VIP_GROUPS, "every group (and its interface) fits a VipStatus");
 _Static_assert(VIPD_MAX_ADDRS <= WIRE_MAX_VIP_ADDRS, "every address of a group fits");
 
-/* Every allocation of one reply, freed together. */
-struct pool {
-	void **p;
-	size_t n, cap;
-	bool failed;
-};
-
-static void *palloc(struct pool *pl, size_t size)
-{
-	void *m;
-
-	if (pl->failed)
-		return NULL;
-	if (pl->n == pl->cap) {
-		size_t cap = pl->cap ? pl->cap * 2 : 64;
-		void **p = realloc(pl->p, cap * sizeof(*p));
-
-		if (!p) {
-			pl->failed = true;
-			return NULL;
-		}
-		pl->p = p;
-		pl->cap = cap;
-	}
-	m = calloc(1, size);
-	if (!m) {
-		pl->failed = true;
-		return NULL;
-	}
-	pl->p[pl->n++] = m;
-	return m;
-}
-
-static void pool_free(struct pool *pl)
-{
-	for (size_t i = 0; i < pl->n; i++)
-		free(pl->p[i]);
-	free(pl->p);
-	free(pl);
-}
-
 static ProtobufCBinaryData addr_bytes(const struct ipaddr *a)
 {
 	return (ProtobufCBinaryData){ ipaddr_len(a), (uint8_t *)a->b };
@@ -60,9 +19,9 @@ static ProtobufCBinaryData mac_bytes(const struct mac *m)
 	return (ProtobufCBinaryData){ MAC_LEN, (uint8_t *)m->b };
 }
 
-static L2f__VipSocket *sock_pb(struct pool *pl, const struct iface_sock_counters *sc)
+static L2f__VipSocket *sock_pb(struct ctlsrv_pool *pl, const struct iface_sock_counters *sc)
 {
-	L2f__VipSocket *s = palloc(pl, sizeof(*s));
+	L2f__VipSocket *s = ctlsrv_palloc(pl, sizeof(*s));
 
 	if (!s)
 		return NULL;
@@ -72,13 +31,13 @@ static L2f__VipSocket *sock_pb(struct pool *pl, const struct iface_sock_counters
 	return s;
 }
 
-static L2f__VipInterface *iface_pb(struct pool *pl, const struct iface *ifp)
+static L2f__VipInterface *iface_pb(struct ctlsrv_pool *pl, const struct iface *ifp)
 {
-	L2f__VipInterface *o = palloc(pl, sizeof(*o));
-	L2f__VipSockets *ss = palloc(pl, sizeof(*ss));
-	L2f__VipAnswerLimit *al = palloc(pl, sizeof(*al));
-	L2f__Counter *c = palloc(pl, PKT_DROP_COUNT * sizeof(*c));
-	L2f__Counter **cp = palloc(pl, PKT_DROP_COUNT * sizeof(*cp));
+	L2f__VipInterface *o = ctlsrv_palloc(pl, sizeof(*o));
+	L2f__VipSockets *ss = ctlsrv_palloc(pl, sizeof(*ss));
+	L2f__VipAnswerLimit *al = ctlsrv_palloc(pl, sizeof(*al));
+	L2f__Counter *c = ctlsrv_palloc(pl, PKT_DROP_COUNT * sizeof(*c));
+	L2f__Counter **cp = ctlsrv_palloc(pl, PKT_DROP_COUNT * sizeof(*cp));
 
 	if (!o || !ss || !al || !c || !cp)
 		return NULL;
@@ -114,10 +73,10 @@ static L2f__VipInterface *iface_pb(struct pool *pl, const struct iface *ifp)
 	return o;
 }
 
-static L2f__VipInstance *instance_pb(struct pool *pl, const struct instance *inst)
+static L2f__VipInstance *instance_pb(struct ctlsrv_pool *pl, const struct instance *inst)
 {
-	L2f__VipInstance *o = palloc(pl, sizeof(*o));
-	L2f__VipCounters *c = palloc(pl, sizeof(*c));
+	L2f__VipInstance *o = ctlsrv_palloc(pl, sizeof(*o));
+	L2f__VipCounters *c = ctlsrv_palloc(pl, sizeof(*c));
 	const struct vrrp *v = &inst->vrrp;
 
 	if (!o || !c)
@@ -155,11 +114,11 @@ static L2f__VipInstance *instance_pb(struct pool *pl, const struct instance *ins
 	return o;
 }
 
-static L2f__VipGroup *group_pb(struct pool *pl, const struct group *g)
+static L2f__VipGroup *group_pb(struct ctlsrv_pool *pl, const struct group *g)
 {
-	L2f__VipGroup *o = palloc(pl, sizeof(*o));
-	ProtobufCBinaryData *addrs = palloc(pl, (g->cfg.naddrs + 1) * sizeof(*addrs));
-	L2f__VipInstance **insts = palloc(pl, 2 * sizeof(*insts));
+	L2f__VipGroup *o = ctlsrv_palloc(pl, sizeof(*o));
+	ProtobufCBinaryData *addrs = ctlsrv_palloc(pl, (g->cfg.naddrs + 1) * sizeof(*addrs));
+	L2f__VipInstance **insts = ctlsrv_palloc(pl, 2 * sizeof(*insts));
 
 	if (!o || !addrs || !insts)
 		return NULL;
@@ -177,7 +136,7 @@ static L2f__VipGroup *group_pb(struct pool *pl, const struct group *g)
 	o->addresses = addrs;
 	o->n_addresses = g->cfg.naddrs;
 	if (g->cfg.has_vmac) {
-		L2f__VipVirtualMac *v = palloc(pl, sizeof(*v));
+		L2f__VipVirtualMac *v = ctlsrv_palloc(pl, sizeof(*v));
 
 		if (!v)
 			return NULL;
@@ -197,33 +156,24 @@ static L2f__VipGroup *group_pb(struct pool *pl, const struct group *g)
 	return o;
 }
 
-static void pool_release(void *arg)
-{
-	pool_free(arg);
-}
-
 void vipd_status_reply(struct vipd *d, L2f__Reply *r, struct ctlsrv_cleanup *cl)
 {
-	struct pool *pl = calloc(1, sizeof(*pl));
-	L2f__VipStatus *st = pl ? palloc(pl, sizeof(*st)) : NULL;
+	struct ctlsrv_pool *pl = ctlsrv_pool_new(cl);
+	L2f__VipStatus *st = pl ? ctlsrv_palloc(pl, sizeof(*st)) : NULL;
 	size_t nifs = 0, ngroups = 0;
 
 	if (!st) {
 		r->error = "out of memory";
-		if (pl)
-			pool_free(pl);
 		return;
 	}
-	cl->fn = pool_release;
-	cl->arg = pl;
 	l2f__vip_status__init(st);
 	st->node = d->cfg.node;
 	for (struct iface *ifp = d->ifaces; ifp; ifp = ifp->next)
 		nifs++;
 	for (const struct group *g = d->groups; g; g = g->next)
 		ngroups++;
-	st->interfaces = palloc(pl, (nifs + 1) * sizeof(*st->interfaces));
-	st->groups = palloc(pl, (ngroups + 1) * sizeof(*st->groups));
+	st->interfaces = ctlsrv_palloc(pl, (nifs + 1) * sizeof(*st->interfaces));
+	st->groups = ctlsrv_palloc(pl, (ngroups + 1) * sizeof(*st->groups));
 	if (st->interfaces)
 		for (struct iface *ifp = d->ifaces; ifp; ifp = ifp->next) {
 			iface_update_queue_drops(ifp);
@@ -235,8 +185,8 @@ void vipd_status_reply(struct vipd *d, L2f__Reply *r, struct ctlsrv_cleanup *cl)
 			if ((st->groups[st->n_groups] = group_pb(pl, g)))
 				st->n_groups++;
 	if (d->fabric) {
-		struct fabric_status *fs = palloc(pl, sizeof(*fs));
-		L2f__VipFabric *f = palloc(pl, sizeof(*f));
+		struct fabric_status *fs = ctlsrv_palloc(pl, sizeof(*fs));
+		L2f__VipFabric *f = ctlsrv_palloc(pl, sizeof(*f));
 
 		if (fs && f) {
 			fabric_status(d, fs);
@@ -252,7 +202,7 @@ void vipd_status_reply(struct vipd *d, L2f__Reply *r, struct ctlsrv_cleanup *cl)
 			st->fabric = f;
 		}
 	}
-	if (pl->failed) {
+	if (ctlsrv_pool_failed(pl)) {
 		r->error = "out of memory";
 		return;
 	}

@@ -6,7 +6,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <event2/event.h>
-#include <json-c/json.h>
 #include <libmnl/libmnl.h>
 #include <linux/filter.h>
 #include <linux/if_link.h>
@@ -536,33 +535,6 @@ void drift_stats(const struct drift *d, struct drift_stats *out)
 					d->segs[i].assign_type != KERNEL_ADDR_SET;
 }
 
-#define U64(o, name, val) json_object_object_add(o, name, json_object_new_uint64(val))
-
-json_object *drift_counters_json(const struct drift *d)
-{
-	json_object *o;
-	struct drift_stats st;
-
-	if (!d)
-		return NULL;
-	drift_stats(d, &st);
-	o = json_object_new_object();
-	U64(o, "deleted_by_operator", st.deleted_by_operator);
-	U64(o, "flushed_by_link_change", st.flushed_by_link_change);
-	U64(o, "not_wanted", st.not_wanted);
-	U64(o, "repairs", st.repairs);
-	U64(o, "repaired", st.repaired);
-	U64(o, "conflicts", st.conflicts);
-	U64(o, "backed_off", st.backed_off);
-	U64(o, "held", st.held);
-	U64(o, "link_changes", st.link_changes);
-	U64(o, "events_lost", st.events_lost);
-	U64(o, "errors", st.errors);
-	json_object_object_add(o, "last_repair_us", json_object_new_int64(st.last_repair_us));
-	json_object_object_add(o, "max_repair_us", json_object_new_int64(st.max_repair_us));
-	return o;
-}
-
 static const struct dseg *dseg_of(const struct drift *d, uint32_t vni)
 {
 	for (size_t i = 0; d && i < d->nsegs; i++)
@@ -571,42 +543,35 @@ static const struct dseg *dseg_of(const struct drift *d, uint32_t vni)
 	return NULL;
 }
 
-void drift_segment_json(const struct drift *d, uint32_t vni, json_object *seg)
+int drift_bridge(const struct drift *d, uint32_t vni, struct mac *mac, int *assign_type)
 {
 	const struct dseg *s = dseg_of(d, vni);
-	char mac[MAC_STRLEN];
 
 	if (!s)
-		return;
-	json_object_object_add(seg, "bridge_mac", json_object_new_string(mac_fmt(&s->br_mac, mac)));
-	json_object_object_add(seg, "bridge_mac_fixed", s->assign_type < 0 ? NULL :
-			       json_object_new_boolean(s->assign_type == KERNEL_ADDR_SET));
-	json_object_object_add(seg, "bridge_addr_assign_type", s->assign_type < 0 ? NULL :
-			       json_object_new_int(s->assign_type));
+		return -ENOENT;
+	*mac = s->br_mac;
+	*assign_type = s->assign_type;
+	return 0;
 }
 
-json_object *drift_warnings_json(const struct drift *d)
+int drift_warning(const struct drift *d, size_t i, char *buf, size_t len)
 {
-	json_object *a = json_object_new_array();
-	char buf[256];
+	const struct dseg *s;
 
-	for (size_t i = 0; d && i < d->nsegs; i++) {
-		const struct dseg *s = &d->segs[i];
-
-		if (s->gone)
-			snprintf(buf, sizeof(buf), "vni %u: a device of the segment was deleted; "
-				 "nothing is put back on it until vtepd starts again", s->vni);
-		else if (s->assign_type < 0)
-			snprintf(buf, sizeof(buf), "bridge %s: cannot tell whether its address is "
-				 "fixed (%s)", s->bridge, strerror(-s->assign_type));
-		else if (s->assign_type != KERNEL_ADDR_SET)
-			snprintf(buf, sizeof(buf), "bridge %s has no fixed MAC address (%s): a port "
-				 "that comes or goes can change it, and the kernel then flushes its "
-				 "neighbours", s->bridge, drift_assign_name(s->assign_type));
-		else
-			continue;
-		json_object_array_add(a, json_object_new_string(buf));
-	}
-	return a;
+	if (!d || i >= d->nsegs)
+		return -1;
+	s = &d->segs[i];
+	if (s->gone)
+		snprintf(buf, len, "vni %u: a device of the segment was deleted; nothing is put "
+			 "back on it until vtepd starts again", s->vni);
+	else if (s->assign_type < 0)
+		snprintf(buf, len, "bridge %s: cannot tell whether its address is fixed (%s)",
+			 s->bridge, strerror(-s->assign_type));
+	else if (s->assign_type != KERNEL_ADDR_SET)
+		snprintf(buf, len, "bridge %s has no fixed MAC address (%s): a port that comes or "
+			 "goes can change it, and the kernel then flushes its neighbours", s->bridge,
+			 drift_assign_name(s->assign_type));
+	else
+		return 0;
+	return 1;
 }
-

@@ -34,11 +34,12 @@
 #ifndef VTEPD_DRIFT_H
 #define VTEPD_DRIFT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct drift;
+struct mac;
 struct vtepd;
-struct json_object;
 
 /* After the segments' devices exist (their ifindexes are in v->segs): reads the state of their
  * bridges (and logs a warning for each one without a fixed address) and starts watching.
@@ -68,11 +69,12 @@ struct drift_stats {
 };
 void drift_stats(const struct drift *d, struct drift_stats *out);
 
-/* For status.c (json-c objects, the caller adds them): counters.drift; the segment's
- * bridge_mac, bridge_mac_fixed and bridge_addr_assign_type, added to seg; the warnings, an
- * array of strings (bridges without a fixed address, devices that went). d may be NULL. */
-struct json_object *drift_counters_json(const struct drift *d);
-void drift_segment_json(const struct drift *d, uint32_t vni, struct json_object *seg);
-struct json_object *drift_warnings_json(const struct drift *d);
+/* For status.c: the address of the segment's bridge and how the kernel says it was assigned
+ * (KERNEL_ADDR_SET: fixed; -errno: cannot tell); 0, or -ENOENT (not a segment of d's, or d
+ * NULL). */
+int drift_bridge(const struct drift *d, uint32_t vni, struct mac *mac, int *assign_type);
+/* The warning of the i-th segment (a bridge without a fixed address, a device that went) into
+ * buf: 1, or 0 (none), or -1 (no such segment). d may be NULL. */
+int drift_warning(const struct drift *d, size_t i, char *buf, size_t len);
 
 #endif

@@ -6,7 +6,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <event2/event.h>
-#include <json-c/json.h>
 #include <libmnl/libmnl.h>
 #include <linux/filter.h>
 #include <linux/if_link.h>

@@ -1,7 +1,7 @@
 /* metrics.c - vtepd's Prometheus metrics: the session with fabricd, bindings, kernel
  * requests, the last reconcile, learning, drift repair, the control socket. */
 #include <stdio.h>
-#include "ctl.h"
+#include "ctlsrv.h"
 #include "drift.h"
 #include "learn.h"
 #include "metrics.h"
@@ -82,18 +82,6 @@ void vtepd_metrics(struct metrics_out *m, void *ctx)
 		metrics_one(m, "l2f_vtepd_bridges_unfixed", "gauge",
 			    "segments whose bridge has no fixed MAC address", ds.bridges_unfixed);
 	}
-	if (v->ctl) {
-		const struct ctl_stats *cs = ctl_server_stats(v->ctl);
-
-		metrics_one(m, "l2f_vtepd_control_requests_total", "counter",
-			    "control socket requests answered", cs->requests);
-		metrics_family(m, "l2f_vtepd_control_closed_total", "counter",
-			       "control socket sessions closed or refused, by reason");
-		metrics_value(m, "l2f_vtepd_control_closed_total", cs->deadline, "reason",
-			      "deadline", NULL);
-		metrics_value(m, "l2f_vtepd_control_closed_total", cs->evicted, "reason", "evicted",
-			      NULL);
-		metrics_value(m, "l2f_vtepd_control_closed_total", cs->refused, "reason", "refused",
-			      NULL);
-	}
+	if (v->ctl)
+		ctlsrv_metrics(m, v->ctl, "vtepd");
 }

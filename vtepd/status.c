@@ -1,168 +1,261 @@
 /*
- * status.c - vtepd's answers on its control socket (json-c), for `fabricctl agent`:
- *   "status": the agent, its session with fabricd, its segments and counters;
- *   "fdb":    what vtepd has programmed, read back from the kernel (kernel_dump: only what is
- *             ours), set against the mirror of what fabricd wants, so that drift shows; and
- *             the MACs learned on local ports.
- * Every kernel or mirror entry of the "fdb" answer carries `kernel` (the kernel holds it) and
- * `want` (fabricd wants exactly it); an entry with only one of the two is drift.
+ * status.c - vtepd's answers on its control socket, typed (proto/fabric.proto's AgentStatus and
+ * AgentFdb) for `fabricctl agent`, built on a ctlsrv pool freed once the reply is sent:
+ *   status: the agent, its session with fabricd, its segments and counters;
+ *   fdb:    what vtepd has programmed, read back from the kernel (kernel_dump: only what is
+ *           ours), set against the mirror of what fabricd wants, so that drift shows; and
+ *           the MACs learned on local ports.
+ * Every kernel or mirror entry of the fdb answer carries `kernel` (the kernel holds it) and
+ * `want` (fabricd wants exactly it); an entry with only one of the two is drift. Entries come
+ * sorted by VNI, then by key (MAC, or address: IPv4 before IPv6, then by bytes).
+ * A reply points into the daemon's own memory where it can: it is encoded before the handler's
+ * caller returns to the loop.
  */
 #include <errno.h>
-#include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "ctlsrv.h"
 #include "drift.h"
 #include "learn.h"
 #include "pkt/drop.h"
 #include "vtepd.h"
 
-static json_object *addr_json(const struct ipaddr *a)
+static ProtobufCBinaryData addr_bytes(const struct ipaddr *a)
 {
-	char buf[IPADDR_STRLEN];
-
-	return a->af ? json_object_new_string(ipaddr_fmt(a, buf)) : NULL;
+	return (ProtobufCBinaryData){ ipaddr_len(a), (uint8_t *)a->b };
 }
 
-static json_object *mac_json(const struct mac *m)
+static ProtobufCBinaryData mac_bytes(const struct mac *m)
 {
-	char buf[MAC_STRLEN];
-
-	return json_object_new_string(mac_fmt(m, buf));
+	return (ProtobufCBinaryData){ MAC_LEN, (uint8_t *)m->b };
 }
 
-static json_object *time_json(time_t t)
+/* RFC 3339 UTC, in the pool; NULL for 0 (never). */
+static char *time_text(struct ctlsrv_pool *pl, time_t t)
 {
-	char buf[32];
+	char *buf;
 	struct tm tm;
 
-	if (!t || !gmtime_r(&t, &tm) || !strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm))
+	if (!t || !gmtime_r(&t, &tm) || !(buf = ctlsrv_palloc(pl, 32)))
 		return NULL;
-	return json_object_new_string(buf);
+	return strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) ? buf : NULL;
 }
 
-static char *finish(json_object *root)
+static L2f__AgentKernelCount *kcount_pb(struct ctlsrv_pool *pl, const struct kcount *c)
 {
-	char *out = strdup(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
-							      JSON_C_TO_STRING_NOSLASHESCAPE));
+	L2f__AgentKernelCount *o = ctlsrv_palloc(pl, sizeof(*o));
 
-	json_object_put(root);
-	return out;
-}
-
-#define U64(o, name, val) json_object_object_add(o, name, json_object_new_uint64(val))
-
-static json_object *kcount_json(const struct kcount *c)
-{
-	json_object *o = json_object_new_object();
-
-	U64(o, "added", c->added);
-	U64(o, "updated", c->updated);
-	U64(o, "removed", c->removed);
-	U64(o, "kept", c->kept);
-	U64(o, "foreign", c->foreign);
-	U64(o, "conflicts", c->conflicts);
+	if (!o)
+		return NULL;
+	l2f__agent_kernel_count__init(o);
+	o->added = c->added;
+	o->updated = c->updated;
+	o->removed = c->removed;
+	o->kept = c->kept;
+	o->foreign = c->foreign;
+	o->conflicts = c->conflicts;
 	return o;
 }
 
-static json_object *reconcile_json(const struct vtepd_counters *c)
+static L2f__AgentReconcile *reconcile_pb(struct ctlsrv_pool *pl, const struct vtepd_counters *c)
 {
-	json_object *o = json_object_new_object();
+	L2f__AgentReconcile *o = ctlsrv_palloc(pl, sizeof(*o));
 	const struct kstats *st = &c->reconcile_last;
 
-	U64(o, "count", c->reconciles);
+	if (!o)
+		return NULL;
+	l2f__agent_reconcile__init(o);
+	o->count = c->reconciles;
 	if (!c->reconciles)
 		return o;
-	json_object_object_add(o, "at", time_json(c->reconcile_at));
-	json_object_object_add(o, "result", json_object_new_string(
-		c->reconcile_err ? strerror(-c->reconcile_err) : "ok"));
-	json_object_object_add(o, "fdb", kcount_json(&st->fdb));
-	json_object_object_add(o, "flood", kcount_json(&st->flood));
-	json_object_object_add(o, "neigh", kcount_json(&st->neigh));
-	U64(o, "fdb_flooded", st->fdb_flooded);
-	U64(o, "errors", st->errors);
-	json_object_object_add(o, "took_us", json_object_new_int64(st->dump_us + st->program_us));
+	o->at = time_text(pl, c->reconcile_at);
+	o->result = c->reconcile_err ? strerror(-c->reconcile_err) : "ok";
+	o->fdb = kcount_pb(pl, &st->fdb);
+	o->flood = kcount_pb(pl, &st->flood);
+	o->neigh = kcount_pb(pl, &st->neigh);
+	o->has_fdb_flooded = o->has_errors = o->has_took_us = true;
+	o->fdb_flooded = st->fdb_flooded;
+	o->errors = st->errors;
+	o->took_us = st->dump_us + st->program_us;
 	return o;
 }
 
-static json_object *learner_json(const struct learner *lr)
+static L2f__AgentLearner *learner_pb(struct ctlsrv_pool *pl, const struct learner *lr)
 {
-	json_object *o = json_object_new_object(), *drops = json_object_new_object();
+	L2f__AgentLearner *o = ctlsrv_palloc(pl, sizeof(*o));
+	L2f__Counter *c = ctlsrv_palloc(pl, PKT_DROP_COUNT * sizeof(*c));
+	L2f__Counter **drops = ctlsrv_palloc(pl, PKT_DROP_COUNT * sizeof(*drops));
 	struct learn_stats ls;
 
+	if (!o || !c || !drops)
+		return NULL;
 	learner_stats(lr, &ls);
-	U64(o, "fdb_events", ls.fdb_events);
-	U64(o, "frames", ls.frames);
-	U64(o, "frames_dropped", ls.frames_dropped);
-	U64(o, "frames_foreign", ls.frames_foreign);
-	U64(o, "macs", ls.macs);
-	U64(o, "unpinned", ls.unpinned);
-	for (int i = 1; i < PKT_DROP_COUNT; i++)
-		if (ls.drops[i])
-			U64(drops, pkt_drop_name(i), ls.drops[i]);
-	json_object_object_add(o, "drops", drops);
+	l2f__agent_learner__init(o);
+	o->fdb_events = ls.fdb_events;
+	o->frames = ls.frames;
+	o->frames_dropped = ls.frames_dropped;
+	o->frames_foreign = ls.frames_foreign;
+	o->macs = ls.macs;
+	o->unpinned = ls.unpinned;
+	for (int i = 1; i < PKT_DROP_COUNT; i++) {
+		if (!ls.drops[i])
+			continue;
+		l2f__counter__init(&c[o->n_drops]);
+		c[o->n_drops].name = (char *)pkt_drop_name(i);
+		c[o->n_drops].value = ls.drops[i];
+		drops[o->n_drops] = &c[o->n_drops];
+		o->n_drops++;
+	}
+	o->drops = drops;
 	return o;
 }
 
-char *vtepd_status_json(struct vtepd *v)
+static L2f__AgentDrift *drift_pb(struct ctlsrv_pool *pl, const struct drift *d)
 {
-	json_object *root = json_object_new_object(), *f = json_object_new_object();
-	json_object *segs = json_object_new_array(), *c = json_object_new_object();
+	L2f__AgentDrift *o;
+	struct drift_stats st;
+
+	if (!d || !(o = ctlsrv_palloc(pl, sizeof(*o))))
+		return NULL;
+	drift_stats(d, &st);
+	l2f__agent_drift__init(o);
+	o->deleted_by_operator = st.deleted_by_operator;
+	o->flushed_by_link_change = st.flushed_by_link_change;
+	o->not_wanted = st.not_wanted;
+	o->repairs = st.repairs;
+	o->repaired = st.repaired;
+	o->conflicts = st.conflicts;
+	o->backed_off = st.backed_off;
+	o->held = st.held;
+	o->link_changes = st.link_changes;
+	o->events_lost = st.events_lost;
+	o->errors = st.errors;
+	o->last_repair_us = st.last_repair_us;
+	o->max_repair_us = st.max_repair_us;
+	return o;
+}
+
+static L2f__AgentFabricd *fabricd_pb(struct ctlsrv_pool *pl, const struct vtepd *v)
+{
+	L2f__AgentFabricd *o = ctlsrv_palloc(pl, sizeof(*o));
 	const struct wire_client_status *st = wire_client_status(v->fc);
+
+	if (!o)
+		return NULL;
+	l2f__agent_fabricd__init(o);
+	o->address = (char *)v->fabricd;
+	o->tls = v->tls != NULL;
+	o->connected = st->connected;
+	o->since = time_text(pl, st->since_wall);
+	o->for_ms = monotime_diff_us(monotime_now(), st->since) / USEC_PER_MSEC;
+	o->sessions = st->sessions;
+	o->attempts = st->attempts;
+	o->last_error = st->last_error[0] ? (char *)st->last_error : NULL;
+	o->receiving_full_table = v->in_full;
+	return o;
+}
+
+static L2f__AgentSegment *segment_pb(struct ctlsrv_pool *pl, const struct vtepd *v,
+				     const struct seg *s)
+{
+	L2f__AgentSegment *o = ctlsrv_palloc(pl, sizeof(*o));
+	ProtobufCBinaryData *fl = ctlsrv_palloc(pl, (s->nflood + 1) * sizeof(*fl));
+	struct mac *br_mac = ctlsrv_palloc(pl, sizeof(*br_mac));
+	int assign;
+
+	if (!o || !fl || !br_mac)
+		return NULL;
+	l2f__agent_segment__init(o);
+	o->vni = s->vni;
+	o->bridge = (char *)s->bridge;
+	o->br_ifindex = s->br_ifindex;
+	o->vx_ifindex = s->vx_ifindex;
+	if (drift_bridge(v->drift, s->vni, br_mac, &assign) == 0) {
+		o->has_bridge_mac = true;
+		o->bridge_mac = mac_bytes(br_mac);
+		if (assign >= 0) {
+			o->has_bridge_mac_fixed = o->has_bridge_addr_assign_type = true;
+			o->bridge_mac_fixed = assign == KERNEL_ADDR_SET;
+			o->bridge_addr_assign_type = assign;
+		}
+	}
+	for (size_t k = 0; k < s->nflood; k++)
+		fl[k] = addr_bytes(&s->flood[k]);
+	o->flood = fl;
+	o->n_flood = s->nflood;
+	return o;
+}
+
+/* One warning per segment at most (drift.h). */
+static void warnings_pb(struct ctlsrv_pool *pl, const struct vtepd *v, L2f__AgentStatus *st)
+{
+	char **w = ctlsrv_palloc(pl, (v->nsegs + 1) * sizeof(*w));
+
+	for (size_t i = 0; w && i < v->nsegs; i++) {
+		char *buf = ctlsrv_palloc(pl, 256);
+
+		if (buf && drift_warning(v->drift, i, buf, 256) > 0)
+			w[st->n_warnings++] = buf;
+	}
+	st->warnings = w;
+}
+
+static L2f__AgentCounters *counters_pb(struct ctlsrv_pool *pl, const struct vtepd *v)
+{
+	L2f__AgentCounters *c = ctlsrv_palloc(pl, sizeof(*c));
 	struct kcounters kc;
 
-	json_object_object_add(root, "id", json_object_new_string(v->id));
-	json_object_object_add(root, "vtep", addr_json(&v->vtep));
-	json_object_object_add(root, "underlay", v->underlay ? json_object_new_string(v->underlay)
-							   : NULL);
-	json_object_object_add(f, "address", json_object_new_string(v->fabricd));
-	json_object_object_add(f, "tls", json_object_new_boolean(v->tls != NULL));
-	json_object_object_add(f, "connected", json_object_new_boolean(st->connected));
-	json_object_object_add(f, "since", time_json(st->since_wall));
-	json_object_object_add(f, "for_ms", json_object_new_int64(
-		monotime_diff_us(monotime_now(), st->since) / USEC_PER_MSEC));
-	U64(f, "sessions", st->sessions);
-	U64(f, "attempts", st->attempts);
-	json_object_object_add(f, "last_error", st->last_error[0] ?
-			       json_object_new_string(st->last_error) : NULL);
-	json_object_object_add(f, "receiving_full_table", json_object_new_boolean(v->in_full));
-	json_object_object_add(root, "fabricd", f);
-
-	for (size_t i = 0; i < v->nsegs; i++) {
-		const struct seg *s = &v->segs[i];
-		json_object *so = json_object_new_object(), *fl = json_object_new_array();
-
-		json_object_object_add(so, "vni", json_object_new_int64(s->vni));
-		json_object_object_add(so, "bridge", json_object_new_string(s->bridge));
-		json_object_object_add(so, "br_ifindex", json_object_new_int(s->br_ifindex));
-		json_object_object_add(so, "vx_ifindex", json_object_new_int(s->vx_ifindex));
-		drift_segment_json(v->drift, s->vni, so);
-		for (size_t k = 0; k < s->nflood; k++)
-			json_object_array_add(fl, addr_json(&s->flood[k]));
-		json_object_object_add(so, "flood", fl);
-		json_object_array_add(segs, so);
-	}
-	json_object_object_add(root, "segments", segs);
-	json_object_object_add(root, "warnings", drift_warnings_json(v->drift));
-
+	if (!c)
+		return NULL;
+	l2f__agent_counters__init(c);
 	kernel_counters(v->k, &kc);
-	U64(c, "bindings", v->want.count);
-	U64(c, "known_vteps", v->known.n);
-	U64(c, "updates_received", v->c.updates);
-	U64(c, "full_tables", v->c.full_tables);
-	U64(c, "reports_sent", v->c.reports);
-	U64(c, "kernel_requests", kc.requests);
-	U64(c, "kernel_done", kc.requests - kc.refused);
-	U64(c, "kernel_refused", kc.refused);
-	json_object_object_add(c, "reconcile", reconcile_json(&v->c));
-	json_object_object_add(c, "learner", learner_json(v->lr));
-	json_object_object_add(c, "drift", drift_counters_json(v->drift));
-	json_object_object_add(root, "counters", c);
-	return finish(root);
+	c->bindings = v->want.count;
+	c->known_vteps = v->known.n;
+	c->updates_received = v->c.updates;
+	c->full_tables = v->c.full_tables;
+	c->reports_sent = v->c.reports;
+	c->kernel_requests = kc.requests;
+	c->kernel_done = kc.requests - kc.refused;
+	c->kernel_refused = kc.refused;
+	c->reconcile = reconcile_pb(pl, &v->c);
+	c->learner = learner_pb(pl, v->lr);
+	c->drift = drift_pb(pl, v->drift);
+	return c;
+}
+
+void vtepd_status_reply(struct vtepd *v, L2f__Reply *r, struct ctlsrv_cleanup *cl)
+{
+	struct ctlsrv_pool *pl = ctlsrv_pool_new(cl);
+	L2f__AgentStatus *st = pl ? ctlsrv_palloc(pl, sizeof(*st)) : NULL;
+	L2f__AgentSegment **segs = pl ? ctlsrv_palloc(pl, (v->nsegs + 1) * sizeof(*segs)) : NULL;
+
+	if (!st || !segs) {
+		r->error = "out of memory";
+		return;
+	}
+	l2f__agent_status__init(st);
+	st->id = v->id;
+	if ((st->has_vtep = v->vtep.af != 0))
+		st->vtep = addr_bytes(&v->vtep);
+	st->underlay = (char *)v->underlay;
+	st->fabricd = fabricd_pb(pl, v);
+	for (size_t i = 0; i < v->nsegs; i++)
+		if ((segs[st->n_segments] = segment_pb(pl, v, &v->segs[i])))
+			st->n_segments++;
+	st->segments = segs;
+	warnings_pb(pl, v, st);
+	st->counters = counters_pb(pl, v);
+	if (ctlsrv_pool_failed(pl)) {
+		r->error = "out of memory";
+		return;
+	}
+	r->agent_status = st;
 }
 
 /* --- fdb -------------------------------------------------------------------------------- */
 
+/* What kernel_dump found for one VNI, sorted (the mirror is looked up in it). */
 struct kfdb_ent {
 	struct mac mac;
 	struct ipaddr dst;
@@ -173,13 +266,43 @@ struct kneigh_ent {
 	struct mac mac;
 };
 
-/* What kernel_dump found for one VNI. */
 struct dumped {
 	struct kfdb_ent *fdb;
 	struct ipaddr *flood;
 	struct kneigh_ent *neigh;
 	size_t nfdb, nflood, nneigh, capfdb, capflood, capneigh;
 	int err;
+};
+
+/* The answer's entries, each with the bytes its message points to; sorted, then handed to
+ * the pool. */
+struct flood_row {
+	L2f__AgentFlood pb;
+	struct ipaddr dst;
+};
+
+struct fdb_row {
+	L2f__AgentFdbEntry pb;
+	struct mac mac;
+	struct ipaddr dst;
+};
+
+struct neigh_row {
+	L2f__AgentNeigh pb;
+	struct ipaddr ip;
+	struct mac mac;
+};
+
+struct local_row {
+	L2f__AgentLocal pb;
+	struct mac mac;
+	ProtobufCBinaryData ips[LEARN_MAX_IPS];
+	struct ipaddr ip[LEARN_MAX_IPS];
+};
+
+struct rows {
+	void *v;
+	size_t n, cap;
 };
 
 static void *push(void *pp, size_t *n, size_t *cap, size_t size, int *err)
@@ -197,7 +320,7 @@ static void *push(void *pp, size_t *n, size_t *cap, size_t size, int *err)
 		*p = q;
 		*cap = c;
 	}
-	return (char *)*p + size * (*n)++;
+	return memset((char *)*p + size * (*n)++, 0, size);
 }
 
 static int on_fdb(void *ctx, uint32_t vni, const struct mac *mac, const struct ipaddr *dsts,
@@ -300,40 +423,57 @@ struct fdb_view {
 	struct vtepd *v;
 	const struct seg *s;
 	const struct dumped *d;
-	json_object *fdb, *flood, *neigh, *local;
+	struct rows flood, fdb, neigh, local;
 	uint64_t drift;
+	int err;
 };
 
-static void entry_flags(struct fdb_view *fv, json_object *o, bool kernel, bool want)
+static void add_flood(struct fdb_view *fv, const struct ipaddr *dst, bool kernel, bool want)
 {
-	json_object_object_add(o, "kernel", json_object_new_boolean(kernel));
-	json_object_object_add(o, "want", json_object_new_boolean(want));
-	if (kernel != want)
-		fv->drift++;
+	struct flood_row *e = push(&fv->flood.v, &fv->flood.n, &fv->flood.cap, sizeof(*e),
+				   &fv->err);
+
+	if (!e)
+		return;
+	l2f__agent_flood__init(&e->pb);
+	e->pb.vni = fv->s->vni;
+	e->dst = *dst;
+	e->pb.kernel = kernel;
+	e->pb.want = want;
+	fv->drift += kernel != want;
 }
 
 static void add_fdb(struct fdb_view *fv, const struct mac *mac, const struct ipaddr *dst,
 		    bool kernel, bool want)
 {
-	json_object *o = json_object_new_object();
+	struct fdb_row *e = push(&fv->fdb.v, &fv->fdb.n, &fv->fdb.cap, sizeof(*e), &fv->err);
 
-	json_object_object_add(o, "vni", json_object_new_int64(fv->s->vni));
-	json_object_object_add(o, "mac", mac_json(mac));
-	json_object_object_add(o, "dst", addr_json(dst));
-	entry_flags(fv, o, kernel, want);
-	json_object_array_add(fv->fdb, o);
+	if (!e)
+		return;
+	l2f__agent_fdb_entry__init(&e->pb);
+	e->pb.vni = fv->s->vni;
+	e->mac = *mac;
+	e->dst = *dst;
+	e->pb.kernel = kernel;
+	e->pb.want = want;
+	fv->drift += kernel != want;
 }
 
 static void add_neigh(struct fdb_view *fv, const struct ipaddr *ip, const struct mac *mac,
 		      bool kernel, bool want)
 {
-	json_object *o = json_object_new_object();
+	struct neigh_row *e = push(&fv->neigh.v, &fv->neigh.n, &fv->neigh.cap, sizeof(*e),
+				   &fv->err);
 
-	json_object_object_add(o, "vni", json_object_new_int64(fv->s->vni));
-	json_object_object_add(o, "ip", addr_json(ip));
-	json_object_object_add(o, "mac", mac_json(mac));
-	entry_flags(fv, o, kernel, want);
-	json_object_array_add(fv->neigh, o);
+	if (!e)
+		return;
+	l2f__agent_neigh__init(&e->pb);
+	e->pb.vni = fv->s->vni;
+	e->ip = *ip;
+	e->mac = *mac;
+	e->pb.kernel = kernel;
+	e->pb.want = want;
+	fv->drift += kernel != want;
 }
 
 /* The mirror's entries for this VNI the kernel lacks. */
@@ -386,95 +526,148 @@ static void seg_view(struct fdb_view *fv)
 		add_neigh(fv, &d->neigh[i].ip, &d->neigh[i].mac, true,
 			  want_neigh(fv->v, s->vni, &d->neigh[i].ip, &d->neigh[i].mac));
 	macmap_foreach(&fv->v->want, missing_one, fv);
-	for (size_t i = 0; i < d->nflood; i++) {
-		json_object *o = json_object_new_object();
-		/* s->flood is sorted too (vtepd.c): a flood list of thousands is no square */
-		bool want = find(&d->flood[i], s->flood, s->nflood, sizeof(*s->flood), ip_cmp);
-
-		json_object_object_add(o, "vni", json_object_new_int64(s->vni));
-		json_object_object_add(o, "dst", addr_json(&d->flood[i]));
-		entry_flags(fv, o, true, want);
-		json_object_array_add(fv->flood, o);
-	}
-	for (size_t k = 0; k < s->nflood; k++) {
-		json_object *o;
-
-		if (find(&s->flood[k], d->flood, d->nflood, sizeof(*d->flood), ip_cmp))
-			continue;
-		o = json_object_new_object();
-		json_object_object_add(o, "vni", json_object_new_int64(s->vni));
-		json_object_object_add(o, "dst", addr_json(&s->flood[k]));
-		entry_flags(fv, o, false, true);
-		json_object_array_add(fv->flood, o);
-	}
+	/* s->flood is sorted too (vtepd.c): a flood list of thousands is no square */
+	for (size_t i = 0; i < d->nflood; i++)
+		add_flood(fv, &d->flood[i], true,
+			  find(&d->flood[i], s->flood, s->nflood, sizeof(*s->flood), ip_cmp));
+	for (size_t k = 0; k < s->nflood; k++)
+		if (!find(&s->flood[k], d->flood, d->nflood, sizeof(*d->flood), ip_cmp))
+			add_flood(fv, &s->flood[k], false, true);
 }
 
 static int local_one(const struct local_mac *m, void *ctx)
 {
 	struct fdb_view *fv = ctx;
-	json_object *o = json_object_new_object(), *ips = json_object_new_array();
+	struct local_row *e = push(&fv->local.v, &fv->local.n, &fv->local.cap, sizeof(*e),
+				   &fv->err);
 
-	json_object_object_add(o, "vni", json_object_new_int64(m->vni));
-	json_object_object_add(o, "mac", mac_json(&m->mac));
-	for (size_t i = 0; i < m->nips; i++)
-		json_object_array_add(ips, addr_json(&m->ips[i]));
-	json_object_object_add(o, "ips", ips);
-	json_object_array_add(fv->local, o);
+	if (!e)
+		return fv->err;
+	l2f__agent_local__init(&e->pb);
+	e->pb.vni = m->vni;
+	e->mac = m->mac;
+	for (size_t i = 0; i < m->nips && i < LEARN_MAX_IPS; i++)
+		e->ip[e->pb.n_ips++] = m->ips[i];
 	return 0;
 }
 
-/* Entries by VNI, then by their key's text (a MAC, or an address) and their second field. */
-static int entry_cmp2(const void *x, const void *y, const char *k1, const char *k2)
+/* By VNI, then the rows' keys. */
+#define VNI_CMP(a, b) ((a)->pb.vni != (b)->pb.vni ? ((a)->pb.vni < (b)->pb.vni ? -1 : 1) : 0)
+
+static int flood_row_cmp(const void *x, const void *y)
 {
-	json_object *a = *(json_object *const *)x, *b = *(json_object *const *)y, *fa, *fb;
-	int64_t va = 0, vb = 0;
-	int c;
+	const struct flood_row *a = x, *b = y;
+	int c = VNI_CMP(a, b);
 
-	if (json_object_object_get_ex(a, "vni", &fa))
-		va = json_object_get_int64(fa);
-	if (json_object_object_get_ex(b, "vni", &fb))
-		vb = json_object_get_int64(fb);
-	if (va != vb)
-		return va < vb ? -1 : 1;
-	for (int i = 0; i < 2; i++) {
-		const char *k = i ? k2 : k1;
+	return c ? c : ipaddr_cmp(&a->dst, &b->dst);
+}
 
-		if (!k || !json_object_object_get_ex(a, k, &fa) ||
-		    !json_object_object_get_ex(b, k, &fb))
-			continue;
-		c = strcmp(json_object_get_string(fa) ? json_object_get_string(fa) : "",
-			   json_object_get_string(fb) ? json_object_get_string(fb) : "");
-		if (c)
-			return c;
+static int fdb_row_cmp(const void *x, const void *y)
+{
+	const struct fdb_row *a = x, *b = y;
+	int c = VNI_CMP(a, b);
+
+	if (!c)
+		c = memcmp(a->mac.b, b->mac.b, MAC_LEN);
+	return c ? c : ipaddr_cmp(&a->dst, &b->dst);
+}
+
+static int neigh_row_cmp(const void *x, const void *y)
+{
+	const struct neigh_row *a = x, *b = y;
+	int c = VNI_CMP(a, b);
+
+	if (!c)
+		c = memcmp(a->mac.b, b->mac.b, MAC_LEN);
+	return c ? c : ipaddr_cmp(&a->ip, &b->ip);
+}
+
+static int local_row_cmp(const void *x, const void *y)
+{
+	const struct local_row *a = x, *b = y;
+	int c = VNI_CMP(a, b);
+
+	return c ? c : memcmp(a->mac.b, b->mac.b, MAC_LEN);
+}
+
+/* Sorts the rows, points each message at its row's bytes and returns the list of messages
+ * (in the pool, which also takes the rows); NULL when out of memory. */
+static void **finish_rows(struct ctlsrv_pool *pl, struct rows *r, size_t size,
+			  int (*cmp)(const void *, const void *))
+{
+	void **list = ctlsrv_palloc(pl, (r->n + 1) * sizeof(*list));
+
+	if (!list || (r->n && ctlsrv_pool_adopt(pl, r->v) < 0)) {
+		free(r->v);
+		r->v = NULL;
+		return NULL;
 	}
-	return 0;
+	if (r->n > 1)
+		qsort(r->v, r->n, size, cmp);
+	for (size_t i = 0; i < r->n; i++)
+		list[i] = (char *)r->v + i * size;
+	if (!r->n)
+		free(r->v);
+	r->v = NULL;
+	return list;
 }
 
-static int fdb_cmp(const void *x, const void *y)
+static void fill_fdb(struct ctlsrv_pool *pl, struct fdb_view *fv, L2f__AgentFdb *o)
 {
-	return entry_cmp2(x, y, "mac", "dst");
+	size_t nflood = fv->flood.n, nfdb = fv->fdb.n, nneigh = fv->neigh.n, nlocal = fv->local.n;
+
+	o->flood = (L2f__AgentFlood **)finish_rows(pl, &fv->flood, sizeof(struct flood_row),
+						   flood_row_cmp);
+	o->fdb = (L2f__AgentFdbEntry **)finish_rows(pl, &fv->fdb, sizeof(struct fdb_row),
+						    fdb_row_cmp);
+	o->neigh = (L2f__AgentNeigh **)finish_rows(pl, &fv->neigh, sizeof(struct neigh_row),
+						   neigh_row_cmp);
+	o->local = (L2f__AgentLocal **)finish_rows(pl, &fv->local, sizeof(struct local_row),
+						   local_row_cmp);
+	if (!o->flood || !o->fdb || !o->neigh || !o->local)
+		return;
+	/* each message is the first member of its row */
+	for (size_t i = 0; i < (o->n_flood = nflood); i++) {
+		struct flood_row *e = (struct flood_row *)o->flood[i];
+
+		e->pb.dst = addr_bytes(&e->dst);
+	}
+	for (size_t i = 0; i < (o->n_fdb = nfdb); i++) {
+		struct fdb_row *e = (struct fdb_row *)o->fdb[i];
+
+		e->pb.mac = mac_bytes(&e->mac);
+		e->pb.dst = addr_bytes(&e->dst);
+	}
+	for (size_t i = 0; i < (o->n_neigh = nneigh); i++) {
+		struct neigh_row *e = (struct neigh_row *)o->neigh[i];
+
+		e->pb.ip = addr_bytes(&e->ip);
+		e->pb.mac = mac_bytes(&e->mac);
+	}
+	for (size_t i = 0; i < (o->n_local = nlocal); i++) {
+		struct local_row *e = (struct local_row *)o->local[i];
+
+		e->pb.mac = mac_bytes(&e->mac);
+		for (size_t k = 0; k < e->pb.n_ips; k++)
+			e->ips[k] = addr_bytes(&e->ip[k]);
+		e->pb.ips = e->ips;
+	}
 }
 
-static int flood_cmp(const void *x, const void *y)
+void vtepd_fdb_reply(struct vtepd *v, L2f__Reply *r, struct ctlsrv_cleanup *cl)
 {
-	return entry_cmp2(x, y, "dst", NULL);
-}
-
-static int neigh_cmp(const void *x, const void *y)
-{
-	return entry_cmp2(x, y, "mac", "ip");
-}
-
-char *vtepd_fdb_json(struct vtepd *v)
-{
-	json_object *root = json_object_new_object(), *errors = json_object_new_array();
+	struct ctlsrv_pool *pl = ctlsrv_pool_new(cl);
+	L2f__AgentFdb *o = pl ? ctlsrv_palloc(pl, sizeof(*o)) : NULL;
+	char **errors = pl ? ctlsrv_palloc(pl, (v->nsegs + 1) * sizeof(*errors)) : NULL;
 	struct fdb_view fv = { .v = v };
 
-	fv.fdb = json_object_new_array();
-	fv.flood = json_object_new_array();
-	fv.neigh = json_object_new_array();
-	fv.local = json_object_new_array();
-	for (size_t i = 0; i < v->nsegs; i++) {
+	if (!o || !errors) {
+		r->error = "out of memory";
+		return;
+	}
+	l2f__agent_fdb__init(o);
+	o->errors = errors;
+	for (size_t i = 0; i < v->nsegs && !fv.err; i++) {
 		struct dumped d = { 0 };
 		int err;
 
@@ -482,11 +675,13 @@ char *vtepd_fdb_json(struct vtepd *v)
 		fv.d = &d;
 		err = dump_seg(v, fv.s, &d);
 		if (err) {
-			char buf[128];
+			char *buf = ctlsrv_palloc(pl, 128);
 
-			snprintf(buf, sizeof(buf), "vni %u: reading the kernel: %s", fv.s->vni,
-				 strerror(-err));
-			json_object_array_add(errors, json_object_new_string(buf));
+			if (buf) {
+				snprintf(buf, 128, "vni %u: reading the kernel: %s", fv.s->vni,
+					 strerror(-err));
+				errors[o->n_errors++] = buf;
+			}
 		} else {
 			seg_view(&fv);
 		}
@@ -494,21 +689,22 @@ char *vtepd_fdb_json(struct vtepd *v)
 		free(d.flood);
 		free(d.neigh);
 	}
-	learner_foreach(v->lr, local_one, &fv);
-	json_object_array_sort(fv.fdb, fdb_cmp);
-	json_object_array_sort(fv.flood, flood_cmp);
-	json_object_array_sort(fv.neigh, neigh_cmp);
-	json_object_array_sort(fv.local, fdb_cmp);
-	json_object_object_add(root, "id", json_object_new_string(v->id));
-	json_object_object_add(root, "vtep", addr_json(&v->vtep));
-	json_object_object_add(root, "connected",
-			       json_object_new_boolean(wire_client_session(v->fc) != NULL));
-	json_object_object_add(root, "receiving_full_table", json_object_new_boolean(v->in_full));
-	json_object_object_add(root, "drift", json_object_new_uint64(fv.drift));
-	json_object_object_add(root, "flood", fv.flood);
-	json_object_object_add(root, "fdb", fv.fdb);
-	json_object_object_add(root, "neigh", fv.neigh);
-	json_object_object_add(root, "local", fv.local);
-	json_object_object_add(root, "errors", errors);
-	return finish(root);
+	if (!fv.err)
+		learner_foreach(v->lr, local_one, &fv);
+	fill_fdb(pl, &fv, o);
+	free(fv.flood.v);
+	free(fv.fdb.v);
+	free(fv.neigh.v);
+	free(fv.local.v);
+	if (fv.err || ctlsrv_pool_failed(pl)) {
+		r->error = "out of memory";
+		return;
+	}
+	o->id = v->id;
+	if ((o->has_vtep = v->vtep.af != 0))
+		o->vtep = addr_bytes(&v->vtep);
+	o->connected = wire_client_session(v->fc) != NULL;
+	o->receiving_full_table = v->in_full;
+	o->drift = fv.drift;
+	r->agent_fdb = o;
 }

@@ -15,8 +15,8 @@
  * fabricd is away nothing is removed: forwarding goes on with what the kernel holds.
  * Every list arrives within the validator's bounds (WIRE_MAX_*) and is kept whole: flood
  * lists and the set of the fabric's VTEPs live on the heap, sized by what came.
- * A control socket (lib/ctl, --control-socket) answers "status" and "fdb" (status.c) for
- * fabricctl agent. vtepd keeps CAP_NET_ADMIN and CAP_NET_RAW only, once set up.
+ * A control socket (proto/ctlsrv, --control-socket; a read-only one beside it when
+ * status_socket is set) answers AgentStatus and AgentFdb (status.c) for fabricctl agent. vtepd keeps CAP_NET_ADMIN and CAP_NET_RAW only, once set up.
  */
 #include <errno.h>
 #include <event2/event.h>
@@ -26,7 +26,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "conf.h"
-#include "ctl.h"
+#include "ctlsrv.h"
 #include "drift.h"
 #include "kernel.h"
 #include "learn.h"
@@ -480,37 +480,18 @@ static int fabric_start(struct vtepd *v)
 
 /* --- the control socket --------------------------------------------------------------- */
 
-static char *error_json(const char *req, size_t len)
-{
-	char *out = NULL, shown[65];
-	size_t n = 0;
-
-	/* Printable ASCII only, at most 64 characters of it: the request is the client's. */
-	for (size_t i = 0; i < len && n < sizeof(shown) - 1; i++)
-		shown[n++] = req[i] >= 0x20 && req[i] < 0x7f && req[i] != '"' && req[i] != '\\'
-			     ? req[i] : '?';
-	shown[n] = '\0';
-	if (asprintf(&out, "{\"error\": \"unknown request '%s%s'; vtepd answers status and fdb\"}",
-		     shown, len > n ? "..." : "") < 0)
-		return NULL;
-	return out;
-}
-
-static int on_ctl_request(void *ctx, const char *req, size_t len, char **reply,
-			  size_t *reply_len)
+/* Both sockets answer the same two reads; nothing on them changes anything. */
+static void on_ctl_request(void *ctx, const L2f__Request *req, bool readonly, L2f__Reply *r,
+			   struct ctlsrv_cleanup *cl)
 {
 	struct vtepd *v = ctx;
 
-	if (len == strlen("status") && memcmp(req, "status", len) == 0)
-		*reply = vtepd_status_json(v);
-	else if (len == strlen("fdb") && memcmp(req, "fdb", len) == 0)
-		*reply = vtepd_fdb_json(v);
+	if (req->op_case == L2F__REQUEST__OP_AGENT_STATUS)
+		vtepd_status_reply(v, r, cl);
+	else if (req->op_case == L2F__REQUEST__OP_AGENT_FDB)
+		vtepd_fdb_reply(v, r, cl);
 	else
-		*reply = error_json(req, len);
-	if (!*reply)
-		return -1;
-	*reply_len = strlen(*reply);
-	return 0;
+		r->error = "vtepd answers agent status and agent fdb only";
 }
 
 /* --- main ------------------------------------------------------------------------------ */
@@ -697,7 +678,8 @@ int main(int argc, char **argv)
 	/* Before any change to the kernel: a second vtepd given the same socket stops here.
 	 * With the default socket the agent forwards without its control socket rather than
 	 * not at all. */
-	v.ctl = ctl_server_open(v.base, v.ctl_path, on_ctl_request, &v, &err);
+	v.ctl = ctlsrv_open(v.base, v.ctl_path, 0660, v.id, L2F__ROLE__ROLE_VTEPD, false,
+			    on_ctl_request, &v, &err);
 	if (!v.ctl && c->control_socket_set) {
 		log_err("control socket %s: %s", v.ctl_path, strerror(-err));
 		return 1;
@@ -706,8 +688,8 @@ int main(int argc, char **argv)
 		log_warn("control socket %s: %s; going on without one (give --control-socket)",
 			 v.ctl_path, strerror(-err));
 	if (c->status_socket[0]) {
-		v.ctl_status = ctl_server_open_mode(v.base, c->status_socket, 0666, on_ctl_request,
-						    &v, &err);
+		v.ctl_status = ctlsrv_open(v.base, c->status_socket, 0666, v.id,
+					   L2F__ROLE__ROLE_VTEPD, true, on_ctl_request, &v, &err);
 		if (!v.ctl_status) {
 			log_err("status socket %s: %s", c->status_socket, strerror(-err));
 			return 1;
@@ -739,8 +721,8 @@ int main(int argc, char **argv)
 
 	wire_client_free(v.fc, "vtepd stopping");
 	wire_tls_free(v.tls);
-	ctl_server_close(v.ctl);
-	ctl_server_close(v.ctl_status);
+	ctlsrv_close(v.ctl);
+	ctlsrv_close(v.ctl_status);
 	drift_free(v.drift);
 	learner_free(v.lr);
 	want_clear(&v);

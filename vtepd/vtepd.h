@@ -20,7 +20,8 @@
 #include "wire.h"
 
 
-struct ctl_server;
+struct ctlsrv;
+struct ctlsrv_cleanup;
 struct drift;
 struct event;
 struct event_base;
@@ -64,8 +65,8 @@ struct vtepd {
 	struct kernel *k;
 	struct learner *lr;
 	struct drift *drift;                   /* puts back what of ours went (drift.c) */
-	struct ctl_server *ctl;
-	struct ctl_server *ctl_status;         /* read-only, mode 0666, when configured */
+	struct ctlsrv *ctl;
+	struct ctlsrv *ctl_status;         /* read-only, mode 0666, when configured */
 	const char *ctl_path;
 	char id[WIRE_ID_MAX + 1];
 	struct ipaddr vtep;
@@ -83,9 +84,10 @@ struct vtepd {
 	struct vtepd_counters c;
 };
 
-/* The answers of the control socket (malloc'd JSON text, NULL when out of memory). */
-char *vtepd_status_json(struct vtepd *v);
-char *vtepd_fdb_json(struct vtepd *v);
+/* The answers of the control socket (status.c): r->agent_status or r->agent_fdb, in memory
+ * that cl frees once the reply is sent; r->error when out of memory. */
+void vtepd_status_reply(struct vtepd *v, L2f__Reply *r, struct ctlsrv_cleanup *cl);
+void vtepd_fdb_reply(struct vtepd *v, L2f__Reply *r, struct ctlsrv_cleanup *cl);
 
 struct metrics_out;
 /* GET /metrics (metrics.c); ctx is the struct vtepd. */

@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
 """ctlpeer.py SOCKET MODE SECONDS — hostile fabricctl-like clients of a daemon's control
 socket (proto/ctlsrv: u32 length + Envelope frames; the daemon's Hello first). Frames are
-hand-encoded: Hello (role FABRICCTL, id "atk") and Request{vip_status}.
+hand-encoded: Hello (role FABRICCTL, id "atk") and Request{vip_status} (vipd), or
+Request{agent_status} (vtepd) in the -agent modes.
 
   neverread  one session: Hello, then pipelined requests as fast as the socket takes them,
              never reading (a 4 KiB receive buffer). Prints "closed_by_daemon yes|no sent N"
              after SECONDS or once the daemon closed it.
   poll       16 sessions, each sending a request and reading its reply every 50 ms for
              SECONDS. Prints "replies N errors N".
-  poll-text  the same on a lib/ctl socket (vtepd's): no Hello, the request "status"."""
+  poll-agent the same on vtepd's socket."""
 import select
 import socket
 import struct
@@ -16,7 +17,8 @@ import sys
 import time
 
 HELLO = bytes.fromhex("0a09080110021a0361746b")
-VIP_STATUS = bytes.fromhex("2a024001")
+VIP_STATUS = bytes.fromhex("2a024001")     # Envelope.request{vip_status = true}
+AGENT_STATUS = bytes.fromhex("2a024801")   # Envelope.request{agent_status = true}
 
 
 def frame(b):
@@ -58,16 +60,14 @@ if mode == "neverread":
         except (BrokenPipeError, ConnectionResetError):
             closed = True
     print(f"closed_by_daemon {'yes' if closed else 'no'} sent {sent}")
-elif mode in ("poll", "poll-text"):
-    text = mode == "poll-text"
-    req = frame(b"status") if text else frame(VIP_STATUS)
+elif mode in ("poll", "poll-agent"):
+    req = frame(AGENT_STATUS if mode == "poll-agent" else VIP_STATUS)
     socks = []
     for _ in range(16):
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         s.connect(path)
-        if not text:
-            s.sendall(frame(HELLO))
-            read_frame(s, time.monotonic() + 2)     # the daemon's Hello
+        s.sendall(frame(HELLO))
+        read_frame(s, time.monotonic() + 2)     # the daemon's Hello
         socks.append(s)
     print("connected", file=sys.stderr, flush=True)
     replies = errors = 0

@@ -130,7 +130,7 @@ wait $holders
     t_fail "agent status on vtepd's status socket"
 # 16 sessions kept busy on vtepd's control socket (a request every 50 ms): once they are a
 # few seconds old, fabricctl still gets in (the oldest busy session makes room).
-"$T_PYTHON" "$T_DIR/ctlpeer.py" "$LAB_TMP/vtepd-hv1.sock" poll-text 7 >"$LAB_TMP/poll.out" 2>"$LAB_TMP/poll.err" &
+"$T_PYTHON" "$T_DIR/ctlpeer.py" "$LAB_TMP/vtepd-hv1.sock" poll-agent 7 >"$LAB_TMP/poll.out" 2>"$LAB_TMP/poll.err" &
 ppid=$!
 t_assert_wait 5 "ctlpeer.py did not connect" 'grep -q connected "$LAB_TMP/poll.err"'
 sleep 3.5

@@ -9,8 +9,8 @@
 #    deleted, but never over someone else's entry) show as drift (wanted, not in the kernel),
 #    and so do entries added by hand that look like vtepd's (in the kernel, not wanted);
 #  - `agent status` shows the session up and counters that moved; its segments' devices;
-#  - a bad request gets an error and an oversized one closes only that session: vtepd answers
-#    the next request;
+#  - a request vtepd does not serve gets an error and the session goes on; an oversized frame,
+#    a Hello of another role and a frame that is not protobuf close only their session;
 #  - with fabricd gone, status says not connected and why.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/overlay_lib.sh"
@@ -111,41 +111,56 @@ grep -q "^100 .*$xmac .*$xdst .*EXTRA$" <<<"$out" || t_fail "agent fdb (table) d
 grep -q "^DRIFT: 4 entries" <<<"$out" || t_fail "agent fdb (table) does not say DRIFT: $out"
 
 # --- bad requests ---
-# One frame "bogus": an error, and the session goes on (a second request on it is answered).
+# proto/ctlsrv sessions, frames hand-encoded (u32 length + Envelope; Hello role FABRICCTL).
+# A request vtepd does not serve (port_list, fabricd's) gets a clear error and the session
+# goes on: an agent_status on it is answered. A frame over 64 KiB, a Hello of another role
+# and a frame that is not an Envelope each close their session, and nothing else.
 reply=$("$T_PYTHON" - "$SOCK" <<'EOF'
 import socket, struct, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-s.settimeout(5)
-s.connect(sys.argv[1])
-def call(req):
-    s.sendall(struct.pack("!I", len(req)) + req)
+HELLO = bytes.fromhex("0a09080110021a0361746b")         # version 1, FABRICCTL, "atk"
+def conn():
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(5)
+    s.connect(sys.argv[1])
+    return s
+def read(s):
     n = b""
     while len(n) < 4:
-        c = s.recv(4 - len(n)); assert c, "closed"; n += c
+        c = s.recv(4 - len(n))
+        if not c: return None
+        n += c
     (size,) = struct.unpack("!I", n)
     body = b""
     while len(body) < size:
-        c = s.recv(size - len(body)); assert c, "closed"; body += c
-    return body.decode()
-print(call(b"bogus\x01request"))
-print(call(b"status")[:1])
-EOF
-) || t_fail "bad request: no answer"
-t_log "answer to a bad request: $(head -1 <<<"$reply")"
-jq -e '.error | test("unknown request .bogus.request.*status and fdb")' <<<"$(head -1 <<<"$reply")" >/dev/null ||
-    t_fail "bad request: not a clear error: $reply"
-t_assert_eq "$(tail -1 <<<"$reply")" "{" "a request after a bad one on the same session"
-# A frame over 64 KiB closes that session, and nothing else.
-closed=$("$T_PYTHON" - "$SOCK" <<'EOF'
-import socket, struct, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-s.settimeout(5)
-s.connect(sys.argv[1])
+        c = s.recv(size - len(body))
+        if not c: return None
+        body += c
+    return body
+def send(s, b): s.sendall(struct.pack("!I", len(b)) + b)
+def closed(s):
+    try: return read(s) is None
+    except ConnectionResetError: return True
+s = conn(); send(s, HELLO); read(s)
+send(s, bytes.fromhex("2a021801"))                      # Request{port_list}
+r = read(s)
+print("error" if r and r[:1] == b"\x32" and b"vtepd answers agent status" in r else "no-error", r)
+send(s, bytes.fromhex("2a024801"))                      # Request{agent_status}
+r = read(s)
+print("status" if r and b"hv1" in r and b"vtepd answers" not in r else "no-status")
+s = conn(); send(s, HELLO); read(s)
 s.sendall(struct.pack("!I", 1 << 30) + b"x" * 16)
-print("closed" if s.recv(4) == b"" else "answered")
+print("oversized", "closed" if closed(s) else "answered")
+s = conn(); send(s, bytes.fromhex("0a09080110011a0361746b"))   # a Hello of role VTEPD
+print("wrong-role", "closed" if closed(s) else "answered")
+s = conn(); send(s, b"status")
+print("not-protobuf", "closed" if closed(s) else "answered")
 EOF
-) || t_fail "oversized request: no end"
-t_assert_eq "$closed" closed "an oversized request closes its session"
+) || t_fail "bad requests: $reply"
+t_log "bad requests: $(head -1 <<<"$reply" | cut -c1-120)"
+t_assert_eq "$(head -1 <<<"$reply" | cut -d' ' -f1)" error "a request vtepd does not serve: a clear error"
+t_assert_eq "$(sed -n 2p <<<"$reply")" status "agent status on the session after the bad request"
+t_assert_eq "$(sed -n 3,5p <<<"$reply" | paste -sd' ')" \
+    "oversized closed wrong-role closed not-protobuf closed" "sessions closed for bad frames"
 "$FABRICCTL" -s "$SOCK" agent bogus >/dev/null 2>&1 && t_fail "fabricctl agent bogus succeeded"
 lab_alive "${OV_VTEPD_PID[hv1]}" || t_fail "vtepd on hv1 died after bad requests"
 t_assert_eq "$(agent status --json | jq -r .id)" hv1 "status after bad requests"

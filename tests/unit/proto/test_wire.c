@@ -331,6 +331,69 @@ static void test_validate_rejects(void **state)
 	expect_invalid(&e, "Envelope with no message");
 }
 
+/* vtepd's typed answers: within bounds they pass, and a field of a wrong length names its
+ * message. */
+static void test_validate_agent(void **state)
+{
+	ProtobufCBinaryData flood[] = { BIN(ip4) };
+	L2f__AgentFdbEntry fe = L2F__AGENT_FDB_ENTRY__INIT, *fes[] = { &fe };
+	L2f__AgentFdb f = L2F__AGENT_FDB__INIT;
+	L2f__AgentSegment seg = L2F__AGENT_SEGMENT__INIT, *segs[] = { &seg };
+	L2f__AgentFabricd fd = L2F__AGENT_FABRICD__INIT;
+	L2f__AgentReconcile rc = L2F__AGENT_RECONCILE__INIT;
+	L2f__AgentLearner lr = L2F__AGENT_LEARNER__INIT;
+	L2f__AgentCounters c = L2F__AGENT_COUNTERS__INIT;
+	L2f__AgentStatus st = L2F__AGENT_STATUS__INIT;
+	L2f__Reply r = L2F__REPLY__INIT;
+	L2f__Request q = L2F__REQUEST__INIT;
+	L2f__Envelope e = L2F__ENVELOPE__INIT;
+	const char *why = NULL;
+
+	q.op_case = L2F__REQUEST__OP_AGENT_FDB;
+	q.agent_fdb = true;
+	e.msg_case = L2F__ENVELOPE__MSG_REQUEST;
+	e.request = &q;
+	assert_int_equal(wire_validate(&e, &why), 0);
+
+	fe.vni = 100;
+	fe.mac = BIN(mac1);
+	fe.dst = BIN(ip4);
+	f.id = "hv1";
+	f.n_fdb = 1;
+	f.fdb = fes;
+	r.agent_fdb = &f;
+	e.msg_case = L2F__ENVELOPE__MSG_REPLY;
+	e.reply = &r;
+	assert_int_equal(wire_validate(&e, &why), 0);
+	fe.mac = BIN(mac5);
+	expect_invalid(&e, "AgentFdbEntry");
+	fe.mac = BIN(mac1);
+	fe.vni = VNI_MAX + 1;
+	expect_invalid(&e, "AgentFdbEntry");
+	r.agent_fdb = NULL;
+
+	fd.address = "198.18.0.2:7301";
+	c.reconcile = &rc;
+	c.learner = &lr;
+	seg.vni = 100;
+	seg.bridge = "br100";
+	seg.n_flood = 1;
+	seg.flood = flood;
+	st.id = "hv1";
+	st.fabricd = &fd;
+	st.counters = &c;
+	st.n_segments = 1;
+	st.segments = segs;
+	r.agent_status = &st;
+	assert_int_equal(wire_validate(&e, &why), 0);
+	flood[0] = (ProtobufCBinaryData)BIN(addr5);
+	expect_invalid(&e, "AgentSegment");
+	flood[0] = (ProtobufCBinaryData)BIN(ip4);
+	st.counters = NULL;
+	assert_int_equal(wire_validate(&e, &why), -EBADMSG);
+	assert_non_null(strstr(why, "part missing"));
+}
+
 static void test_decode_garbage(void **state)
 {
 	const uint8_t junk[] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0x01, 0x02 };
@@ -1081,6 +1144,7 @@ int main(void)
 		cmocka_unit_test(test_roundtrip_request),
 		cmocka_unit_test(test_roundtrip_reply),
 		cmocka_unit_test(test_validate_rejects),
+		cmocka_unit_test(test_validate_agent),
 		cmocka_unit_test(test_decode_garbage),
 		cmocka_unit_test_setup_teardown(test_session_hello_then_in_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_non_hello_first, setup, teardown),
