@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "addr.h"
 #include "fabric.pb-c.h"
 
 #define CTLSRV_MAX_SESSIONS 16
@@ -48,6 +49,17 @@ bool ctlsrv_pool_failed(const struct ctlsrv_pool *pl);
 /* The pool takes p (malloc'd) and frees it with the rest. 0, or -ENOMEM and p is still the
  * caller's. */
 int ctlsrv_pool_adopt(struct ctlsrv_pool *pl, void *p);
+
+/* A reply's bytes fields pointing at an address or a MAC (which must outlive the reply). */
+static inline ProtobufCBinaryData ctlsrv_addr(const struct ipaddr *a)
+{
+	return (ProtobufCBinaryData){ ipaddr_len(a), (uint8_t *)a->b };
+}
+
+static inline ProtobufCBinaryData ctlsrv_mac(const struct mac *m)
+{
+	return (ProtobufCBinaryData){ MAC_LEN, (uint8_t *)m->b };
+}
 
 /* Fills *reply (initialised, error unset) for req; readonly: the request came on the status
  * socket. */

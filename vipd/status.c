@@ -9,16 +9,6 @@
 _Static_assert(VIPD_MAX_GROUPS <= WIRE_MAX_VIP_GROUPS, "every group (and its interface) fits a VipStatus");
 _Static_assert(VIPD_MAX_ADDRS <= WIRE_MAX_VIP_ADDRS, "every address of a group fits");
 
-static ProtobufCBinaryData addr_bytes(const struct ipaddr *a)
-{
-	return (ProtobufCBinaryData){ ipaddr_len(a), (uint8_t *)a->b };
-}
-
-static ProtobufCBinaryData mac_bytes(const struct mac *m)
-{
-	return (ProtobufCBinaryData){ MAC_LEN, (uint8_t *)m->b };
-}
-
 static L2f__VipSocket *sock_pb(struct ctlsrv_pool *pl, const struct iface_sock_counters *sc)
 {
 	L2f__VipSocket *s = ctlsrv_palloc(pl, sizeof(*s));
@@ -47,11 +37,11 @@ static L2f__VipInterface *iface_pb(struct ctlsrv_pool *pl, const struct iface *i
 	o->name = (char *)ifp->name;
 	o->ifindex = ifp->ifindex;
 	o->running = ifp->running;
-	o->mac = mac_bytes(&ifp->mac);
+	o->mac = ctlsrv_mac(&ifp->mac);
 	if ((o->has_primary_ipv4 = ifp->primary4.af != 0))
-		o->primary_ipv4 = addr_bytes(&ifp->primary4);
+		o->primary_ipv4 = ctlsrv_addr(&ifp->primary4);
 	if ((o->has_link_local_ipv6 = ifp->linklocal6.af != 0))
-		o->link_local_ipv6 = addr_bytes(&ifp->linklocal6);
+		o->link_local_ipv6 = ctlsrv_addr(&ifp->linklocal6);
 	o->frames = ifp->frames;
 	ss->vrrp = sock_pb(pl, &ifp->vrrp);
 	ss->segment = sock_pb(pl, &ifp->seg);
@@ -88,7 +78,7 @@ static L2f__VipInstance *instance_pb(struct ctlsrv_pool *pl, const struct instan
 	if (v->state == VRRP_INIT)
 		o->reason = (char *)inst->why_init;
 	if ((o->has_master = v->master.af != 0)) {
-		o->master = addr_bytes(&v->master);
+		o->master = ctlsrv_addr(&v->master);
 		o->has_master_priority = true;
 		o->master_priority = v->master_priority;
 	}
@@ -132,7 +122,7 @@ static L2f__VipGroup *group_pb(struct ctlsrv_pool *pl, const struct group *g)
 	o->preempt = g->cfg.preempt;
 	o->assign = g->cfg.assign;
 	for (size_t i = 0; i < g->cfg.naddrs; i++)
-		addrs[i] = addr_bytes(&g->cfg.addrs[i]);
+		addrs[i] = ctlsrv_addr(&g->cfg.addrs[i]);
 	o->addresses = addrs;
 	o->n_addresses = g->cfg.naddrs;
 	if (g->cfg.has_vmac) {
@@ -141,7 +131,7 @@ static L2f__VipGroup *group_pb(struct ctlsrv_pool *pl, const struct group *g)
 		if (!v)
 			return NULL;
 		l2f__vip_virtual_mac__init(v);
-		v->mac = mac_bytes(&g->cfg.vmac);
+		v->mac = ctlsrv_mac(&g->cfg.vmac);
 		v->interface = (char *)g->cfg.vmac_ifname;
 		v->ifindex = g->vmac_ifindex;
 		v->up = g->vmac_up;

@@ -21,16 +21,6 @@
 #include "pkt/drop.h"
 #include "vtepd.h"
 
-static ProtobufCBinaryData addr_bytes(const struct ipaddr *a)
-{
-	return (ProtobufCBinaryData){ ipaddr_len(a), (uint8_t *)a->b };
-}
-
-static ProtobufCBinaryData mac_bytes(const struct mac *m)
-{
-	return (ProtobufCBinaryData){ MAC_LEN, (uint8_t *)m->b };
-}
-
 /* RFC 3339 UTC, in the pool; NULL for 0 (never). */
 static char *time_text(struct ctlsrv_pool *pl, time_t t)
 {
@@ -173,7 +163,7 @@ static L2f__AgentSegment *segment_pb(struct ctlsrv_pool *pl, const struct vtepd 
 	o->vx_ifindex = s->vx_ifindex;
 	if (drift_bridge(v->drift, s->vni, br_mac, &assign) == 0) {
 		o->has_bridge_mac = true;
-		o->bridge_mac = mac_bytes(br_mac);
+		o->bridge_mac = ctlsrv_mac(br_mac);
 		if (assign >= 0) {
 			o->has_bridge_mac_fixed = o->has_bridge_addr_assign_type = true;
 			o->bridge_mac_fixed = assign == KERNEL_ADDR_SET;
@@ -181,7 +171,7 @@ static L2f__AgentSegment *segment_pb(struct ctlsrv_pool *pl, const struct vtepd 
 		}
 	}
 	for (size_t k = 0; k < s->nflood; k++)
-		fl[k] = addr_bytes(&s->flood[k]);
+		fl[k] = ctlsrv_addr(&s->flood[k]);
 	o->flood = fl;
 	o->n_flood = s->nflood;
 	return o;
@@ -237,7 +227,7 @@ void vtepd_status_reply(struct vtepd *v, L2f__Reply *r, struct ctlsrv_cleanup *c
 	l2f__agent_status__init(st);
 	st->id = v->id;
 	if ((st->has_vtep = v->vtep.af != 0))
-		st->vtep = addr_bytes(&v->vtep);
+		st->vtep = ctlsrv_addr(&v->vtep);
 	st->underlay = (char *)v->underlay;
 	st->fabricd = fabricd_pb(pl, v);
 	for (size_t i = 0; i < v->nsegs; i++)
@@ -630,26 +620,26 @@ static void fill_fdb(struct ctlsrv_pool *pl, struct fdb_view *fv, L2f__AgentFdb 
 	for (size_t i = 0; i < (o->n_flood = nflood); i++) {
 		struct flood_row *e = (struct flood_row *)o->flood[i];
 
-		e->pb.dst = addr_bytes(&e->dst);
+		e->pb.dst = ctlsrv_addr(&e->dst);
 	}
 	for (size_t i = 0; i < (o->n_fdb = nfdb); i++) {
 		struct fdb_row *e = (struct fdb_row *)o->fdb[i];
 
-		e->pb.mac = mac_bytes(&e->mac);
-		e->pb.dst = addr_bytes(&e->dst);
+		e->pb.mac = ctlsrv_mac(&e->mac);
+		e->pb.dst = ctlsrv_addr(&e->dst);
 	}
 	for (size_t i = 0; i < (o->n_neigh = nneigh); i++) {
 		struct neigh_row *e = (struct neigh_row *)o->neigh[i];
 
-		e->pb.ip = addr_bytes(&e->ip);
-		e->pb.mac = mac_bytes(&e->mac);
+		e->pb.ip = ctlsrv_addr(&e->ip);
+		e->pb.mac = ctlsrv_mac(&e->mac);
 	}
 	for (size_t i = 0; i < (o->n_local = nlocal); i++) {
 		struct local_row *e = (struct local_row *)o->local[i];
 
-		e->pb.mac = mac_bytes(&e->mac);
+		e->pb.mac = ctlsrv_mac(&e->mac);
 		for (size_t k = 0; k < e->pb.n_ips; k++)
-			e->ips[k] = addr_bytes(&e->ip[k]);
+			e->ips[k] = ctlsrv_addr(&e->ip[k]);
 		e->pb.ips = e->ips;
 	}
 }
@@ -702,7 +692,7 @@ void vtepd_fdb_reply(struct vtepd *v, L2f__Reply *r, struct ctlsrv_cleanup *cl)
 	}
 	o->id = v->id;
 	if ((o->has_vtep = v->vtep.af != 0))
-		o->vtep = addr_bytes(&v->vtep);
+		o->vtep = ctlsrv_addr(&v->vtep);
 	o->connected = wire_client_session(v->fc) != NULL;
 	o->receiving_full_table = v->in_full;
 	o->drift = fv.drift;
