@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include "conf.h"
@@ -21,7 +22,7 @@ struct client {
 	struct bufferevent *bev;
 	struct event *deadline;
 	struct metrics_server *srv;
-	struct client *prev, *next;
+	TAILQ_ENTRY(client) link;          /* oldest first */
 	struct monotime since;             /* accepted */
 	bool heard;                        /* sent at least a byte */
 	bool answered;
@@ -31,7 +32,7 @@ struct metrics_server {
 	struct evconnlistener *listener;
 	metrics_fn fn;
 	void *ctx;
-	struct client *head;
+	TAILQ_HEAD(, client) clients;
 	unsigned int n;
 	struct metrics_stats stats;
 	struct ratelimit rl;
@@ -41,12 +42,7 @@ static void client_free(struct client *c)
 {
 	struct metrics_server *s = c->srv;
 
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		s->head = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
+	TAILQ_REMOVE(&s->clients, c, link);
 	event_free(c->deadline);
 	bufferevent_free(c->bev);
 	free(c);
@@ -148,12 +144,12 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	 * closed. */
 	if (s->n >= METRICS_MAX_CLIENTS) {
 		struct monotime now = monotime_now();
-		struct client *old = NULL;
+		struct client *old;
 
-		for (struct client *o = s->head; o; o = o->next)
-			if (!o->heard && monotime_diff_us(now, o->since) >=
-						 (int64_t)METRICS_SILENT_MS * USEC_PER_MSEC)
-				old = o;            /* newest first: the last one is the oldest */
+		TAILQ_FOREACH(old, &s->clients, link)
+			if (!old->heard && monotime_diff_us(now, old->since) >=
+						   (int64_t)METRICS_SILENT_MS * USEC_PER_MSEC)
+				break;
 		s->stats.refused++;
 		if (!old) {
 			log_rl(&s->rl, LOG_LVL_WARN, "metrics: %u clients busy, refusing another",
@@ -180,10 +176,7 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	}
 	c->srv = s;
 	c->since = monotime_now();
-	c->next = s->head;
-	if (s->head)
-		s->head->prev = c;
-	s->head = c;
+	TAILQ_INSERT_TAIL(&s->clients, c, link);
 	s->n++;
 	bufferevent_setwatermark(c->bev, EV_READ, 0, METRICS_MAX_REQUEST + 1);
 	bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
@@ -216,6 +209,7 @@ int metrics_open(struct event_base *base, const char *listen, metrics_fn fn, voi
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
+	TAILQ_INIT(&s->clients);
 	s->fn = fn;
 	s->ctx = ctx;
 	s->rl = (struct ratelimit)RATELIMIT_INIT(10000, 1);
@@ -236,8 +230,8 @@ void metrics_close(struct metrics_server *s)
 {
 	if (!s)
 		return;
-	while (s->head)
-		client_free(s->head);
+	while (!TAILQ_EMPTY(&s->clients))
+		client_free(TAILQ_FIRST(&s->clients));
 	evconnlistener_free(s->listener);
 	free(s);
 }

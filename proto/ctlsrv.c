@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "ctlsrv.h"
@@ -16,7 +17,7 @@ struct csess {
 	struct ctlsrv *srv;
 	struct wire *w;
 	struct event *deadline;
-	struct csess *prev, *next;         /* oldest first */
+	TAILQ_ENTRY(csess) link;           /* oldest first */
 	struct monotime since;             /* waiting since */
 	struct monotime accepted;
 	bool waiting;                      /* for a Hello or a whole request */
@@ -30,7 +31,7 @@ struct ctlsrv {
 	bool readonly;
 	ctlsrv_handler handler;
 	void *ctx;
-	struct csess *head, *tail;
+	TAILQ_HEAD(, csess) sessions;
 	unsigned int n;
 	struct ctlsrv_stats stats;
 	struct ratelimit rl;
@@ -110,14 +111,7 @@ static void unlink_sess(struct csess *c)
 {
 	struct ctlsrv *s = c->srv;
 
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		s->head = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
-	else
-		s->tail = c->prev;
+	TAILQ_REMOVE(&s->sessions, c, link);
 	s->n--;
 }
 
@@ -225,17 +219,17 @@ static void on_accept(int fd, const char *peer, void *ctx)
 	if (s->n >= CTLSRV_MAX_SESSIONS) {
 		struct monotime now = monotime_now();
 
-		for (old = s->head; old && (!old->waiting ||
+		for (old = TAILQ_FIRST(&s->sessions); old && (!old->waiting ||
 					    monotime_diff_us(now, old->since) <
 						    CTLSRV_EVICT_AFTER_MS * USEC_PER_MSEC);
-		     old = old->next)
+		     old = TAILQ_NEXT(old, link))
 			;
 		/* None waiting: the oldest session by accept time, once it has had its time
 		 * (a fabricctl call takes milliseconds; one that keeps a session busy for
 		 * seconds does not keep the others out). */
-		if (!old && s->head &&
-		    monotime_diff_us(now, s->head->accepted) >= CTLSRV_EVICT_BUSY_MS * USEC_PER_MSEC)
-			old = s->head;
+		if (!old && (old = TAILQ_FIRST(&s->sessions)) &&
+		    monotime_diff_us(now, old->accepted) < CTLSRV_EVICT_BUSY_MS * USEC_PER_MSEC)
+			old = NULL;
 		if (!old) {
 			s->stats.refused++;
 			log_rl(&s->rl, LOG_LVL_WARN, "control: %u sessions busy, refusing another",
@@ -259,12 +253,7 @@ static void on_accept(int fd, const char *peer, void *ctx)
 	c->srv = s;
 	c->since = c->accepted = monotime_now();
 	c->waiting = true;
-	c->prev = s->tail;
-	if (s->tail)
-		s->tail->next = c;
-	else
-		s->head = c;
-	s->tail = c;
+	TAILQ_INSERT_TAIL(&s->sessions, c, link);
 	s->n++;
 	c->w = wire_new_tls(s->base, fd, NULL, &s->hello, &ops, c);
 	if (!c->w) {
@@ -288,6 +277,7 @@ struct ctlsrv *ctlsrv_open(struct event_base *base, const char *path, unsigned i
 		return NULL;
 	}
 	s->base = base;
+	TAILQ_INIT(&s->sessions);
 	s->readonly = readonly;
 	s->handler = h;
 	s->ctx = ctx;
@@ -310,8 +300,8 @@ void ctlsrv_close(struct ctlsrv *s)
 {
 	if (!s)
 		return;
-	while (s->head)
-		wire_close(s->head->w, "daemon stopping");
+	while (!TAILQ_EMPTY(&s->sessions))
+		wire_close(TAILQ_FIRST(&s->sessions)->w, "daemon stopping");
 	wire_listener_free(s->l);
 	free(s);
 }
