@@ -3,22 +3,10 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <time.h>
-#include <unistd.h>
+#include "hash.h"
 #include "macmap.h"
 
 #define MIN_SLOTS 64
-
-/* The splitmix64 finalizer: every input bit reaches every output bit. */
-static inline uint64_t mix64(uint64_t k)
-{
-	k ^= k >> 30;
-	k *= 0xbf58476d1ce4e5b9ULL;
-	k ^= k >> 27;
-	k *= 0x94d049bb133111ebULL;
-	return k ^ (k >> 31);
-}
 
 /* Keyed by the map's seed: the MAC, then the whole VNI (24 bits do not fit beside 48 in one
  * word). MACs of one vendor differ in their low bytes only, which the mixing spreads. */
@@ -28,25 +16,12 @@ static inline uint64_t key_hash(uint64_t seed, uint32_t vni, const uint8_t mac[M
 
 	for (int i = 0; i < MAC_LEN; i++)
 		k = (k << 8) | mac[i];
-	return mix64(mix64(k ^ seed) ^ vni);
+	return hash_mix64(hash_mix64(k ^ seed) ^ vni);
 }
 
 uint64_t macmap_hash(const struct macmap *m, uint32_t vni, const uint8_t mac[MAC_LEN])
 {
 	return key_hash(m->seed, vni, mac);
-}
-
-static uint64_t new_seed(const struct macmap *m)
-{
-	uint64_t seed;
-	struct timespec ts;
-
-	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) == sizeof(seed))
-		return seed;
-	/* No entropy yet (early boot): still different per map and per run, if guessable. */
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return mix64((uint64_t)(uintptr_t)m ^ (uint64_t)getpid() << 32 ^
-		     (uint64_t)ts.tv_sec * 1000000000u ^ (uint64_t)ts.tv_nsec);
 }
 
 static bool key_eq(const struct macmap_slot *s, uint32_t vni, const uint8_t mac[MAC_LEN])
@@ -58,7 +33,7 @@ int macmap_init(struct macmap *m)
 {
 	m->nslots = MIN_SLOTS;
 	m->count = 0;
-	m->seed = new_seed(m);
+	m->seed = hash_seed(m);
 	m->slots = calloc(m->nslots, sizeof(*m->slots));
 	return m->slots ? 0 : -ENOMEM;
 }

@@ -360,6 +360,8 @@ static int check_request(const L2f__Request *r, const char **why)
 	case L2F__REQUEST__OP_VIP_STATUS:
 	case L2F__REQUEST__OP_AGENT_STATUS:
 	case L2F__REQUEST__OP_AGENT_FDB:
+	case L2F__REQUEST__OP_TOPO:
+	case L2F__REQUEST__OP_PL_HOSTS:
 		return 0;
 	default:
 		return bad(why, "Request with no op");
@@ -529,6 +531,98 @@ static int check_agent_fdb(const L2f__AgentFdb *f, const char **why)
 	return check_texts(f->errors, f->n_errors, "AgentFdb", "errors", why);
 }
 
+/* --- PortLand ------------------------------------------------------------------------------ */
+
+static bool level_ok(int l)
+{
+	return l >= L2F__SWITCH_LEVEL__LEVEL_UNKNOWN && l <= L2F__SWITCH_LEVEL__LEVEL_CORE;
+}
+
+static bool text_ok(const char *t)
+{
+	return t && strnlen(t, WIRE_MAX_TEXT + 1) <= WIRE_MAX_TEXT;
+}
+
+static int check_location(const L2f__SwitchLocation *l, const char **why)
+{
+	if (!mac_ok(&l->switch_id) || !level_ok(l->level))
+		return bad(why, "SwitchLocation switch id not 6 bytes, or an unknown level");
+	if ((l->has_pod && l->pod > 0xffff) || (l->has_position && l->position > 0xff))
+		return bad(why, "SwitchLocation pod over 16 bits or position over 8");
+	if ((l->why && !text_ok(l->why)) || (l->name && !id_ok(l->name)))
+		return bad(why, "SwitchLocation why too long, or name empty, too long or not printable");
+	if (l->n_ports > WIRE_MAX_SWITCH_PORTS)
+		return too_many(why, "SwitchLocation", l->n_ports, "ports", WIRE_MAX_SWITCH_PORTS);
+	if (l->n_miswirings > WIRE_MAX_SWITCH_PORTS)
+		return too_many(why, "SwitchLocation", l->n_miswirings, "miswirings",
+				WIRE_MAX_SWITCH_PORTS);
+	for (size_t i = 0; i < l->n_ports; i++) {
+		const L2f__SwitchPort *p = l->ports[i];
+
+		if (p->port > 0xff || p->dir < L2F__PORT_DIRECTION__DIR_UNKNOWN ||
+		    p->dir > L2F__PORT_DIRECTION__DIR_DISCONNECTED ||
+		    (p->has_peer_id && !mac_ok(&p->peer_id)) ||
+		    (p->has_peer_port && p->peer_port > 0xff) ||
+		    (p->has_peer_level && !level_ok(p->peer_level)) ||
+		    (p->name && !id_ok(p->name)))
+			return bad(why, "SwitchPort number, direction, peer or name out of bounds");
+	}
+	for (size_t i = 0; i < l->n_miswirings; i++) {
+		const L2f__Miswiring *m = l->miswirings[i];
+
+		if (m->port > 0xff || !text_ok(m->reason) || (m->has_peer_id && !mac_ok(&m->peer_id)))
+			return bad(why, "Miswiring port, reason or peer out of bounds");
+	}
+	return 0;
+}
+
+static int check_host_binding(const L2f__HostBinding *h, const char **why)
+{
+	if (!addr_ok(&h->ip) || !mac_ok(&h->amac) || !mac_ok(&h->pmac) || h->port > 0xff ||
+	    (h->edge && !id_ok(h->edge)))
+		return bad(why, "HostBinding address, MAC, port or edge out of bounds");
+	return 0;
+}
+
+static int check_portland(const L2f__Portland *p, const char **why)
+{
+	int ret = 0;
+
+	if (p->n_hosts_add > WIRE_MAX_PL_BATCH || p->n_hosts_del > WIRE_MAX_PL_BATCH ||
+	    p->n_queries > WIRE_MAX_PL_BATCH || p->n_answers > WIRE_MAX_PL_BATCH ||
+	    p->n_floods > WIRE_MAX_PL_BATCH)
+		return badf(why, "Portland with more than %u items in a list", WIRE_MAX_PL_BATCH);
+	if (p->has_pod_assign && p->pod_assign > 0xffff)
+		return bad(why, "Portland pod over 16 bits");
+	if (p->location && (ret = check_location(p->location, why)))
+		return ret;
+	for (size_t i = 0; i < p->n_hosts_add; i++)
+		if ((ret = check_host_binding(p->hosts_add[i], why)))
+			return ret;
+	if (!addrs_ok(p->hosts_del, p->n_hosts_del))
+		return bad(why, "Portland hosts_del address not 4 or 16 bytes");
+	for (size_t i = 0; i < p->n_queries; i++) {
+		const L2f__ArpQuery *q = p->queries[i];
+
+		if (!addr_ok(&q->ip) || (q->has_sender_ip && !addr_ok(&q->sender_ip)) ||
+		    (q->has_sender_pmac && !mac_ok(&q->sender_pmac)))
+			return bad(why, "ArpQuery address or MAC of a wrong length");
+	}
+	for (size_t i = 0; i < p->n_answers; i++) {
+		const L2f__ArpAnswer *a = p->answers[i];
+
+		if (!addr_ok(&a->ip) || (a->has_pmac && !mac_ok(&a->pmac)))
+			return bad(why, "ArpAnswer address or MAC of a wrong length");
+	}
+	for (size_t i = 0; i < p->n_floods; i++) {
+		const L2f__ArpFlood *f = p->floods[i];
+
+		if (!addr_ok(&f->ip) || !addr_ok(&f->sender_ip) || !mac_ok(&f->sender_pmac))
+			return bad(why, "ArpFlood address or MAC of a wrong length");
+	}
+	return 0;
+}
+
 static int check_reply(const L2f__Reply *r, const char **why)
 {
 	int ret;
@@ -552,6 +646,14 @@ static int check_reply(const L2f__Reply *r, const char **why)
 		ret = check_agent_status(r->agent_status, why);
 	if (!ret && r->agent_fdb)
 		ret = check_agent_fdb(r->agent_fdb, why);
+	if (!ret && r->n_switches > WIRE_MAX_SWITCHES)
+		ret = too_many(why, "Reply", r->n_switches, "switches", WIRE_MAX_SWITCHES);
+	for (size_t i = 0; !ret && i < r->n_switches; i++)
+		ret = check_location(r->switches[i], why);
+	if (!ret && r->n_pl_hosts > WIRE_MAX_ENTRIES)
+		ret = too_many(why, "Reply", r->n_pl_hosts, "hosts", WIRE_MAX_ENTRIES);
+	for (size_t i = 0; !ret && i < r->n_pl_hosts; i++)
+		ret = check_host_binding(r->pl_hosts[i], why);
 	return ret;
 }
 
@@ -609,6 +711,8 @@ int wire_validate(const L2f__Envelope *env, const char **why)
 		return check_request(env->request, why);
 	case L2F__ENVELOPE__MSG_REPLY:
 		return check_reply(env->reply, why);
+	case L2F__ENVELOPE__MSG_PORTLAND:
+		return check_portland(env->portland, why);
 	default:
 		return bad(why, "Envelope with no message");
 	}

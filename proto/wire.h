@@ -39,6 +39,10 @@
 #define WIRE_MAX_COUNTERS 256         /* Status.counters, Status.limits, VipInterface.drops */
 #define WIRE_MAX_VIP_GROUPS 256       /* VipStatus.groups, .interfaces (VIPD_MAX_GROUPS) */
 #define WIRE_MAX_VIP_ADDRS 64         /* VipGroup.addresses (VIPD_MAX_ADDRS) */
+#define WIRE_MAX_PL_BATCH 65536       /* each list of a Portland message */
+#define WIRE_MAX_SWITCH_PORTS 256     /* SwitchLocation.ports, .miswirings: a port is 8 bits */
+#define WIRE_MAX_SWITCHES 65536       /* Reply.switches */
+#define WIRE_MAX_TEXT 256             /* SwitchLocation.why, Miswiring.reason */
 /* --- end of the limits ------------------------------------------------------------------- */
 
 struct event_base;
