@@ -299,21 +299,6 @@ static json_object *port_json(const L2f__Port *p)
 	return o;
 }
 
-/* One element of a JSON array printed page by page: "[" before the first, "]" by json_end. */
-static void json_element(json_object *o, bool *first)
-{
-	printf("%s%s", *first ? "[\n" : ",\n",
-	       json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-						 JSON_C_TO_STRING_NOSLASHESCAPE));
-	*first = false;
-	json_object_put(o);
-}
-
-static void json_end(bool first)
-{
-	printf("%s\n", first ? "[]" : "\n]");
-}
-
 struct ports_out {
 	bool json;
 	bool none;                     /* no JSON element printed yet */
@@ -325,7 +310,7 @@ static int print_ports(const L2f__Reply *r, bool first, void *arg)
 
 	if (po->json) {
 		for (size_t i = 0; i < r->n_ports; i++)
-			json_element(port_json(r->ports[i]), &po->none);
+			pbjson_element(port_json(r->ports[i]), &po->none);
 		return 0;
 	}
 	if (first)
@@ -412,7 +397,7 @@ int cmd_port(const struct fabricctl_opts *o, int argc, char **argv)
 	print = q.op_case == L2F__REQUEST__OP_PORT_LIST || q.op_case == L2F__REQUEST__OP_PORT_ADD;
 	ret = call(o, &q, print ? print_ports : ignore_page, &po);
 	if (!ret && print && o->json)
-		json_end(po.none);
+		pbjson_end(po.none);
 	return ret;
 }
 
@@ -441,7 +426,7 @@ static int print_hosts(const L2f__Reply *r, bool first, void *arg)
 
 	if (po->json) {
 		for (size_t i = 0; i < r->n_hosts; i++)
-			json_element(host_json(r->hosts[i]), &po->none);
+			pbjson_element(host_json(r->hosts[i]), &po->none);
 		return 0;
 	}
 	if (first)
@@ -476,7 +461,7 @@ int cmd_host(const struct fabricctl_opts *o, int argc, char **argv)
 	q.host_list = true;
 	ret = call(o, &q, print_hosts, &po);
 	if (!ret && o->json)
-		json_end(po.none);
+		pbjson_end(po.none);
 	return ret;
 }
 
@@ -538,7 +523,7 @@ static void fdb_part(struct fdb_out *fo, int part)
 static void fdb_end(struct fdb_out *fo)
 {
 	fdb_part(fo, 2);
-	json_end(fo->none);
+	pbjson_end(fo->none);
 	printf("}\n");
 }
 
@@ -550,11 +535,11 @@ static int print_fdb(const L2f__Reply *r, bool first, void *arg)
 	if (fo->json) {
 		for (size_t i = 0; i < r->n_flood; i++) {
 			fdb_part(fo, 1);
-			json_element(flood_json(r->flood[i]), &fo->none);
+			pbjson_element(flood_json(r->flood[i]), &fo->none);
 		}
 		for (size_t i = 0; i < r->n_fdb; i++) {
 			fdb_part(fo, 2);
-			json_element(fdb_json(r->fdb[i]), &fo->none);
+			pbjson_element(fdb_json(r->fdb[i]), &fo->none);
 		}
 		return 0;
 	}

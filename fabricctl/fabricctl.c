@@ -18,6 +18,8 @@ static const struct subcommand subcommands[] = {
 	{ "fdb", cmd_fdb, "what fabricd wants a host's agent to hold" },
 	{ "status", cmd_status, "fabricd itself: sessions, bounds hit, refusals, the store" },
 	{ "agent", cmd_agent, "a host's agent (vtepd) itself: status, fdb (what it programmed)" },
+	{ "topo", cmd_topo, "PortLand (fabricd): switches, levels, pods, positions, links, miswirings" },
+	{ "hosts", cmd_hosts, "PortLand (fabricd): hosts, their PMACs, edges and ports" },
 };
 
 #define NSUB (sizeof(subcommands) / sizeof(subcommands[0]))
@@ -53,7 +55,7 @@ static void usage(FILE *f)
 		fprintf(f, "  %-8s %s\n", subcommands[i].name, subcommands[i].description);
 	fprintf(f, "\ndefault sockets (-s):\n"
 		   "  vip              vipd     " VIPD_SOCKET "\n"
-		   "  port, host, fdb, status  fabricd  " FABRICD_SOCKET "\n"
+		   "  port, host, fdb, status, topo, hosts  fabricd  " FABRICD_SOCKET "\n"
 		   "  agent            vtepd    " VTEPD_SOCKET "\n"
 		   "fabricd over TCP (-s HOST:PORT) takes TLS: a certificate of role fabricctl\n"
 		   "(URI:urn:l2fabric:fabricctl:NAME) and the fabric's CA.\n");

@@ -26,6 +26,8 @@ int cmd_host(const struct fabricctl_opts *o, int argc, char **argv);
 int cmd_fdb(const struct fabricctl_opts *o, int argc, char **argv);
 int cmd_status(const struct fabricctl_opts *o, int argc, char **argv);
 int cmd_agent(const struct fabricctl_opts *o, int argc, char **argv);
+int cmd_topo(const struct fabricctl_opts *o, int argc, char **argv);
+int cmd_hosts(const struct fabricctl_opts *o, int argc, char **argv);
 
 /* The TLS context the options name (*out NULL when none): 0, or the exit code 2 after
  * printing why. */

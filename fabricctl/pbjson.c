@@ -174,3 +174,17 @@ void pbjson_print(const ProtobufCMessage *m)
 						      JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(root);
 }
+
+void pbjson_element(json_object *o, bool *first)
+{
+	printf("%s%s", *first ? "[\n" : ",\n",
+	       json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+						 JSON_C_TO_STRING_NOSLASHESCAPE));
+	*first = false;
+	json_object_put(o);
+}
+
+void pbjson_end(bool first)
+{
+	printf("%s\n", first ? "[]" : "\n]");
+}

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "api.h"
+#include "portland.h"
 #include "journal.h"
 #include "log.h"
 
@@ -312,11 +313,11 @@ void fabricd_counters(struct fabricd *fd, fabricd_counter_fn fn, void *ctx)
 {
 	static char names[NBOUNDS + NREFUSALS][64];
 	const struct fabricd_stats *st = &fd->stats;
-	uint32_t roles[3] = { 0 }, connected = 0;
+	uint32_t roles[4] = { 0 }, connected = 0;
 
 	for (const struct session *s = fd->sessions; s; s = s->next)
 		roles[s->role == &agent_role ? 0 : s->role == &ha_role ? 1 :
-		      s->role == &api_role ? 2 : 0] += s->role != NULL;
+		      s->role == &api_role ? 2 : 3] += s->role != NULL;
 	for (uint16_t h = 0; h < fd->dir.nhosts; h++)
 		connected += fd->dir.hosts[h].session != NULL;
 	fn(ctx, "sessions.open", fd->nsessions + fd->nunix + fd->nstatus, false);
@@ -327,6 +328,7 @@ void fabricd_counters(struct fabricd *fd, fabricd_counter_fn fn, void *ctx)
 	fn(ctx, "sessions.vtepd", roles[0], false);
 	fn(ctx, "sessions.vipd", roles[1], false);
 	fn(ctx, "sessions.fabricctl", roles[2], false);
+	fn(ctx, "sessions.switchd", roles[3], false);
 	fn(ctx, "sessions.opened", st->sessions_opened, false);
 	fn(ctx, "sessions.closed_bad", st->sessions_closed_bad, false);
 	for (int i = 0; i < NBOUNDS; i++) {
@@ -337,6 +339,8 @@ void fabricd_counters(struct fabricd *fd, fabricd_counter_fn fn, void *ctx)
 		snprintf(names[NBOUNDS + i], sizeof(names[0]), "refused.%s", fabricd_refusal_names[i]);
 		fn(ctx, names[NBOUNDS + i], st->refused[i], false);
 	}
+	if (fd->pl)
+		portland_counters(fd->pl, fn, ctx);
 	if (fd->tcp) {
 		const struct wire_listener_stats *ls_tcp = wire_listener_stats(fd->tcp);
 
@@ -397,8 +401,8 @@ static void status_put(void *ctx, const char *name, uint64_t v, bool limit)
 
 static int status(struct fabricd *fd, struct queued *q)
 {
-	L2f__Counter c[112], *p[112], lc[12], *lp[12];
-	struct status_lists l = { { c, p, 0, 112 }, { lc, lp, 0, 12 } };
+	L2f__Counter c[160], *p[160], lc[16], *lp[16];
+	struct status_lists l = { { c, p, 0, 160 }, { lc, lp, 0, 16 } };
 	L2f__Status m = L2F__STATUS__INIT;
 	L2f__Reply r = L2F__REPLY__INIT;
 
@@ -412,6 +416,20 @@ static int status(struct fabricd *fd, struct queued *q)
 	m.n_limits = l.ls.n;
 	r.status = &m;
 	return encode(q, &r);
+}
+
+/* The PortLand switches, as they last said where they are. */
+static int topo(struct fabricd *fd, struct queued *q, const char **why)
+{
+	L2f__Reply r = L2F__REPLY__INIT;
+	int err = portland_topo(fd->pl, &r);
+
+	if (!err)
+		err = encode(q, &r);
+	portland_topo_free(&r);
+	if (err)
+		*why = "the topology could not be encoded";
+	return err;
 }
 
 /* --- requests ------------------------------------------------------------------------------ */
@@ -437,10 +455,13 @@ static int request(struct fabricd *fd, const L2f__Request *req, struct queued *q
 	case L2F__REQUEST__OP_PORT_LIST:
 	case L2F__REQUEST__OP_HOST_LIST:
 	case L2F__REQUEST__OP_FDB_OF_HOST:
+	case L2F__REQUEST__OP_PL_HOSTS:
 		q->pager = pager_new(fd, req, why);
 		return q->pager ? 0 : -EINVAL;
 	case L2F__REQUEST__OP_STATUS:
 		return status(fd, q);
+	case L2F__REQUEST__OP_TOPO:
+		return topo(fd, q, why);
 	case L2F__REQUEST__OP__NOT_SET:
 	default:
 		*why = "empty request";

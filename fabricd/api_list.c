@@ -10,8 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include "api.h"
+#include "portland.h"
 
-enum pager_kind { PAGE_PORTS, PAGE_HOSTS, PAGE_FDB };
+enum pager_kind { PAGE_PORTS, PAGE_HOSTS, PAGE_FDB, PAGE_PL_HOSTS };
 
 struct key {
 	uint32_t vni;
@@ -25,6 +26,7 @@ struct pager {
 	size_t nkeys, next;            /* ... and the next one (PAGE_HOSTS: next host index) */
 	uint16_t host;                 /* PAGE_FDB: whose table */
 	bool floods_sent;              /* PAGE_FDB: the flood lists went with the first page */
+	struct ipaddr *ips;            /* PAGE_PL_HOSTS: the PortLand hosts to show */
 };
 
 L2f__Port *api_port_msg(const struct directory *d, const struct binding *b)
@@ -106,6 +108,16 @@ struct pager *pager_new(struct fabricd *fd, const L2f__Request *q, const char **
 	}
 	p->fd = fd;
 	p->host = (uint16_t)h;
+	if (q->op_case == L2F__REQUEST__OP_PL_HOSTS) {
+		p->kind = PAGE_PL_HOSTS;
+		if (portland_host_keys(fd->pl, &p->ips, &p->nkeys) < 0) {
+			*why = "out of memory";
+			free(p);
+			return NULL;
+		}
+		fd->nlistings++;
+		return p;
+	}
 	p->kind = q->op_case == L2F__REQUEST__OP_HOST_LIST ? PAGE_HOSTS :
 		  q->op_case == L2F__REQUEST__OP_FDB_OF_HOST ? PAGE_FDB : PAGE_PORTS;
 	if (p->kind != PAGE_HOSTS) {
@@ -128,6 +140,7 @@ void pager_free(struct pager *p)
 		return;
 	p->fd->nlistings--;
 	free(p->keys);
+	free(p->ips);
 	free(p);
 }
 
@@ -139,6 +152,9 @@ static void reply_free(L2f__Reply *r)
 	for (size_t i = 0; i < r->n_hosts; i++)
 		free(r->hosts[i]);
 	free(r->hosts);
+	for (size_t i = 0; i < r->n_pl_hosts; i++)
+		free(r->pl_hosts[i]);
+	free(r->pl_hosts);
 	struct ubuild ub = { .add = r->fdb, .nadd = r->n_fdb, .flood = r->flood,
 			     .nflood = r->n_flood };
 
@@ -235,6 +251,25 @@ static int page_fdb(struct pager *p, const struct directory *d, L2f__Reply *r)
 	return ub.err;
 }
 
+/* Up to a page of the PortLand hosts listed; one gone meanwhile is left out. */
+static int page_pl_hosts(struct pager *p, const struct fabricd *fd, L2f__Reply *r)
+{
+	size_t bytes = 0, cap = REPLY_PAGE_BYTES / 40 + 1;
+
+	r->pl_hosts = calloc(cap, sizeof(*r->pl_hosts));
+	if (!r->pl_hosts)
+		return -ENOMEM;
+	while (p->next < p->nkeys && r->n_pl_hosts < cap && bytes < REPLY_PAGE_BYTES) {
+		L2f__HostBinding *h = portland_host_msg(fd->pl, &p->ips[p->next++]);
+
+		if (!h)
+			continue;
+		r->pl_hosts[r->n_pl_hosts++] = h;
+		bytes += 40 + strlen(h->edge);
+	}
+	return 0;
+}
+
 int pager_next(struct pager *p, const struct fabricd *fd, struct wire *w)
 {
 	L2f__Envelope env = L2F__ENVELOPE__INIT;
@@ -250,6 +285,10 @@ int pager_next(struct pager *p, const struct fabricd *fd, struct wire *w)
 	case PAGE_HOSTS:
 		err = page_hosts(p, &fd->dir, &r);
 		last = p->next >= fd->dir.nhosts;
+		break;
+	case PAGE_PL_HOSTS:
+		err = page_pl_hosts(p, fd, &r);
+		last = p->next == p->nkeys;
 		break;
 	case PAGE_FDB:
 	default:

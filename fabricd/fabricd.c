@@ -23,6 +23,7 @@
 #include <unistd.h>
 #include "conf.h"
 #include "fabricd.h"
+#include "portland.h"
 #include "log.h"
 
 /* Descriptors kept free of sessions: the listeners, the store, the journal's compaction,
@@ -172,7 +173,7 @@ int main(int argc, char **argv)
 	fd.base = fd.dm.base;
 	set_limits(&fd, &c->lim);
 	fd.started = monotime_now();
-	if (dir_init(&fd.dir, c->dup.moves, c->dup.window_s) < 0)
+	if (dir_init(&fd.dir, c->dup.moves, c->dup.window_s) < 0 || portland_new(&fd.pl) < 0)
 		return 1;
 	/* a damaged store stops fabricd (store_open said where and why): starting without what
 	 * it acknowledged would lose it silently */
@@ -227,6 +228,7 @@ int main(int argc, char **argv)
 	wire_listener_free(fd.unix_status);
 	store_close(&fd);
 	dir_free(&fd.dir);
+	portland_free(fd.pl);
 	wire_tls_free(fd.tls);
 	daemon_finish(&fd.dm);
 	return 0;

@@ -4,7 +4,7 @@
  * full tables are held back until the agents that were known have reported again.
  *
  * Sessions are served by role (struct role, one file each): agent.c (vtepd), ha.c (vipd's HA
- * masters), api.c (fabricctl). session.c owns the plumbing and dispatches through the table;
+ * masters), api.c (fabricctl), portland.c (switchd: PortLand's fabric manager). session.c owns the plumbing and dispatches through the table;
  * update.c builds the Updates that agents get and fans changes out to them.
  */
 #ifndef FABRICD_FABRICD_H
@@ -101,6 +101,7 @@ struct fabricd {
 	struct fabricd_limits lim;
 	struct event *ev_expiry;           /* host expiry sweep (agent.c) */
 	struct fabricd_stats stats;
+	struct portland *pl;               /* PortLand's fabric manager (portland.c) */
 };
 
 /* An Update being built for one agent. */
@@ -157,6 +158,7 @@ struct role {
 extern const struct role agent_role;   /* agent.c: vtepd */
 extern const struct role ha_role;      /* ha.c: vipd */
 extern const struct role api_role;     /* api.c: fabricctl */
+extern const struct role switchd_role; /* portland.c: switchd */
 
 /* session.c: accept callbacks of the TCP listener (TLS) and the Unix socket. */
 void session_accept_tcp(int fd, const char *peer, void *ctx);

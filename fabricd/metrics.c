@@ -11,7 +11,8 @@ static const char *const gauges[] = {
 	"sessions.open", "sessions.tcp", "sessions.unix", "sessions.status", "sessions.pre_hello", "sessions.vtepd",
 	"sessions.vipd", "sessions.fabricctl", "directory.bindings", "directory.hosts",
 	"directory.hosts_connected", "store.records", "store.bytes", "store.seq_durable",
-	"store.sync_records_max", "store.failed", NULL,
+	"store.sync_records_max", "store.failed", "sessions.switchd", "portland.switches",
+	"portland.switches_connected", "portland.switches_located", "portland.hosts", NULL,
 };
 
 struct mctx {

@@ -22,7 +22,7 @@
 #include "fabricd.h"
 #include "log.h"
 
-static const struct role *const roles[] = { &agent_role, &ha_role, &api_role };
+static const struct role *const roles[] = { &agent_role, &ha_role, &api_role, &switchd_role };
 
 const char *const fabricd_bound_names[NBOUNDS] = {
 	[BOUND_SESSIONS] = "sessions_refused_at_max",

@@ -589,8 +589,9 @@ static int check_portland(const L2f__Portland *p, const char **why)
 	int ret = 0;
 
 	if (p->n_hosts_add > WIRE_MAX_PL_BATCH || p->n_hosts_del > WIRE_MAX_PL_BATCH ||
-	    p->n_queries > WIRE_MAX_PL_BATCH || p->n_answers > WIRE_MAX_PL_BATCH ||
-	    p->n_floods > WIRE_MAX_PL_BATCH)
+	    p->n_floods > WIRE_MAX_PL_BATCH || p->n_misses > WIRE_MAX_PL_BATCH ||
+	    (p->queries && p->queries->n_ipv4 + p->queries->ipv6.len / 16 > WIRE_MAX_PL_BATCH) ||
+	    (p->answers && p->answers->n_pmac4 + p->answers->n_pmac6 > WIRE_MAX_PL_BATCH))
 		return badf(why, "Portland with more than %u items in a list", WIRE_MAX_PL_BATCH);
 	if (p->has_pod_assign && p->pod_assign > 0xffff)
 		return bad(why, "Portland pod over 16 bits");
@@ -601,24 +602,20 @@ static int check_portland(const L2f__Portland *p, const char **why)
 			return ret;
 	if (!addrs_ok(p->hosts_del, p->n_hosts_del))
 		return bad(why, "Portland hosts_del address not 4 or 16 bytes");
-	for (size_t i = 0; i < p->n_queries; i++) {
-		const L2f__ArpQuery *q = p->queries[i];
+	if (p->queries && p->queries->ipv6.len % 16)
+		return bad(why, "ArpBatch IPv6 addresses not 16 bytes each");
+	for (size_t i = 0; p->answers && i < p->answers->n_pmac4 + p->answers->n_pmac6; i++) {
+		uint64_t v = i < p->answers->n_pmac4 ? p->answers->pmac4[i]
+						      : p->answers->pmac6[i - p->answers->n_pmac4];
 
-		if (!addr_ok(&q->ip) || (q->has_sender_ip && !addr_ok(&q->sender_ip)) ||
-		    (q->has_sender_pmac && !mac_ok(&q->sender_pmac)))
-			return bad(why, "ArpQuery address or MAC of a wrong length");
+		if (v >> 48)
+			return bad(why, "ArpBatchAnswer PMAC over 48 bits");
 	}
-	for (size_t i = 0; i < p->n_answers; i++) {
-		const L2f__ArpAnswer *a = p->answers[i];
+	for (size_t i = 0; i < p->n_floods + p->n_misses; i++) {
+		const L2f__ArpMiss *m = i < p->n_floods ? p->floods[i] : p->misses[i - p->n_floods];
 
-		if (!addr_ok(&a->ip) || (a->has_pmac && !mac_ok(&a->pmac)))
-			return bad(why, "ArpAnswer address or MAC of a wrong length");
-	}
-	for (size_t i = 0; i < p->n_floods; i++) {
-		const L2f__ArpFlood *f = p->floods[i];
-
-		if (!addr_ok(&f->ip) || !addr_ok(&f->sender_ip) || !mac_ok(&f->sender_pmac))
-			return bad(why, "ArpFlood address or MAC of a wrong length");
+		if (!addr_ok(&m->ip) || !addr_ok(&m->sender_ip) || !mac_ok(&m->sender_pmac))
+			return bad(why, "ArpMiss address or MAC of a wrong length");
 	}
 	return 0;
 }

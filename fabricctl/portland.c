@@ -1,0 +1,169 @@
+/*
+ * portland.c - `fabricctl topo [--json]` and `fabricctl hosts [--json]`: the PortLand fabric
+ * as fabricd knows it (docs/switchd.md).
+ *   topo   every switch that reported: level, pod, position, located or why not, its ports
+ *          and their direction; the links between switches (each port's LDM neighbour); the
+ *          miswirings the switches found
+ *   hosts  every host an edge registered: IP, its own MAC (AMAC), its PMAC, edge and port
+ * --json is the typed reply (SwitchLocation, HostBinding) by pbjson.c.
+ */
+#include <stdio.h>
+#include <string.h>
+#include "addr.h"
+#include "fabricctl.h"
+#include "paths.h"
+#include "pbjson.h"
+
+static const char *level_name(int l)
+{
+	static const char *const names[] = { "unknown", "edge", "aggregation", "core" };
+
+	return l >= 0 && l <= 3 ? names[l] : "?";
+}
+
+static const char *dir_name(int d)
+{
+	static const char *const names[] = { "unknown", "up", "down", "host", "disconnected" };
+
+	return d >= 0 && d <= 4 ? names[d] : "?";
+}
+
+/* The name of the switch whose id is b, among the reply's. */
+static const char *switch_named(const L2f__Reply *r, const ProtobufCBinaryData *b)
+{
+	for (size_t i = 0; i < r->n_switches; i++)
+		if (r->switches[i]->switch_id.len == b->len &&
+		    !memcmp(r->switches[i]->switch_id.data, b->data, b->len))
+			return r->switches[i]->name ? r->switches[i]->name : "?";
+	return NULL;
+}
+
+static void num_or_dash(bool has, uint32_t v)
+{
+	if (has)
+		printf(" %5u", v);
+	else
+		printf(" %5s", "-");
+}
+
+static void print_topo(const L2f__Reply *r)
+{
+	char mac[MAC_STRLEN];
+	size_t nmis = 0;
+
+	printf("%-16s %-17s %-12s %5s %5s %-9s %s\n", "SWITCH", "ID", "LEVEL", "POD", "POS",
+	       "SESSION", "STATE");
+	for (size_t i = 0; i < r->n_switches; i++) {
+		const L2f__SwitchLocation *l = r->switches[i];
+
+		printf("%-16s %-17s %-12s", l->name ? l->name : "-", pb_mac_text(&l->switch_id, mac),
+		       level_name(l->level));
+		num_or_dash(l->has_pod, l->pod);
+		num_or_dash(l->has_position, l->position);
+		printf(" %-9s %s%s%s\n", l->connected ? "up" : "down",
+		       l->located ? "located" : "NOT LOCATED", l->why ? ": " : "",
+		       l->why ? l->why : "");
+		nmis += l->n_miswirings;
+	}
+	printf("\n%-16s %4s %-12s %-16s %s\n", "SWITCH", "PORT", "DIRECTION", "NEIGHBOUR", "PORT");
+	for (size_t i = 0; i < r->n_switches; i++) {
+		const L2f__SwitchLocation *l = r->switches[i];
+
+		for (size_t k = 0; k < l->n_ports; k++) {
+			const L2f__SwitchPort *p = l->ports[k];
+			const char *peer = p->has_peer_id ? switch_named(r, &p->peer_id) : NULL;
+
+			printf("%-16s %4u %-12s ", l->name ? l->name : "-", p->port, dir_name(p->dir));
+			if (p->has_peer_id)
+				printf("%-16s %u\n", peer ? peer : pb_mac_text(&p->peer_id, mac),
+				       p->peer_port);
+			else
+				printf("%-16s %s\n", "-", "-");
+		}
+	}
+	printf("\nmiswirings: %zu\n", nmis);
+	for (size_t i = 0; i < r->n_switches; i++) {
+		const L2f__SwitchLocation *l = r->switches[i];
+
+		for (size_t k = 0; k < l->n_miswirings; k++) {
+			const L2f__Miswiring *m = l->miswirings[k];
+			const char *peer = m->has_peer_id ? switch_named(r, &m->peer_id) : NULL;
+
+			printf("  %s port %u: %s", l->name ? l->name : "-", m->port, m->reason);
+			if (m->has_peer_id)
+				printf(" (neighbour %s)", peer ? peer : pb_mac_text(&m->peer_id, mac));
+			printf("\n");
+		}
+	}
+}
+
+static int topo_page(const L2f__Reply *r, bool first, void *ctx)
+{
+	const struct fabricctl_opts *o = ctx;
+
+	if (o->json) {
+		bool none = true;
+
+		for (size_t i = 0; i < r->n_switches; i++)
+			pbjson_element(pbjson(&r->switches[i]->base), &none);
+		pbjson_end(none);
+	} else {
+		print_topo(r);
+	}
+	return 0;
+}
+
+int cmd_topo(const struct fabricctl_opts *o, int argc, char **argv)
+{
+	L2f__Request q = L2F__REQUEST__INIT;
+
+	if (argc) {
+		fprintf(stderr, "usage: fabricctl topo [--json]\n");
+		return 2;
+	}
+	q.op_case = L2F__REQUEST__OP_TOPO;
+	q.topo = true;
+	return fabricctl_call(o, FABRICD_SOCKET, &q, topo_page, (void *)o);
+}
+
+struct hosts_out {
+	bool json, none;
+};
+
+static int hosts_page(const L2f__Reply *r, bool first, void *ctx)
+{
+	struct hosts_out *h = ctx;
+	char ip[IPADDR_STRLEN], amac[MAC_STRLEN], pmac[MAC_STRLEN];
+
+	if (first && !h->json)
+		printf("%-40s %-17s %-17s %-16s %s\n", "IP", "AMAC", "PMAC", "EDGE", "PORT");
+	for (size_t i = 0; i < r->n_pl_hosts; i++) {
+		const L2f__HostBinding *b = r->pl_hosts[i];
+
+		if (h->json)
+			pbjson_element(pbjson(&b->base), &h->none);
+		else
+			printf("%-40s %-17s %-17s %-16s %u\n", pb_addr_text(&b->ip, ip),
+			       pb_mac_text(&b->amac, amac), pb_mac_text(&b->pmac, pmac),
+			       b->edge ? b->edge : "-", b->port);
+	}
+	return 0;
+}
+
+int cmd_hosts(const struct fabricctl_opts *o, int argc, char **argv)
+{
+	L2f__Request q = L2F__REQUEST__INIT;
+	struct hosts_out h = { o->json, true };
+	int ret;
+
+	if (argc) {
+		fprintf(stderr, "usage: fabricctl hosts [--json]\n");
+		return 2;
+	}
+	q.op_case = L2F__REQUEST__OP_PL_HOSTS;
+	q.pl_hosts = true;
+	ret = fabricctl_call(o, FABRICD_SOCKET, &q, hosts_page, &h);
+	if (!ret && o->json)
+		pbjson_end(h.none);
+	return ret;
+}

@@ -1,0 +1,52 @@
+/*
+ * portland.h - fabricd as PortLand's fabric manager (SIGCOMM 2009, §3): the switches (role
+ * ROLE_SWITCHD, switchd) report where they located themselves, the edge at position 0 of a
+ * pod gets the pod's number here, edges register their hosts (IP -> PMAC) and ask for the
+ * PMAC of an address (proxy ARP and ND, §3.3), which is answered from memory; a miss is
+ * flooded to every located edge, which asks its hosts, and the answer comes back as a
+ * registration (docs/switchd.md).
+ *
+ * Authorization, by what the session proves: over TLS a switch's name is its certificate's
+ * (urn:l2fabric:switchd:NAME). Its switch id (the lowest MAC of its ports) may not be another
+ * connected switch's. Only a located edge registers hosts, and only with PMACs of its own pod
+ * and position on one of its host ports; only the edge at position 0 asks for a pod; only
+ * edges ask about addresses. A refused item is counted per reason and the session goes on; a
+ * message a switch never sends (answers, floods, a pod assignment) closes it.
+ *
+ * Bounds: PL_MAX_HOSTS hosts in all, PL_MAX_HOSTS_PER_EDGE per edge, PL_MAX_SWITCHES switches
+ * known; the misses an edge can make fabricd flood are PL_FLOOD_RATE a second (a burst of
+ * PL_FLOOD_BURST): a host asking for addresses nobody has cannot make every edge broadcast at
+ * will. Each bound hit is counted and logged, rate-limited.
+ */
+#ifndef FABRICD_PORTLAND_H
+#define FABRICD_PORTLAND_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "fabricd.h"
+
+#define PL_MAX_HOSTS (2u << 20)
+#define PL_MAX_HOSTS_PER_EDGE 65536u
+#define PL_MAX_SWITCHES 8192u
+#define PL_FLOOD_RATE 200u
+#define PL_FLOOD_BURST 50u
+
+struct portland;
+
+extern const struct role switchd_role;
+
+int portland_new(struct portland **out);
+void portland_free(struct portland *pl);
+/* Counters and limits by name, as fabricd_counters. */
+void portland_counters(const struct portland *pl, fabricd_counter_fn fn, void *ctx);
+
+/* For the API (api.c, api_list.c). Every known switch, connected or not, as the reply's
+ * switches: in one allocation each, freed with portland_topo_free. */
+int portland_topo(const struct portland *pl, L2f__Reply *r);
+void portland_topo_free(L2f__Reply *r);
+/* The hosts' addresses now (a snapshot for a listing): *out malloc'd, or -ENOMEM. */
+int portland_host_keys(const struct portland *pl, struct ipaddr **out, size_t *n);
+/* The HostBinding of ip (one allocation, free()), or NULL: gone meanwhile, or no memory. */
+L2f__HostBinding *portland_host_msg(const struct portland *pl, const struct ipaddr *ip);
+
+#endif

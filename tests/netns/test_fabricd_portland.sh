@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# test_fabricd_portland.sh — fabricd as PortLand's fabric manager (fabricd/portland.c), with
+# switches played by tests/tools/plpeer on its Unix socket (role switchd):
+#  - the edge at position 0 gets a pod number, the same one when it asks again;
+#  - a host it registers is answered from memory (its PMAC); an address nobody registered is
+#    a miss, and the miss the edge sends is flooded to the other located edge;
+#  - 200 misses at once: only a burst of them is flooded (rate limit), the rest counted;
+#  - refused and counted, the session going on: a PMAC of another position, a host on an up
+#    port, a multicast address, hosts and a pod request from an aggregation switch; a switch
+#    claiming another's switch id is closed;
+#  - fabricctl hosts and topo show what the switches said, with --json.
+. "$(dirname "$0")/lib.sh"
+t_require_root
+t_require_cmd jq
+PLPEER=$T_BUILD/tests/tools/plpeer
+[ -x "$PLPEER" ] || t_skip "plpeer not built"
+
+lab_tmpdir
+lab_ns_add m
+lab_exec m ip link set lo up
+SOCK=$LAB_TMP/fabricd.sock
+lab_bg m "$LAB_TMP/fabricd.log" "$T_BUILD/fabricd/fabricd" -f -s "$SOCK" -S none -i fm
+t_assert_wait 5 "fabricd did not start" test -S "$SOCK"
+ctl() { lab_exec m "$FABRICCTL" -s "$SOCK" "$@"; }
+
+out=$(lab_exec m "$PLPEER" "$SOCK" scenario) || t_fail "plpeer scenario: $out"
+val() { awk -v k="$1" '$1 == k { print $2 }' <<<"$out"; }
+t_log "$(tr '\n' ' ' <<<"$out")"
+pod=$(val pod)
+[ -n "$pod" ] || t_fail "no pod for e0"
+t_assert_eq "$(val pod_again)" "$pod" "the pod of e0, asked again"
+pmac=$(printf '%02x:%02x:00:00:00:01' $((pod >> 8)) $((pod & 255)))
+t_assert_eq "$(val hit)" "$pmac" "the PMAC answered for 198.18.0.10 (pod.0.0.1)"
+t_assert_eq "$(val miss)" 198.18.0.99 "a miss for an address nobody registered"
+t_assert_eq "$(val flood_e1)" 198.18.0.99 "the miss flooded to e1"
+burst=$(val burst_floods_e1)
+[ "$burst" -gt 0 ] && [ "$burst" -le 50 ] || t_fail "200 misses at once: e1 flooded $burst, want 1..50"
+t_assert_eq "$(val dup_closed)" yes "a switch claiming e0's switch id"
+
+st=$(ctl status --json) || t_fail "fabricctl status"
+c() { jq -r ".counters[\"portland.$1\"]" <<<"$st"; }
+t_assert_eq "$(c refused.pmac_not_its_own)" 2 "refused: PMACs not of e0's position or host ports"
+t_assert_eq "$(c refused.address_not_a_host)" 1 "refused: a multicast host address"
+t_assert_eq "$(c refused.not_a_located_edge)" 1 "refused: hosts from an aggregation switch"
+t_assert_eq "$(c refused.pod_request)" 1 "refused: a pod asked by an aggregation switch"
+t_assert_eq "$(c refused.switch_id_taken)" 1 "refused: a switch id already held"
+t_assert_eq "$(c hits) $(c misses)" "1 1" "answers from memory and misses"
+t_assert_eq "$(( $(c flood_rate_limited) + burst ))" 200 "misses of the burst flooded or counted"
+
+hosts=$(ctl hosts --json) || t_fail "fabricctl hosts --json"
+t_assert_eq "$(jq -c '[.[] | [.ip, .amac, .pmac, .edge, .port]]' <<<"$hosts")" \
+    "[[\"198.18.0.10\",\"02:aa:00:00:00:0a\",\"$pmac\",\"e0\",0]]" "fabricctl hosts: the one host"
+ctl hosts | grep -q "^198.18.0.10 .* $pmac .*e0" || t_fail "fabricctl hosts (table): $(ctl hosts)"
+topo=$(ctl topo --json) || t_fail "fabricctl topo --json"
+t_assert_eq "$(jq -c '[.[] | [.name, .level, .pod, .position, .located]] | sort' <<<"$topo")" \
+    "[[\"a0\",\"LEVEL_AGGREGATION\",$pod,null,true],[\"e0\",\"LEVEL_EDGE\",$pod,0,true],[\"e1\",\"LEVEL_EDGE\",$pod,1,true]]" \
+    "fabricctl topo: the switches that reported (not the one refused)"
+t_assert_eq "$(jq -r '.[] | select(.name == "e0") | [.ports[] | .dir] | join(",")' <<<"$topo")" \
+    DIR_HOST,DIR_HOST,DIR_UP,DIR_UP "e0's ports"
+ctl topo | grep -q "^e0 .* edge " || t_fail "fabricctl topo (table): $(ctl topo)"
+t_pass
