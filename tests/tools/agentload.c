@@ -24,7 +24,6 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <malloc.h>
 #include <netinet/in.h>
@@ -38,16 +37,15 @@
 #include <unistd.h>
 #include "directory.h"
 #include "fabric.pb-c.h"
+#include "tpeer.h"
 #include "wire.h"
 
 #define MAX_AGENTS 32
 
 struct agent {
-	int fd;
+	struct tpeer p;
 	char id[16];
 	uint8_t vtep[4];
-	uint8_t *rbuf;
-	size_t rlen, rcap;
 	bool hello, synced;
 	uint64_t adds, want;
 };
@@ -67,90 +65,33 @@ static int64_t now_ms(void)
 
 static int send_env(struct agent *a, const L2f__Envelope *env)
 {
-	size_t len = l2f__envelope__get_packed_size(env), off = 0;
-	uint8_t *buf = malloc(len + 4);
+	return tpeer_send(&a->p, env);
+}
 
-	if (!buf)
-		return -1;
-	buf[0] = (uint8_t)(len >> 24);
-	buf[1] = (uint8_t)(len >> 16);
-	buf[2] = (uint8_t)(len >> 8);
-	buf[3] = (uint8_t)len;
-	l2f__envelope__pack(env, buf + 4);
-	while (off < len + 4) {
-		ssize_t n = write(a->fd, buf + off, len + 4 - off);
+static void on_env(struct tpeer *p, const L2f__Envelope *env, void *ctx)
+{
+	struct agent *a = ctx;
 
-		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-			struct pollfd p = { .fd = a->fd, .events = POLLOUT };
+	if (env->msg_case == L2F__ENVELOPE__MSG_HELLO) {
+		a->hello = true;
+	} else if (env->msg_case == L2F__ENVELOPE__MSG_UPDATE) {
+		const L2f__Update *u = env->update;
 
-			poll(&p, 1, 100);
-			continue;
-		}
-		if (n <= 0) {
-			fprintf(stderr, "agentload: %s: write: %s\n", a->id, strerror(errno));
-			free(buf);
-			return -1;
-		}
-		off += (size_t)n;
+		if (u->has_full && u->full)
+			a->synced = false;
+		if (!(u->has_more && u->more))
+			a->synced = true;
+		a->adds += u->n_add;
 	}
-	free(buf);
-	return 0;
 }
 
 /* Reads what agent a has and handles every whole frame. -1 when the session broke. */
 static int agent_read(struct agent *a)
 {
-	for (;;) {
-		ssize_t n;
-
-		if (a->rcap - a->rlen < 65536) {
-			size_t cap = a->rcap ? 2 * a->rcap : 1 << 20;
-			uint8_t *nb = realloc(a->rbuf, cap);
-
-			if (!nb)
-				return -1;
-			a->rbuf = nb;
-			a->rcap = cap;
-		}
-		n = read(a->fd, a->rbuf + a->rlen, a->rcap - a->rlen);
-		if (n < 0 && (errno == EAGAIN || errno == EINTR))
-			break;
-		if (n <= 0) {
-			fprintf(stderr, "agentload: %s: session closed by fabricd\n", a->id);
-			return -1;
-		}
-		a->rlen += (size_t)n;
+	if (tpeer_read(&a->p, on_env, a) < 0) {
+		fprintf(stderr, "agentload: %s: session closed by fabricd\n", a->id);
+		return -1;
 	}
-	size_t off = 0;
-
-	while (a->rlen - off >= 4) {
-		const uint8_t *p = a->rbuf + off;
-		uint32_t flen = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-		L2f__Envelope *env;
-
-		if (flen > WIRE_MAX_FRAME)
-			return -1;
-		if (a->rlen - off < 4 + (size_t)flen)
-			break;
-		env = l2f__envelope__unpack(NULL, flen, p + 4);
-		off += 4 + flen;
-		if (!env)
-			return -1;
-		if (env->msg_case == L2F__ENVELOPE__MSG_HELLO) {
-			a->hello = true;
-		} else if (env->msg_case == L2F__ENVELOPE__MSG_UPDATE) {
-			const L2f__Update *u = env->update;
-
-			if (u->has_full && u->full)
-				a->synced = false;
-			if (!(u->has_more && u->more))
-				a->synced = true;
-			a->adds += u->n_add;
-		}
-		l2f__envelope__free_unpacked(env, NULL);
-	}
-	memmove(a->rbuf, a->rbuf + off, a->rlen - off);
-	a->rlen -= off;
 	return 0;
 }
 
@@ -167,7 +108,7 @@ static int pump(bool (*done)(void), int64_t deadline)
 			return -1;
 		}
 		for (int k = 0; k < nagents; k++)
-			pfd[k] = (struct pollfd){ .fd = agents[k].fd, .events = POLLIN };
+			pfd[k] = (struct pollfd){ .fd = agents[k].p.fd, .events = POLLIN };
 		if (poll(pfd, (nfds_t)nagents, left > 100 ? 100 : (int)left) <= 0)
 			continue;
 		for (int k = 0; k < nagents; k++)
@@ -198,19 +139,12 @@ static bool never(void)
 	return false;
 }
 
-static int agent_connect(struct agent *a, int k, const struct sockaddr_un *sa)
+static int agent_connect(struct agent *a, int k, const char *path)
 {
-	L2f__Envelope env = L2F__ENVELOPE__INIT;
 	L2f__Hello hello = L2F__HELLO__INIT;
 
 	snprintf(a->id, sizeof(a->id), "load%d", k);
 	a->vtep[0] = 198, a->vtep[1] = 18, a->vtep[2] = 1, a->vtep[3] = (uint8_t)(k + 1);
-	a->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (a->fd < 0 || connect(a->fd, (const struct sockaddr *)sa, sizeof(*sa)) < 0) {
-		fprintf(stderr, "agentload: connect: %s\n", strerror(errno));
-		return -1;
-	}
-	fcntl(a->fd, F_SETFL, O_NONBLOCK);
 	hello.version = PROTO_VERSION;
 	hello.role = L2F__ROLE__ROLE_VTEPD;
 	hello.id = a->id;
@@ -219,9 +153,7 @@ static int agent_connect(struct agent *a, int k, const struct sockaddr_un *sa)
 	hello.vtep.len = 4;
 	hello.vnis = vnis;
 	hello.n_vnis = (size_t)nvnis;
-	env.msg_case = L2F__ENVELOPE__MSG_HELLO;
-	env.hello = &hello;
-	return send_env(a, &env);
+	return tpeer_connect(&a->p, path, &hello);
 }
 
 static int send_report(struct agent *a, uint64_t first, size_t n, bool full, L2f__Learned *l,
@@ -364,7 +296,7 @@ int main(int argc, char **argv)
 
 	deadline = now_ms() + timeout_ms;
 	for (int k = 0; k < nagents; k++)
-		if (agent_connect(&agents[k], k, &sa) < 0)
+		if (agent_connect(&agents[k], k, addr) < 0)
 			return 1;
 	if (pump(all_synced, deadline) < 0)
 		return 1;
@@ -418,6 +350,6 @@ int main(int argc, char **argv)
 	printf("bindings %" PRIu64 "\nload_ms %" PRId64 "\nadds_received %" PRIu64 "\n", total,
 	       t_load, adds);
 	for (int k = 0; k < nagents; k++)
-		close(agents[k].fd);
+		tpeer_close(&agents[k].p);
 	return 0;
 }
