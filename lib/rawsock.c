@@ -15,9 +15,15 @@
 
 int rawsock_open(int ifindex, const struct sock_filter *filter, size_t nfilter)
 {
+	return rawsock_open_proto(ifindex, ETH_P_ALL, filter, nfilter);
+}
+
+int rawsock_open_proto(int ifindex, uint16_t ethertype, const struct sock_filter *filter,
+		       size_t nfilter)
+{
 	struct sock_fprog prog = { .len = (unsigned short)nfilter,
 				   .filter = (struct sock_filter *)filter };
-	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL),
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ethertype),
 				   .sll_ifindex = ifindex };
 	int one = 1, err, fd;
 
@@ -25,7 +31,7 @@ int rawsock_open(int ifindex, const struct sock_filter *filter, size_t nfilter)
 	fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) < 0 ||
+	if ((nfilter && setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) < 0) ||
 	    setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one)) < 0 ||
 	    bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
 		err = -errno;
