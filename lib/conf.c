@@ -462,3 +462,34 @@ void conf_put_key(FILE *f, const char *indent, const char *key, const char *s)
 	conf_put_scalar(f, s);
 	fputc('\n', f);
 }
+
+int conf_check_fabricd(const char *fabricd, const struct conf_tls *tls, const char *id,
+		       const char *where, char *err, size_t errlen)
+{
+	bool unix_ = !strncmp(fabricd, "unix:", 5);
+	bool any = tls->ca[0] || tls->cert[0] || tls->key[0];
+
+	if (!fabricd[0])
+		return conf_errorf(err, errlen, "%s: no fabricd (fabricd, -F ADDR)", where);
+	if (unix_ && any)
+		return conf_errorf(err, errlen, "%s: tls is for fabricd over TCP (a Unix socket is "
+				  "trusted by its file mode)", where);
+	if (!unix_ && !(tls->ca[0] && tls->cert[0] && tls->key[0]))
+		return conf_errorf(err, errlen, "%s: fabricd %s over TCP is mutual TLS: it needs tls "
+				  "ca, cert and key (--ca, --cert, --key)", where, fabricd);
+	if (unix_ && !id[0])
+		return conf_errorf(err, errlen, "%s: id (-i ID) is needed without a certificate",
+				  where);
+	return 0;
+}
+
+void conf_put_fabricd(FILE *f, const char *fabricd, const struct conf_tls *tls)
+{
+	conf_put_key(f, "", "fabricd", fabricd);
+	if (tls->ca[0]) {
+		fputs("tls:\n", f);
+		conf_put_key(f, "  ", "ca", tls->ca);
+		conf_put_key(f, "  ", "cert", tls->cert);
+		conf_put_key(f, "  ", "key", tls->key);
+	}
+}

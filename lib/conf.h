@@ -121,6 +121,18 @@ int conf_load(const char *path, char *err, size_t errlen, void *user,
  * quoted otherwise; "INDENTkey: value\n". */
 void conf_put_scalar(FILE *f, const char *s);
 void conf_put_key(FILE *f, const char *indent, const char *key, const char *s);
+
+/* An agent's session with fabricd (vtepd, switchd): fabricd's address ("unix:/PATH", or
+ * HOST:PORT over mutual TLS) and the TLS files. */
+struct conf_tls {
+	char ca[256], cert[256], key[256];
+};
+/* Over TCP the three files are needed, over a Unix socket none and an id (there is no
+ * certificate to take it from). 0, or -1 with "WHERE: problem" in err. */
+int conf_check_fabricd(const char *fabricd, const struct conf_tls *tls, const char *id,
+		       const char *where, char *err, size_t errlen);
+/* fabricd and tls: as conf_put_key, a tls section when the files are set. */
+void conf_put_fabricd(FILE *f, const char *fabricd, const struct conf_tls *tls);
 const char *conf_log_level_name(int level);
 
 #endif

@@ -212,25 +212,13 @@ static int parse_root(struct conf_ctx *x, yaml_node_t *root)
 
 static int check(const struct vtepd_cfg *c, const char *where, char *err, size_t errlen)
 {
-	bool unix_ = !strncmp(c->fabricd, WIRE_UNIX_PREFIX, strlen(WIRE_UNIX_PREFIX));
-	bool tls = c->tls.ca[0] || c->tls.cert[0] || c->tls.key[0];
-
 	if (!c->fabricd[0])
 		return conf_errorf(err, errlen, "%s: no fabricd (fabricd, -F ADDR)", where);
 	if (!c->vtep.af)
 		return conf_errorf(err, errlen, "%s: no VTEP address (vtep, -l ADDR)", where);
 	if (!c->nsegs)
 		return conf_errorf(err, errlen, "%s: no segment (segments, -s VNI:BRIDGE)", where);
-	if (unix_ && tls)
-		return conf_errorf(err, errlen, "%s: tls is for fabricd over TCP (a Unix socket is "
-				  "trusted by its file mode)", where);
-	if (!unix_ && !(c->tls.ca[0] && c->tls.cert[0] && c->tls.key[0]))
-		return conf_errorf(err, errlen, "%s: fabricd %s over TCP is mutual TLS: it needs tls "
-				  "ca, cert and key (--ca, --cert, --key)", where, c->fabricd);
-	if (unix_ && !c->id[0])
-		return conf_errorf(err, errlen, "%s: id (-i ID) is needed without a certificate",
-				  where);
-	return 0;
+	return conf_check_fabricd(c->fabricd, &c->tls, c->id, where, err, errlen);
 }
 
 int vtepd_cfg_load(const char *path, const struct daemon *dm, struct vtepd_cfg *out, char *err,
@@ -272,13 +260,7 @@ void vtepd_cfg_print(const struct vtepd_cfg *c, FILE *f)
 		conf_put_key(f, "", "id", c->id);
 	else
 		fputs("# id: the certificate's\n", f);
-	conf_put_key(f, "", "fabricd", c->fabricd);
-	if (c->tls.ca[0]) {
-		fputs("tls:\n", f);
-		conf_put_key(f, "  ", "ca", c->tls.ca);
-		conf_put_key(f, "  ", "cert", c->tls.cert);
-		conf_put_key(f, "  ", "key", c->tls.key);
-	}
+	conf_put_fabricd(f, c->fabricd, &c->tls);
 	conf_put_key(f, "", "vtep", ipaddr_fmt(&c->vtep, buf));
 	if (c->underlay[0])
 		conf_put_key(f, "", "underlay", c->underlay);

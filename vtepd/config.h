@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "addr.h"
+#include "conf.h"
 #include "daemon.h"
 #include "log.h"
 #include "paths.h"
@@ -27,7 +28,7 @@ struct vtepd_seg_cfg {
 struct vtepd_cfg {
 	char id[WIRE_ID_MAX];              /* empty: the certificate's */
 	char fabricd[128];                 /* HOST:PORT (mutual TLS) or unix:/PATH */
-	struct { char ca[256], cert[256], key[256]; } tls;
+	struct conf_tls tls;
 	char vtep_text[64];
 	struct ipaddr vtep;
 	char underlay[IF_NAMESIZE];        /* empty: none named */
