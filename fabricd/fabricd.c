@@ -124,21 +124,12 @@ static int setup_tls(struct fabricd *fd)
 
 	if (!c->listen[0])
 		return 0;
-	if (wire_tls_new(&files, true, &fd->tls, why, sizeof(why)) < 0) {
+	snprintf(fd->id, sizeof(fd->id), "%s", c->id);
+	if (wire_tls_for(&files, true, L2F__ROLE__ROLE_FABRICD, fd->id, sizeof(fd->id), &fd->tls,
+			 why, sizeof(why)) < 0) {
 		fprintf(stderr, "fabricd: listen %s: %s\n", c->listen, why);
 		return -1;
 	}
-	if (wire_tls_self(fd->tls)->role != L2F__ROLE__ROLE_FABRICD) {
-		fprintf(stderr, "fabricd: cert %s names a %s, not a fabricd\n", c->tls.cert,
-			wire_role_name(wire_tls_self(fd->tls)->role));
-		return -1;
-	}
-	if (c->id[0] && strcmp(c->id, wire_tls_self(fd->tls)->id) != 0) {
-		fprintf(stderr, "fabricd: id %s, but cert %s names fabricd %s\n", c->id,
-			c->tls.cert, wire_tls_self(fd->tls)->id);
-		return -1;
-	}
-	snprintf(fd->id, sizeof(fd->id), "%s", wire_tls_self(fd->tls)->id);
 	return 0;
 }
 

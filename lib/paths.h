@@ -12,6 +12,7 @@
 #define VIPD_SOCKET L2F_RUN_DIR "/vipd.sock"
 #define VTEPD_SOCKET L2F_RUN_DIR "/vtepd.sock"
 #define FABRICD_SOCKET L2F_RUN_DIR "/fabricd.sock"
+#define SWITCHD_SOCKET L2F_RUN_DIR "/switchd.sock"
 #define FABRICD_STORE L2F_STATE_DIR "/fabricd.journal"
 
 #endif

@@ -217,6 +217,30 @@ void wire_tls_free(struct wire_tls *t)
 	free(t);
 }
 
+int wire_tls_for(const struct wire_tls_files *f, bool server, L2f__Role role, char *id,
+		 size_t idlen, struct wire_tls **out, char *err, size_t errlen)
+{
+	const struct wire_ident *me;
+
+	if (wire_tls_new(f, server, out, err, errlen) < 0)
+		return -1;
+	me = wire_tls_self(*out);
+	if (me->role != role)
+		snprintf(err, errlen, "cert %s names a %s, not a %s", f->cert,
+			 wire_role_name(me->role), wire_role_name(role));
+	else if (id && id[0] && strcmp(id, me->id) != 0)
+		snprintf(err, errlen, "id %s, but cert %s names %s %s", id, f->cert,
+			 wire_role_name(role), me->id);
+	else {
+		if (id)
+			snprintf(id, idlen, "%s", me->id);
+		return 0;
+	}
+	wire_tls_free(*out);
+	*out = NULL;
+	return -1;
+}
+
 const struct wire_ident *wire_tls_self(const struct wire_tls *t)
 {
 	return &t->self;

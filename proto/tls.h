@@ -41,6 +41,11 @@ struct wire_tls;
  * the file and OpenSSL's reason. */
 int wire_tls_new(const struct wire_tls_files *f, bool server, struct wire_tls **out,
 		 char *err, size_t errlen);
+/* wire_tls_new, then our certificate must be of role, and name id when id[0] is set (else id
+ * takes the certificate's; id may be NULL: any). 0, or -1 with the reason in err ("cert F
+ * names a vipd, not a vtepd", "id X, but cert F names vtepd Y"). */
+int wire_tls_for(const struct wire_tls_files *f, bool server, L2f__Role role, char *id,
+		 size_t idlen, struct wire_tls **out, char *err, size_t errlen);
 void wire_tls_free(struct wire_tls *t);
 /* The identity in our own certificate. */
 const struct wire_ident *wire_tls_self(const struct wire_tls *t);

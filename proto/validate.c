@@ -362,6 +362,7 @@ static int check_request(const L2f__Request *r, const char **why)
 	case L2F__REQUEST__OP_AGENT_FDB:
 	case L2F__REQUEST__OP_TOPO:
 	case L2F__REQUEST__OP_PL_HOSTS:
+	case L2F__REQUEST__OP_SWITCH_STATUS:
 		return 0;
 	default:
 		return bad(why, "Request with no op");
@@ -647,6 +648,22 @@ static int check_reply(const L2f__Reply *r, const char **why)
 		ret = too_many(why, "Reply", r->n_switches, "switches", WIRE_MAX_SWITCHES);
 	for (size_t i = 0; !ret && i < r->n_switches; i++)
 		ret = check_location(r->switches[i], why);
+	if (!ret && r->switch_status) {
+		const L2f__SwitchStatus *st = r->switch_status;
+
+		if (!id_ok(st->id) || !st->location || !st->fabricd ||
+		    (st->control_interface && !id_ok(st->control_interface)))
+			ret = bad(why, "SwitchStatus id, location, fabricd or interface missing or bad");
+		if (!ret)
+			ret = check_location(st->location, why);
+		if (!ret)
+			ret = check_counters(st->counters, st->n_counters, "counters", why);
+		if (!ret && st->n_hosts > WIRE_MAX_PL_BATCH)
+			ret = too_many(why, "SwitchStatus", st->n_hosts, "hosts",
+				       WIRE_MAX_PL_BATCH);
+		for (size_t i = 0; !ret && i < st->n_hosts; i++)
+			ret = check_host_binding(st->hosts[i], why);
+	}
 	if (!ret && r->n_pl_hosts > WIRE_MAX_ENTRIES)
 		ret = too_many(why, "Reply", r->n_pl_hosts, "hosts", WIRE_MAX_ENTRIES);
 	for (size_t i = 0; !ret && i < r->n_pl_hosts; i++)

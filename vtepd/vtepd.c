@@ -605,22 +605,12 @@ static int setup_tls(struct vtepd *v)
 
 	if (!strncmp(v->fabricd, WIRE_UNIX_PREFIX, strlen(WIRE_UNIX_PREFIX)))
 		return 0;
-	if (wire_tls_new(&files, false, &v->tls, err, sizeof(err)) < 0) {
+	if (wire_tls_for(&files, false, L2F__ROLE__ROLE_VTEPD, v->id, sizeof(v->id), &v->tls, err,
+			 sizeof(err)) < 0) {
 		fprintf(stderr, "vtepd: fabricd %s: %s\n", v->fabricd, err);
 		return -1;
 	}
 	me = wire_tls_self(v->tls);
-	if (me->role != L2F__ROLE__ROLE_VTEPD) {
-		fprintf(stderr, "vtepd: cert %s names a %s, not a vtepd\n", files.cert,
-			wire_role_name(me->role));
-		return -1;
-	}
-	if (v->id[0] && strcmp(v->id, me->id) != 0) {
-		fprintf(stderr, "vtepd: id %s, but cert %s names vtepd %s\n", v->id, files.cert,
-			me->id);
-		return -1;
-	}
-	snprintf(v->id, sizeof(v->id), "%s", me->id);
 	vtep_ok = false;
 	for (size_t i = 0; i < me->nips; i++)
 		vtep_ok |= ipaddr_eq(&me->ips[i], &v->vtep);
