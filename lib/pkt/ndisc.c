@@ -12,6 +12,7 @@
 #include "pkt/ndisc.h"
 
 #define ND_NA_LEN 32               /* NA header + one 8-byte TLLA option */
+#define ND_NS_LEN 32               /* NS header + one 8-byte SLLA option */
 #define ND_HOP_LIMIT 255
 
 static const uint8_t solicited_prefix[13] = {
@@ -106,6 +107,35 @@ int ndisc_parse_na(const struct ip6_info *ip, struct nd_na *out)
 		return ret;
 	*out = na;
 	return 0;
+}
+
+ssize_t ndisc_build_ns(uint8_t *buf, size_t cap, const struct nd_ns_tx *tx)
+{
+	struct wbuf w;
+	uint32_t sum;
+	size_t icmp;
+
+	wbuf_init(&w, buf, cap);
+	eth_build(&w, &tx->eth_dst, &tx->eth_src, ETHERTYPE_IPV6);
+	/* RFC 4861 7.1.1: a receiver drops an NS whose hop limit is not 255 */
+	ip6_build(&w, &tx->src, &tx->dst, IPPROTO_ICMPV6, ND_HOP_LIMIT, ND_NS_LEN);
+	icmp = w.off;
+	/* RFC 4861 4.3: type, code 0, checksum, 32 reserved bits, target */
+	wbuf_u8(&w, ICMP6_NS);
+	wbuf_u8(&w, 0);
+	wbuf_u16(&w, 0);
+	wbuf_zero(&w, 4);
+	wbuf_bytes(&w, &tx->target, sizeof(tx->target));
+	/* RFC 4861 4.6.1: Source Link-Layer Address option (not with an unspecified source) */
+	wbuf_u8(&w, ND_OPT_SLLA);
+	wbuf_u8(&w, 1);
+	wbuf_bytes(&w, tx->slla.b, MAC_LEN);
+	eth_pad(&w);
+	if (w.err)
+		return -ENOSPC;
+	sum = csum_pseudo6(&tx->src, &tx->dst, IPPROTO_ICMPV6, ND_NS_LEN);
+	wbuf_patch_u16(&w, icmp + 2, ntohs(csum_fold(csum_add(sum, w.p + icmp, ND_NS_LEN))));
+	return (ssize_t)w.off;
 }
 
 ssize_t ndisc_build_na(uint8_t *buf, size_t cap, const struct nd_na_tx *tx)

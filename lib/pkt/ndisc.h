@@ -1,7 +1,7 @@
 /*
  * ndisc.h - IPv6 Neighbor Discovery (RFC 4861): Neighbor Solicitation and Advertisement
- * parse with the checks of 7.1.1 / 7.1.2, Neighbor Advertisement build, solicited-node
- * addresses.
+ * parse with the checks of 7.1.1 / 7.1.2, Neighbor Solicitation and Advertisement build,
+ * solicited-node addresses.
  */
 #ifndef L2_PKT_NDISC_H
 #define L2_PKT_NDISC_H
@@ -57,6 +57,19 @@ struct nd_na_tx {
 /* Whole Ethernet frame: IPv6 (hop limit 255) + NA with TLLA option and checksum.
  * Length, or -ENOSPC. */
 ssize_t ndisc_build_na(uint8_t *buf, size_t cap, const struct nd_na_tx *tx);
+
+struct nd_ns_tx {
+	struct mac eth_dst;        /* 33:33:ff:XX:XX:XX for the solicited-node group */
+	struct mac eth_src;
+	struct in6_addr src;       /* the asking node's: the answer goes to it */
+	struct in6_addr dst;       /* the target's solicited-node address */
+	struct in6_addr target;
+	struct mac slla;           /* sent as the source link-layer address option */
+};
+
+/* Whole Ethernet frame: IPv6 (hop limit 255) + NS with SLLA option and checksum (RFC 4861
+ * 4.3, 7.2.2). Length, or -ENOSPC. */
+ssize_t ndisc_build_ns(uint8_t *buf, size_t cap, const struct nd_ns_tx *tx);
 
 /* ff02::1:ffXX:XXXX for a (RFC 4291 2.7.1). */
 void ndisc_solicited_node(const struct in6_addr *a, struct in6_addr *out);

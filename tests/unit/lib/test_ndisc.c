@@ -264,6 +264,35 @@ static void test_build_na_solicited(void **state)
 	assert_memory_equal(copy, buf, sizeof(copy));
 }
 
+/* The NS builder's frame: what ndisc_parse_ns reads back (target, SLLA), hop limit 255, and
+ * a checksum computed independently. */
+static void test_build_ns(void **state)
+{
+	struct nd_ns_tx tx = { .eth_src = m1, .slla = m2 };
+	struct ip6_info ip;
+	struct nd_ns ns;
+	uint8_t buf[128], copy[86];
+	ssize_t n;
+
+	inet_pton(AF_INET6, "2001:db8::10", &tx.src);
+	inet_pton(AF_INET6, "2001:db8::2", &tx.target);
+	ndisc_solicited_node(&tx.target, &tx.dst);
+	memcpy(tx.eth_dst.b, (uint8_t[]){ 0x33, 0x33, 0xff, 0, 0, 2 }, MAC_LEN);
+	n = ndisc_build_ns(buf, sizeof(buf), &tx);
+	assert_int_equal(n, 86);
+	assert_int_equal(ndisc_build_ns(buf, 85, &tx), -ENOSPC);
+	n = ndisc_build_ns(buf, sizeof(buf), &tx);
+	assert_int_equal(ip6_parse(buf + OFF_IP, (size_t)n - OFF_IP, &ip), 0);
+	assert_int_equal(ip.hop_limit, 255);
+	assert_int_equal(ndisc_parse_ns(&ip, &ns), 0);
+	assert_memory_equal(&ns.target, &tx.target, 16);
+	assert_true(ns.has_slla);
+	assert_memory_equal(ns.slla.b, m2.b, MAC_LEN);
+	memcpy(copy, buf, sizeof(copy));
+	fix_l4_csum(copy + OFF_IP, 2);
+	assert_memory_equal(copy, buf, sizeof(copy));
+}
+
 /* What the builder sends, the NA parser reads back; and it applies RFC 4861 7.1.2. */
 static void test_parse_na(void **state)
 {
@@ -330,6 +359,7 @@ int main(void)
 		cmocka_unit_test(test_build_na_matches_scapy),
 		cmocka_unit_test(test_build_na_solicited),
 		cmocka_unit_test(test_parse_na),
+		cmocka_unit_test(test_build_ns),
 		cmocka_unit_test(test_solicited_node),
 	};
 
