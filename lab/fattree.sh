@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2119,SC2120  # ft_switches' level argument is optional
 # lab/fattree.sh — a k-ary fat tree in namespaces: the topology switchd (PortLand) runs on.
 #
 #   core        c0        c1        c2        c3             (k=4 drawn; (k/2)^2 cores)
@@ -36,6 +37,8 @@
 #                      edges 0..k^2/2-1 (p*h+i), aggs k^2/2.. (k^2/2+p*h+j), cores k^2.. (k^2+n).
 #                      k=8: 80 switches, .10-.89; the /24 holds k <= 14 (245 switches).
 #   fm eth0            MAC 02:fc:ff:00:00:01, 203.0.113.1/24; fabricd listens on port 7301.
+#   every veth end     an ifindex unique across the tree (100 up, in creation order), so a
+#                      peer's ifindex names one interface whatever the namespace
 #   ctl                bridge br0 (MAC 02:fc:fe:00:00:00, STP and snooping off); its port to a
 #                      switch is named after the switch (MAC 02:fd:LL:PP:II:00), to fm "fm".
 #   IPv6 is off (net.ipv6.conf.{all,default}.disable_ipv6=1) in every switch namespace, ctl
@@ -94,14 +97,15 @@ FT_IFINDEX0=100   # the first veth end's ifindex
 FT_NAMESPACES=()   # full names of the tree's namespaces
 FT_PIDS=()
 FT_BUILD_MS=0 FT_BUILD_TIMES=
-FT_LAST_PID= FT_LAST_LOG=
+FT_LAST_PID='' FT_LAST_LOG=''
 declare -A FT_SWITCHD_PID=()
 
 # --- names and numbers ------------------------------------------------------------------------
 
 ft_check_k() {
-    [[ $1 =~ ^[0-9]+$ ]] && [ $(($1 % 2)) -eq 0 ] && [ "$1" -ge 4 ] && [ "$1" -le $FT_KMAX ] ||
+    if ! [[ $1 =~ ^[0-9]+$ ]] || [ $(($1 % 2)) -ne 0 ] || [ "$1" -lt 4 ] || [ "$1" -gt $FT_KMAX ]; then
         lab_die "fat tree: k must be even, 4..$FT_KMAX, not '$1' (k > $FT_KMAX: more than the 245 switches $FT_CTL_NET.0/24 numbers from .10)"
+    fi
 }
 
 ft_require_built() { [ "$FT_K" -gt 0 ] || lab_die "${1:-fat tree}: no tree built (ft_build K)"; }
@@ -155,7 +159,7 @@ _ft_switch() {   # _ft_switch NAME: _ft_parse, and it must be a switch
 
 _ft_portnum() {   # PORT (p3 or 3) -> _ftn
     local n=${1#p}
-    [[ $n =~ ^[0-9]+$ ]] && [ "$n" -lt "$FT_K" ] || lab_die "not a port of a k=$FT_K switch: '$1'"
+    if ! [[ $n =~ ^[0-9]+$ ]] || [ "$n" -ge "$FT_K" ]; then lab_die "not a port of a k=$FT_K switch: '$1'"; fi
     _ftn=$((10#$n))
 }
 
@@ -172,7 +176,7 @@ _ft_num() {   # level pod index -> _fts
         2) _fts=$((FT_K * FT_K + $3)) ;;
     esac
 }
-ft_sw_num() { local _ftl _ftp _fti _ftx _fts; _ft_switch "$1"; _ft_num $_ftl $_ftp $_fti; echo $_fts; }
+ft_sw_num() { local _ftl _ftp _fti _ftx _fts; _ft_switch "$1"; _ft_num "$_ftl" "$_ftp" "$_fti"; echo "$_fts"; }
 ft_ctl_ip() { printf '%s.%d\n' "$FT_CTL_NET" $((10 + $(ft_sw_num "$1"))); }
 
 ft_port_mac() {
@@ -186,12 +190,12 @@ ft_ctl_mac() {
 }
 
 _ft_host() { _ft_parse "$1"; [ "$_ftl" = h ] || lab_die "not a host: '$1'"; }
-ft_host_mac() { local _ftl _ftp _fti _ftx; _ft_host "$1"; printf '02:00:0f:%02x:%02x:%02x\n' $_ftp $_fti $_ftx; }
-ft_host_ip4() { local _ftl _ftp _fti _ftx; _ft_host "$1"; printf '198.18.%d.%d\n' $_ftp $((10 * (_fti + 1) + _ftx)); }
+ft_host_mac() { local _ftl _ftp _fti _ftx; _ft_host "$1"; printf '02:00:0f:%02x:%02x:%02x\n' "$_ftp" "$_fti" "$_ftx"; }
+ft_host_ip4() { local _ftl _ftp _fti _ftx; _ft_host "$1"; printf '198.18.%d.%d\n' "$_ftp" $((10 * (_fti + 1) + _ftx)); }
 ft_host_ip6() {
     local _ftl _ftp _fti _ftx; _ft_host "$1"
-    if [ $_ftp -eq 0 ]; then printf '2001:db8:f::%d\n' $((10 * (_fti + 1) + _ftx))
-    else printf '2001:db8:f::%d:%d\n' $_ftp $((10 * (_fti + 1) + _ftx)); fi
+    if [ "$_ftp" -eq 0 ]; then printf '2001:db8:f::%d\n' $((10 * (_fti + 1) + _ftx))
+    else printf '2001:db8:f::%d:%d\n' "$_ftp" $((10 * (_fti + 1) + _ftx)); fi
 }
 ft_host_edge() { local _ftl _ftp _fti _ftx; _ft_host "$1"; echo "e$_ftp-$_fti p$_ftx"; }
 
@@ -297,8 +301,8 @@ _ft_ns_lines() {   # NAME
     case $_ftl in
         h)
             x=$((10 * (_fti + 1) + _ftx))
-            printf 'addr add 198.18.%d.%d/16 dev eth0\n' $_ftp $x
-            if [ $_ftp -eq 0 ]; then echo "addr add 2001:db8:f::$x/64 dev eth0 nodad"
+            printf 'addr add 198.18.%d.%d/16 dev eth0\n' "$_ftp" "$x"
+            if [ "$_ftp" -eq 0 ]; then echo "addr add 2001:db8:f::$x/64 dev eth0 nodad"
             else echo "addr add 2001:db8:f::$_ftp:$x/64 dev eth0 nodad"; fi
             echo "link set eth0 up" ;;
         fm)
@@ -310,7 +314,7 @@ _ft_ns_lines() {   # NAME
             { ft_switches; echo fm; } | sed 's/.*/link set & master br0 up/' ;;
         *)
             for ((n = 0; n < FT_K; n++)); do echo "link set p$n up"; done
-            _ft_num $_ftl $_ftp $_fti
+            _ft_num "$_ftl" "$_ftp" "$_fti"
             printf 'addr add %s.%d/24 dev ctl0\n' "$FT_CTL_NET" $((10 + _fts))
             echo "link set ctl0 up" ;;
     esac
