@@ -324,23 +324,28 @@ _ft_ns_lines() {   # NAME
 # caught up. Linkwatch defers (up to 1 s) the event of a device whose ifindex equals its
 # iflink, as a veth's may by chance: the tree's veth ends have ifindexes unique across the
 # tree (FT_IFINDEX0 up, in creation order), so their events go through at once.
-_ft_links_up() {
-    local line
-    while read -r line; do
-        case $line in *": lo: "*|*"state UP "*) ;; *) return 1 ;; esac
-    done < <(ip -n "$LAB_PREFIX$1" -o link show)
+_ft_links_up() {   # brief output: no lookup of the peers' namespace names (one per veth)
+    local ifname state rest
+    while read -r ifname state rest; do
+        [ "$ifname" = lo ] || [ "$state" = UP ] || return 1
+    done < <(ip -n "$LAB_PREFIX$1" -br link show)
 }
 
 ft_build() {
-    local k=${1:-4} names=() name full _ft_t t0 busy
+    local k=${1:-4} names=() name full _ft_t t0 busy=()
+    local -A want=()
     ft_check_k "$k"
     lab_require_root
     [ "$FT_K" -eq 0 ] || lab_die "ft_build: a k=$FT_K tree is already built in this shell (ft_teardown first)"
     FT_K=$k FT_H=$((k / 2))
     mapfile -t names < <(ft_switches; ft_hosts; echo fm; echo ctl)
-    busy=$(ip netns list | awk -v p="$LAB_PREFIX" 'index($1, p) == 1 { print substr($1, length(p) + 1) }' |
-        grep -Fxf <(printf '%s\n' "${names[@]}") | head -n 3 | tr '\n' ' ')
-    [ -z "$busy" ] || { FT_K=0; lab_die "ft_build: namespaces already exist with prefix $LAB_PREFIX: $busy"; }
+    for name in "${names[@]}"; do want[$name]=1; done
+    for full in /run/netns/"$LAB_PREFIX"*; do   # not `ip netns list`: it asks about each one
+        name=${full#/run/netns/"$LAB_PREFIX"}
+        [ -e "$full" ] && [ -n "${want[$name]:-}" ] && busy+=("$name")
+    done
+    [ ${#busy[@]} -eq 0 ] ||
+        { FT_K=0; lab_die "ft_build: ${#busy[@]} of the tree's namespaces already exist (${LAB_PREFIX}${busy[0]}...)"; }
     t0=$(_ft_ms) _ft_t=$t0 FT_BUILD_TIMES=
     # Recorded before they exist: a build that fails half way is still cleaned up.
     for name in "${names[@]}"; do FT_NAMESPACES+=("$LAB_PREFIX$name"); done

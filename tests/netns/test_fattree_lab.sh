@@ -15,7 +15,7 @@
 #    pings fabricd's address over ctl0; an ARP probe from fm finds a switch but no host (the
 #    same probe from an edge port finds its host, so the probe can see one); fabricd in fm
 #    completes mutual TLS with every switch's switchd certificate (when fabricd is built);
-#  - ft_build refuses an odd or out-of-range k; ft_start_switchd refuses to run without
+#  - ft_build refuses an odd or out-of-range k, and a name already taken; ft_start_switchd refuses to run without
 #    SWITCHD and runs it in the switch's namespace with a log; ft_teardown, and the
 #    standalone lab on exit and on SIGTERM, leave no namespace behind.
 # shellcheck source=tests/netns/lib.sh
@@ -26,7 +26,7 @@ t_require_root
 t_require_cmd ip jq arping fping openssl
 
 P=$LAB_PREFIX
-ours() { ip netns list | awk -v p="$1" 'index($1, p) == 1 { print substr($1, length(p) + 1) }'; }
+ours() { ip netns list 2>/dev/null | awk -v p="$1" 'index($1, p) == 1 { print substr($1, length(p) + 1) }'; }
 
 # --- the naming and wiring rules, pinned to the header's examples (k=4 unless said) ---------
 FT_K=4 FT_H=2   # the arithmetic needs only k; nothing is built yet
@@ -50,6 +50,12 @@ for k in 3 5 2 0 16 x; do
     grep -q 'k must be even, 4\.\.14' <<<"$out" || t_fail "ft_build $k: no clear refusal: $out"
 done
 t_assert_eq "$(ours "$P" | grep -c .)" 0 "namespaces after refused builds"
+# A namespace of the tree's names already there: refused, and left alone.
+lab_ns_add e0-0
+out=$(ft_build 4 2>&1) && t_fail "ft_build over an existing e0-0 was accepted"
+grep -q 'already exist' <<<"$out" || t_fail "ft_build over an existing e0-0: $out"
+t_assert_eq "$(ours "$P")" e0-0 "namespaces after a build refused over e0-0"
+ip netns delete "${P}e0-0"
 
 # --- what the kernel holds --------------------------------------------------------------------
 # Per namespace: its links (LINK["ns if"] = "ifindex peer_ifindex peer_ns mac operstate
