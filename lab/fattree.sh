@@ -36,7 +36,8 @@
 #   switch ctl0        MAC 02:fc:LL:PP:II:00, 203.0.113.(10+s)/24, s the switch's number:
 #                      edges 0..k^2/2-1 (p*h+i), aggs k^2/2.. (k^2/2+p*h+j), cores k^2.. (k^2+n).
 #                      k=8: 80 switches, .10-.89; the /24 holds k <= 14 (245 switches).
-#   fm eth0            MAC 02:fc:ff:00:00:01, 203.0.113.1/24; fabricd listens on port 7301.
+#   fm eth0            MAC 02:fc:ff:00:00:01, 203.0.113.1/24 (tests run fabricd there, on TCP
+#                      port FT_FM_PORT=7301, with ft_start fm fabricd ...).
 #   every veth end     an ifindex unique across the tree (100 up, in creation order), so a
 #                      peer's ifindex names one interface whatever the namespace
 #   ctl                bridge br0 (MAC 02:fc:fe:00:00:00, STP and snooping off); its port to a

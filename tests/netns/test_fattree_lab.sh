@@ -15,6 +15,7 @@
 #    pings fabricd's address over ctl0; an ARP probe from fm finds a switch but no host (the
 #    same probe from an edge port finds its host, so the probe can see one); fabricd in fm
 #    completes mutual TLS with every switch's switchd certificate (when fabricd is built);
+#  - ft_link_down / ft_link_up take a port's carrier away from its neighbour and back;
 #  - ft_build refuses an odd or out-of-range k, and a name already taken; ft_start_switchd refuses to run without
 #    SWITCHD and runs it in the switch's namespace with a log; ft_teardown, and the
 #    standalone lab on exit and on SIGTERM, leave no namespace behind.
@@ -228,6 +229,16 @@ t_assert_eq "$(arp_answered e0-0 p0 "$(ft_host_ip4 h0-0-0)")" "$(ft_host_ip4 h0-
 t_assert_eq "$(arp_answered fm eth0 "$(ft_ctl_ip c3)")" "$(ft_ctl_ip c3)" "ARP probe from fm to c3's ctl0"
 t_assert_eq "$(arp_answered fm eth0 "${hostips[@]}")" "" "hosts answering an ARP probe on the control network"
 t_assert_eq "$(arp_answered e0-1 ctl0 "${hostips[@]}")" "" "hosts answering an ARP probe from a switch's ctl0"
+
+# ft_link_down: the neighbour sees its port lose carrier; ft_link_up brings it back.
+state_of() { ip -n "$P$1" -br link show "$2" | awk '{ print $2 }'; }
+ft_link_down e0-0 p2
+t_assert_wait 5 "a0-0 p0 still up with e0-0 p2 down" '[ "$(state_of a0-0 p0)" = DOWN ]'
+t_assert_eq "$(ip -n "${P}a0-0" -br link show p0 | awk '{ print $4 }')" "<NO-CARRIER,BROADCAST,MULTICAST,UP>" \
+    "a0-0 p0 flags with its peer down (admin up, no carrier)"
+t_assert_eq "$(state_of e0-0 p3)" UP "e0-0's other up port with p2 down"
+ft_link_up e0-0 p2
+t_assert_wait 5 "a0-0 p0 not up again after ft_link_up" '[ "$(state_of a0-0 p0) $(state_of e0-0 p2)" = "UP UP" ]'
 
 # ft_start_switchd: no SWITCHD, a clear error; a stand-in runs in the switch's namespace.
 out=$(unset SWITCHD; ft_start_switchd e0-1 2>&1) && t_fail "ft_start_switchd ran without SWITCHD"
