@@ -294,30 +294,29 @@ _ft_veth_lines() {
         $((q++)) "$P" $((q++)) "$P" "$FT_FM_MAC"
 }
 
-# Each namespace's own `ip -batch` lines (links up, addresses).
+# Each namespace's own `ip -batch` lines (links up, addresses), into _ftcmds: a variable, not
+# a pipe, saves a subshell per namespace.
 _ft_ns_lines() {   # NAME
-    local _ftl _ftp _fti _ftx _fts n x
+    local _ftl _ftp _fti _ftx _fts n x sw
     _ft_parse "$1"
-    echo "link set lo up"
+    _ftcmds="link set lo up"$'\n'
     case $_ftl in
         h)
             x=$((10 * (_fti + 1) + _ftx))
-            printf 'addr add 198.18.%d.%d/16 dev eth0\n' "$_ftp" "$x"
-            if [ "$_ftp" -eq 0 ]; then echo "addr add 2001:db8:f::$x/64 dev eth0 nodad"
-            else echo "addr add 2001:db8:f::$_ftp:$x/64 dev eth0 nodad"; fi
-            echo "link set eth0 up" ;;
+            _ftcmds+="addr add 198.18.$_ftp.$x/16 dev eth0"$'\n'
+            if [ "$_ftp" -eq 0 ]; then _ftcmds+="addr add 2001:db8:f::$x/64 dev eth0 nodad"$'\n'
+            else _ftcmds+="addr add 2001:db8:f::$_ftp:$x/64 dev eth0 nodad"$'\n'; fi
+            _ftcmds+="link set eth0 up"$'\n' ;;
         fm)
-            echo "addr add $FT_FM4/24 dev eth0"
-            echo "link set eth0 up" ;;
+            _ftcmds+="addr add $FT_FM4/24 dev eth0"$'\n'"link set eth0 up"$'\n' ;;
         ctl)
-            echo "link add name br0 address $FT_BR_MAC type bridge stp_state 0 forward_delay 0 mcast_snooping 0"
-            echo "link set br0 up"
-            { ft_switches; echo fm; } | sed 's/.*/link set & master br0 up/' ;;
+            _ftcmds+="link add name br0 address $FT_BR_MAC type bridge stp_state 0 forward_delay 0 mcast_snooping 0"$'\n'
+            _ftcmds+="link set br0 up"$'\n'
+            for sw in $(ft_switches) fm; do _ftcmds+="link set $sw master br0 up"$'\n'; done ;;
         *)
-            for ((n = 0; n < FT_K; n++)); do echo "link set p$n up"; done
+            for ((n = 0; n < FT_K; n++)); do _ftcmds+="link set p$n up"$'\n'; done
             _ft_num "$_ftl" "$_ftp" "$_fti"
-            printf 'addr add %s.%d/24 dev ctl0\n' "$FT_CTL_NET" $((10 + _fts))
-            echo "link set ctl0 up" ;;
+            _ftcmds+="addr add $FT_CTL_NET.$((10 + _fts))/24 dev ctl0"$'\n'"link set ctl0 up"$'\n' ;;
     esac
 }
 
@@ -333,7 +332,7 @@ _ft_links_up() {   # brief output: no lookup of the peers' namespace names (one 
 }
 
 ft_build() {
-    local k=${1:-4} names=() name full _ft_t t0 busy=()
+    local k=${1:-4} names=() name full _ft_t t0 busy=() _ftcmds
     local -A want=()
     ft_check_k "$k"
     lab_require_root
@@ -366,7 +365,8 @@ ft_build() {
     _ft_veth_lines | ip -batch - || lab_die "ft_build: cannot create the veth pairs"
     _ft_phase veth
     for name in "${names[@]}"; do
-        _ft_ns_lines "$name" | ip -n "$LAB_PREFIX$name" -batch - || lab_die "ft_build: cannot configure $name"
+        _ft_ns_lines "$name"
+        ip -n "$LAB_PREFIX$name" -batch - <<<"$_ftcmds" || lab_die "ft_build: cannot configure $name"
     done
     _ft_phase config
     for name in "${names[@]}"; do
