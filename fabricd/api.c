@@ -386,6 +386,7 @@ void fabricd_counters(struct fabricd *fd, fabricd_counter_fn fn, void *ctx)
 	fn(ctx, "hello_timeout_ms", fd->lim.hello_timeout_ms, true);
 	fn(ctx, "idle_timeout_ms", fd->lim.idle_timeout_ms, true);
 	fn(ctx, "host_expiry_s", fd->lim.host_expiry_s, true);
+	portland_limits(fn, ctx);
 }
 
 struct status_lists {

@@ -560,6 +560,10 @@ void portland_counters(const struct portland *pl, fabricd_counter_fn fn, void *c
 	fn(ctx, "portland.floods_sent", pl->st.floods_sent, false);
 	for (int r = 0; r < NPLR; r++)
 		fn(ctx, plr_names[r], pl->st.refused[r], false);
+}
+
+void portland_limits(fabricd_counter_fn fn, void *ctx)
+{
 	fn(ctx, "portland_max_hosts", PL_MAX_HOSTS, true);
 	fn(ctx, "portland_max_hosts_per_edge", PL_MAX_HOSTS_PER_EDGE, true);
 	fn(ctx, "portland_flood_rate", PL_FLOOD_RATE, true);

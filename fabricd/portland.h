@@ -37,8 +37,10 @@ extern const struct role switchd_role;
 
 int portland_new(struct portland **out);
 void portland_free(struct portland *pl);
-/* Counters and limits by name, as fabricd_counters. */
+/* Counters, and then limits, by name, as fabricd_counters (each kind in one run: metrics.c
+ * writes a family's HELP once). */
 void portland_counters(const struct portland *pl, fabricd_counter_fn fn, void *ctx);
+void portland_limits(fabricd_counter_fn fn, void *ctx);
 
 /* For the API (api.c, api_list.c). Every known switch, connected or not, as the reply's
  * switches: in one allocation each, freed with portland_topo_free. */
