@@ -367,6 +367,132 @@ int dp_del_host(struct dp *dp, const struct mac *pmac)
 	return map_del(dp->skel->maps.sw_amacs, &akey);
 }
 
+static int write_wanted(struct dp *dp, const struct dp_want *w)
+{
+	unsigned i;
+	int err = 0;
+
+	for (i = 0; i < w->n_ports && err == 0; i++)
+		err = dp_set_port(dp, w->ports[i].ifindex, w->ports[i].dir);
+	for (i = 0; i < w->n_pods && err == 0; i++)
+		err = w->pods[i].key > UINT16_MAX ? -EINVAL
+			: dp_set_pod_route(dp, (uint16_t)w->pods[i].key, w->pods[i].ifindex);
+	for (i = 0; i < w->n_positions && err == 0; i++)
+		err = w->positions[i].key > UINT8_MAX ? -EINVAL
+			: dp_set_position_route(dp, (uint8_t)w->positions[i].key,
+						w->positions[i].ifindex);
+	for (i = 0; i < w->n_hosts && err == 0; i++)
+		err = dp_set_host(dp, &w->hosts[i].pmac, &w->hosts[i].amac, w->hosts[i].ifindex);
+	if (err == 0)
+		err = dp_set_up_group(dp, w->up, w->n_up);
+	if (err == 0)
+		err = dp_set_config(dp, &w->config);
+	return err;
+}
+
+typedef bool (*wanted_fn)(const struct dp_want *w, const void *key);
+
+static bool port_wanted(const struct dp_want *w, const void *key)
+{
+	__u32 k;
+	unsigned i;
+
+	memcpy(&k, key, sizeof(k));
+	for (i = 0; i < w->n_ports; i++)
+		if ((__u32)w->ports[i].ifindex == k)
+			return true;
+	return false;
+}
+
+static bool route_in(const struct dp_route_want *r, unsigned n, const void *key)
+{
+	__u32 k;
+	unsigned i;
+
+	memcpy(&k, key, sizeof(k));
+	for (i = 0; i < n; i++)
+		if (r[i].key == k)
+			return true;
+	return false;
+}
+
+static bool pod_wanted(const struct dp_want *w, const void *key)
+{
+	return route_in(w->pods, w->n_pods, key);
+}
+
+static bool position_wanted(const struct dp_want *w, const void *key)
+{
+	return route_in(w->positions, w->n_positions, key);
+}
+
+static bool pmac_wanted(const struct dp_want *w, const void *key)
+{
+	unsigned i;
+
+	for (i = 0; i < w->n_hosts; i++)
+		if (memcmp(w->hosts[i].pmac.b, key, MAC_LEN) == 0)
+			return true;
+	return false;
+}
+
+static bool amac_wanted(const struct dp_want *w, const void *key)
+{
+	unsigned i;
+
+	for (i = 0; i < w->n_hosts; i++)
+		if (memcmp(w->hosts[i].amac.b, key, MAC_LEN) == 0)
+			return true;
+	return false;
+}
+
+/* Keys are collected before any delete: deleting while walking get_next_key restarts it. */
+static int sweep(struct bpf_map *map, const struct dp_want *w, wanted_fn wanted)
+{
+	size_t ksz = bpf_map__key_size(map), max = bpf_map__max_entries(map), n = 0, i;
+	uint8_t *keys = calloc(max, ksz);
+	void *prev = NULL;
+	int err = 0, removed = 0;
+
+	if (!keys)
+		return -ENOMEM;
+	while (n < max && bpf_map__get_next_key(map, prev, keys + n * ksz, ksz) == 0) {
+		prev = keys + n * ksz;
+		n++;
+	}
+	for (i = 0; i < n && err == 0; i++) {
+		if (wanted(w, keys + i * ksz))
+			continue;
+		err = map_del(map, keys + i * ksz);
+		removed++;
+	}
+	free(keys);
+	return err < 0 ? err : removed;
+}
+
+int dp_reconcile(struct dp *dp, const struct dp_want *want)
+{
+	struct {
+		struct bpf_map *map;
+		wanted_fn wanted;
+	} sweeps[] = {
+		{ dp->skel->maps.sw_hosts, pmac_wanted },
+		{ dp->skel->maps.sw_amacs, amac_wanted },
+		{ dp->skel->maps.sw_positions, position_wanted },
+		{ dp->skel->maps.sw_pods, pod_wanted },
+		{ dp->skel->maps.sw_ports, port_wanted },
+	};
+	size_t i;
+	int err, removed = 0;
+
+	err = write_wanted(dp, want);
+	for (i = 0; i < sizeof(sweeps) / sizeof(sweeps[0]) && err >= 0; i++) {
+		err = sweep(sweeps[i].map, want, sweeps[i].wanted);
+		removed += err > 0 ? err : 0;
+	}
+	return err < 0 ? err : removed;
+}
+
 int dp_read_verdicts(struct dp *dp, uint64_t out[SW_V_COUNT])
 {
 	int ncpu = libbpf_num_possible_cpus(), err = 0;

@@ -54,6 +54,41 @@ int dp_del_position_route(struct dp *dp, uint8_t pos);
 int dp_set_host(struct dp *dp, const struct mac *pmac, const struct mac *amac, int ifindex);
 int dp_del_host(struct dp *dp, const struct mac *pmac);
 
+/*
+ * The whole desired state of one switch, for dp_reconcile: what a restarted switchd knows
+ * once LDP and the fabric manager have told it again.
+ */
+struct dp_port_want {
+	int ifindex;
+	enum sw_dir dir;
+};
+struct dp_route_want {
+	uint32_t key;           /* pod (core) or position (aggregation) */
+	int ifindex;
+};
+struct dp_host_want {
+	struct mac pmac, amac;
+	int ifindex;
+};
+struct dp_want {
+	struct sw_config config;
+	const struct dp_port_want *ports;
+	unsigned n_ports;
+	const uint32_t *up;
+	unsigned n_up;
+	const struct dp_route_want *pods, *positions;
+	unsigned n_pods, n_positions;
+	const struct dp_host_want *hosts;
+	unsigned n_hosts;
+};
+/*
+ * Reconcile the maps to want in place, without a moment where a wanted entry is missing:
+ * every wanted entry is written first (a rewrite of an equal value changes nothing the
+ * program sees), the config last, then entries nobody wants any more are removed. Returns
+ * how many were removed, or a negative errno (the maps then hold a mix; call it again).
+ */
+int dp_reconcile(struct dp *dp, const struct dp_want *want);
+
 /* Each reason's count summed over the CPUs. */
 int dp_read_verdicts(struct dp *dp, uint64_t out[SW_V_COUNT]);
 /* Stable name of a reason ("forwarded_up", "dropped_up_to_up"), NULL past SW_V_COUNT. */

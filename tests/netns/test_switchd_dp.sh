@@ -17,7 +17,8 @@
 # switch (never across the fabric); a frame sent down a1's up port to a pod not below a1 is
 # dropped (Constraint 1), a frame from an unknown source too (and reported); each switch's
 # maps hold its own entries only; after kill -9 of every loader, pings still pass, and a
-# reload of every switch during a 1 ms ping loses none of them.
+# reload of every switch, reconciling its maps to a desired state (stale entries removed),
+# during a 1 ms ping loses none of them; a detached, unpinned switch leaves nothing behind.
 LAB_PREFIX=${LAB_PREFIX:-l2fdp-$$-}
 . "$(dirname "$0")/lib.sh"
 t_require_root
@@ -198,15 +199,59 @@ for sw in "${SWITCHES[@]}"; do kill -KILL "${LOADER[$sw]}"; done
 for sw in "${SWITCHES[@]}"; do lab_wait_for 5 t_exited "${LOADER[$sw]}" || t_fail "$sw's loader survived kill -9"; done
 lab_exec h1 ping -c 3 -i 0.2 -W 2 198.18.0.2 >/dev/null || t_fail "ping failed after every loader was killed"
 
-# --- reload every switch during a 1 ms ping: the pins are reused, the filter swapped in place --
+# --- restart: every switch reloads and reconciles to its desired state during a 1 ms ping -----
+# The pins are reused (the entries stay), the filter is swapped in place, and stale entries
+# planted beforehand (as a crashed switchd may leave them) are removed, all without a loss.
+cat >"$LAB_TMP/e1.want" <<W
+config level=edge pod=1 pos=1 salt=0x1111 located=1
+port host1 host
+port up1 up
+up up1
+host $PMAC1 $AMAC1 host1
+W
+cat >"$LAB_TMP/a1.want" <<W
+config level=aggregation pod=1 salt=0x2222 located=1
+port down1 down
+port up1 up
+port up2 up
+up up1 up2
+pos 1 down1
+W
+cat >"$LAB_TMP/c0.want" <<W
+config level=core salt=0x3333 located=1
+port pod1a down
+port pod1b down
+port pod2 down
+pod 1 pod1a
+pod 2 pod2
+W
+cat >"$LAB_TMP/a2.want" <<W
+config level=aggregation pod=2 salt=0x4444 located=1
+port up1 up
+port down0 down
+up up1
+pos 0 down0
+W
+cat >"$LAB_TMP/e2.want" <<W
+config level=edge pod=2 pos=0 salt=0x5555 located=1
+port up1 up
+port host1 host
+up up1
+host $PMAC2 $AMAC2 host1
+W
+dp e1 host 00:01:01:01:00:07 02:00:00:00:00:77 host1
+dp a1 pos 5 down1
+dp c0 pod 9 pod2
 prog_before=$(lab_exec a1 tc filter show dev up1 ingress | sed -n 's/.* id \([0-9]*\) .*/\1/p')
 to_host0=$(counter e2 to_host)
 lab_bg h1 "$LAB_TMP/ping1ms.log" ping -i 0.001 -c 2000 -W 2 198.18.0.2
 PING=$LAB_LAST_PID
 sleep 0.5
+declare -A REMOVED=()
 for sw in "${SWITCHES[@]}"; do
     # shellcheck disable=SC2086
     dp "$sw" attach ${PORTS[$sw]} || t_fail "reloading $sw failed"
+    REMOVED[$sw]=$(dp "$sw" sync "$LAB_TMP/$sw.want") || t_fail "reconciling $sw failed"
 done
 lab_wait_for 30 t_exited "$PING" || t_fail "the 1 ms ping did not end"
 wait "$PING" 2>/dev/null
@@ -222,6 +267,10 @@ t_assert_eq "$(lab_exec a1 tc filter show dev up1 ingress | grep -c 'handle 0x1f
     "filters on a1:up1 after the reload (replaced, not stacked)"
 n=$(counter e2 to_host)
 [ "$n" -ge $((to_host0 + 2000)) ] || t_fail "e2's to_host went from $to_host0 to $n (maps not reused?)"
+t_assert_eq "${REMOVED[e1]} ${REMOVED[a1]} ${REMOVED[c0]} ${REMOVED[a2]} ${REMOVED[e2]}" \
+    "removed 2 removed 1 removed 1 removed 0 removed 0" "stale entries removed by the reconcile (e1 a1 c0 a2 e2)"
+t_assert_eq "$(entries e1 sw_hosts) $(entries e1 sw_amacs) $(entries a1 sw_positions) $(entries c0 sw_pods)" \
+    "1 1 1 2" "entries after the reconcile (e1 hosts, amacs; a1 positions; c0 pods)"
 
 # --- unpin: nothing left under the switch's directory ----------------------------------------
 dp e2 detach up1 host1 || t_fail "detach on e2 failed"
@@ -229,4 +278,4 @@ dp e2 detach up1 host1 || t_fail "detach on e2 failed"
 lab_exec e2 ping -c 1 -W 1 198.18.0.1 >/dev/null 2>&1 && t_fail "h2 still reached through a detached e2"
 "$DPCTL" -d "$BPFFS/e2" unpin || t_fail "unpin failed"
 [ ! -e "$BPFFS/e2" ] || t_fail "pins left under $BPFFS/e2: $(ls "$BPFFS/e2")"
-t_pass "located gate, PMAC rewrite both ways, ECMP $d1/$d2, punts, up->up drop, kill -9 and reload with 0/2000 lost"
+t_pass "located gate, PMAC rewrite both ways, ECMP $d1/$d2, punts, up->up drop, kill -9 and reload + reconcile with 0/2000 lost"

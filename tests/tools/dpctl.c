@@ -16,6 +16,10 @@
  *   dpctl -d DIR entries                 "map entries" a line
  *   dpctl -d DIR unknown SECONDS         print "ifindex amac" for each unknown source
  *                                        reported within SECONDS
+ *   dpctl -d DIR sync FILE               reconcile to FILE, the switch's whole state, one
+ *                                        item a line as the commands above take them (config,
+ *                                        port, up, pod, pos, host; # comments): entries not in
+ *                                        FILE are removed; prints "removed N"
  *   dpctl -d DIR unpin                   remove the pins (attached programs keep running)
  * Exit 0 on success, 1 on failure (the reason on stderr), 2 on bad usage.
  */
@@ -288,6 +292,166 @@ static int cmd_unknown(struct dp *dp, int argc, char **argv)
 	return err < 0 && err != -EINTR ? err : 0;
 }
 
+/* The desired state dpctl sync builds from its file. */
+struct want_buf {
+	struct dp_want w;
+	struct dp_port_want ports[SW_MAX_PORTS];
+	uint32_t up[SW_MAX_UP];
+	struct dp_route_want pods[SW_MAX_PODS], positions[SW_MAX_POSITIONS];
+	struct dp_host_want hosts[SW_MAX_HOSTS];
+};
+
+static int want_port(struct want_buf *b, int argc, char **argv)
+{
+	struct dp_port_want *p = &b->ports[b->w.n_ports];
+	int idx;
+
+	if (argc != 2 || b->w.n_ports >= SW_MAX_PORTS)
+		return E_USAGE;
+	if (strcmp(argv[1], "up") == 0)
+		p->dir = SW_DIR_UP;
+	else if (strcmp(argv[1], "down") == 0)
+		p->dir = SW_DIR_DOWN;
+	else if (strcmp(argv[1], "host") == 0)
+		p->dir = SW_DIR_HOST;
+	else
+		return E_USAGE;
+	idx = ifindex_of(argv[0]);
+	if (idx < 0)
+		return idx;
+	p->ifindex = idx;
+	b->w.n_ports++;
+	return 0;
+}
+
+static int want_route(struct dp_route_want *r, unsigned *n, unsigned max, unsigned long kmax,
+		      int argc, char **argv)
+{
+	unsigned long key;
+	int idx;
+
+	if (argc != 2 || *n >= max || parse_uint(argv[0], kmax, &key) < 0)
+		return E_USAGE;
+	idx = ifindex_of(argv[1]);
+	if (idx < 0)
+		return idx;
+	r[*n].key = (uint32_t)key;
+	r[*n].ifindex = idx;
+	(*n)++;
+	return 0;
+}
+
+static int want_host(struct want_buf *b, int argc, char **argv)
+{
+	struct dp_host_want *h = &b->hosts[b->w.n_hosts];
+	int idx;
+
+	if (argc != 3 || b->w.n_hosts >= SW_MAX_HOSTS || mac_parse(argv[0], &h->pmac) < 0 ||
+	    mac_parse(argv[1], &h->amac) < 0)
+		return E_USAGE;
+	idx = ifindex_of(argv[2]);
+	if (idx < 0)
+		return idx;
+	h->ifindex = idx;
+	b->w.n_hosts++;
+	return 0;
+}
+
+static int want_up(struct want_buf *b, int argc, char **argv)
+{
+	int i, idx;
+
+	if (argc > SW_MAX_UP)
+		return -E2BIG;
+	for (i = 0; i < argc; i++) {
+		idx = ifindex_of(argv[i]);
+		if (idx < 0)
+			return idx;
+		b->up[i] = (uint32_t)idx;
+	}
+	b->w.n_up = (unsigned)argc;
+	return 0;
+}
+
+static int want_line(struct want_buf *b, int argc, char **argv)
+{
+	int i, err;
+
+	if (strcmp(argv[0], "config") == 0) {
+		for (i = 1, err = 0; i < argc && err == 0; i++)
+			err = parse_config_word(argv[i], &b->w.config);
+		return err;
+	}
+	if (strcmp(argv[0], "port") == 0)
+		return want_port(b, argc - 1, argv + 1);
+	if (strcmp(argv[0], "up") == 0)
+		return want_up(b, argc - 1, argv + 1);
+	if (strcmp(argv[0], "pod") == 0)
+		return want_route(b->pods, &b->w.n_pods, SW_MAX_PODS, UINT16_MAX, argc - 1, argv + 1);
+	if (strcmp(argv[0], "pos") == 0)
+		return want_route(b->positions, &b->w.n_positions, SW_MAX_POSITIONS, UINT8_MAX,
+				  argc - 1, argv + 1);
+	if (strcmp(argv[0], "host") == 0)
+		return want_host(b, argc - 1, argv + 1);
+	return E_USAGE;
+}
+
+static int read_want(FILE *f, struct want_buf *b)
+{
+	char line[512], *words[SW_MAX_UP + 2], *save;
+	unsigned lineno = 0;
+	int n, err;
+
+	while (fgets(line, sizeof(line), f)) {
+		lineno++;
+		line[strcspn(line, "#\n")] = '\0';
+		n = 0;
+		for (char *w = strtok_r(line, " \t", &save); w && n < (int)(sizeof(words) / sizeof(words[0]));
+		     w = strtok_r(NULL, " \t", &save))
+			words[n++] = w;
+		if (n == 0)
+			continue;
+		err = want_line(b, n, words);
+		if (err < 0) {
+			fprintf(stderr, "dpctl: sync: line %u: %s\n", lineno,
+				err == E_USAGE ? "not understood" : strerror(-err));
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static int cmd_sync(struct dp *dp, int argc, char **argv)
+{
+	struct want_buf *b;
+	FILE *f;
+	int err;
+
+	if (argc != 1)
+		return E_USAGE;
+	f = fopen(argv[0], "r");
+	if (!f)
+		return -errno;
+	b = calloc(1, sizeof(*b));
+	if (!b) {
+		fclose(f);
+		return -ENOMEM;
+	}
+	b->w.ports = b->ports;
+	b->w.up = b->up;
+	b->w.pods = b->pods;
+	b->w.positions = b->positions;
+	b->w.hosts = b->hosts;
+	err = read_want(f, b);
+	fclose(f);
+	if (err == 0)
+		err = dp_reconcile(dp, &b->w);
+	free(b);
+	if (err >= 0)
+		printf("removed %d\n", err);
+	return err < 0 ? err : 0;
+}
+
 struct command {
 	const char *name;
 	int (*fn)(struct dp *dp, int argc, char **argv);
@@ -300,13 +464,13 @@ static const struct command commands[] = {
 	{ "attach", cmd_attach }, { "detach", cmd_detach }, { "config", cmd_config },
 	{ "port", cmd_port }, { "up", cmd_up }, { "pod", cmd_pod }, { "pos", cmd_pos },
 	{ "host", cmd_host }, { "delhost", cmd_delhost }, { "counters", cmd_counters },
-	{ "entries", cmd_entries }, { "unknown", cmd_unknown },
+	{ "entries", cmd_entries }, { "unknown", cmd_unknown }, { "sync", cmd_sync },
 };
 
 static int usage(void)
 {
 	fprintf(stderr, "usage: dpctl -d PIN_DIR attach|detach|config|port|up|pod|pos|host|"
-		"delhost|counters|entries|unknown|unpin ARGS... (see tests/tools/dpctl.c)\n");
+		"delhost|counters|entries|unknown|sync|unpin ARGS... (see tests/tools/dpctl.c)\n");
 	return 2;
 }
 
