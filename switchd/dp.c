@@ -559,3 +559,8 @@ int dp_unknown_src_fd(struct dp *dp)
 {
 	return bpf_map__fd(dp->skel->maps.sw_unknown);
 }
+
+int dp_prog_fd(struct dp *dp)
+{
+	return bpf_program__fd(dp->skel->progs.sw_ingress);
+}
