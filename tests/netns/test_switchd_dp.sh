@@ -13,8 +13,8 @@
 # The hosts hold static neighbours at each other's PMAC (no proxy ARP yet). Asserted as the
 # hosts and the wires see it: nothing passes before the switches are located; IPv4 and IPv6
 # pings pass once they are; a host's captures hold its own AMAC and PMACs only (never the
-# other host's AMAC); flows spread over both a1 -> c0 links; ARP and LDP frames go to the
-# switch (never across the fabric); a frame sent down a1's up port to a pod not below a1 is
+# other host's AMAC); flows spread over both a1 -> c0 links; ARP, LDP and ND frames reach the
+# switch's packet sockets bound to their EtherTypes (never across the fabric); a frame sent down a1's up port to a pod not below a1 is
 # dropped (Constraint 1), a frame from an unknown source too (and reported); each switch's
 # maps hold its own entries only; after kill -9 of every loader, pings still pass, and a
 # reload of every switch, reconciling its maps to a desired state (stale entries removed),
@@ -127,21 +127,53 @@ t_log "ECMP at a1: $d1 frames on up1, $d2 on up2 (64 flows)"
 
 t_capture_stop "$CAP1"; t_capture_stop "$CAP2"
 
-# ARP and LDP are the switch's: punted at e1, never across the fabric (h2 listens for them).
+# ARP, LDP and ND are the switch's: punted at e1 to packet sockets bound to their EtherTypes
+# on that port (what switchd opens), never across the fabric (h2 listens for them).
 t_capture_start h2 eth0 "$LAB_TMP/h2-crafted.pcap"; CAP2=$T_CAPTURE_PID
-arp0=$(counter e1 punted_arp) ldp0=$(counter e1 punted_ldp)
+LISTEN='import select, socket, sys, time
+socks = []
+for t in (0x0806, 0x88b5, 0x86dd):
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(t))
+    s.bind((sys.argv[1], t))
+    socks.append(s)
+print("ready", flush=True)
+end = time.time() + float(sys.argv[2])
+while time.time() < end:
+    for s in select.select(socks, [], [], 0.1)[0]:
+        d = s.recv(2048)
+        print(d[12:14].hex(), d[6:12].hex(), d[54] if d[12:14] == b"\x86\xdd" else "-", flush=True)'
+lab_bg e1 "$LAB_TMP/punted.log" "$T_PYTHON" -c "$LISTEN" host1 4
+LISTENER=$LAB_LAST_PID
+t_assert_wait 5 "the packet-socket listener on e1 started" grep -qx ready "$LAB_TMP/punted.log"
+arp0=$(counter e1 punted_arp) ldp0=$(counter e1 punted_ldp) nd0=$(counter e1 punted_nd)
 lab_exec h1 arping -c 1 -w 1 -i eth0 198.18.0.2 >/dev/null 2>&1 &&
     t_fail "an ARP request crossed the fabric and was answered"
+# sendframe NS IFACE DST SRC ETHERTYPE [PAYLOAD_HEX]: one frame from a packet socket (the
+# payload defaults to an IPv4/UDP header for 198.18.0.1 -> 198.18.0.2).
 SENDFRAME='import socket, sys
 s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
 s.bind((sys.argv[1], 0))
 mac = lambda m: bytes.fromhex(m.replace(":", ""))
-ip = bytes.fromhex("450000200000400040110000c6120001c6120002") + bytes(12)
+ip = bytes.fromhex(sys.argv[5]) if len(sys.argv) > 5 else \
+    bytes.fromhex("450000200000400040110000c6120001c6120002") + bytes(12)
 s.send(mac(sys.argv[2]) + mac(sys.argv[3]) + bytes.fromhex(sys.argv[4]) + ip + bytes(20))'
 sendframe() { local ns=$1; shift; lab_exec "$ns" "$T_PYTHON" -c "$SENDFRAME" "$@"; }
 sendframe h1 eth0 01:80:c2:00:00:0e $AMAC1 88b5
+# A Neighbor Solicitation for 2001:db8:9::2 (RFC 4861 4.3; its checksum is not checked here).
+NS_HEX=6000000000183aff                                     # payload 24, ICMPv6, hop limit 255
+NS_HEX+=fe800000000000000000000000000001                      # from fe80::1
+NS_HEX+=ff0200000000000000000001ff000002                      # to ff02::1:ff00:2
+NS_HEX+=8700000000000000                                      # type 135, code 0
+NS_HEX+=20010db8000900000000000000000002                      # target 2001:db8:9::2
+sendframe h1 eth0 33:33:ff:00:00:02 $AMAC1 86dd "$NS_HEX"
 lab_wait_for 2 '[ "$(counter e1 punted_arp)" -gt "$arp0" ]' || t_fail "e1 did not punt h1's ARP request"
 lab_wait_for 2 '[ "$(counter e1 punted_ldp)" -gt "$ldp0" ]' || t_fail "e1 did not punt an LDP frame"
+lab_wait_for 2 '[ "$(counter e1 punted_nd)" -gt "$nd0" ]' || t_fail "e1 did not punt a Neighbor Solicitation"
+lab_wait_for 6 t_exited "$LISTENER"
+h1hex=${AMAC1//:/}
+grep -q "^0806 $h1hex " "$LAB_TMP/punted.log" || t_fail "no ARP from h1 on e1's ETH_P_ARP socket"
+grep -q "^88b5 $h1hex " "$LAB_TMP/punted.log" || t_fail "no LDP frame on e1's 0x88B5 socket"
+grep -q "^86dd $h1hex 135$" "$LAB_TMP/punted.log" || t_fail "no NS on e1's ETH_P_IPV6 socket"
 
 # Constraint 1: from c0 down a1's up1, to pod 3 (not below a1): dropped, not sent up again.
 u2u0=$(counter a1 dropped_up_to_up) up0=$(counter a1 forwarded_up)
@@ -161,8 +193,11 @@ lab_wait_for 2 '[ "$(counter e1 dropped_unknown_src)" -gt "$unk0" ]' ||
 lab_wait_for 5 t_exited "$UNK"
 grep -q " 02:00:00:00:00:99$" "$LAB_TMP/unknown.log" || t_fail "the unknown source was not reported on sw_unknown"
 t_capture_stop "$CAP2"
-crafted=$(tcpdump -r "$LAB_TMP/h2-crafted.pcap" -n 'arp or ether proto 0x88b5 or ether src 02:00:00:00:00:99 or ether dst 00:03:00:01:00:01' 2>/dev/null | grep -c .)
-t_assert_eq "$crafted" 0 "ARP, LDP, unknown-source and up->up frames that reached h2"
+crafted=$(tcpdump -r "$LAB_TMP/h2-crafted.pcap" -n 'arp or ether proto 0x88b5 or icmp6[0] == 135 or
+    ether src 02:00:00:00:00:99 or ether dst 00:03:00:01:00:01' 2>/dev/null) ||
+    t_fail "tcpdump could not read h2's capture"
+crafted=$(grep -c . <<<"$crafted")
+t_assert_eq "$crafted" 0 "ARP, LDP, NS, unknown-source and up->up frames that reached h2"
 
 # What each host saw: only its own AMAC and the PMACs of others (multicast aside).
 macs_seen() {
