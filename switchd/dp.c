@@ -249,10 +249,9 @@ int dp_set_config(struct dp *dp, const struct sw_config *cfg)
 int dp_get_config(struct dp *dp, struct sw_config *cfg)
 {
 	__u32 zero = 0;
-	int err = bpf_map__lookup_elem(dp->skel->maps.sw_config, &zero, sizeof(zero), cfg,
-				       sizeof(*cfg), 0);
 
-	return err == -ENOENT ? -ENOENT : err;
+	return bpf_map__lookup_elem(dp->skel->maps.sw_config, &zero, sizeof(zero), cfg,
+				    sizeof(*cfg), 0);
 }
 
 int dp_set_port(struct dp *dp, int ifindex, enum sw_dir dir)

@@ -1,18 +1,19 @@
 // SPDX-License-Identifier: MIT
 /*
  * switch.bpf.c - switchd's data plane: one clsact ingress program (cls_bpf, direct action)
- * on every switch port, forwarding by PMAC as PortLand does (SIGCOMM 2009, §3.2-3.4, §3.8).
+ * on every switch port, forwarding by PMAC as PortLand does (Mysore et al., SIGCOMM 2009, §3).
  *
  *   1. Control frames are left to the stack (TC_ACT_OK), where switchd's packet sockets,
  *      bound per port to these EtherTypes, receive them: LDP (0x88B5), ARP, and the ICMPv6 ND
  *      messages of RFC 4861 §4 (RS, RA, NS, NA, Redirect; types 133-137).
- *   2. Nothing else moves until switchd has marked the switch located (§3.4).
+ *   2. Nothing else moves until switchd has marked the switch located ("PortLand switches do
+ *      not begin packet forwarding until their location is established").
  *   3. Unicast by the destination PMAC, by level:
  *        core         its pod bits -> the down port towards that pod
  *        aggregation  own pod: its position -> the edge's port; else ECMP up
  *        edge         own pod and position: PMAC -> host port, dst rewritten PMAC -> AMAC
- *                     (the last hop, §3.2); else ECMP up
- *      and never out an up port after arriving on one (Constraint 1, §3.8).
+ *                     ("only on the last hop", p. 43); else ECMP up
+ *      and never out an up port after arriving on one (the paper's Constraint 1).
  *   4. At an edge's host port the source AMAC is first rewritten to the host's PMAC. A source
  *      with no PMAC (or seen on another port: it moved) is dropped, counted, and reported on
  *      the sw_unknown ring so switchd can assign one without waiting for the host's next ARP.
@@ -34,7 +35,8 @@
 #include <bpf/bpf_endian.h>
 #include "switch_shared.h"
 
-char LICENSE[] SEC("license") = "Dual MIT/GPL";
+/* No GPL-only helper is used, so the project's own licence will do. */
+char LICENSE[] SEC("license") = "MIT";
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -192,7 +194,7 @@ static __always_inline int route_aggregation(struct __sk_buff *skb, const struct
 	return forward(SW_V_FORWARDED_DOWN, *port);
 }
 
-/* The last hop: the host gets its own AMAC as destination, never a PMAC (§3.2). */
+/* The last hop: the host gets its own AMAC as destination, never a PMAC (p. 43). */
 static __always_inline int route_edge(struct __sk_buff *skb, const struct sw_config *cfg,
 				      __u8 in_dir, struct ethhdr *eth)
 {

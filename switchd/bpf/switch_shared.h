@@ -5,7 +5,7 @@
  * libc types, no pointers), and every struct is padded explicitly: user space zeroes keys
  * whole, so the kernel's byte-wise hash compares see no garbage.
  *
- * PMAC (PortLand, SIGCOMM 2009, §3.2): pod.position.port.vmid, 16.8.8.16 bits, big-endian in
+ * PMAC (PortLand, SIGCOMM 2009, §3): pod.position.port.vmid, 16.8.8.16 bits, big-endian in
  * the six address bytes. The maps are all exact-match and hold O(k) entries at every level:
  *
  *   sw_config   {0} -> struct sw_config           level, pod, position, salt, located
@@ -63,8 +63,8 @@ enum sw_verdict {
 	SW_V_PUNTED_ARP,
 	SW_V_PUNTED_ND,
 	SW_V_DROPPED_NOT_LOCATED,  /* "switches do not begin packet forwarding until their
-	                              location is established" (§3.4) */
-	SW_V_DROPPED_UP_TO_UP,     /* Constraint 1 (§3.8): never up after arriving from up */
+	                              location is established" */
+	SW_V_DROPPED_UP_TO_UP,     /* Constraint 1: never up after arriving from up */
 	SW_V_DROPPED_NO_ROUTE,     /* no entry for the destination's pod / position / PMAC */
 	SW_V_DROPPED_UNKNOWN_SRC,  /* host source with no PMAC here yet (reported on sw_unknown) */
 	SW_V_DROPPED_MALFORMED,    /* shorter than its headers */
