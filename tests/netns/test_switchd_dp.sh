@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # test_switchd_dp.sh — switchd's eBPF data plane (switchd/bpf/switch.bpf.c, switchd/dp.c),
 # programmed by hand with tests/tools/dpctl (no LDP yet), on the smallest tree that takes
-# every rule: two pods joined by one core, with two parallel links for ECMP.
+# every rule: two pods joined by one core, with two parallel links at each of the first two
+# hops for ECMP (and for polarization: e1 and a1 must not pick the same index for a flow).
 #
-#   h1 ── e1 ─── a1 ══(up1,up2)══ c0 ─── a2 ─── e2 ── h2
+#   h1 ── e1 ══(up1,up2)══ a1 ══(up1,up2)══ c0 ─── a2 ─── e2 ── h2
 #         edge   agg               core   agg    edge
 #         pod 1  pod 1                    pod 2  pod 2
 #         pos 1                                  pos 0
@@ -13,9 +14,10 @@
 # The hosts hold static neighbours at each other's PMAC (no proxy ARP yet). Asserted as the
 # hosts and the wires see it: nothing passes before the switches are located; IPv4 and IPv6
 # pings pass once they are; a host's captures hold its own AMAC and PMACs only (never the
-# other host's AMAC); flows spread over both a1 -> c0 links; ARP, LDP and ND frames reach the
-# switch's packet sockets bound to their EtherTypes (never across the fabric); a frame sent down a1's up port to a pod not below a1 is
-# dropped (Constraint 1), a frame from an unknown source too (and reported); each switch's
+# other host's AMAC); flows spread over both uplinks of e1 and of a1, independently; ARP,
+# LDP and ND frames reach the switch's packet sockets bound to their EtherTypes (never
+# across the fabric); a frame sent down a1's up port to a pod not below a1 is dropped
+# (Constraint 1), a frame from an unknown source too (and reported); each switch's
 # maps hold its own entries only; after kill -9 of every loader, pings still pass, and a
 # reload of every switch, reconciling its maps to a desired state (stale entries removed),
 # during a 1 ms ping loses none of them; a detached, unpinned switch leaves nothing behind.
@@ -57,6 +59,7 @@ for sw in "${SWITCHES[@]}"; do
 done
 lab_veth h1 eth0 e1 host1
 lab_veth e1 up1 a1 down1
+lab_veth e1 up2 a1 down2
 lab_veth a1 up1 c0 pod1a
 lab_veth a1 up2 c0 pod1b
 lab_veth c0 pod2 a2 up1
@@ -77,7 +80,7 @@ lab_exec h1 ip -6 neigh replace 2001:db8:9::2 lladdr $PMAC2 dev eth0 nud permane
 lab_exec h2 ip -6 neigh replace 2001:db8:9::1 lladdr $PMAC1 dev eth0 nud permanent
 
 # --- the data plane, loaded by one holding loader per switch (switchd's stand-in) -----------
-declare -A PORTS=([e1]="host1 up1" [a1]="down1 up1 up2" [c0]="pod1a pod1b pod2"
+declare -A PORTS=([e1]="host1 up1 up2" [a1]="down1 down2 up1 up2" [c0]="pod1a pod1b pod2"
                   [a2]="up1 down0" [e2]="up1 host1")
 declare -A LOADER=()
 for sw in "${SWITCHES[@]}"; do
@@ -88,9 +91,9 @@ done
 for sw in "${SWITCHES[@]}"; do
     t_assert_wait 20 "$sw's loader attached" grep -qx attached "$LAB_TMP/loader-$sw.log"
 done
-dp e1 port host1 host; dp e1 port up1 up; dp e1 up up1
+dp e1 port host1 host; dp e1 port up1 up; dp e1 port up2 up; dp e1 up up1 up2
 dp e1 host $PMAC1 $AMAC1 host1
-dp a1 port down1 down; dp a1 port up1 up; dp a1 port up2 up; dp a1 up up1 up2
+dp a1 port down1 down; dp a1 port down2 down; dp a1 port up1 up; dp a1 port up2 up; dp a1 up up1 up2
 dp a1 pos 1 down1
 for p in pod1a pod1b pod2; do dp c0 port $p down; done
 dp c0 pod 1 pod1a; dp c0 pod 2 pod2
@@ -116,15 +119,31 @@ lab_exec h1 ping -c 3 -i 0.2 -W 2 198.18.0.2 >/dev/null || t_fail "IPv4 ping h1 
 lab_exec h2 ping -c 3 -i 0.2 -W 2 198.18.0.1 >/dev/null || t_fail "IPv4 ping h2 -> h1 failed"
 lab_exec h1 ping -6 -c 3 -i 0.2 -W 2 2001:db8:9::2 >/dev/null || t_fail "IPv6 ping h1 -> h2 failed"
 
-# ECMP: 64 UDP flows (one socket, so one source port, each) from h1 across a1's two uplinks.
-before1=$(txpkts a1 up1) before2=$(txpkts a1 up2)
-lab_exec h1 bash -c 'for p in $(seq 1 64); do echo x >/dev/udp/198.18.0.2/$((7000 + p)); done'
-sleep 0.3
-d1=$(( $(txpkts a1 up1) - before1 )) d2=$(( $(txpkts a1 up2) - before2 ))
-t_log "ECMP at a1: $d1 frames on up1, $d2 on up2 (64 flows)"
-[ $((d1 + d2)) -ge 64 ] || t_fail "a1 sent $((d1 + d2)) frames up for 64 flows"
-[ "$d1" -ge 8 ] && [ "$d2" -ge 8 ] || t_fail "ECMP at a1 uses one uplink: up1 $d1, up2 $d2 of 64 flows"
-
+# ECMP, flow by flow: 32 UDP flows (one socket, so one source port, each) from h1, and for
+# each the uplink e1 took and the one a1 took. Both switches must use both uplinks, and their
+# choices must be independent (salted per switch): with one hash and one rule at both, every
+# flow would take the same index twice (polarization: half of a1's uplinks idle).
+tx2() { lab_exec "$1" cat /sys/class/net/up1/statistics/tx_packets /sys/class/net/up2/statistics/tx_packets | tr '\n' ' '; }
+declare -A CELL=([11]=0 [12]=0 [21]=0 [22]=0)
+for p in $(seq 1 32); do
+    read -r e1a e1b <<<"$(tx2 e1)"; read -r a1a a1b <<<"$(tx2 a1)"
+    lab_exec h1 bash -c "echo x >/dev/udp/198.18.0.2/$((7000 + p))"
+    lab_wait_for 2 '[ "$(tx2 a1)" != "$a1a $a1b " ]'
+    read -r e1c e1d <<<"$(tx2 e1)"; read -r a1c a1d <<<"$(tx2 a1)"
+    case "$((e1c - e1a))$((e1d - e1b)) $((a1c - a1a))$((a1d - a1b))" in
+        "10 10") CELL[11]=$((CELL[11] + 1)) ;; "10 01") CELL[12]=$((CELL[12] + 1)) ;;
+        "01 10") CELL[21]=$((CELL[21] + 1)) ;; "01 01") CELL[22]=$((CELL[22] + 1)) ;;
+        *) t_fail "flow $p: e1 sent $((e1c - e1a))+$((e1d - e1b)) and a1 $((a1c - a1a))+$((a1d - a1b)) frames up, want 1 each" ;;
+    esac
+done
+ecmp="e1 up1: a1 up1 ${CELL[11]}, up2 ${CELL[12]}; e1 up2: a1 up1 ${CELL[21]}, up2 ${CELL[22]}"
+t_log "ECMP (32 flows): $ecmp"
+[ $((CELL[11] + CELL[12])) -ge 4 ] && [ $((CELL[21] + CELL[22])) -ge 4 ] ||
+    t_fail "e1 uses one uplink: $ecmp"
+[ $((CELL[11] + CELL[21])) -ge 4 ] && [ $((CELL[12] + CELL[22])) -ge 4 ] ||
+    t_fail "a1 uses one uplink: $ecmp"
+[ $((CELL[11] + CELL[22])) -ge 4 ] && [ $((CELL[12] + CELL[21])) -ge 4 ] ||
+    t_fail "e1 and a1 choose alike (polarized): $ecmp"
 t_capture_stop "$CAP1"; t_capture_stop "$CAP2"
 
 # ARP, LDP and ND are the switch's: punted at e1 to packet sockets bound to their EtherTypes
@@ -241,12 +260,14 @@ cat >"$LAB_TMP/e1.want" <<W
 config level=edge pod=1 pos=1 salt=0x1111 located=1
 port host1 host
 port up1 up
-up up1
+port up2 up
+up up1 up2
 host $PMAC1 $AMAC1 host1
 W
 cat >"$LAB_TMP/a1.want" <<W
 config level=aggregation pod=1 salt=0x2222 located=1
 port down1 down
+port down2 down
 port up1 up
 port up2 up
 up up1 up2
@@ -314,4 +335,4 @@ dp e2 detach up1 host1 || t_fail "detach on e2 failed"
 lab_exec e2 ping -c 1 -W 1 198.18.0.1 >/dev/null 2>&1 && t_fail "h2 still reached through a detached e2"
 "$DPCTL" -d "$BPFFS/e2" unpin || t_fail "unpin failed"
 [ ! -e "$BPFFS/e2" ] || t_fail "pins left under $BPFFS/e2: $(ls "$BPFFS/e2")"
-t_pass "located gate, PMAC rewrite both ways, ECMP $d1/$d2, punts, up->up drop, kill -9 and reload + reconcile with 0/4000 lost"
+t_pass "located gate, PMAC rewrite both ways, ECMP unpolarized (${CELL[11]}/${CELL[12]}/${CELL[21]}/${CELL[22]}), punts, up->up drop, kill -9 and reload + reconcile with 0/4000 lost"
