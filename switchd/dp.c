@@ -94,14 +94,26 @@ static int mkdir_p(const char *path)
 	return 0;
 }
 
+/* The pins' filesystem, judged at pin_dir's deepest existing ancestor (before mkdir, so a
+ * missing bpffs is reported as such, not as a refused mkdir under /sys). */
 static int check_bpffs(const char *pin_dir)
 {
+	char path[256];
 	struct statfs fs;
+	char *slash;
 
-	if (statfs(pin_dir, &fs) < 0)
-		return -errno;
+	snprintf(path, sizeof(path), "%s", pin_dir);
+	while (statfs(path, &fs) < 0) {
+		if (errno != ENOENT)
+			return -errno;
+		slash = strrchr(path, '/');
+		if (!slash || slash == path)
+			return -ENOENT;
+		*slash = '\0';
+	}
 	if (fs.f_type != BPF_FS_MAGIC) {
-		log_err("dp: %s is not on a bpffs (mount -t bpf bpf /sys/fs/bpf)", pin_dir);
+		log_err("dp: %s is not on a bpffs (%s is not one; mount -t bpf bpf DIR)", pin_dir,
+			path);
 		return -ENOTSUP;
 	}
 	return 0;
@@ -116,14 +128,14 @@ int dp_open(const char *pin_dir, struct dp **out)
 	libbpf_set_print(libbpf_log);
 	if (strlen(pin_dir) >= sizeof(dp->pin_dir))
 		return -ENAMETOOLONG;
+	err = check_bpffs(pin_dir);
+	if (err < 0)
+		return err;
 	err = mkdir_p(pin_dir);
 	if (err < 0) {
 		log_err("dp: cannot create %s: %s", pin_dir, strerror(-err));
 		return err;
 	}
-	err = check_bpffs(pin_dir);
-	if (err < 0)
-		return err;
 	dp = calloc(1, sizeof(*dp));
 	if (!dp)
 		return -ENOMEM;
@@ -324,16 +336,22 @@ static struct sw_mac sw_mac_of(const struct mac *m)
 	return k;
 }
 
-/* Source rewrite first: frames to the host can only flow once it can answer with its PMAC. */
+/*
+ * Source rewrite first: frames to the host can only flow once it can answer with its PMAC.
+ * A PMAC given to a new AMAC (a vmid reused) drops the old AMAC's rewrite, when it was this
+ * PMAC's; anything else stale is dp_reconcile's to sweep.
+ */
 int dp_set_host(struct dp *dp, const struct mac *pmac, const struct mac *amac, int ifindex)
 {
-	struct sw_mac pkey = sw_mac_of(pmac), akey = sw_mac_of(amac);
-	struct sw_amac_entry a;
-	struct sw_host h;
-	int err;
+	struct sw_mac pkey = sw_mac_of(pmac), akey = sw_mac_of(amac), okey;
+	struct sw_amac_entry a, old_a;
+	struct sw_host h, old;
+	int err, had_old;
 
 	if (ifindex <= 0 || mac_is_multicast(pmac) || mac_is_multicast(amac))
 		return -EINVAL;
+	had_old = bpf_map__lookup_elem(dp->skel->maps.sw_hosts, &pkey, sizeof(pkey), &old,
+				       sizeof(old), 0) == 0 && memcmp(old.amac, amac->b, MAC_LEN);
 	memset(&a, 0, sizeof(a));
 	memcpy(a.pmac, pmac->b, MAC_LEN);
 	a.ifindex = (__u32)ifindex;
@@ -341,9 +359,16 @@ int dp_set_host(struct dp *dp, const struct mac *pmac, const struct mac *amac, i
 	memcpy(h.amac, amac->b, MAC_LEN);
 	h.ifindex = (__u32)ifindex;
 	err = map_set(dp->skel->maps.sw_amacs, &akey, &a);
-	if (err < 0)
+	if (err == 0)
+		err = map_set(dp->skel->maps.sw_hosts, &pkey, &h);
+	if (err < 0 || !had_old)
 		return err;
-	return map_set(dp->skel->maps.sw_hosts, &pkey, &h);
+	memset(&okey, 0, sizeof(okey));
+	memcpy(okey.addr, old.amac, MAC_LEN);
+	if (bpf_map__lookup_elem(dp->skel->maps.sw_amacs, &okey, sizeof(okey), &old_a,
+				 sizeof(old_a), 0) == 0 && memcmp(old_a.pmac, pmac->b, MAC_LEN) == 0)
+		err = map_del(dp->skel->maps.sw_amacs, &okey);
+	return err;
 }
 
 int dp_del_host(struct dp *dp, const struct mac *pmac)

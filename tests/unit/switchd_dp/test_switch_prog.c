@@ -282,6 +282,74 @@ static void test_pins_reused(void **state)
 	dp_close(again);
 }
 
+/* A PMAC handed to a new AMAC: the old AMAC is a stranger now, the new one is rewritten. */
+static void test_host_reassigned(void **state)
+{
+	static const struct mac AMAC3 = { { 0x02, 0x00, 0x00, 0x00, 0x00, 0x03 } };
+	struct dp *dp = need_dp(state);
+	struct frame f;
+
+	configure(dp, SW_LEVEL_EDGE, 1);
+	assert_int_equal(dp_set_host(dp, &PMAC1, &AMAC3, HOST), 0);
+	frame_ipv4(&f, &PMAC2, &AMAC1);
+	run(dp, &f, HOST, TC_ACT_SHOT, SW_V_DROPPED_UNKNOWN_SRC);
+	frame_ipv4(&f, &PMAC2, &AMAC3);
+	run(dp, &f, HOST, TC_ACT_REDIRECT, SW_V_FORWARDED_UP);
+	assert_macs(&f, &PMAC2, &PMAC1);
+	frame_ipv4(&f, &PMAC1, &PMAC2);
+	run(dp, &f, UP1, TC_ACT_REDIRECT, SW_V_TO_HOST);
+	assert_macs(&f, &AMAC3, &PMAC2);
+	assert_int_equal(dp_del_host(dp, &PMAC1), 0);
+	assert_int_equal(dp_del_host(dp, &PMAC1), 0);   /* gone already: not an error */
+}
+
+/* Reconcile: stale entries go, wanted ones stay, and the program forwards throughout. */
+static void test_reconcile(void **state)
+{
+	static const struct mac STALE_PMAC = { { 0x00, 0x01, 0x01, 0x02, 0x00, 0x07 } };
+	static const struct dp_port_want ports[] = { { HOST, SW_DIR_HOST }, { UP1, SW_DIR_UP } };
+	static const uint32_t up[] = { UP1 };
+	struct dp_host_want hosts[] = { { PMAC1, AMAC1, HOST } };
+	struct dp_want want = {
+		.config = { .level = SW_LEVEL_EDGE, .located = 1, .pod = 1, .position = 1 },
+		.ports = ports, .n_ports = 2, .up = up, .n_up = 1, .hosts = hosts, .n_hosts = 1,
+	};
+	struct dp *dp = need_dp(state);
+	struct dp_map_count c[DP_COUNTED_MAPS];
+	struct frame f;
+
+	configure(dp, SW_LEVEL_EDGE, 1);
+	assert_int_equal(dp_set_host(dp, &STALE_PMAC, &STRANGER, HOST2), 0);
+	/* Stale: host + amac, ports HOST2 UP2 DOWN, position 1, pod 1. */
+	assert_int_equal(dp_reconcile(dp, &want), 7);
+	assert_int_equal(dp_count_entries(dp, c), 0);
+	for (int i = 0; i < DP_COUNTED_MAPS; i++) {
+		unsigned expect = strcmp(c[i].name, "sw_ports") == 0 ? 2
+				  : strcmp(c[i].name, "sw_pods") == 0 ||
+				    strcmp(c[i].name, "sw_positions") == 0 ? 0 : 1;
+		if (c[i].entries != expect)
+			fail_msg("%s holds %u, want %u", c[i].name, c[i].entries, expect);
+	}
+	frame_ipv4(&f, &PMAC2, &AMAC1);
+	run(dp, &f, HOST, TC_ACT_REDIRECT, SW_V_FORWARDED_UP);
+	frame_ipv4(&f, &PMAC2, &AMAC1);
+	run(dp, &f, DOWN, TC_ACT_SHOT, SW_V_DROPPED_UNKNOWN_PORT);
+	assert_int_equal(dp_reconcile(dp, &want), 0);   /* again: nothing to do */
+}
+
+/* Pins anywhere but on a bpffs are refused, with the reason. */
+static void test_not_bpffs(void **state)
+{
+	char dir[] = "/tmp/l2f-dpunit-plain-XXXXXX", sub[64];
+	struct dp *dp;
+
+	(void)need_dp(state);
+	assert_non_null(mkdtemp(dir));
+	snprintf(sub, sizeof(sub), "%s/sw", dir);
+	assert_int_equal(dp_open(sub, &dp), -ENOTSUP);
+	assert_int_equal(rmdir(dir), 0);   /* and nothing was created under it */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -291,6 +359,9 @@ int main(void)
 		cmocka_unit_test(test_aggregation),
 		cmocka_unit_test(test_core),
 		cmocka_unit_test(test_pins_reused),
+		cmocka_unit_test(test_host_reassigned),
+		cmocka_unit_test(test_reconcile),
+		cmocka_unit_test(test_not_bpffs),
 	};
 
 	log_init("test_switch_prog", LOG_LVL_ERR);
