@@ -9,6 +9,7 @@ PACKAGES=(
     protobuf-c-compiler libprotobuf-c-dev
     iproute2 iputils-ping fping arping ndisc6 tshark python3-scapy keepalived stress-ng jq tcpdump
     procps psmisc libsystemd-dev scdoc mandoc prometheus curl
+    libbpf-dev libelf-dev zlib1g-dev bpftool netsniff-ng
 )
 
 missing=()

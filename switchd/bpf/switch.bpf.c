@@ -1,0 +1,282 @@
+// SPDX-License-Identifier: MIT
+/*
+ * switch.bpf.c - switchd's data plane: one clsact ingress program (cls_bpf, direct action)
+ * on every switch port, forwarding by PMAC as PortLand does (Mysore et al., SIGCOMM 2009, §3).
+ *
+ *   1. Control frames are left to the stack (TC_ACT_OK), where switchd's packet sockets,
+ *      bound per port to these EtherTypes, receive them: LDP (0x88B5), ARP, and the ICMPv6 ND
+ *      messages of RFC 4861 §4 (RS, RA, NS, NA, Redirect; types 133-137).
+ *   2. Nothing else moves until switchd has marked the switch located ("PortLand switches do
+ *      not begin packet forwarding until their location is established").
+ *   3. Unicast by the destination PMAC, by level:
+ *        core         its pod bits -> the down port towards that pod
+ *        aggregation  own pod: its position -> the edge's port; else ECMP up
+ *        edge         own pod and position: PMAC -> host port, dst rewritten PMAC -> AMAC
+ *                     ("only on the last hop", p. 43); else ECMP up
+ *      and never out an up port after arriving on one (the paper's Constraint 1).
+ *   4. At an edge's host port the source AMAC is first rewritten to the host's PMAC. A source
+ *      with no PMAC (or seen on another port: it moved) is dropped, counted, and reported on
+ *      the sw_unknown ring so switchd can assign one without waiting for the host's next ARP.
+ *   5. Broadcast and multicast other than ARP and ND are dropped and counted (multicast is
+ *      the next issue).
+ * ECMP takes skb->hash (bpf_get_hash_recalc: the flow hash, computed if absent) mixed with
+ * the switch's own salt, so the edge and the aggregation switch above it do not pick the same
+ * uplink index for the same flow (polarization).
+ * Header parsing follows a cursor checked against data_end at every header. UAPI headers
+ * only: no vmlinux.h, so the object does not depend on the build machine's kernel.
+ */
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/ipv6.h>
+#include <linux/icmpv6.h>
+#include <linux/in.h>
+#include <linux/pkt_cls.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "switch_shared.h"
+
+/* No GPL-only helper is used, so the project's own licence will do. */
+char LICENSE[] SEC("license") = "MIT";
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sw_config);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sw_config SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SW_MAX_PORTS);
+	__type(key, __u32);
+	__type(value, struct sw_port);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sw_ports SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sw_up_group);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sw_up SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SW_MAX_PODS);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sw_pods SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SW_MAX_POSITIONS);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sw_positions SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SW_MAX_HOSTS);
+	__type(key, struct sw_mac);
+	__type(value, struct sw_host);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sw_hosts SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SW_MAX_HOSTS);
+	__type(key, struct sw_mac);
+	__type(value, struct sw_amac_entry);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sw_amacs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SW_V_COUNT);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sw_verdicts SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, SW_UNKNOWN_RING);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sw_unknown SEC(".maps");
+
+static __always_inline int verdict(__u32 reason, int action)
+{
+	__u64 *n = bpf_map_lookup_elem(&sw_verdicts, &reason);
+
+	if (n)
+		*n += 1;   /* per CPU: no other writer */
+	return action;
+}
+
+static __always_inline int forward(__u32 reason, __u32 ifindex)
+{
+	return verdict(reason, bpf_redirect(ifindex, 0));
+}
+
+static __always_inline int is_nd_type(__u8 type)
+{
+	return type >= 133 && type <= 137;   /* RFC 4861 §4.1-4.5 */
+}
+
+/* ICMPv6 directly after the fixed IPv6 header: ND messages carry no extension headers. */
+static __always_inline int is_nd(void *l3, void *data_end)
+{
+	struct ipv6hdr *ip6 = l3;
+	struct icmp6hdr *icmp;
+
+	if ((void *)(ip6 + 1) > data_end || ip6->nexthdr != IPPROTO_ICMPV6)
+		return 0;
+	icmp = (void *)(ip6 + 1);
+	if ((void *)icmp + 1 > data_end)
+		return 0;
+	return is_nd_type(icmp->icmp6_type);
+}
+
+/* murmur3's finalizer on hash ^ salt: a bijection, so distinct salts decorrelate the picks. */
+static __always_inline __u32 mix(__u32 h, __u32 salt)
+{
+	h ^= salt;
+	h ^= h >> 16;
+	h *= 0x85ebca6b;
+	h ^= h >> 13;
+	h *= 0xc2b2ae35;
+	h ^= h >> 16;
+	return h;
+}
+
+static __always_inline int go_up(struct __sk_buff *skb, const struct sw_config *cfg,
+				 __u8 in_dir)
+{
+	__u32 zero = 0, idx;
+	struct sw_up_group *up;
+
+	if (in_dir == SW_DIR_UP)
+		return verdict(SW_V_DROPPED_UP_TO_UP, TC_ACT_SHOT);
+	up = bpf_map_lookup_elem(&sw_up, &zero);
+	if (!up || up->count == 0 || up->count > SW_MAX_UP)
+		return verdict(SW_V_DROPPED_NO_UPLINK, TC_ACT_SHOT);
+	idx = (__u32)(((__u64)mix(bpf_get_hash_recalc(skb), cfg->salt) * up->count) >> 32);
+	if (idx >= SW_MAX_UP)
+		return verdict(SW_V_DROPPED_NO_UPLINK, TC_ACT_SHOT);
+	return forward(SW_V_FORWARDED_UP, up->ifindex[idx]);
+}
+
+static __always_inline int route_core(const __u8 *dst)
+{
+	__u32 pod = sw_pmac_pod(dst);
+	__u32 *port = bpf_map_lookup_elem(&sw_pods, &pod);
+
+	if (!port)
+		return verdict(SW_V_DROPPED_NO_ROUTE, TC_ACT_SHOT);
+	return forward(SW_V_FORWARDED_DOWN, *port);
+}
+
+static __always_inline int route_aggregation(struct __sk_buff *skb, const struct sw_config *cfg,
+					     __u8 in_dir, const __u8 *dst)
+{
+	__u32 pos = sw_pmac_position(dst);
+	__u32 *port;
+
+	if (sw_pmac_pod(dst) != cfg->pod)
+		return go_up(skb, cfg, in_dir);
+	port = bpf_map_lookup_elem(&sw_positions, &pos);
+	if (!port)
+		return verdict(SW_V_DROPPED_NO_ROUTE, TC_ACT_SHOT);
+	return forward(SW_V_FORWARDED_DOWN, *port);
+}
+
+/* The last hop: the host gets its own AMAC as destination, never a PMAC (p. 43). */
+static __always_inline int route_edge(struct __sk_buff *skb, const struct sw_config *cfg,
+				      __u8 in_dir, struct ethhdr *eth)
+{
+	struct sw_mac key = {};
+	struct sw_host *host;
+
+	if (sw_pmac_pod(eth->h_dest) != cfg->pod || sw_pmac_position(eth->h_dest) != cfg->position)
+		return go_up(skb, cfg, in_dir);
+	__builtin_memcpy(key.addr, eth->h_dest, ETH_ALEN);
+	host = bpf_map_lookup_elem(&sw_hosts, &key);
+	if (!host)
+		return verdict(SW_V_DROPPED_NO_ROUTE, TC_ACT_SHOT);
+	__builtin_memcpy(eth->h_dest, host->amac, ETH_ALEN);
+	return forward(SW_V_TO_HOST, host->ifindex);
+}
+
+static __always_inline void report_unknown(__u32 ifindex, const __u8 *amac)
+{
+	struct sw_unknown_src *ev = bpf_ringbuf_reserve(&sw_unknown, sizeof(*ev), 0);
+
+	if (!ev)
+		return;   /* ring full: switchd is behind; the counter still moves */
+	ev->ifindex = ifindex;
+	__builtin_memcpy(ev->amac, amac, ETH_ALEN);
+	ev->pad[0] = ev->pad[1] = 0;
+	bpf_ringbuf_submit(ev, 0);
+}
+
+/* Ingress from a host: source AMAC -> PMAC, only for the port the host was learnt on. */
+static __always_inline int rewrite_source(struct __sk_buff *skb, struct ethhdr *eth)
+{
+	struct sw_mac key = {};
+	struct sw_amac_entry *e;
+
+	__builtin_memcpy(key.addr, eth->h_source, ETH_ALEN);
+	e = bpf_map_lookup_elem(&sw_amacs, &key);
+	if (!e || e->ifindex != skb->ingress_ifindex) {
+		report_unknown(skb->ingress_ifindex, eth->h_source);
+		return -1;
+	}
+	__builtin_memcpy(eth->h_source, e->pmac, ETH_ALEN);
+	return 0;
+}
+
+SEC("tc")
+int sw_ingress(struct __sk_buff *skb)
+{
+	void *data = (void *)(long)skb->data, *data_end = (void *)(long)skb->data_end;
+	struct ethhdr *eth = data;
+	__u32 zero = 0, ifindex = skb->ingress_ifindex;
+	struct sw_config *cfg;
+	struct sw_port *port;
+	__u16 proto;
+
+	if ((void *)(eth + 1) > data_end)
+		return verdict(SW_V_DROPPED_MALFORMED, TC_ACT_SHOT);
+	proto = bpf_ntohs(eth->h_proto);
+	if (proto == SW_ETH_P_LDP)
+		return verdict(SW_V_PUNTED_LDP, TC_ACT_OK);
+	if (proto == ETH_P_ARP)
+		return verdict(SW_V_PUNTED_ARP, TC_ACT_OK);
+	if (proto == ETH_P_IPV6 && is_nd(eth + 1, data_end))
+		return verdict(SW_V_PUNTED_ND, TC_ACT_OK);
+
+	cfg = bpf_map_lookup_elem(&sw_config, &zero);
+	if (!cfg || !cfg->located)
+		return verdict(SW_V_DROPPED_NOT_LOCATED, TC_ACT_SHOT);
+	port = bpf_map_lookup_elem(&sw_ports, &ifindex);
+	if (!port)
+		return verdict(SW_V_DROPPED_UNKNOWN_PORT, TC_ACT_SHOT);
+	if (eth->h_dest[0] & 1)
+		return verdict(SW_V_DROPPED_MULTICAST, TC_ACT_SHOT);
+
+	switch (cfg->level) {
+	case SW_LEVEL_CORE:
+		return route_core(eth->h_dest);
+	case SW_LEVEL_AGGREGATION:
+		return route_aggregation(skb, cfg, port->dir, eth->h_dest);
+	case SW_LEVEL_EDGE:
+		if (port->dir == SW_DIR_HOST && rewrite_source(skb, eth) < 0)
+			return verdict(SW_V_DROPPED_UNKNOWN_SRC, TC_ACT_SHOT);
+		return route_edge(skb, cfg, port->dir, eth);
+	}
+	return verdict(SW_V_DROPPED_NO_ROUTE, TC_ACT_SHOT);
+}

@@ -1,0 +1,129 @@
+/*
+ * switch_shared.h - what switchd's eBPF data plane (switch.bpf.c) and its user side (dp.c)
+ * agree on: the maps' keys and values, the verdict reasons, and the PMAC layout. Included by
+ * both sides, so it holds only fixed-size types from <linux/types.h> and raw byte arrays (no
+ * libc types, no pointers), and every struct is padded explicitly: user space zeroes keys
+ * whole, so the kernel's byte-wise hash compares see no garbage.
+ *
+ * PMAC (PortLand, SIGCOMM 2009, §3): pod.position.port.vmid, 16.8.8.16 bits, big-endian in
+ * the six address bytes. The maps are all exact-match and hold O(k) entries at every level:
+ *
+ *   sw_config   {0} -> struct sw_config           level, pod, position, salt, located
+ *   sw_ports    ifindex -> struct sw_port          up / down / host, for every switch port
+ *   sw_up       {0} -> struct sw_up_group          the ECMP group of up ports (edge, agg)
+ *   sw_pods     pod -> ifindex                     core: the down port towards each pod
+ *   sw_positions position -> ifindex               aggregation: the edge at each position
+ *   sw_hosts    PMAC -> {ifindex, AMAC}            edge: its own hosts only (last hop)
+ *   sw_amacs    AMAC -> {PMAC, ifindex}            edge: ingress source rewrite
+ *   sw_verdicts per-CPU array[SW_V_COUNT] of u64   one counter per named reason
+ *   sw_unknown  ring buffer of struct sw_unknown_src   edge: sources with no PMAC yet
+ *
+ * Config and the up group are single-entry *hash* maps, not arrays: a hash update swaps in a
+ * whole new element under RCU, so the program never sees half of a new group or config (an
+ * array update copies in place). Everything is pinned by name under a per-switch bpffs
+ * directory (dp.h), so a restarted switchd finds the maps the running program uses.
+ */
+#ifndef SWITCHD_SWITCH_SHARED_H
+#define SWITCHD_SWITCH_SHARED_H
+
+#include <linux/types.h>
+
+#define SW_ETH_P_LDP 0x88B5   /* IEEE 802 local experimental EtherType 1: PortLand's LDMs */
+
+/* Map sizes. Changing one makes old pins incompatible: dp_open then says so by name. */
+#define SW_MAX_PORTS 256
+#define SW_MAX_UP 64          /* up ports in the ECMP group (k/2 in a k-ary fat tree) */
+#define SW_MAX_PODS 1024
+#define SW_MAX_POSITIONS 256  /* position is 8 bits */
+#define SW_MAX_HOSTS 4096     /* hosts (PMACs) below one edge switch */
+#define SW_UNKNOWN_RING (64 * 1024)
+
+/* The tc filter switchd owns on each port's clsact ingress: replaced in place on restart. */
+#define SW_TC_HANDLE 0x1f2f
+#define SW_TC_PRIORITY 1
+
+enum sw_level {
+	SW_LEVEL_EDGE = 0,          /* the paper's levels: 0 edge, 1 aggregation, 2 core */
+	SW_LEVEL_AGGREGATION = 1,
+	SW_LEVEL_CORE = 2,
+};
+
+enum sw_dir {
+	SW_DIR_DOWN = 0,   /* towards hosts' side: an agg's edge ports, a core's agg ports */
+	SW_DIR_UP = 1,     /* towards the core */
+	SW_DIR_HOST = 2,   /* an edge port with hosts on it (source rewrite, last hop) */
+};
+
+/* Verdicts, each counted per CPU. Names (dp_verdict_name) are stable: metrics and fabricctl. */
+enum sw_verdict {
+	SW_V_FORWARDED_DOWN = 0,   /* core by pod, aggregation by position */
+	SW_V_FORWARDED_UP,         /* ECMP over the up group */
+	SW_V_TO_HOST,              /* edge, last hop: dst PMAC rewritten to the host's AMAC */
+	SW_V_PUNTED_LDP,           /* left to the stack: switchd's packet sockets */
+	SW_V_PUNTED_ARP,
+	SW_V_PUNTED_ND,
+	SW_V_DROPPED_NOT_LOCATED,  /* "switches do not begin packet forwarding until their
+	                              location is established" */
+	SW_V_DROPPED_UP_TO_UP,     /* Constraint 1: never up after arriving from up */
+	SW_V_DROPPED_NO_ROUTE,     /* no entry for the destination's pod / position / PMAC */
+	SW_V_DROPPED_UNKNOWN_SRC,  /* host source with no PMAC here yet (reported on sw_unknown) */
+	SW_V_DROPPED_MALFORMED,    /* shorter than its headers */
+	SW_V_DROPPED_MULTICAST,    /* broadcast/multicast other than ARP and ND: next issue */
+	SW_V_DROPPED_UNKNOWN_PORT, /* ingress port not in sw_ports */
+	SW_V_DROPPED_NO_UPLINK,    /* must go up, but the up group is empty */
+	SW_V_COUNT
+};
+
+struct sw_config {
+	__u8 level;        /* enum sw_level */
+	__u8 located;      /* 0 until LDP has fixed level, pod and position: drop all but punts */
+	__u16 pod;         /* host order; not used by a core switch */
+	__u8 position;     /* edge: its own; aggregation: unused */
+	__u8 pad[3];
+	__u32 salt;        /* mixed into the flow hash, different on every switch (no polarization) */
+};
+
+struct sw_port {
+	__u8 dir;          /* enum sw_dir */
+	__u8 pad[3];
+};
+
+struct sw_up_group {
+	__u32 count;                  /* 0..SW_MAX_UP */
+	__u32 ifindex[SW_MAX_UP];
+};
+
+struct sw_mac {
+	__u8 addr[6];
+	__u8 pad[2];       /* zero */
+};
+
+struct sw_host {
+	__u32 ifindex;     /* the host port */
+	__u8 amac[6];      /* what the host's own NIC says */
+	__u8 pad[2];
+};
+
+struct sw_amac_entry {
+	__u8 pmac[6];
+	__u8 pad[2];
+	__u32 ifindex;     /* the port the AMAC was seen on; elsewhere it is unknown (moved) */
+};
+
+/* One record on sw_unknown: a frame from a host port whose source has no PMAC (yet). */
+struct sw_unknown_src {
+	__u32 ifindex;
+	__u8 amac[6];
+	__u8 pad[2];
+};
+
+/*
+ * PMAC fields from the six address bytes. Inline because the BPF program cannot call into a
+ * library: these four lines are the only code in the header.
+ */
+static inline __u16 sw_pmac_pod(const __u8 *m) { return (__u16)(m[0] << 8 | m[1]); }
+static inline __u8 sw_pmac_position(const __u8 *m) { return m[2]; }
+static inline __u8 sw_pmac_port(const __u8 *m) { return m[3]; }
+static inline __u16 sw_pmac_vmid(const __u8 *m) { return (__u16)(m[4] << 8 | m[5]); }
+
+#endif

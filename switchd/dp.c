@@ -1,0 +1,590 @@
+/*
+ * dp.c - the user side of switchd's eBPF data plane: skeleton load with pinned maps reused,
+ * clsact ingress attach per port, and one setter per map (see dp.h for ownership and the
+ * restart contract). Map writes are single bpf_map_update_elem calls on whole values, so
+ * the program sees each entry old or new, never half written.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "dp.h"
+#include "log.h"
+#include "switch.skel.h"
+
+struct dp {
+	struct switch_bpf *skel;
+	char pin_dir[256];
+};
+
+static const char *const verdict_names[SW_V_COUNT] = {
+	[SW_V_FORWARDED_DOWN] = "forwarded_down",
+	[SW_V_FORWARDED_UP] = "forwarded_up",
+	[SW_V_TO_HOST] = "to_host",
+	[SW_V_PUNTED_LDP] = "punted_ldp",
+	[SW_V_PUNTED_ARP] = "punted_arp",
+	[SW_V_PUNTED_ND] = "punted_nd",
+	[SW_V_DROPPED_NOT_LOCATED] = "dropped_not_located",
+	[SW_V_DROPPED_UP_TO_UP] = "dropped_up_to_up",
+	[SW_V_DROPPED_NO_ROUTE] = "dropped_no_route",
+	[SW_V_DROPPED_UNKNOWN_SRC] = "dropped_unknown_src",
+	[SW_V_DROPPED_MALFORMED] = "dropped_malformed",
+	[SW_V_DROPPED_MULTICAST] = "dropped_multicast",
+	[SW_V_DROPPED_UNKNOWN_PORT] = "dropped_unknown_port",
+	[SW_V_DROPPED_NO_UPLINK] = "dropped_no_uplink",
+};
+
+/* Every map the program pins, by its pinned name (= its name in switch.bpf.c). */
+static const char *const pinned_maps[] = {
+	"sw_config", "sw_ports", "sw_up", "sw_pods", "sw_positions", "sw_hosts", "sw_amacs",
+	"sw_verdicts", "sw_unknown",
+};
+
+const char *dp_verdict_name(unsigned reason)
+{
+	return reason < SW_V_COUNT ? verdict_names[reason] : NULL;
+}
+
+/* Set around netlink calls whose refusal is an expected answer (a clsact already there, a
+ * filter already gone), so the kernel's extack text for it is not logged as a warning. */
+static bool expect_refusal;
+
+/* libbpf's own messages (the verifier log among them) go to our log, warnings and up only. */
+static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	char line[1024];
+
+	if (level == LIBBPF_DEBUG)
+		return 0;
+	vsnprintf(line, sizeof(line), fmt, ap);
+	line[strcspn(line, "\n")] = '\0';
+	if (!line[0])
+		return 0;
+	if (expect_refusal && strstr(line, "Kernel error message"))
+		log_debug("%s", line);
+	else
+		log_warn("%s", line);
+	return 0;
+}
+
+static int mkdir_p(const char *path)
+{
+	char buf[256];
+	size_t i, n = strlen(path);
+
+	if (n == 0 || n >= sizeof(buf))
+		return -ENAMETOOLONG;
+	memcpy(buf, path, n + 1);
+	for (i = 1; i <= n; i++) {
+		if (buf[i] != '/' && buf[i] != '\0')
+			continue;
+		buf[i] = '\0';
+		if (mkdir(buf, 0700) < 0 && errno != EEXIST)
+			return -errno;
+		buf[i] = i < n ? '/' : '\0';
+	}
+	return 0;
+}
+
+/* The pins' filesystem, judged at pin_dir's deepest existing ancestor (before mkdir, so a
+ * missing bpffs is reported as such, not as a refused mkdir under /sys). */
+static int check_bpffs(const char *pin_dir)
+{
+	char path[256];
+	struct statfs fs;
+	char *slash;
+
+	snprintf(path, sizeof(path), "%s", pin_dir);
+	while (statfs(path, &fs) < 0) {
+		if (errno != ENOENT)
+			return -errno;
+		slash = strrchr(path, '/');
+		if (!slash || slash == path)
+			return -ENOENT;
+		*slash = '\0';
+	}
+	if (fs.f_type != BPF_FS_MAGIC) {
+		log_err("dp: %s is not on a bpffs (%s is not one; mount -t bpf bpf DIR)", pin_dir,
+			path);
+		return -ENOTSUP;
+	}
+	return 0;
+}
+
+int dp_open(const char *pin_dir, struct dp **out)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = pin_dir);
+	struct dp *dp;
+	int err;
+
+	libbpf_set_print(libbpf_log);
+	if (strlen(pin_dir) >= sizeof(dp->pin_dir))
+		return -ENAMETOOLONG;
+	err = check_bpffs(pin_dir);
+	if (err < 0)
+		return err;
+	err = mkdir_p(pin_dir);
+	if (err < 0) {
+		log_err("dp: cannot create %s: %s", pin_dir, strerror(-err));
+		return err;
+	}
+	dp = calloc(1, sizeof(*dp));
+	if (!dp)
+		return -ENOMEM;
+	snprintf(dp->pin_dir, sizeof(dp->pin_dir), "%s", pin_dir);
+	dp->skel = switch_bpf__open_opts(&opts);
+	if (!dp->skel) {
+		err = -errno;
+		log_err("dp: cannot open the BPF object: %s", strerror(-err));
+		free(dp);
+		return err;
+	}
+	/* Load creates the maps, or reuses those pinned under pin_dir, and pins new ones. */
+	err = switch_bpf__load(dp->skel);
+	if (err < 0) {
+		log_err("dp: cannot load the program with the maps of %s: %s (pins from an "
+			"incompatible build? remove them: dpctl -d %s unpin)", pin_dir,
+			strerror(-err), pin_dir);
+		dp_close(dp);
+		return err;
+	}
+	*out = dp;
+	return 0;
+}
+
+void dp_close(struct dp *dp)
+{
+	if (!dp)
+		return;
+	switch_bpf__destroy(dp->skel);
+	free(dp);
+}
+
+int dp_unpin(const char *pin_dir)
+{
+	char path[512];
+	size_t i;
+	int err = 0;
+
+	for (i = 0; i < sizeof(pinned_maps) / sizeof(pinned_maps[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", pin_dir, pinned_maps[i]);
+		if (unlink(path) < 0 && errno != ENOENT && err == 0)
+			err = -errno;
+	}
+	if (rmdir(pin_dir) < 0 && errno != ENOENT && errno != ENOTEMPTY && err == 0)
+		err = -errno;
+	if (err < 0)
+		log_err("dp: cannot unpin %s: %s", pin_dir, strerror(-err));
+	return err;
+}
+
+int dp_attach(struct dp *dp, int ifindex)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, tc, .handle = SW_TC_HANDLE, .priority = SW_TC_PRIORITY,
+		    .flags = BPF_TC_F_REPLACE,
+		    .prog_fd = bpf_program__fd(dp->skel->progs.sw_ingress));
+	int err;
+
+	expect_refusal = true;
+	err = bpf_tc_hook_create(&hook);
+	expect_refusal = false;
+	if (err < 0 && err != -EEXIST) {   /* EEXIST: a clsact already there, ours or not */
+		log_err("dp: ifindex %d: cannot add clsact: %s", ifindex, strerror(-err));
+		return err;
+	}
+	/* REPLACE: a filter left at our handle by a previous run is swapped, not stacked. */
+	err = bpf_tc_attach(&hook, &tc);
+	if (err < 0)
+		log_err("dp: ifindex %d: cannot attach to ingress: %s", ifindex, strerror(-err));
+	return err;
+}
+
+int dp_detach(struct dp *dp, int ifindex)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, tc, .handle = SW_TC_HANDLE, .priority = SW_TC_PRIORITY);
+	int err;
+
+	(void)dp;
+	expect_refusal = true;
+	err = bpf_tc_detach(&hook, &tc);
+	expect_refusal = false;
+	if (err == -ENOENT || err == -EINVAL)   /* no filter (EINVAL: no clsact at all) */
+		return 0;
+	if (err < 0)
+		log_err("dp: ifindex %d: cannot detach: %s", ifindex, strerror(-err));
+	return err;
+}
+
+static int map_set(struct bpf_map *map, const void *key, const void *value)
+{
+	int err = bpf_map__update_elem(map, key, bpf_map__key_size(map), value,
+				       bpf_map__value_size(map), BPF_ANY);
+
+	if (err < 0)
+		log_err("dp: %s: update: %s", bpf_map__name(map), strerror(-err));
+	return err;
+}
+
+/* Deleting an entry that is already gone is not an error. */
+static int map_del(struct bpf_map *map, const void *key)
+{
+	int err = bpf_map__delete_elem(map, key, bpf_map__key_size(map), 0);
+
+	if (err == -ENOENT)
+		return 0;
+	if (err < 0)
+		log_err("dp: %s: delete: %s", bpf_map__name(map), strerror(-err));
+	return err;
+}
+
+int dp_set_config(struct dp *dp, const struct sw_config *cfg)
+{
+	struct sw_config c = *cfg;
+	__u32 zero = 0;
+
+	if (c.level > SW_LEVEL_CORE)
+		return -EINVAL;
+	memset(c.pad, 0, sizeof(c.pad));
+	return map_set(dp->skel->maps.sw_config, &zero, &c);
+}
+
+int dp_get_config(struct dp *dp, struct sw_config *cfg)
+{
+	__u32 zero = 0;
+
+	return bpf_map__lookup_elem(dp->skel->maps.sw_config, &zero, sizeof(zero), cfg,
+				    sizeof(*cfg), 0);
+}
+
+int dp_set_port(struct dp *dp, int ifindex, enum sw_dir dir)
+{
+	struct sw_port p = { .dir = (__u8)dir };
+	__u32 key = (__u32)ifindex;
+
+	if (ifindex <= 0 || dir > SW_DIR_HOST)
+		return -EINVAL;
+	return map_set(dp->skel->maps.sw_ports, &key, &p);
+}
+
+int dp_del_port(struct dp *dp, int ifindex)
+{
+	__u32 key = (__u32)ifindex;
+
+	return map_del(dp->skel->maps.sw_ports, &key);
+}
+
+int dp_set_up_group(struct dp *dp, const uint32_t *ifindex, unsigned n)
+{
+	struct sw_up_group g = { .count = n };
+	__u32 zero = 0;
+
+	if (n > SW_MAX_UP)
+		return -E2BIG;
+	if (n)
+		memcpy(g.ifindex, ifindex, n * sizeof(*ifindex));
+	return map_set(dp->skel->maps.sw_up, &zero, &g);
+}
+
+int dp_set_pod_route(struct dp *dp, uint16_t pod, int ifindex)
+{
+	__u32 key = pod, port = (__u32)ifindex;
+
+	if (ifindex <= 0)
+		return -EINVAL;
+	return map_set(dp->skel->maps.sw_pods, &key, &port);
+}
+
+int dp_del_pod_route(struct dp *dp, uint16_t pod)
+{
+	__u32 key = pod;
+
+	return map_del(dp->skel->maps.sw_pods, &key);
+}
+
+int dp_set_position_route(struct dp *dp, uint8_t pos, int ifindex)
+{
+	__u32 key = pos, port = (__u32)ifindex;
+
+	if (ifindex <= 0)
+		return -EINVAL;
+	return map_set(dp->skel->maps.sw_positions, &key, &port);
+}
+
+int dp_del_position_route(struct dp *dp, uint8_t pos)
+{
+	__u32 key = pos;
+
+	return map_del(dp->skel->maps.sw_positions, &key);
+}
+
+static struct sw_mac sw_mac_of(const struct mac *m)
+{
+	struct sw_mac k;
+
+	memset(&k, 0, sizeof(k));
+	memcpy(k.addr, m->b, MAC_LEN);
+	return k;
+}
+
+/*
+ * Source rewrite first: frames to the host can only flow once it can answer with its PMAC.
+ * A PMAC given to a new AMAC (a vmid reused) drops the old AMAC's rewrite, when it was this
+ * PMAC's; anything else stale is dp_reconcile's to sweep.
+ */
+int dp_set_host(struct dp *dp, const struct mac *pmac, const struct mac *amac, int ifindex)
+{
+	struct sw_mac pkey = sw_mac_of(pmac), akey = sw_mac_of(amac), okey;
+	struct sw_amac_entry a, old_a;
+	struct sw_host h, old;
+	int err, had_old;
+
+	if (ifindex <= 0 || mac_is_multicast(pmac) || mac_is_multicast(amac))
+		return -EINVAL;
+	had_old = bpf_map__lookup_elem(dp->skel->maps.sw_hosts, &pkey, sizeof(pkey), &old,
+				       sizeof(old), 0) == 0 && memcmp(old.amac, amac->b, MAC_LEN);
+	memset(&a, 0, sizeof(a));
+	memcpy(a.pmac, pmac->b, MAC_LEN);
+	a.ifindex = (__u32)ifindex;
+	memset(&h, 0, sizeof(h));
+	memcpy(h.amac, amac->b, MAC_LEN);
+	h.ifindex = (__u32)ifindex;
+	err = map_set(dp->skel->maps.sw_amacs, &akey, &a);
+	if (err == 0)
+		err = map_set(dp->skel->maps.sw_hosts, &pkey, &h);
+	if (err < 0 || !had_old)
+		return err;
+	memset(&okey, 0, sizeof(okey));
+	memcpy(okey.addr, old.amac, MAC_LEN);
+	if (bpf_map__lookup_elem(dp->skel->maps.sw_amacs, &okey, sizeof(okey), &old_a,
+				 sizeof(old_a), 0) == 0 && memcmp(old_a.pmac, pmac->b, MAC_LEN) == 0)
+		err = map_del(dp->skel->maps.sw_amacs, &okey);
+	return err;
+}
+
+int dp_del_host(struct dp *dp, const struct mac *pmac)
+{
+	struct sw_mac pkey = sw_mac_of(pmac), akey;
+	struct sw_host h;
+	struct mac amac;
+	int err;
+
+	err = bpf_map__lookup_elem(dp->skel->maps.sw_hosts, &pkey, sizeof(pkey), &h, sizeof(h), 0);
+	if (err == -ENOENT)
+		return 0;
+	if (err < 0)
+		return err;
+	memcpy(amac.b, h.amac, MAC_LEN);
+	akey = sw_mac_of(&amac);
+	err = map_del(dp->skel->maps.sw_hosts, &pkey);
+	if (err < 0)
+		return err;
+	return map_del(dp->skel->maps.sw_amacs, &akey);
+}
+
+static int write_wanted(struct dp *dp, const struct dp_want *w)
+{
+	unsigned i;
+	int err = 0;
+
+	for (i = 0; i < w->n_ports && err == 0; i++)
+		err = dp_set_port(dp, w->ports[i].ifindex, w->ports[i].dir);
+	for (i = 0; i < w->n_pods && err == 0; i++)
+		err = w->pods[i].key > UINT16_MAX ? -EINVAL
+			: dp_set_pod_route(dp, (uint16_t)w->pods[i].key, w->pods[i].ifindex);
+	for (i = 0; i < w->n_positions && err == 0; i++)
+		err = w->positions[i].key > UINT8_MAX ? -EINVAL
+			: dp_set_position_route(dp, (uint8_t)w->positions[i].key,
+						w->positions[i].ifindex);
+	for (i = 0; i < w->n_hosts && err == 0; i++)
+		err = dp_set_host(dp, &w->hosts[i].pmac, &w->hosts[i].amac, w->hosts[i].ifindex);
+	if (err == 0)
+		err = dp_set_up_group(dp, w->up, w->n_up);
+	if (err == 0)
+		err = dp_set_config(dp, &w->config);
+	return err;
+}
+
+typedef bool (*wanted_fn)(const struct dp_want *w, const void *key);
+
+static bool port_wanted(const struct dp_want *w, const void *key)
+{
+	__u32 k;
+	unsigned i;
+
+	memcpy(&k, key, sizeof(k));
+	for (i = 0; i < w->n_ports; i++)
+		if ((__u32)w->ports[i].ifindex == k)
+			return true;
+	return false;
+}
+
+static bool route_in(const struct dp_route_want *r, unsigned n, const void *key)
+{
+	__u32 k;
+	unsigned i;
+
+	memcpy(&k, key, sizeof(k));
+	for (i = 0; i < n; i++)
+		if (r[i].key == k)
+			return true;
+	return false;
+}
+
+static bool pod_wanted(const struct dp_want *w, const void *key)
+{
+	return route_in(w->pods, w->n_pods, key);
+}
+
+static bool position_wanted(const struct dp_want *w, const void *key)
+{
+	return route_in(w->positions, w->n_positions, key);
+}
+
+static bool pmac_wanted(const struct dp_want *w, const void *key)
+{
+	unsigned i;
+
+	for (i = 0; i < w->n_hosts; i++)
+		if (memcmp(w->hosts[i].pmac.b, key, MAC_LEN) == 0)
+			return true;
+	return false;
+}
+
+static bool amac_wanted(const struct dp_want *w, const void *key)
+{
+	unsigned i;
+
+	for (i = 0; i < w->n_hosts; i++)
+		if (memcmp(w->hosts[i].amac.b, key, MAC_LEN) == 0)
+			return true;
+	return false;
+}
+
+/* Keys are collected before any delete: deleting while walking get_next_key restarts it. */
+static int sweep(struct bpf_map *map, const struct dp_want *w, wanted_fn wanted)
+{
+	size_t ksz = bpf_map__key_size(map), max = bpf_map__max_entries(map), n = 0, i;
+	uint8_t *keys = calloc(max, ksz);
+	void *prev = NULL;
+	int err = 0, removed = 0;
+
+	if (!keys)
+		return -ENOMEM;
+	while (n < max && bpf_map__get_next_key(map, prev, keys + n * ksz, ksz) == 0) {
+		prev = keys + n * ksz;
+		n++;
+	}
+	for (i = 0; i < n && err == 0; i++) {
+		if (wanted(w, keys + i * ksz))
+			continue;
+		err = map_del(map, keys + i * ksz);
+		removed++;
+	}
+	free(keys);
+	return err < 0 ? err : removed;
+}
+
+int dp_reconcile(struct dp *dp, const struct dp_want *want)
+{
+	struct {
+		struct bpf_map *map;
+		wanted_fn wanted;
+	} sweeps[] = {
+		{ dp->skel->maps.sw_hosts, pmac_wanted },
+		{ dp->skel->maps.sw_amacs, amac_wanted },
+		{ dp->skel->maps.sw_positions, position_wanted },
+		{ dp->skel->maps.sw_pods, pod_wanted },
+		{ dp->skel->maps.sw_ports, port_wanted },
+	};
+	size_t i;
+	int err, removed = 0;
+
+	err = write_wanted(dp, want);
+	for (i = 0; i < sizeof(sweeps) / sizeof(sweeps[0]) && err >= 0; i++) {
+		err = sweep(sweeps[i].map, want, sweeps[i].wanted);
+		removed += err > 0 ? err : 0;
+	}
+	return err < 0 ? err : removed;
+}
+
+int dp_read_verdicts(struct dp *dp, uint64_t out[SW_V_COUNT])
+{
+	int ncpu = libbpf_num_possible_cpus(), err = 0;
+	struct bpf_map *map = dp->skel->maps.sw_verdicts;
+	__u64 *per_cpu;
+	__u32 r;
+
+	if (ncpu <= 0)
+		return ncpu < 0 ? ncpu : -EINVAL;
+	per_cpu = calloc((size_t)ncpu, sizeof(*per_cpu));
+	if (!per_cpu)
+		return -ENOMEM;
+	for (r = 0; r < SW_V_COUNT && err == 0; r++) {
+		int c;
+
+		err = bpf_map__lookup_elem(map, &r, sizeof(r), per_cpu,
+					   (size_t)ncpu * sizeof(*per_cpu), 0);
+		out[r] = 0;
+		for (c = 0; err == 0 && c < ncpu; c++)
+			out[r] += per_cpu[c];
+	}
+	free(per_cpu);
+	if (err < 0)
+		log_err("dp: sw_verdicts: read: %s", strerror(-err));
+	return err;
+}
+
+static int count_keys(struct bpf_map *map)
+{
+	__u8 key[16], next[16];
+	unsigned n = 0;
+	void *prev = NULL;
+
+	if (bpf_map__key_size(map) > sizeof(key))
+		return -EINVAL;
+	while (n < bpf_map__max_entries(map) &&
+	       bpf_map__get_next_key(map, prev, next, bpf_map__key_size(map)) == 0) {
+		memcpy(key, next, sizeof(key));
+		prev = key;
+		n++;
+	}
+	return (int)n;
+}
+
+int dp_count_entries(struct dp *dp, struct dp_map_count out[DP_COUNTED_MAPS])
+{
+	struct bpf_map *maps[DP_COUNTED_MAPS] = {
+		dp->skel->maps.sw_ports, dp->skel->maps.sw_up, dp->skel->maps.sw_pods,
+		dp->skel->maps.sw_positions, dp->skel->maps.sw_hosts, dp->skel->maps.sw_amacs,
+	};
+	int i, n;
+
+	for (i = 0; i < DP_COUNTED_MAPS; i++) {
+		n = count_keys(maps[i]);
+		if (n < 0)
+			return n;
+		out[i].name = bpf_map__name(maps[i]);
+		out[i].entries = (unsigned)n;
+	}
+	return 0;
+}
+
+int dp_unknown_src_fd(struct dp *dp)
+{
+	return bpf_map__fd(dp->skel->maps.sw_unknown);
+}
+
+int dp_prog_fd(struct dp *dp)
+{
+	return bpf_program__fd(dp->skel->progs.sw_ingress);
+}
