@@ -33,7 +33,7 @@ DPCTL=${L2F_DPCTL:-${L2F_BUILD:-$ROOT/build}/tests/tools/dpctl}
 for c in ip bridge trafgen awk; do command -v $c >/dev/null || lab_die "$c not installed (scripts/deps.sh)"; done
 
 progress() { printf '[switchd_fwd] %s\n' "$*" >&2; }
-DST=00:01:00:01:00:01
+DST=02:01:00:01:00:01
 
 lab_tmpdir
 BPFFS=$LAB_TMP/bpffs

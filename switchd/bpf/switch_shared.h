@@ -5,8 +5,8 @@
  * libc types, no pointers), and every struct is padded explicitly: user space zeroes keys
  * whole, so the kernel's byte-wise hash compares see no garbage.
  *
- * PMAC (PortLand, SIGCOMM 2009, §3): pod.position.port.vmid, 16.8.8.16 bits, big-endian in
- * the six address bytes. The maps are all exact-match and hold O(k) entries at every level:
+ * PMAC (PortLand, SIGCOMM 2009, §3): pod.position.port.vmid, 16.8.8.16 bits in the six
+ * address bytes, the pod field carrying the unicast and locally-administered bits (below). The maps are all exact-match and hold O(k) entries at every level:
  *
  *   sw_config   {0} -> struct sw_config           level, pod, position, salt, located
  *   sw_ports    ifindex -> struct sw_port          up / down / host, for every switch port
@@ -118,10 +118,12 @@ struct sw_unknown_src {
 };
 
 /*
- * PMAC fields from the six address bytes. Inline because the BPF program cannot call into a
- * library: these four lines are the only code in the header.
+ * PMAC fields from the six address bytes, as lib/addr.h packs them: the first octet is
+ * (pod >> 8) << 2 | 0x02 (unicast, locally administered: what a host takes for a MAC), the
+ * second pod & 0xff. Inline because the BPF program cannot call into a library: these four
+ * lines are the only code in the header.
  */
-static inline __u16 sw_pmac_pod(const __u8 *m) { return (__u16)(m[0] << 8 | m[1]); }
+static inline __u16 sw_pmac_pod(const __u8 *m) { return (__u16)((m[0] >> 2) << 8 | m[1]); }
 static inline __u8 sw_pmac_position(const __u8 *m) { return m[2]; }
 static inline __u8 sw_pmac_port(const __u8 *m) { return m[3]; }
 static inline __u16 sw_pmac_vmid(const __u8 *m) { return (__u16)(m[4] << 8 | m[5]); }

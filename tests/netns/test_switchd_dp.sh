@@ -9,8 +9,8 @@
 #         pod 1  pod 1                    pod 2  pod 2
 #         pos 1                                  pos 0
 #
-# h1 = AMAC 02:00:00:00:00:01, PMAC 00:01:01:01:00:01 (pod 1, position 1, port 1, vmid 1)
-# h2 = AMAC 02:00:00:00:00:02, PMAC 00:02:00:01:00:01 (pod 2, position 0, port 1, vmid 1)
+# h1 = AMAC 02:00:00:00:00:01, PMAC 02:01:01:01:00:01 (pod 1, position 1, port 1, vmid 1)
+# h2 = AMAC 02:00:00:00:00:02, PMAC 02:02:00:01:00:01 (pod 2, position 0, port 1, vmid 1)
 # The hosts hold static neighbours at each other's PMAC (no proxy ARP yet). Asserted as the
 # hosts and the wires see it: nothing passes before the switches are located; IPv4 and IPv6
 # pings pass once they are; a host's captures hold its own AMAC and PMACs only (never the
@@ -30,8 +30,8 @@ DPCTL=${L2F_DPCTL:-$T_BUILD/tests/tools/dpctl}
 [ -z "${L2F_BUILD_FAILED:-}" ] || t_skip "the build failed; not testing a stale dpctl"
 [ -x "$DPCTL" ] || t_skip "$DPCTL not built (meson -Dbpf: needs clang, bpftool, libbpf-dev)"
 
-AMAC1=02:00:00:00:00:01 PMAC1=00:01:01:01:00:01
-AMAC2=02:00:00:00:00:02 PMAC2=00:02:00:01:00:01
+AMAC1=02:00:00:00:00:01 PMAC1=02:01:01:01:00:01
+AMAC2=02:00:00:00:00:02 PMAC2=02:02:00:01:00:01
 SWITCHES=(e1 a1 c0 a2 e2)
 
 lab_tmpdir
@@ -196,7 +196,7 @@ grep -q "^86dd $h1hex 135$" "$LAB_TMP/punted.log" || t_fail "no NS on e1's ETH_P
 
 # Constraint 1: from c0 down a1's up1, to pod 3 (not below a1): dropped, not sent up again.
 u2u0=$(counter a1 dropped_up_to_up) up0=$(counter a1 forwarded_up)
-sendframe c0 pod1a 00:03:00:01:00:01 $PMAC2 0800
+sendframe c0 pod1a 02:03:00:01:00:01 $PMAC2 0800
 lab_wait_for 2 '[ "$(counter a1 dropped_up_to_up)" -gt "$u2u0" ]' ||
     t_fail "a1 did not count an up->up frame as dropped_up_to_up"
 t_assert_eq "$(counter a1 forwarded_up)" "$up0" "a1 forwarded_up after the up->up frame"
@@ -213,7 +213,7 @@ lab_wait_for 5 t_exited "$UNK"
 grep -q " 02:00:00:00:00:99$" "$LAB_TMP/unknown.log" || t_fail "the unknown source was not reported on sw_unknown"
 t_capture_stop "$CAP2"
 crafted=$(tcpdump -r "$LAB_TMP/h2-crafted.pcap" -n 'arp or ether proto 0x88b5 or icmp6[0] == 135 or
-    ether src 02:00:00:00:00:99 or ether dst 00:03:00:01:00:01' 2>/dev/null) ||
+    ether src 02:00:00:00:00:99 or ether dst 02:03:00:01:00:01' 2>/dev/null) ||
     t_fail "tcpdump could not read h2's capture"
 crafted=$(grep -c . <<<"$crafted")
 t_assert_eq "$crafted" 0 "ARP, LDP, NS, unknown-source and up->up frames that reached h2"
@@ -295,7 +295,7 @@ port host1 host
 up up1
 host $PMAC2 $AMAC2 host1
 W
-dp e1 host 00:01:01:01:00:07 02:00:00:00:00:77 host1
+dp e1 host 02:01:01:01:00:07 02:00:00:00:00:77 host1
 dp a1 pos 5 down1
 dp c0 pod 9 pod2
 prog_before=$(lab_exec a1 tc filter show dev up1 ingress | sed -n 's/.* id \([0-9]*\) .*/\1/p')

@@ -24,11 +24,11 @@
 
 enum { HOST = 10, UP1 = 11, UP2 = 12, DOWN = 13, HOST2 = 14, NOPORT = 99 };
 
-static const struct mac PMAC1 = { { 0x00, 0x01, 0x01, 0x01, 0x00, 0x01 } };  /* pod 1, pos 1 */
+static const struct mac PMAC1 = { { 0x02, 0x01, 0x01, 0x01, 0x00, 0x01 } };  /* pod 1, pos 1 */
 static const struct mac AMAC1 = { { 0x02, 0x00, 0x00, 0x00, 0x00, 0x01 } };
-static const struct mac PMAC2 = { { 0x00, 0x02, 0x00, 0x01, 0x00, 0x01 } };  /* pod 2, pos 0 */
-static const struct mac PMAC1_UNKNOWN = { { 0x00, 0x01, 0x01, 0x01, 0x00, 0x09 } };
-static const struct mac PMAC1_POS7 = { { 0x00, 0x01, 0x07, 0x01, 0x00, 0x01 } };
+static const struct mac PMAC2 = { { 0x02, 0x02, 0x00, 0x01, 0x00, 0x01 } };  /* pod 2, pos 0 */
+static const struct mac PMAC1_UNKNOWN = { { 0x02, 0x01, 0x01, 0x01, 0x00, 0x09 } };
+static const struct mac PMAC1_POS7 = { { 0x02, 0x01, 0x07, 0x01, 0x00, 0x01 } };
 static const struct mac STRANGER = { { 0x02, 0x00, 0x00, 0x00, 0x00, 0x99 } };
 static const struct mac BCAST = { { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff } };
 static const struct mac MLD_DST = { { 0x33, 0x33, 0x00, 0x00, 0x00, 0x16 } };
@@ -306,7 +306,7 @@ static void test_host_reassigned(void **state)
 /* Reconcile: stale entries go, wanted ones stay, and the program forwards throughout. */
 static void test_reconcile(void **state)
 {
-	static const struct mac STALE_PMAC = { { 0x00, 0x01, 0x01, 0x02, 0x00, 0x07 } };
+	static const struct mac STALE_PMAC = { { 0x02, 0x01, 0x01, 0x02, 0x00, 0x07 } };
 	static const struct dp_port_want ports[] = { { HOST, SW_DIR_HOST }, { UP1, SW_DIR_UP } };
 	static const uint32_t up[] = { UP1 };
 	struct dp_host_want hosts[] = { { PMAC1, AMAC1, HOST } };
