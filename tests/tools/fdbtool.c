@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <event2/event.h>
 #include "kernel.h"
 #include "log.h"
 #include "monotime.h"
@@ -150,8 +151,32 @@ static int op_line(struct kernel *k, char *line)
 	return -EINVAL;
 }
 
+/* kernel_commit's and kernel_reconcile's answers, waited for with kernel_wait. */
+struct answer {
+	uint32_t refused;
+	int first_err;
+	struct kstats st;
+};
+
+static void committed(void *ctx, uint32_t refused, int first_err)
+{
+	struct answer *c = ctx;
+
+	c->refused = refused;
+	c->first_err = first_err;
+}
+
+static void synced(void *ctx, int err, const struct kstats *st)
+{
+	struct answer *c = ctx;
+
+	c->first_err = err;
+	c->st = *st;
+}
+
 static int cmd_ops(struct kernel *k, int argc, char **argv)
 {
+	struct answer c = { 0 };
 	char line[1024];
 	int lineno = 0, ret;
 	FILE *f;
@@ -175,10 +200,11 @@ static int cmd_ops(struct kernel *k, int argc, char **argv)
 	}
 	if (f != stdin)
 		fclose(f);
-	ret = kernel_commit(k);
-	if (ret < 0)
-		return ret;
-	printf("{\"refused\":%d}\n", ret);
+	kernel_commit(k, committed, &c);
+	kernel_wait(k);
+	if (c.first_err == -ENOBUFS || c.first_err == -ETIMEDOUT)
+		return c.first_err;
+	printf("{\"refused\":%u}\n", c.refused);
 	return 0;
 }
 
@@ -198,7 +224,8 @@ static int apply_or_repair(struct kernel *k, int argc, char **argv, int repair)
 	struct ipaddr ips[MAX_DSTS];
 	struct mac macs[MAX_DSTS];
 	size_t nips = 0, nmacs = 0;
-	struct kstats st;
+	struct kstats st = { 0 };
+	struct answer a = { 0 };
 	struct monotime t0;
 	char line[1024];
 	FILE *f;
@@ -248,11 +275,15 @@ static int apply_or_repair(struct kernel *k, int argc, char **argv, int repair)
 		fclose(f);
 	t0 = monotime_now();
 	if (repair == 2)
-		ret = kernel_repair_keys(k, d, ips, nips, macs, nmacs, &st);
+		ret = kernel_repair_keys(k, d, ips, nips, macs, nmacs, synced, &a);
 	else if (repair == 1)
-		ret = kernel_repair(k, d, tables, &st);
+		ret = kernel_repair(k, d, tables, synced, &a);
 	else
-		ret = kernel_reconcile(k, d, known, nknown, &st);
+		ret = kernel_reconcile(k, d, known, nknown, synced, &a);
+	kernel_wait(k);
+	st = a.st;
+	if (!ret)
+		ret = a.first_err;
 	printf("{");
 	print_count("fdb", &st.fdb, ",");
 	print_count("flood", &st.flood, ",");
@@ -389,6 +420,7 @@ static void usage(void)
 
 int main(int argc, char **argv)
 {
+	struct event_base *base;
 	struct kernel *k;
 	int ret;
 
@@ -400,13 +432,15 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
 		if (strcmp(argv[1], cmds[i].name))
 			continue;
-		ret = kernel_open(&k);
+		base = event_base_new();
+		ret = base ? kernel_open(base, &k) : -ENOMEM;
 		if (ret < 0) {
 			fprintf(stderr, "fdbtool: netlink: %s\n", strerror(-ret));
 			return 1;
 		}
 		ret = cmds[i].fn(k, argc - 2, argv + 2);
 		kernel_close(k);
+		event_base_free(base);
 		free(known);
 		if (ret == E_USAGE) {
 			usage();
