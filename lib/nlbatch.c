@@ -11,7 +11,9 @@
 #include "nl.h"
 #include "nlbatch.h"
 
-#define READS_PER_TURN 256             /* answers read per loop turn; the rest next turn */
+/* Answers read per loop turn, the rest next turn: more than one chunk's requests, so that
+ * when all fail, reading keeps up with sending. */
+#define READS_PER_TURN 2048
 #define SPARE_CHUNKS 2                 /* kept for reuse; the others are freed when answered */
 #define TICK_MS 250
 
@@ -60,6 +62,8 @@ struct nl_batch {
 	struct nl_batch_stats stats;
 	char scratch[NL_BATCH_MSG_MAX];  /* a request built when no chunk could be had */
 };
+
+static int read_answers(struct nl_batch *b, int max);
 
 static struct job *job_open(struct nl_batch *b)
 {
@@ -201,7 +205,9 @@ static void on_write(evutil_socket_t fd, short what, void *arg)
 {
 	struct nl_batch *b = arg;
 
-	/* One chunk per turn: the kernel applies it within the sendmsg. */
+	/* One chunk per turn: the kernel applies it within the sendmsg. The answers to the
+	 * last one first: they must not pile up in the receive buffer. */
+	read_answers(b, READS_PER_TURN);
 	if (send_one(b) == 0)
 		event_del(b->ev_write);
 }
@@ -276,9 +282,15 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
 	read_answers(arg, READS_PER_TURN);
 }
 
+/* Fails what is sent and unanswered for too long; what the socket holds is read first (an
+ * answer queued while the caller was busy is not late). */
 static void expire(struct nl_batch *b)
 {
-	struct monotime now = monotime_now();
+	struct monotime now;
+
+	while (read_answers(b, READS_PER_TURN))
+		;
+	now = monotime_now();
 
 	while (b->head && b->head->sent &&
 	       monotime_diff_us(now, b->head->at) >= NL_BATCH_TIMEOUT_MS * USEC_PER_MSEC)
@@ -290,7 +302,9 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	expire(arg);
 }
 
-/* Blocking: sends every queued chunk (closed ones; see nl_batch_send_all for the rest). */
+/* Blocking: sends every queued chunk (closed ones; see nl_batch_send_all for the rest),
+ * reading the answers already there after each (the kernel answered within the sendmsg),
+ * so that the errors of many chunks never pile up in the receive buffer. */
 static void push_all(struct nl_batch *b)
 {
 	for (int tries = 0; tries < 1000; tries++) {
@@ -303,6 +317,7 @@ static void push_all(struct nl_batch *b)
 
 			poll(&p, 1, 10);
 		}
+		read_answers(b, READS_PER_TURN);
 	}
 	event_del(b->ev_write);
 	if (b->head && !b->tail->sent)

@@ -12,9 +12,9 @@
 #include "kernel_int.h"
 
 #define BATCH_BYTES KERNEL_CHUNK_BYTES
-/* The errors of KERNEL_CHUNKS sendmsgs of requests all refused (~1 KiB each as skbs, ~1000
- * requests a sendmsg) do not fit: but chunks are answered one per loop turn, read in the
- * next; the sync socket holds a dump's parts. */
+/* The errors of a few sendmsgs all refused (~1 KiB each as skbs, ~1000 requests a sendmsg):
+ * chunks are sent one at a time and their answers read before the next piles up; and the
+ * parts of a dump on the blocking socket. */
 #define SOCKET_BUFFER (8 * 1024 * 1024)
 
 /* --- requests and their errors -------------------------------------------------------------- */
@@ -604,7 +604,7 @@ void kernel_commit(struct kernel *k, kernel_done done, void *ctx)
 
 bool kernel_busy(const struct kernel *k)
 {
-	return nl_batch_chunks(k->batch) > KERNEL_CHUNKS / 2;
+	return nl_batch_chunks(k->batch) > KERNEL_BUSY_CHUNKS;
 }
 
 void kernel_wait(struct kernel *k)

@@ -48,11 +48,13 @@
  * everything in the order it was asked (requests on one socket are applied in order, and
  * each sendmsg within the call).
  *
- * Memory: at most KERNEL_CHUNKS buffers of KERNEL_CHUNK_BYTES of requests exist (queued or
- * unanswered: 4 MiB, ~60k FDB or neighbour changes); a caller queueing beyond that waits
- * within the call for the oldest answers (at most lib/nlbatch's 2 s timeout each). Callers
- * with an input to hold (vtepd's session with fabricd) hold it while kernel_busy, which is
- * half of that, and resume from the callbacks.
+ * Memory: at most KERNEL_CHUNKS buffers of KERNEL_CHUNK_BYTES of requests exist, queued or
+ * unanswered: 16 MiB, ~250k FDB or neighbour changes (a request is 40-70 bytes), room for
+ * one Update of a full report from a 100k-host VTEP (fabricd cuts full tables in 4 MiB
+ * Updates). A caller queueing beyond that waits within the call for the oldest answers (at
+ * most lib/nlbatch's 2 s timeout each). Callers with an input to hold (vtepd's session with
+ * fabricd) hold it while kernel_busy (more than KERNEL_BUSY_CHUNKS in use: 2 MiB), and
+ * resume from the callbacks; so the bound is hit only by one Update bigger than that.
  *
  * Incremental operations are queued; kernel_commit ends a batch of them and says, from the
  * loop, how many failed. They trust the caller about ownership (they do no
@@ -82,7 +84,8 @@
 #define KERNEL_VNI_MAX (1u << 24)
 
 #define KERNEL_CHUNK_BYTES (64 * 1024)
-#define KERNEL_CHUNKS 64
+#define KERNEL_CHUNKS 256
+#define KERNEL_BUSY_CHUNKS 32
 
 struct event_base;
 struct kernel;
@@ -235,7 +238,7 @@ typedef void (*kernel_done)(void *ctx, uint32_t refused, int first_err);
  * loop once the kernel answered all of it (also for an empty batch). Batches are sent and
  * answered in order. */
 void kernel_commit(struct kernel *k, kernel_done done, void *ctx);
-/* More than half of KERNEL_CHUNKS in use: hold the input that queues more. */
+/* More than KERNEL_BUSY_CHUNKS in use: hold the input that queues more. */
 bool kernel_busy(const struct kernel *k);
 /* Blocking: sends everything queued and waits for every answer, running the callbacks of
  * what is answered. For start-up, tools and shutdown. */
