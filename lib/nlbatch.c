@@ -371,7 +371,8 @@ static struct chunk *chunk_get(struct nl_batch *b)
 		/* Every chunk in use: wait for the oldest. */
 		b->stats.waits++;
 		push_all(b);
-		wait_head(b);
+		if (!b->spare)
+			wait_head(b);
 		c = b->spare;
 	}
 	if (c) {
