@@ -277,14 +277,12 @@ struct repair {
 	uint32_t vni;
 	uint64_t pending;              /* deletions it answers */
 	bool link, keyed;
-	bool failed;                   /* never started: not allocated */
 	struct monotime first;         /* the first deletion */
 	int64_t walk_us;
 };
 
-static void repaired(void *ctx, int ret, const struct kstats *st)
+static void repair_count(const struct repair *r, int ret, const struct kstats *st)
 {
-	struct repair *r = ctx;
 	struct drift *d = r->d;
 	uint64_t fixed = kc_repaired(&st->fdb) + kc_repaired(&st->flood) + kc_repaired(&st->neigh);
 	int64_t took = monotime_diff_us(monotime_now(), r->first);
@@ -307,8 +305,12 @@ static void repaired(void *ctx, int ret, const struct kstats *st)
 		       ret < 0 ? strerror(-ret) : "ok", (long long)took, (long long)r->walk_us,
 		       r->keyed ? "lookups" : "dump", (long long)st->dump_us,
 		       (long long)st->program_us);
-	if (!r->failed)
-		free(r);
+}
+
+static void repaired(void *ctx, int ret, const struct kstats *st)
+{
+	repair_count(ctx, ret, st);
+	free(ctx);
 }
 
 /* Repairs every segment that is due, in one walk of the mirror. */
@@ -383,36 +385,32 @@ static void repair_due(struct drift *d, struct monotime now)
 	walk_us = monotime_diff_us(monotime_now(), walk_t0);
 	for (size_t i = 0; i < d->nsegs; i++) {
 		struct dseg *s = &d->segs[i];
-		struct repair *r;
+		struct repair one, *r;
 		struct monotime t0;
 		int ret = b.err;
 
 		if (!due[i])
 			continue;
+		one = (struct repair){ .d = d, .vni = s->vni, .pending = s->pending,
+				       .link = link[i], .keyed = b.keyed[i], .first = s->first,
+				       .walk_us = walk_us };
 		r = malloc(sizeof(*r));
 		if (!r)
 			ret = -ENOMEM;
 		else
-			*r = (struct repair){ .d = d, .vni = s->vni, .pending = s->pending,
-					      .link = link[i], .keyed = b.keyed[i],
-					      .first = s->first, .walk_us = walk_us };
+			*r = one;
 		/* Out of memory: this batch is given up (counted); the next deletion, or the next
 		 * full table, tries again. */
 		t0 = monotime_now();
 		if (!ret)
-			ret = r->keyed ? repair_keys(d, s, b.kd[i], repaired, r) :
-					 kernel_repair(v->k, b.kd[i], s->dirty, repaired, r);
+			ret = one.keyed ? repair_keys(d, s, b.kd[i], repaired, r) :
+					  kernel_repair(v->k, b.kd[i], s->dirty, repaired, r);
 		/* The loop's own share: the walk, the dump or lookups, queueing the requests. */
 		s->took_us = walk_us + monotime_diff_us(monotime_now(), t0);
 		kdesired_free(b.kd[i]);
 		if (ret < 0) {
-			struct repair fail = { .d = d, .vni = s->vni, .pending = s->pending,
-					       .link = link[i], .keyed = b.keyed[i],
-					       .first = s->first, .walk_us = walk_us,
-					       .failed = true };
-
 			free(r);
-			repaired(&fail, ret, &(struct kstats){ 0 });
+			repair_count(&one, ret, &(struct kstats){ 0 });
 		}
 		s->dirty = 0;
 		s->pending = 0;
