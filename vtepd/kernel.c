@@ -614,7 +614,12 @@ void kernel_wait(struct kernel *k)
 
 void kernel_counters(const struct kernel *k, struct kcounters *out)
 {
+	const struct nl_batch_stats *bs = nl_batch_stats(k->batch);
+
 	*out = k->total;
+	out->lost = bs->lost;
+	out->timeouts = bs->timeouts;
+	out->in_flight = nl_batch_pending(k->batch);
 }
 
 uint32_t kernel_portid(const struct kernel *k)

@@ -224,6 +224,9 @@ int kernel_neigh_del(struct kernel *k, uint32_t vni, const struct ipaddr *ip);
 struct kcounters {
 	uint64_t requests;
 	uint64_t refused;
+	uint64_t lost;        /* of refused: answers lost (ENOBUFS) */
+	uint64_t timeouts;    /* of refused: no answer within 2 s */
+	uint64_t in_flight;   /* queued or unanswered now */
 };
 void kernel_counters(const struct kernel *k, struct kcounters *out);
 /* The netlink port of the batch's socket: notifications the kernel sends for its FDB and
