@@ -2,7 +2,8 @@
 # bench/vtep_program.sh [--entries N] [--trials N] — how fast vtepd's kernel side
 # (vtepd/kernel.c, driven by tests/tools/fdbtool) installs VXLAN FDB and suppression
 # neighbour entries, against iproute2's `bridge -batch` and `ip -batch` doing the same in the
-# same run, and how long a reconcile that finds nothing to do takes (dump + compare).
+# same run, how long a reconcile that finds nothing to do takes (dump + compare), and the
+# longest the event loop stalls while the kernel takes the entries (fdbtool stall).
 # See bench/README.md. Never fails on a time; exits non-zero only when it cannot measure.
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -45,9 +46,12 @@ awk -v n="$ENTRIES" -v d="$D" 'BEGIN {
         print "neigh add " ip " lladdr " mac " dev br100 nud noarp extern_learn proto 245" > (d "/neigh.batch")
         print "fdb 100 " mac " " dst > (d "/fdb.state")
         print "neigh 100 " ip " " mac > (d "/neigh.state")
+        print "fdb-set 100 " mac " " dst > (d "/fdb.ops")
+        print "neigh-set 100 " ip " " mac > (d "/neigh.ops")
     }
 }'
 cat "$D/fdb.state" "$D/neigh.state" >"$D/all.state"
+cat "$D/fdb.ops" "$D/neigh.ops" >"$D/all.ops"
 
 lab_ns_add "$NS"
 lab_veth "$NS" u0 "$NS" u1
@@ -116,6 +120,29 @@ for ((trial = 1; trial <= TRIALS; trial++)); do
     [ "$changes" = 0 ] || ANOMALIES+=("no-op reconcile of trial $trial changed $changes entries")
 done
 
+# --- the event loop's longest stall -----------------------------------------------------------
+# fdbtool stall: the same work from an event loop with a 1 ms timer; the longest gap between
+# its ticks is what a daemon's other events (fabricd's session, the control socket) wait.
+# ops: every entry as incremental operations in one commit (one Update from fabricd), answered
+# from the loop; "ops wait": the same waiting for the answers after queueing, as the blocking
+# commit did; apply: a reconcile of fresh devices (blocking dumps, then the changes answered
+# from the loop); no-op apply: a reconcile that finds everything in place (the dumps alone).
+declare -A S=()
+stall() {   # stall KEY ARGS...
+    local out
+    out=$(lab_exec "$NS" "$FDBTOOL" stall "${@:2}") || lab_die "fdbtool stall $* failed"
+    S[$1]=$out
+}
+progress "stall: fdbtool stall"
+fresh; stall ops ops "$D/all.ops"
+check "stall ops" "$ENTRIES" "$ENTRIES" "$ENTRIES"
+fresh; stall ops_wait ops "$D/all.ops" wait
+fresh; stall apply apply "$D/all.state"
+stall noop apply "$D/all.state"
+# The FDB's dump alone, which is what the learner's resync (vtepd/learn.c) does after lost
+# notifications: a no-op repair of the FDB table reports its dump time.
+S[fdb_dump]=$(lab_exec "$NS" "$FDBTOOL" repair "$D/all.state" fdb) || lab_die "fdbtool repair fdb failed"
+
 median() { tr ' ' '\n' | grep . | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : int((v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
 range() { tr ' ' '\n' | grep . | sort -n | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.0f-%.0f", lo / 1000, hi / 1000 }'; }
 ms() { awk -v us="$1" 'BEGIN { printf "%.0f", us / 1000 }'; }
@@ -156,6 +183,21 @@ printf '  for scale, `bridge fdb show br br100` + `ip neigh show dev br100` of t
 printf '\ntarget fdbtool at least as fast as iproute2 for both: %s (ratio %s)\n' \
     "$(awk -v a="${M[ip_all]}" -v b="${M[ft_all]}" 'BEGIN { print (b <= a) ? "met" : "missed" }')" \
     "$(awk -v a="${M[ip_all]}" -v b="${M[ft_all]}" 'BEGIN { printf "%.2f", a / b }')"
+sj() { jq -r ".$2" <<<"${S[$1]}"; }
+printf '\nevent loop stall while the kernel takes all %d entries (one run each; longest gap between the ticks of a 1 ms timer):\n' \
+    $(( 2 * ENTRIES ))
+printf '  %-50s %10s %10s %10s\n' "" "stall ms" "queue ms" "total ms"
+for k in ops ops_wait apply noop; do
+    case $k in
+        ops) label="one commit, answered from the loop" ;;
+        ops_wait) label="one commit, waited for (the old blocking commit)" ;;
+        apply) label="reconcile, fresh devices" ;;
+        noop) label="reconcile, nothing to do (dumps)" ;;
+    esac
+    printf '  %-50s %10s %10s %10s\n' "$label" "$(sj $k stall_max_ms)" "$(sj $k queue_ms)" "$(sj $k total_ms)"
+done
+printf '  %-50s %10s\n' "FDB dump alone (what a learner resync blocks)" "$(sj fdb_dump dump_ms)"
+[ "$(sj ops refused)" = 0 ] || ANOMALIES+=("stall ops: $(sj ops refused) refused")
 if [ ${#ANOMALIES[@]} -gt 0 ]; then
     printf '\nanomalies (%d):\n' "${#ANOMALIES[@]}"
     printf '  %s\n' "${ANOMALIES[@]}"

@@ -1,7 +1,9 @@
 /*
  * nl.h - rtnetlink over libmnl: a request socket (one request, wait for its ack), dumps,
- * batches of many requests per sendmsg, and a monitor socket subscribed to multicast groups
- * for the event loop.
+ * and a monitor socket subscribed to multicast groups for the event loop. All of it but the
+ * monitor blocks: for start-up, tools and dumps (docs/daemons.md, "Where blocking is
+ * allowed"); changes on hot paths go through lib/nlq (one at a time) or lib/nlbatch (many
+ * per sendmsg), both acknowledged from the event loop.
  */
 #ifndef L2_NL_H
 #define L2_NL_H
@@ -59,43 +61,5 @@ int nl_set_strict(struct nl *nl);
  * the kernel flagged the dump inconsistent (NLM_F_DUMP_INTR; every message was still passed
  * to cb, the caller may dump again), or -errno. */
 int nl_dump(struct nl *nl, struct nlmsghdr *nlh, nl_msg_cb cb, void *data);
-
-/*
- * A batch: requests are built one after another in one buffer and sent together with one
- * sendmsg once `limit` bytes are reached (or on nl_batch_flush). Only the last request of a
- * sendmsg carries NLM_F_ACK; the others are answered only when they fail, so a batch of
- * thousands costs a handful of syscalls and no ack traffic. Failures are passed to on_error
- * with the request's index within its sendmsg and the request itself.
- */
-#define NL_BATCH_MSG_MAX 1024  /* largest single request a batch takes */
-
-struct nl_batch {
-	struct nl *nl;
-	char *buf;
-	size_t len, cap, limit;
-	uint32_t count;                /* requests in buf */
-	uint32_t first_seq;
-	struct nlmsghdr *last;
-	uint64_t sent, errors;         /* requests sent, refused: totals since nl_batch_init */
-	void (*on_error)(void *ctx, uint32_t index, int err, const struct nlmsghdr *req);
-	void *ctx;
-};
-
-int nl_batch_init(struct nl_batch *b, struct nl *nl, size_t limit,
-		  void (*on_error)(void *ctx, uint32_t index, int err, const struct nlmsghdr *req),
-		  void *ctx);
-void nl_batch_free(struct nl_batch *b);
-/* The next request's header, zeroed (NL_BATCH_MSG_MAX bytes), to fill with libmnl's put
- * functions; then nl_batch_add. */
-struct nlmsghdr *nl_batch_msg(struct nl_batch *b);
-/* Queues the request built at nl_batch_msg (sets seq, NLM_F_REQUEST); sends the batch once it
- * passes the limit, as nl_batch_flush. */
-int nl_batch_add(struct nl_batch *b, struct nlmsghdr *nlh);
-/* Sends what is queued and reads the answers: 0 once the last one came (refused requests
- * went to on_error and are counted in errors), or -errno of the socket (-ENOBUFS: answers
- * were lost, which of those requests failed is unknown). The queue is empty afterwards. */
-int nl_batch_flush(struct nl_batch *b);
-/* Request `index` of the sendmsg being answered (valid inside on_error). */
-const struct nlmsghdr *nl_batch_req(const struct nl_batch *b, uint32_t index);
 
 #endif

@@ -4,7 +4,9 @@
  * so nothing on a hot path waits for the rtnl lock (docs/daemons.md, "Where blocking is
  * allowed"). Requests are answered in the order they were sent; one that is not answered
  * within NLQ_TIMEOUT_MS is given -ETIMEDOUT. A socket whose answers were lost (ENOBUFS)
- * fails what was pending with -ENOBUFS.
+ * fails what was pending with -ENOBUFS. One request, one copy, one ack: for a few changes at
+ * a time (vipd's takeover, vtepd's learner); thousands go through lib/nlbatch (many per
+ * sendmsg, one ack each).
  */
 #ifndef L2_NLQ_H
 #define L2_NLQ_H

@@ -203,7 +203,7 @@ static int build_keys(struct drift *d, const struct dseg *s, struct kdesired *kd
 }
 
 static int repair_keys(struct drift *d, const struct dseg *s, const struct kdesired *kd,
-		       struct kstats *st)
+		       kernel_sync_done done, void *ctx)
 {
 	struct ipaddr ips[REPAIR_KEYS_MAX];
 	struct mac macs[REPAIR_KEYS_MAX];
@@ -219,7 +219,7 @@ static int repair_keys(struct drift *d, const struct dseg *s, const struct kdesi
 		else
 			ips[nips++] = key_ip(&p->key);
 	}
-	return kernel_repair_keys(d->v->k, kd, ips, nips, macs, nmacs, st);
+	return kernel_repair_keys(d->v->k, kd, ips, nips, macs, nmacs, done, ctx);
 }
 
 static uint64_t kc_repaired(const struct kcount *c)
@@ -268,6 +268,48 @@ static bool attribute(struct drift *d, struct dseg *s, int64_t now)
 		}
 	}
 	return false;
+}
+
+/* A segment's repair in flight: what its callback counts and logs. */
+struct repair {
+	struct drift *d;
+	uint32_t vni;
+	uint64_t pending;              /* deletions it answers */
+	bool link, keyed;
+	struct monotime first;         /* the first deletion */
+	int64_t walk_us;
+};
+
+static void repair_count(const struct repair *r, int ret, const struct kstats *st)
+{
+	struct drift *d = r->d;
+	uint64_t fixed = kc_repaired(&st->fdb) + kc_repaired(&st->flood) + kc_repaired(&st->neigh);
+	int64_t took = monotime_diff_us(monotime_now(), r->first);
+
+	d->c.repairs++;
+	d->c.repaired += fixed;
+	d->c.conflicts += st->fdb.conflicts + st->flood.conflicts + st->neigh.conflicts;
+	if (ret < 0 || st->errors)
+		d->c.errors++;
+	d->c.last_repair_us = took;
+	if (took > d->c.max_repair_us)
+		d->c.max_repair_us = took;
+	if (fixed || r->pending || ret < 0)
+		log_rl(&d->rl, ret < 0 ? LOG_LVL_WARN : LOG_LVL_INFO,
+		       "drift: vni %u: put back %llu entr%s (%llu deleted%s): %s, %lld us "
+		       "after the first (mirror %lld us, %s %lld us, requests %lld us)",
+		       r->vni, (unsigned long long)fixed, fixed == 1 ? "y" : "ies",
+		       (unsigned long long)r->pending,
+		       !r->pending ? "" : r->link ? " with a link change" : " by someone",
+		       ret < 0 ? strerror(-ret) : "ok", (long long)took, (long long)r->walk_us,
+		       r->keyed ? "lookups" : "dump", (long long)st->dump_us,
+		       (long long)st->program_us);
+}
+
+static void repaired(void *ctx, int ret, const struct kstats *st)
+{
+	repair_count(ctx, ret, st);
+	free(ctx);
 }
 
 /* Repairs every segment that is due, in one walk of the mirror. */
@@ -342,43 +384,33 @@ static void repair_due(struct drift *d, struct monotime now)
 	walk_us = monotime_diff_us(monotime_now(), walk_t0);
 	for (size_t i = 0; i < d->nsegs; i++) {
 		struct dseg *s = &d->segs[i];
-		struct kstats st = { 0 };
+		struct repair one, *r;
 		struct monotime t0;
-		bool keyed = false;
-		uint64_t fixed;
-		int64_t took;
-		int ret;
+		int ret = b.err;
 
 		if (!due[i])
 			continue;
+		one = (struct repair){ .d = d, .vni = s->vni, .pending = s->pending,
+				       .link = link[i], .keyed = b.keyed[i], .first = s->first,
+				       .walk_us = walk_us };
+		r = malloc(sizeof(*r));
+		if (!r)
+			ret = -ENOMEM;
+		else
+			*r = one;
 		/* Out of memory: this batch is given up (counted); the next deletion, or the next
 		 * full table, tries again. */
 		t0 = monotime_now();
-		keyed = b.keyed[i];
-		ret = b.err ? b.err : keyed ? repair_keys(d, s, b.kd[i], &st) :
-					       kernel_repair(v->k, b.kd[i], s->dirty, &st);
+		if (!ret)
+			ret = one.keyed ? repair_keys(d, s, b.kd[i], repaired, r) :
+					  kernel_repair(v->k, b.kd[i], s->dirty, repaired, r);
+		/* The loop's own share: the walk, the dump or lookups, queueing the requests. */
 		s->took_us = walk_us + monotime_diff_us(monotime_now(), t0);
 		kdesired_free(b.kd[i]);
-		fixed = kc_repaired(&st.fdb) + kc_repaired(&st.flood) + kc_repaired(&st.neigh);
-		took = monotime_diff_us(monotime_now(), s->first);
-		d->c.repairs++;
-		d->c.repaired += fixed;
-		d->c.conflicts += st.fdb.conflicts + st.flood.conflicts + st.neigh.conflicts;
-		if (ret < 0 || st.errors)
-			d->c.errors++;
-		d->c.last_repair_us = took;
-		if (took > d->c.max_repair_us)
-			d->c.max_repair_us = took;
-		if (fixed || s->pending || ret < 0)
-			log_rl(&d->rl, ret < 0 ? LOG_LVL_WARN : LOG_LVL_INFO,
-			       "drift: vni %u: put back %llu entr%s (%llu deleted%s): %s, %lld us "
-			       "after the first (mirror %lld us, %s %lld us, requests %lld us)",
-			       s->vni, (unsigned long long)fixed, fixed == 1 ? "y" : "ies",
-			       (unsigned long long)s->pending,
-			       !s->pending ? "" : link[i] ? " with a link change" : " by someone",
-			       ret < 0 ? strerror(-ret) : "ok", (long long)took, (long long)walk_us,
-			       keyed ? "lookups" : "dump", (long long)st.dump_us,
-			       (long long)st.program_us);
+		if (ret < 0) {
+			free(r);
+			repair_count(&one, ret, &(struct kstats){ 0 });
+		}
 		s->dirty = 0;
 		s->pending = 0;
 		s->nkeys = 0;

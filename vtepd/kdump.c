@@ -121,6 +121,7 @@ int k_dump(struct kernel *k, int family, int ifindex, nl_msg_cb cb, struct vec *
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	int ret = -EINTR;
 
+	k_push(k);  /* the dump shows what was queued before it */
 	for (int tries = 0; tries < 3 && ret == -EINTR; tries++) {
 		struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 		struct ndmsg *ndm;
@@ -161,6 +162,7 @@ int k_get(struct kernel *k, int family, int ifindex, uint8_t flags, const struct
 	if (ip)
 		mnl_attr_put(nlh, NDA_DST, ipaddr_len(ip), ip->b);
 	out->err = 0;
+	k_push(k);
 	ret = nl_request_cb(&k->nl, nlh, cb, out);
 	if (out->err)
 		return out->err;

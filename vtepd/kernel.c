@@ -11,11 +11,11 @@
 #include <stdio.h>
 #include "kernel_int.h"
 
-#define BATCH_BYTES (64 * 1024)
-/* Holds a few sendmsgs of requests, and the errors of a whole batch (~1 KiB each as skbs). */
+#define BATCH_BYTES KERNEL_CHUNK_BYTES
+/* The errors of a few sendmsgs all refused (~1 KiB each as skbs, ~1000 requests a sendmsg):
+ * chunks are sent one at a time and their answers read before the next piles up; and the
+ * parts of a dump on the blocking socket. */
 #define SOCKET_BUFFER (8 * 1024 * 1024)
-/* Smallest request we queue (RTM_DELNEIGH for an IPv4 neighbour: 16 + 12 + 8 bytes). */
-#define MIN_REQUEST 32
 
 /* --- requests and their errors -------------------------------------------------------------- */
 
@@ -43,66 +43,38 @@ static void describe(const struct nlmsghdr *nlh, char *out, size_t len)
 		 ndm->ndm_family == AF_BRIDGE ? mac : ip, ndm->ndm_family == AF_BRIDGE ? ip : mac);
 }
 
-static void on_refused(void *ctx, uint32_t index, int err, const struct nlmsghdr *req)
+/* A request of the batch was refused, or its answer lost. tag: the counter it was counted
+ * under, taken back. */
+static bool on_refused(void *ctx, int err, const struct nlmsghdr *req, void *tag)
 {
 	struct kernel *k = ctx;
+	uint32_t *counter = tag;
 	char what[128];
 
 	/* Deleting what is already gone (a bridge entry the bridge took over or aged, a
 	 * neighbour someone removed) is what was asked for. */
 	if (err == -ENOENT && req->nlmsg_type == RTM_DELNEIGH)
-		return;
-	k->refused++;
+		return false;
 	k->total.refused++;
-	if (!k->first_err)
-		k->first_err = err;
-	if (k->undo[index])
-		(*k->undo[index])--;
-	if (k->stats)
-		k->stats->errors++;
+	if (counter)
+		(*counter)--;
 	describe(req, what, sizeof(what));
 	log_rl(&k->rl, LOG_LVL_WARN, "kernel: %s: %s", what, strerror(-err));
+	return true;
 }
 
-/* The answers to the n requests of a sendmsg were lost (or it was never sent): all failed,
- * as far as the caller can tell. */
-static void on_lost(struct kernel *k, uint32_t n, int err)
+void k_push(struct kernel *k)
 {
-	for (uint32_t i = 0; i < n; i++)
-		if (k->undo[i])
-			(*k->undo[i])--;
-	if (k->stats)
-		k->stats->errors += n;
-	k->refused += n;
-	k->total.refused += n;
-	if (!k->first_err)
-		k->first_err = err;
-	log_err("kernel: answers to %u requests lost: %s", n, strerror(-err));
-}
-
-int k_flush(struct kernel *k)
-{
-	uint32_t n = k->batch.count;
-	int ret = nl_batch_flush(&k->batch);
-
-	if (ret < 0)
-		on_lost(k, n, ret);
-	return ret;
+	nl_batch_send_all(k->batch);
 }
 
 /* counter: what to count the request under (taken back if it is refused), or NULL. */
 static void queue(struct kernel *k, struct nlmsghdr *nlh, uint32_t *counter)
 {
-	uint32_t n = k->batch.count + 1;
-	int ret;
-
-	k->undo[k->batch.count] = counter;
 	k->total.requests++;
 	if (counter)
 		(*counter)++;
-	ret = nl_batch_add(&k->batch, nlh);
-	if (ret < 0)
-		on_lost(k, n, ret);
+	nl_batch_add(k->batch, nlh, counter);
 }
 
 static void put_ip(struct nlmsghdr *nlh, uint16_t type, const struct ipaddr *a)
@@ -116,7 +88,7 @@ static void put_ip(struct nlmsghdr *nlh, uint16_t type, const struct ipaddr *a)
 void k_fdb_req(struct kernel *k, uint16_t type, uint16_t flags, uint8_t ndm_flags,
 		    int vx, const struct mac *mac, const struct ipaddr *dst, uint32_t *counter)
 {
-	struct nlmsghdr *nlh = nl_batch_msg(&k->batch);
+	struct nlmsghdr *nlh = nl_batch_msg(k->batch);
 	struct ndmsg *ndm;
 
 	nlh->nlmsg_type = type;
@@ -135,7 +107,7 @@ void k_fdb_req(struct kernel *k, uint16_t type, uint16_t flags, uint8_t ndm_flag
 void k_neigh_req(struct kernel *k, uint16_t type, int br, const struct ipaddr *ip,
 		      const struct mac *mac, uint32_t *counter)
 {
-	struct nlmsghdr *nlh = nl_batch_msg(&k->batch);
+	struct nlmsghdr *nlh = nl_batch_msg(k->batch);
 	struct ndmsg *ndm;
 
 	nlh->nlmsg_type = type;
@@ -469,6 +441,7 @@ int kernel_vxlan_ensure(struct kernel *k, uint32_t vni, const char *bridge,
 
 	if (vni == 0 || vni >= KERNEL_VNI_MAX || !local || !local->af)
 		return -EINVAL;
+	k_push(k);  /* what was queued for the old device goes to the old device */
 	ret = link_get(k, bridge, &br);
 	if (ret == -ENODEV) {
 		struct mac mac;
@@ -553,6 +526,7 @@ int kernel_vxlan_del(struct kernel *k, uint32_t vni)
 
 	if (d)
 		*d = k->devs[--k->ndevs];
+	k_push(k);
 	vx_name(vni, name);
 	ret = link_get(k, name, &l);
 	if (ret == -ENODEV)
@@ -623,29 +597,39 @@ int kernel_neigh_del(struct kernel *k, uint32_t vni, const struct ipaddr *ip)
 	return ret;
 }
 
-int kernel_commit(struct kernel *k)
+void kernel_commit(struct kernel *k, kernel_done done, void *ctx)
 {
-	int ret = k_flush(k);
-	uint32_t n = k->refused;
+	nl_batch_commit(k->batch, done, ctx);
+}
 
-	k->refused = 0;
-	k->first_err = 0;
-	return ret < 0 ? ret : (int)n;
+bool kernel_busy(const struct kernel *k)
+{
+	return nl_batch_chunks(k->batch) > KERNEL_BUSY_CHUNKS;
+}
+
+void kernel_wait(struct kernel *k)
+{
+	nl_batch_wait(k->batch);
 }
 
 void kernel_counters(const struct kernel *k, struct kcounters *out)
 {
+	const struct nl_batch_stats *bs = nl_batch_stats(k->batch);
+
 	*out = k->total;
+	out->lost = bs->lost;
+	out->timeouts = bs->timeouts;
+	out->in_flight = nl_batch_pending(k->batch);
 }
 
 uint32_t kernel_portid(const struct kernel *k)
 {
-	return k->nl.portid;
+	return nl_batch_portid(k->batch);
 }
 
 /* --- open / close --------------------------------------------------------------------------- */
 
-int kernel_open(struct kernel **out)
+int kernel_open(struct event_base *base, struct kernel **out)
 {
 	struct kernel *k = calloc(1, sizeof(*k));
 	int ret;
@@ -660,14 +644,10 @@ int kernel_open(struct kernel **out)
 	if (ret == 0)
 		ret = nl_set_bufsize(&k->nl, SOCKET_BUFFER);
 	if (ret == 0)
-		ret = nl_batch_init(&k->batch, &k->nl, BATCH_BYTES, on_refused, k);
+		ret = nl_batch_new(base, BATCH_BYTES, KERNEL_CHUNKS, SOCKET_BUFFER, on_refused, k,
+				   &k->batch);
 	if (ret < 0)
 		goto fail;
-	k->undo = calloc(k->batch.cap / MIN_REQUEST + 1, sizeof(*k->undo));
-	if (!k->undo) {
-		ret = -ENOMEM;
-		goto fail;
-	}
 	*out = k;
 	return 0;
 fail:
@@ -679,11 +659,10 @@ void kernel_close(struct kernel *k)
 {
 	if (!k)
 		return;
-	if (k->batch.buf)
-		k_flush(k);
-	nl_batch_free(&k->batch);
+	if (k->batch)
+		nl_batch_wait(k->batch);
+	nl_batch_free(k->batch);
 	nl_close(&k->nl);
-	free(k->undo);
 	free(k->devs);
 	free(k);
 }

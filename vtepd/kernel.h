@@ -40,8 +40,24 @@
  * kernel holds on the vx device and its bridge, add what is missing or different, remove what
  * is ours and not desired, count and keep everything else.
  *
- * Incremental operations are queued in one batch and sent many per sendmsg; kernel_commit
- * sends the rest and says how many failed. They trust the caller about ownership (they do no
+ * Changes go through one batch (lib/nlbatch), many requests per sendmsg, sent and
+ * acknowledged from the event loop: nothing here waits for the kernel's answers but
+ * kernel_wait (start-up, tools, shutdown). What does block: device requests, lookups and the
+ * dumps of a reconcile or repair, on a socket of their own (docs/daemons.md, "Where
+ * blocking is allowed"); queued changes are sent before any of them, so the kernel applies
+ * everything in the order it was asked (requests on one socket are applied in order, and
+ * each sendmsg within the call).
+ *
+ * Memory: at most KERNEL_CHUNKS buffers of KERNEL_CHUNK_BYTES of requests exist, queued or
+ * unanswered: 16 MiB, ~250k FDB or neighbour changes (a request is 40-70 bytes), room for
+ * one Update of a full report from a 100k-host VTEP (fabricd cuts full tables in 4 MiB
+ * Updates). A caller queueing beyond that waits within the call for the oldest answers (at
+ * most lib/nlbatch's 2 s timeout each). Callers with an input to hold (vtepd's session with
+ * fabricd) hold it while kernel_busy (more than KERNEL_BUSY_CHUNKS in use: 2 MiB), and
+ * resume from the callbacks; so the bound is hit only by one Update bigger than that.
+ *
+ * Incremental operations are queued; kernel_commit ends a batch of them and says, from the
+ * loop, how many failed. They trust the caller about ownership (they do no
  * dump): a set replaces whatever entry holds the key (the vxlan driver then keeps a foreign
  * entry's flags, so it stays foreign but gets our dst); fdb/flood deletes name the dst they
  * remove (and the bridge's entry for the MAC on the vx port); a neighbour delete removes the
@@ -53,6 +69,7 @@
 #ifndef VTEPD_KERNEL_H
 #define VTEPD_KERNEL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "addr.h"
@@ -66,10 +83,16 @@
 /* Most VNIs one kdesired or cache holds. */
 #define KERNEL_VNI_MAX (1u << 24)
 
+#define KERNEL_CHUNK_BYTES (64 * 1024)
+#define KERNEL_CHUNKS 256
+#define KERNEL_BUSY_CHUNKS 32
+
+struct event_base;
 struct kernel;
 struct kdesired;
 
-int kernel_open(struct kernel **out);
+/* The batch's answers are read from base. */
+int kernel_open(struct event_base *base, struct kernel **out);
 void kernel_close(struct kernel *k);
 
 /* What kernel_vxlan_ensure did (bitmask; 0 = the device was already right). */
@@ -144,15 +167,22 @@ struct kstats {
 	uint32_t fdb_flooded;  /* desired unicast MACs with several dsts (see above) */
 	uint32_t errors;       /* requests the kernel refused, VNIs without a device, dumps
 				* that failed; the counts above exclude refused requests */
-	int64_t dump_us;       /* time spent dumping and comparing */
-	int64_t program_us;    /* time spent sending requests and reading their answers */
+	int64_t dump_us;       /* time spent dumping and comparing (blocking) */
+	int64_t program_us;    /* time spent queueing requests (blocking), and from the last
+				* queued to the last answer (the loop runs meanwhile) */
 };
 
+/* A reconcile, repair or repair_keys is answered, from the loop: err 0 when every request
+ * succeeded, else the first -errno (of a dump, or of a refused request); st its counts, the
+ * refused requests taken out (valid during the call). d need not outlive the call that
+ * started it. */
+typedef void (*kernel_sync_done)(void *ctx, int err, const struct kstats *st);
+
 /* Reconciles every VNI of d (only those). known: the fabric's VTEPs (flood ownership);
- * n_known may be 0. 0 when every request succeeded, else the first -errno; out (may be
- * NULL) is filled either way. */
+ * n_known may be 0. The dumps block; the changes are queued, and done (may be NULL) runs
+ * once they are answered. 0, or -ENOMEM and done is never called. */
 int kernel_reconcile(struct kernel *k, const struct kdesired *d,
-		     const struct ipaddr *known, size_t n_known, struct kstats *out);
+		     const struct ipaddr *known, size_t n_known, kernel_sync_done done, void *ctx);
 
 /* Repair: as kernel_reconcile, for the tables of `tables` only, but nothing is removed: what
  * is missing is added and what is ours with another value is corrected, so d may leave out
@@ -164,13 +194,14 @@ enum {
 	KREPAIR_NEIGH = 1 << 1,  /* the suppression neighbours on its bridge */
 };
 int kernel_repair(struct kernel *k, const struct kdesired *d, unsigned tables,
-		  struct kstats *out);
+		  kernel_sync_done done, void *ctx);
 /* The same for a few keys, without a dump: the kernel is asked about each neighbour address of
  * ips and each unicast MAC of macs (its vxlan entry and the bridge's), one request each, and
  * only d's entries for those keys are put back. The cost is that of the keys, not of the
  * tables; the flood list is not looked at (kernel_repair). */
 int kernel_repair_keys(struct kernel *k, const struct kdesired *d, const struct ipaddr *ips,
-		       size_t nips, const struct mac *macs, size_t nmacs, struct kstats *out);
+		       size_t nips, const struct mac *macs, size_t nmacs, kernel_sync_done done,
+		       void *ctx);
 
 /* Adds what is ours on vx<vni> and its bridge to out: unicast entries, flood remotes whose
  * dst is in known (every remote when known is NULL), neighbours. */
@@ -188,18 +219,32 @@ int kernel_neigh_set(struct kernel *k, uint32_t vni, const struct ipaddr *ip,
 		     const struct mac *mac);
 int kernel_neigh_del(struct kernel *k, uint32_t vni, const struct ipaddr *ip);
 /* Requests sent to the kernel since kernel_open (reconciles and incremental operations) and
- * how many of them it refused (a delete of what is already gone is not refused). */
+ * how many of them it refused (a delete of what is already gone is not refused; answers lost
+ * or timed out count as refused). */
 struct kcounters {
 	uint64_t requests;
 	uint64_t refused;
+	uint64_t lost;        /* of refused: answers lost (ENOBUFS) */
+	uint64_t timeouts;    /* of refused: no answer within 2 s */
+	uint64_t in_flight;   /* queued or unanswered now */
 };
 void kernel_counters(const struct kernel *k, struct kcounters *out);
-/* The netlink port of kernel_open's socket: notifications the kernel sends for its requests
- * carry it (those it sends while it applies them, not all). */
+/* The netlink port of the batch's socket: notifications the kernel sends for its FDB and
+ * neighbour requests carry it (those it sends while it applies them, not all). */
 uint32_t kernel_portid(const struct kernel *k);
 
-/* Sends what is queued. The number of queued operations the kernel refused since the last
- * commit (each logged, rate-limited), or -errno when their answers were lost (-ENOBUFS). */
-int kernel_commit(struct kernel *k);
+/* A batch of operations is answered: how many the kernel refused (each logged,
+ * rate-limited; lost or timed-out answers included) and the first error (-ENOBUFS: answers
+ * were lost, -ETIMEDOUT: none came within 2 s). */
+typedef void (*kernel_done)(void *ctx, uint32_t refused, int first_err);
+/* Ends the batch of what was queued since the last commit; done (may be NULL) runs from the
+ * loop once the kernel answered all of it (also for an empty batch). Batches are sent and
+ * answered in order. */
+void kernel_commit(struct kernel *k, kernel_done done, void *ctx);
+/* More than KERNEL_BUSY_CHUNKS in use: hold the input that queues more. */
+bool kernel_busy(const struct kernel *k);
+/* Blocking: sends everything queued and waits for every answer, running the callbacks of
+ * what is answered. For start-up, tools and shutdown. */
+void kernel_wait(struct kernel *k);
 
 #endif

@@ -16,6 +16,7 @@
 #include "kernel.h"
 #include "log.h"
 #include "nl.h"
+#include "nlbatch.h"
 
 #define FDB_STATE (NUD_NOARP | NUD_PERMANENT)
 
@@ -25,14 +26,9 @@ struct kdev {
 };
 
 struct kernel {
-	struct nl nl;
-	struct nl_batch batch;
-	/* Per request of the sendmsg being built: the counter to take back if it is refused. */
-	uint32_t **undo;
-	struct kstats *stats;       /* of the reconcile in progress, else NULL */
-	uint32_t refused;           /* since the last commit */
+	struct nl nl;               /* blocking: devices, dumps, lookups */
+	struct nl_batch *batch;     /* FDB and neighbour changes, answered from the loop */
 	struct kcounters total;     /* since kernel_open */
-	int first_err;
 	struct kdev *devs;
 	size_t ndevs, capdevs;
 	struct ratelimit rl;
@@ -148,8 +144,10 @@ static inline bool ours_fdb(const struct kfdb *e)
 	return e->flags & NTF_EXT_LEARNED;
 }
 
-/* kernel.c: requests queued in the batch (see there), and the devices of a VNI. */
-int k_flush(struct kernel *k);
+/* kernel.c: requests queued in the batch (see there), and the devices of a VNI. k_push
+ * sends what is queued: before a request on the blocking socket (a dump), which must come
+ * after them. */
+void k_push(struct kernel *k);
 void k_fdb_req(struct kernel *k, uint16_t type, uint16_t flags, uint8_t ndm_flags,
 	       int vx, const struct mac *mac, const struct ipaddr *dst, uint32_t *counter);
 void k_neigh_req(struct kernel *k, uint16_t type, int br, const struct ipaddr *ip,

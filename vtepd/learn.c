@@ -44,6 +44,7 @@
 #define RX_BUF 2048
 #define MON_BUFSIZE (4 << 20)   /* a burst of FDB changes (a port going) fits */
 #define MON_BUDGET 256
+#define RS_PARTS_PER_TURN 4        /* resync dump parts read per loop turn (on_rs) */
 
 /* ARP; IPv6 next header 58 with ICMPv6 type 135 or 136. Tagged frames belong to a VLAN
  * sub-interface, not to the segment. An ICMPv6 frame too short to hold the type is let
@@ -105,10 +106,18 @@ struct learner {
 	struct learn_ops ops;
 	void *ctx;
 	struct nl mon;             /* RTNLGRP_NEIGH */
-	struct nl req;             /* dumps */
+	struct nl req;             /* a new segment's dump (blocking: set-up) */
+	struct nl rs;              /* resync dumps, read from the event loop */
 	struct nlq *nlq;           /* unpinning shared MACs, from the event loop */
 	struct event *ev_mon;
 	struct event *ev_resync;
+	struct event *ev_rs;
+	struct {
+		bool busy, again;  /* a resync under way; another asked for meanwhile */
+		bool intr;         /* the dump under way was flagged inconsistent */
+		size_t seg;        /* the segment being dumped */
+		uint32_t seq;      /* its request's */
+	} rsy;
 	struct segment **segs;
 	size_t nsegs;
 	struct macmap macs;
@@ -492,17 +501,24 @@ static void on_mon(evutil_socket_t fd, short what, void *arg)
 	mon_read(arg);
 }
 
-static int seg_dump(struct learner *l, struct segment *s)
+static void seg_dump_msg(struct nlmsghdr *nlh, const struct segment *s)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct ndmsg *ndm;
 
 	nlh->nlmsg_type = RTM_GETNEIGH;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
 	ndm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ndm));
 	ndm->ndm_family = AF_BRIDGE;
 	/* With strict checking, the kernel dumps only this bridge's FDB (and its ports'). */
 	mnl_attr_put_u32(nlh, NDA_MASTER, (uint32_t)s->br_ifindex);
+}
+
+static int seg_dump(struct learner *l, struct segment *s)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+
+	seg_dump_msg(nlh, s);
 	return nl_dump(&l->req, nlh, fdb_msg, l);
 }
 
@@ -534,29 +550,102 @@ static int sweep_collect(void *val, void *arg)
 }
 
 /* Mark and sweep: every dumped segment's MACs the dumps did not show are gone. */
-static void resync(struct learner *l)
+static void sweep(struct learner *l)
 {
 	struct sweep_ctx c = { .l = l };
 
-	/* What is still queued predates the dumps, which show its outcome: applied after them
-	 * (a NEW whose DEL was lost) it would bring back what is gone. What comes from now on
-	 * is newer than the start of the dumps: applied in order over them, it converges. */
-	nl_drain(&l->mon);
-	l->gen++;
-	for (size_t i = 0; i < l->nsegs; i++) {
-		struct segment *s = l->segs[i];
-		int ret = seg_dump(l, s);
-
-		s->dumped = ret == 0;
-		if (ret < 0)
-			log_warn("learn: vni %u: dump of %s: %s", s->vni, s->bridge, strerror(-ret));
-	}
 	macmap_foreach(&l->macs, sweep_collect, &c);
 	for (size_t i = 0; i < c.n; i++)
 		lmac_gone(l, c.stale[i]);
 	free(c.stale);
 	if (c.n)
 		log_info("learn: resync: %zu MAC(s) gone while notifications were lost", c.n);
+}
+
+static void resync(struct learner *l);
+
+/* Starts the dump of the next segment, or sweeps once every one is dumped. */
+static void rs_next(struct learner *l)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+
+	for (; l->rsy.seg < l->nsegs; l->rsy.seg++) {
+		struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+
+		seg_dump_msg(nlh, l->segs[l->rsy.seg]);
+		nlh->nlmsg_seq = l->rsy.seq = ++l->rs.seq;
+		l->rsy.intr = false;
+		if (mnl_socket_sendto(l->rs.sk, nlh, nlh->nlmsg_len) >= 0)
+			return;
+		l->segs[l->rsy.seg]->dumped = false;
+		log_warn("learn: vni %u: dump of %s: %s", l->segs[l->rsy.seg]->vni,
+			 l->segs[l->rsy.seg]->bridge, strerror(errno));
+	}
+	sweep(l);
+	l->rsy.busy = false;
+	if (l->rsy.again) {
+		l->rsy.again = false;
+		resync(l);
+	}
+}
+
+static int rs_msg(const struct nlmsghdr *nlh, void *data)
+{
+	struct learner *l = data;
+
+	if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
+		l->rsy.intr = true;
+	return fdb_msg(nlh, l);
+}
+
+/* A few parts of the dump under way per loop turn: the kernel fills each as it is read, and
+ * a part late in a big FDB costs it milliseconds (kdump.c: O(n^2)). */
+static void on_rs(evutil_socket_t fd, short what, void *arg)
+{
+	struct learner *l = arg;
+	char buf[64 * 1024];
+
+	for (int i = 0; i < RS_PARTS_PER_TURN && l->rsy.busy; i++) {
+		ssize_t len = recv(nl_fd(&l->rs), buf, sizeof(buf), MSG_DONTWAIT);
+		struct segment *s;
+		int ret;
+
+		if (len < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+			return;
+		s = l->segs[l->rsy.seg];
+		ret = len < 0 ? -errno : mnl_cb_run(buf, (size_t)len, l->rsy.seq, l->rs.portid,
+						     rs_msg, l);
+		if (ret == MNL_CB_OK)
+			continue;
+		if (ret < 0 && len >= 0)
+			ret = -errno;
+		if (ret == MNL_CB_STOP && l->rsy.intr)
+			ret = -EINTR;
+		s->dumped = ret == MNL_CB_STOP;
+		if (ret < 0)
+			log_warn("learn: vni %u: dump of %s: %s", s->vni, s->bridge, strerror(-ret));
+		l->rsy.seg++;
+		rs_next(l);
+	}
+}
+
+/* After lost notifications: dumps of every segment, read from the loop, then the sweep. A
+ * resync asked for while one is under way runs after it. */
+static void resync(struct learner *l)
+{
+	if (l->rsy.busy) {
+		l->rsy.again = true;
+		return;
+	}
+	/* What is still queued predates the dumps, which show its outcome: applied after them
+	 * (a NEW whose DEL was lost) it would bring back what is gone. What comes from now on
+	 * is newer than the start of the dumps: applied in order with them (notifications are
+	 * read meanwhile), it converges. */
+	nl_drain(&l->mon);
+	l->gen++;
+	l->rsy.busy = true;
+	l->rsy.seg = 0;
+	rs_next(l);
 }
 
 static void on_resync(evutil_socket_t fd, short what, void *arg)
@@ -751,11 +840,17 @@ struct learner *learner_new(struct event_base *base, const struct learn_ops *ops
 	if (!ret)
 		ret = nl_set_strict(&l->req);
 	if (!ret)
+		ret = nl_open(&l->rs, 0);
+	if (!ret)
+		ret = nl_set_strict(&l->rs);
+	if (!ret)
 		ret = nlq_new(base, &l->nlq);
 	if (!ret) {
 		l->ev_mon = event_new(base, nl_fd(&l->mon), EV_READ | EV_PERSIST, on_mon, l);
 		l->ev_resync = event_new(base, -1, 0, on_resync, l);
-		if (!l->ev_mon || !l->ev_resync || event_add(l->ev_mon, NULL) < 0)
+		l->ev_rs = event_new(base, nl_fd(&l->rs), EV_READ | EV_PERSIST, on_rs, l);
+		if (!l->ev_mon || !l->ev_resync || !l->ev_rs || event_add(l->ev_mon, NULL) < 0 ||
+		    event_add(l->ev_rs, NULL) < 0)
 			ret = -ENOMEM;
 	}
 	if (ret) {
@@ -790,9 +885,12 @@ void learner_free(struct learner *l)
 		event_free(l->ev_mon);
 	if (l->ev_resync)
 		event_free(l->ev_resync);
+	if (l->ev_rs)
+		event_free(l->ev_rs);
 	nlq_free(l->nlq);
 	nl_close(&l->mon);
 	nl_close(&l->req);
+	nl_close(&l->rs);
 	if (l->macs.slots)
 		macmap_foreach(&l->macs, free_lmac, NULL);
 	macmap_free(&l->macs);

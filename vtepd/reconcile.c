@@ -357,7 +357,6 @@ static int reconcile_vni(struct kernel *k, const struct kd_vni *v, const struct 
 	}
 	if (how & KREPAIR_NEIGH)
 		sync_neigh(k, br, want_neigh, nneigh, neigh.p, neigh.n, add_only, st);
-	k_flush(k);
 	st->program_us += monotime_diff_us(monotime_now(), t1);
 out:
 	if (ret < 0)
@@ -371,63 +370,80 @@ out:
 	return ret;
 }
 
-static int sync_all(struct kernel *k, const struct kdesired *d, const struct ipaddr *known,
-		    size_t n_known, unsigned how, const struct keys *only, struct kstats *out)
+/* A reconcile or repair whose requests are in flight: its counts are the requests' tags. */
+struct ksync {
+	struct kstats st;
+	int ret;
+	struct monotime queued;        /* when its last request was queued */
+	kernel_sync_done done;
+	void *ctx;
+};
+
+static void sync_done(void *ctx, uint32_t refused, int first_err)
 {
-	struct kstats st = { 0 };
-	int ret = 0;
+	struct ksync *s = ctx;
 
-	/* Whatever incremental operations are queued go first, under their own accounting. */
-	k_flush(k);
-	k->stats = &st;
-	k->first_err = 0;
-	for (size_t i = 0; i < d->n; i++) {
-		int r = reconcile_vni(k, &d->v[i], known, n_known, how, only, &st);
-
-		if (r < 0 && !ret)
-			ret = r;
-	}
-	k->stats = NULL;
-	if (!ret)
-		ret = k->first_err;
-	k->first_err = 0;
-	k->refused = 0;
-	if (out)
-		*out = st;
-	return ret;
+	s->st.errors += refused;
+	if (!s->ret)
+		s->ret = first_err;
+	s->st.program_us += monotime_diff_us(monotime_now(), s->queued);
+	if (s->done)
+		s->done(s->ctx, s->ret, &s->st);
+	free(s);
 }
 
-int kernel_reconcile(struct kernel *k, const struct kdesired *d,
-		     const struct ipaddr *known, size_t n_known, struct kstats *out)
+static int sync_all(struct kernel *k, const struct kdesired *d, const struct ipaddr *known,
+		    size_t n_known, unsigned how, const struct keys *only, kernel_sync_done done,
+		    void *ctx)
 {
-	return sync_all(k, d, known, n_known, KREPAIR_FDB | KREPAIR_NEIGH, NULL, out);
+	struct ksync *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return -ENOMEM;
+	s->done = done;
+	s->ctx = ctx;
+	/* Whatever incremental operations are queued go first, in a batch of their own (the
+	 * dumps send them before they read). */
+	kernel_commit(k, NULL, NULL);
+	for (size_t i = 0; i < d->n; i++) {
+		int r = reconcile_vni(k, &d->v[i], known, n_known, how, only, &s->st);
+
+		if (r < 0 && !s->ret)
+			s->ret = r;
+	}
+	s->queued = monotime_now();
+	kernel_commit(k, sync_done, s);
+	return 0;
+}
+
+int kernel_reconcile(struct kernel *k, const struct kdesired *d, const struct ipaddr *known,
+		     size_t n_known, kernel_sync_done done, void *ctx)
+{
+	return sync_all(k, d, known, n_known, KREPAIR_FDB | KREPAIR_NEIGH, NULL, done, ctx);
 }
 
 int kernel_repair(struct kernel *k, const struct kdesired *d, unsigned tables,
-		  struct kstats *out)
+		  kernel_sync_done done, void *ctx)
 {
 	/* Nothing is removed: which flood remotes are the fabric's does not matter. */
 	return sync_all(k, d, NULL, 0, (tables & (KREPAIR_FDB | KREPAIR_NEIGH)) | SYNC_ADD_ONLY,
-			NULL, out);
+			NULL, done, ctx);
 }
 
 int kernel_repair_keys(struct kernel *k, const struct kdesired *d, const struct ipaddr *ips,
-		       size_t nips, const struct mac *macs, size_t nmacs, struct kstats *out)
+		       size_t nips, const struct mac *macs, size_t nmacs, kernel_sync_done done,
+		       void *ctx)
 {
 	struct keys only = { 0 };
 	int ret;
 
 	only.ips = sorted_last(ips, nips, sizeof(*ips), ip_cmp, ip_same, &only.nips);
 	only.macs = sorted_last(macs, nmacs, sizeof(*macs), mac_cmp_v, mac_same, &only.nmacs);
-	if (!only.ips || !only.macs) {
-		free(only.ips);
-		free(only.macs);
-		if (out)
-			*out = (struct kstats){ .errors = 1 };
-		return -ENOMEM;
-	}
-	ret = sync_all(k, d, NULL, 0, (only.nmacs ? KREPAIR_FDB : 0) |
-		       (only.nips ? KREPAIR_NEIGH : 0) | SYNC_ADD_ONLY, &only, out);
+	if (!only.ips || !only.macs)
+		ret = -ENOMEM;
+	else
+		ret = sync_all(k, d, NULL, 0, (only.nmacs ? KREPAIR_FDB : 0) |
+			       (only.nips ? KREPAIR_NEIGH : 0) | SYNC_ADD_ONLY, &only, done, ctx);
 	free(only.ips);
 	free(only.macs);
 	return ret;

@@ -229,11 +229,40 @@ static int desired_one(void *val, void *ctx)
 	return 0;
 }
 
+/* The kernel has taken (or refused) what an Update or a reconcile queued: fabricd's next
+ * messages are read again once the batch is no longer near its bound (kernel.h). */
+static void fabric_hold(struct vtepd *v, bool hold)
+{
+	struct wire *w = wire_client_session(v->fc);
+
+	if (w && (hold ? kernel_busy(v->k) : !kernel_busy(v->k)))
+		wire_hold(w, hold);
+}
+
+static void reconciled(void *ctx, int err, const struct kstats *st)
+{
+	struct vtepd *v = ctx;
+
+	v->c.reconciles++;
+	v->c.reconcile_err = err;
+	v->c.reconcile_last = *st;
+	v->c.reconcile_at = time(NULL);
+	log_info("reconciled %zu binding(s): fdb +%u ~%u -%u =%u, flood +%u -%u =%u, "
+		 "neigh +%u ~%u -%u =%u, foreign kept %u, errors %u (%lld us)",
+		 v->want.count, st->fdb.added, st->fdb.updated, st->fdb.removed, st->fdb.kept,
+		 st->flood.added, st->flood.removed, st->flood.kept, st->neigh.added,
+		 st->neigh.updated, st->neigh.removed, st->neigh.kept,
+		 st->fdb.foreign + st->flood.foreign + st->neigh.foreign, st->errors,
+		 (long long)(st->dump_us + st->program_us));
+	if (err)
+		log_warn("reconcile: %s", strerror(-err));
+	fabric_hold(v, false);
+}
+
 /* The mirror holds a whole table: make the kernel hold exactly that. */
 static void reconcile(struct vtepd *v)
 {
 	struct kdesired *d = kdesired_new();
-	struct kstats st;
 	int err;
 
 	if (!d)
@@ -244,27 +273,25 @@ static void reconcile(struct vtepd *v)
 			kdesired_flood(d, v->segs[i].vni, &v->segs[i].flood[k]);
 	}
 	macmap_foreach(&v->want, desired_one, d);
-	err = kernel_reconcile(v->k, d, v->known.v, v->known.n, &st);
+	err = kernel_reconcile(v->k, d, v->known.v, v->known.n, reconciled, v);
 	kdesired_free(d);
-	v->c.reconciles++;
-	v->c.reconcile_err = err;
-	v->c.reconcile_last = st;
-	v->c.reconcile_at = time(NULL);
-	log_info("reconciled %zu binding(s): fdb +%u ~%u -%u =%u, flood +%u -%u =%u, "
-		 "neigh +%u ~%u -%u =%u, foreign kept %u, errors %u (%lld us)",
-		 v->want.count, st.fdb.added, st.fdb.updated, st.fdb.removed, st.fdb.kept,
-		 st.flood.added, st.flood.removed, st.flood.kept, st.neigh.added,
-		 st.neigh.updated, st.neigh.removed, st.neigh.kept,
-		 st.fdb.foreign + st.flood.foreign + st.neigh.foreign, st.errors,
-		 (long long)(st.dump_us + st.program_us));
 	if (err)
 		log_warn("reconcile: %s", strerror(-err));
+}
+
+static void update_done(void *ctx, uint32_t refused, int first_err)
+{
+	struct vtepd *v = ctx;
+
+	if (refused)
+		log_warn("update: the kernel refused %u operation(s) (first: %s)", refused,
+			 strerror(-first_err));
+	fabric_hold(v, false);
 }
 
 static void on_update(struct vtepd *v, const L2f__Update *u)
 {
 	bool full = u->has_full && u->full, more = u->has_more && u->more;
-	int refused;
 
 	v->c.updates++;
 	if (full) {
@@ -287,17 +314,15 @@ static void on_update(struct vtepd *v, const L2f__Update *u)
 			apply_del(v, u->del[i]);
 		}
 	}
-	if (v->in_full) {
-		if (!more) {
-			v->in_full = false;
-			v->c.full_tables++;
-			reconcile(v);
-		}
-		return;
+	if (v->in_full && !more) {
+		v->in_full = false;
+		v->c.full_tables++;
+		reconcile(v);
+	} else if (!v->in_full) {
+		kernel_commit(v->k, update_done, v);
 	}
-	refused = kernel_commit(v->k);
-	if (refused)
-		log_warn("update: the kernel refused %d operation(s)", refused);
+	/* Answered in order from the loop; meanwhile fabricd waits when too much is in flight. */
+	fabric_hold(v, true);
 }
 
 /* --- reports --------------------------------------------------------------------------- */
@@ -658,7 +683,7 @@ int main(int argc, char **argv)
 			 on_reload, &v) < 0)
 		return 1;
 	v.base = v.dm.base;
-	err = kernel_open(&v.k);
+	err = kernel_open(v.base, &v.k);
 	if (!err)
 		err = macmap_init(&v.want);
 	if (err) {
@@ -709,6 +734,7 @@ int main(int argc, char **argv)
 		return 1;
 	event_base_dispatch(v.base);
 
+	kernel_wait(v.k);  /* the callbacks of what is in flight, while what they use exists */
 	wire_client_free(v.fc, "vtepd stopping");
 	wire_tls_free(v.tls);
 	ctlsrv_close(v.ctl);

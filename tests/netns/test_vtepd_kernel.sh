@@ -271,6 +271,21 @@ printf 'neigh-set 100 2001:db8:100::32 02:00:00:00:30:02\nfdb-set 100 02:00:00:0
 out=$(ft ops "$LAB_TMP/ops" 2>/dev/null) || t_fail "fdbtool ops (refused) failed"
 t_assert_eq "$(jq -r .refused <<<"$out")" 1 "refused: an IPv6 VTEP on an IPv4 vx device"
 apply "$LAB_TMP/empty"
+# Many sendmsgs (64 KiB each, ~1000 requests): each refusal is matched to its own request
+# wherever it falls, by the blocking wait (ops) and from the event loop (stall ops).
+awk 'BEGIN { for (i = 0; i < 3000; i++)
+    printf "fdb-set 100 02:00:00:01:%02x:%02x %s\n", int(i / 256), i % 256,
+        i % 500 == 7 ? "2001:db8::3" : "198.18.0." (2 + i % 200) }' >"$LAB_TMP/ops"
+for mode in ops stall; do
+    out=$(if [ $mode = ops ]; then ft ops "$LAB_TMP/ops"; else ft stall ops "$LAB_TMP/ops"; fi 2>"$LAB_TMP/ops.err") ||
+        t_fail "fdbtool $mode (3000 sets) failed: $(cat "$LAB_TMP/ops.err")"
+    t_assert_eq "$(jq -r .refused <<<"$out")" 6 "$mode: refused of 3000 sets, 6 with an IPv6 VTEP"
+    t_assert_eq "$(kernel_fdb | grep -c ' 02:00:00:01:')" 2994 "$mode: unicast entries after 3000 sets"
+    t_assert_eq "$(kernel_fdb | grep -cE ' 02:00:00:01:(00:07|01:fb|03:ef|05:e3|07:d7|09:cb) ')" 0 \
+        "$mode: entries of the refused sets"
+    t_assert_eq "$(grep -c 'set fdb .*2001:db8::3' "$LAB_TMP/ops.err")" 6 "$mode: refusals logged with their request"
+    apply "$LAB_TMP/empty"
+done
 
 # --- a VNI without its device is an error, reported, not a crash ------------------------------
 printf 'fdb 200 02:00:00:00:20:01 198.18.0.2\n' >"$LAB_TMP/novx"

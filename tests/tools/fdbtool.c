@@ -10,6 +10,11 @@
  *                                                only, without dumps
  *   fdbtool dump VNI [KNOWN[,KNOWN...]]          what is ours, in apply's format
  *   fdbtool ops FILE                             incremental operations, one commit
+ *   fdbtool stall ops|apply FILE [wait]          the same, or apply, from an event loop
+ *                                                with a 1 ms timer: the loop's longest
+ *                                                stall while the kernel takes it (with
+ *                                                wait: kernel_wait after queueing, as the
+ *                                                blocking commit did), as JSON
  *   fdbtool del VNI                              delete vx<VNI>
  * FILE, one item a line (# comments, blank lines):
  *   vni VNI                      the VNI is reconciled even when nothing else names it
@@ -25,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <event2/event.h>
 #include "kernel.h"
 #include "log.h"
 #include "monotime.h"
@@ -150,8 +156,32 @@ static int op_line(struct kernel *k, char *line)
 	return -EINVAL;
 }
 
+/* kernel_commit's and kernel_reconcile's answers, waited for with kernel_wait. */
+struct answer {
+	uint32_t refused;
+	int first_err;
+	struct kstats st;
+};
+
+static void committed(void *ctx, uint32_t refused, int first_err)
+{
+	struct answer *c = ctx;
+
+	c->refused = refused;
+	c->first_err = first_err;
+}
+
+static void synced(void *ctx, int err, const struct kstats *st)
+{
+	struct answer *c = ctx;
+
+	c->first_err = err;
+	c->st = *st;
+}
+
 static int cmd_ops(struct kernel *k, int argc, char **argv)
 {
+	struct answer c = { 0 };
 	char line[1024];
 	int lineno = 0, ret;
 	FILE *f;
@@ -175,10 +205,11 @@ static int cmd_ops(struct kernel *k, int argc, char **argv)
 	}
 	if (f != stdin)
 		fclose(f);
-	ret = kernel_commit(k);
-	if (ret < 0)
-		return ret;
-	printf("{\"refused\":%d}\n", ret);
+	kernel_commit(k, committed, &c);
+	kernel_wait(k);
+	if (c.first_err == -ENOBUFS || c.first_err == -ETIMEDOUT)
+		return c.first_err;
+	printf("{\"refused\":%u}\n", c.refused);
 	return 0;
 }
 
@@ -198,7 +229,8 @@ static int apply_or_repair(struct kernel *k, int argc, char **argv, int repair)
 	struct ipaddr ips[MAX_DSTS];
 	struct mac macs[MAX_DSTS];
 	size_t nips = 0, nmacs = 0;
-	struct kstats st;
+	struct kstats st = { 0 };
+	struct answer a = { 0 };
 	struct monotime t0;
 	char line[1024];
 	FILE *f;
@@ -248,11 +280,15 @@ static int apply_or_repair(struct kernel *k, int argc, char **argv, int repair)
 		fclose(f);
 	t0 = monotime_now();
 	if (repair == 2)
-		ret = kernel_repair_keys(k, d, ips, nips, macs, nmacs, &st);
+		ret = kernel_repair_keys(k, d, ips, nips, macs, nmacs, synced, &a);
 	else if (repair == 1)
-		ret = kernel_repair(k, d, tables, &st);
+		ret = kernel_repair(k, d, tables, synced, &a);
 	else
-		ret = kernel_reconcile(k, d, known, nknown, &st);
+		ret = kernel_reconcile(k, d, known, nknown, synced, &a);
+	kernel_wait(k);
+	st = a.st;
+	if (!ret)
+		ret = a.first_err;
 	printf("{");
 	print_count("fdb", &st.fdb, ",");
 	print_count("flood", &st.flood, ",");
@@ -366,6 +402,143 @@ static int cmd_del(struct kernel *k, int argc, char **argv)
 	return kernel_vxlan_del(k, vni);
 }
 
+/* --- stall: the event loop's longest stall while the kernel takes a batch ----------------- */
+
+static struct event_base *base;
+
+struct stall {
+	struct kernel *k;
+	char **lines;                  /* ops: the file, read before the clock starts */
+	size_t nlines;
+	struct kdesired *d;            /* apply */
+	bool wait;
+	struct monotime t0, last_tick;
+	int64_t max_gap_us, queue_us, total_us;
+	struct answer a;
+	int ret;
+};
+
+static void stall_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct stall *s = arg;
+	struct monotime now = monotime_now();
+	int64_t gap = monotime_diff_us(now, s->last_tick);
+
+	if (gap > s->max_gap_us)
+		s->max_gap_us = gap;
+	s->last_tick = now;
+}
+
+static void stall_end(struct stall *s)
+{
+	s->total_us = monotime_diff_us(monotime_now(), s->t0);
+	stall_tick(-1, 0, s);
+	event_base_loopbreak(base);
+}
+
+static void stall_committed(void *ctx, uint32_t refused, int first_err)
+{
+	struct stall *s = ctx;
+
+	committed(&s->a, refused, first_err);
+	stall_end(s);
+}
+
+static void stall_synced(void *ctx, int err, const struct kstats *st)
+{
+	struct stall *s = ctx;
+
+	synced(&s->a, err, st);
+	stall_end(s);
+}
+
+static void stall_start(evutil_socket_t fd, short what, void *arg)
+{
+	struct stall *s = arg;
+
+	s->t0 = monotime_now();
+	for (size_t i = 0; i < s->nlines && !s->ret; i++)
+		s->ret = op_line(s->k, s->lines[i]);
+	if (s->d)
+		s->ret = kernel_reconcile(s->k, s->d, known, nknown, stall_synced, s);
+	else
+		kernel_commit(s->k, stall_committed, s);
+	s->queue_us = monotime_diff_us(monotime_now(), s->t0);
+	if (s->ret)
+		event_base_loopbreak(base);
+	else if (s->wait)
+		kernel_wait(s->k);
+}
+
+static int stall_load(struct stall *s, const char *path)
+{
+	char line[1024];
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		char **l;
+
+		if (s->d) {
+			if (parse_line(s->d, line) < 0) {
+				fclose(f);
+				return -EINVAL;
+			}
+			continue;
+		}
+		l = realloc(s->lines, (s->nlines + 1) * sizeof(*l));
+		if (l)
+			s->lines = l;
+		if (!l || !(l[s->nlines] = strdup(line))) {
+			fclose(f);
+			return -ENOMEM;
+		}
+		s->nlines++;
+	}
+	fclose(f);
+	return 0;
+}
+
+static int cmd_stall(struct kernel *k, int argc, char **argv)
+{
+	struct stall s = { .k = k };
+	struct timeval ms = { 0, 1000 }, now = { 0, 0 };
+	struct event *tick, *start;
+
+	if (argc < 2 || argc > 3 || (strcmp(argv[0], "ops") && strcmp(argv[0], "apply")) ||
+	    (argc == 3 && strcmp(argv[2], "wait")))
+		return E_USAGE;
+	s.wait = argc == 3;
+	if (!strcmp(argv[0], "apply") && !(s.d = kdesired_new()))
+		return -ENOMEM;
+	s.ret = stall_load(&s, argv[1]);
+	tick = event_new(base, -1, EV_PERSIST, stall_tick, &s);
+	start = event_new(base, -1, 0, stall_start, &s);
+	if (!s.ret && (!tick || !start))
+		s.ret = -ENOMEM;
+	if (!s.ret) {
+		s.last_tick = monotime_now();
+		event_add(tick, &ms);
+		event_add(start, &now);
+		event_base_dispatch(base);
+	}
+	if (!s.ret)
+		printf("{\"ops\":%zu,\"refused\":%u,\"errors\":%u,\"queue_ms\":%.1f,"
+		       "\"total_ms\":%.1f,\"stall_max_ms\":%.1f}\n", s.nlines, s.a.refused,
+		       s.a.st.errors, s.queue_us / 1000.0, s.total_us / 1000.0,
+		       s.max_gap_us / 1000.0);
+	if (tick)
+		event_free(tick);
+	if (start)
+		event_free(start);
+	for (size_t i = 0; i < s.nlines; i++)
+		free(s.lines[i]);
+	free(s.lines);
+	kdesired_free(s.d);
+	return s.ret;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(struct kernel *k, int argc, char **argv);
@@ -377,6 +550,7 @@ static const struct {
 	{ "repair-keys", cmd_repair_keys, "repair-keys FILE|- MAC|IP..." },
 	{ "dump", cmd_dump, "dump VNI [KNOWN[,KNOWN...]]" },
 	{ "ops", cmd_ops, "ops FILE|-" },
+	{ "stall", cmd_stall, "stall ops|apply FILE [wait]" },
 	{ "del", cmd_del, "del VNI" },
 };
 
@@ -400,13 +574,15 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
 		if (strcmp(argv[1], cmds[i].name))
 			continue;
-		ret = kernel_open(&k);
+		base = event_base_new();
+		ret = base ? kernel_open(base, &k) : -ENOMEM;
 		if (ret < 0) {
 			fprintf(stderr, "fdbtool: netlink: %s\n", strerror(-ret));
 			return 1;
 		}
 		ret = cmds[i].fn(k, argc - 2, argv + 2);
 		kernel_close(k);
+		event_base_free(base);
 		free(known);
 		if (ret == E_USAGE) {
 			usage();
