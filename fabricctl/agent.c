@@ -79,8 +79,9 @@ static void print_status(const L2f__AgentStatus *st)
 	}
 	printf("\nbindings %llu, updates %llu (full tables %llu), reports %llu\n",
 	       U(c->bindings), U(c->updates_received), U(c->full_tables), U(c->reports_sent));
-	printf("kernel requests %llu: done %llu, refused %llu\n", U(c->kernel_requests),
-	       U(c->kernel_done), U(c->kernel_refused));
+	printf("kernel requests %llu: done %llu, refused %llu (answers lost %llu, late %llu), "
+	       "in flight %llu\n", U(c->kernel_requests), U(c->kernel_done), U(c->kernel_refused),
+	       U(c->kernel_lost), U(c->kernel_timeouts), U(c->kernel_in_flight));
 	printf("reconciles %llu", U(r->count));
 	if (r->count) {
 		printf(", last at %s: %s, %llu error(s), %llu us\n", text(r->at), text(r->result),

@@ -41,7 +41,13 @@ void vtepd_metrics(struct metrics_out *m, void *ctx)
 	metrics_one(m, "l2f_vtepd_kernel_requests_total", "counter", "netlink changes sent",
 		    kc.requests);
 	metrics_one(m, "l2f_vtepd_kernel_refused_total", "counter",
-		    "netlink changes the kernel refused", kc.refused);
+		    "netlink changes the kernel refused (answers lost or late included)", kc.refused);
+	metrics_one(m, "l2f_vtepd_kernel_lost_total", "counter",
+		    "of those, answers lost (ENOBUFS)", kc.lost);
+	metrics_one(m, "l2f_vtepd_kernel_timeouts_total", "counter",
+		    "of those, no answer within 2 s", kc.timeouts);
+	metrics_one(m, "l2f_vtepd_kernel_in_flight", "gauge",
+		    "netlink changes queued or not answered yet", kc.in_flight);
 	metrics_one(m, "l2f_vtepd_reconciles_total", "counter", "full reconciles with the kernel",
 		    v->c.reconciles);
 	metrics_family(m, "l2f_vtepd_reconcile_entries", "gauge",

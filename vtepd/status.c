@@ -208,6 +208,10 @@ static L2f__AgentCounters *counters_pb(struct ctlsrv_pool *pl, const struct vtep
 	c->kernel_requests = kc.requests;
 	c->kernel_done = kc.requests - kc.refused;
 	c->kernel_refused = kc.refused;
+	c->has_kernel_lost = c->has_kernel_timeouts = c->has_kernel_in_flight = true;
+	c->kernel_lost = kc.lost;
+	c->kernel_timeouts = kc.timeouts;
+	c->kernel_in_flight = kc.in_flight;
 	c->reconcile = reconcile_pb(pl, &v->c);
 	c->learner = learner_pb(pl, v->lr);
 	c->drift = drift_pb(pl, v->drift);
