@@ -3,14 +3,17 @@
  *
  * Level (Algorithm 1). A switch starts at level unknown and sends LDMs out every port, every
  * LDP_LDM_PERIOD_US. It decides once, from what its neighbours say:
- *  - hearing an edge: an aggregation switch if it hears more than k/2 switches; a miswired
- *    edge if it also hears an aggregation switch, or has a port that stayed silent (a host)
- *    for LDP_HOST_TIMEOUT_US - the paper's rule for telling the two apart; else it waits;
+ *  - hearing an edge: a miswired edge if it also hears an aggregation switch, or most of
+ *    its ports stayed silent (hosts) for LDP_HOST_TIMEOUT_US - the paper's rule for telling
+ *    the two apart; else an aggregation switch if it hears more than k/2 switches and has
+ *    no silent port (or none silent for less than twice the host timeout); else it waits;
  *  - core when more than k/2 switches are heard and every active port hears an aggregation
  *    switch that has not set a direction for the link (its edge-facing ports are down);
  *  - edge when it heard no more than k/2 switches for LDP_HOST_TIMEOUT_US ("sufficiently
  *    long"); its silent ports then become host-connected after the same timeout, and the
- *    ports that hear LDMs are up ports.
+ *    ports that hear LDMs are up ports. Also an edge: a switch with such a silent port that
+ *    hears no more than k/2 aggregation switches, so that an edge with a host port cabled
+ *    to another switch (more than k/2 switches) still finds its level and reports the link.
  * Directions follow from the neighbours' levels: an edge's switch ports are up, a core's
  * ports down, an aggregation switch's ports down to edges and up to cores.
  *
@@ -396,12 +399,15 @@ static void classify_hosts(struct ldp *l, struct monotime now)
 			l->port[p].state = LDP_PORT_HOST;
 }
 
-static bool any_silent_too_long(const struct ldp *l, struct monotime now)
+/* Ports up and silent for at least `us`. */
+static int silent_for(const struct ldp *l, struct monotime now, int64_t us)
 {
+	int n = 0;
+
 	for (int p = 0; p < l->nports; p++)
-		if (silent_too_long(&l->port[p], now))
-			return true;
-	return false;
+		n += l->port[p].state == LDP_PORT_SILENT &&
+		     monotime_diff_us(now, l->port[p].up_since) >= us;
+	return n;
 }
 
 /* Alg. 1 lines 14-18: every active port hears an aggregation switch that has not set the
@@ -422,20 +428,30 @@ static bool all_ports_undirected_aggs(const struct ldp *l)
 
 static enum ldp_level infer_level(struct ldp *l, struct monotime now)
 {
-	int n = switch_count(l);
-	bool edge = usable_count(l, LDP_LEVEL_EDGE) > 0;
-	bool agg = usable_count(l, LDP_LEVEL_AGG) > 0;
+	int n = switch_count(l), aggs = usable_count(l, LDP_LEVEL_AGG);
+	bool edge = usable_count(l, LDP_LEVEL_EDGE) > 0, agg = aggs > 0;
 
 	if (n > half_k(l))
 		l->edge_since = (struct monotime){ 0 };
 	else if (!monotime_is_set(l->edge_since))
 		l->edge_since = now;
+	/* Host ports and no more than k/2 aggregation switches: an edge, even one with more
+	 * than k/2 switches because a host port is cabled to another switch (a core has k
+	 * aggregation switches, and hosts only where one of them is silent). */
+	if (agg && aggs <= half_k(l) && silent_for(l, now, LDP_HOST_TIMEOUT_US))
+		return LDP_LEVEL_EDGE;
 	if (edge) {
 		/* the paper's test for a miswired edge: it hears an aggregation switch too, or
-		 * has host ports */
-		if (agg || any_silent_too_long(l, now))
+		 * most of its ports are host-connected */
+		if (agg || silent_for(l, now, LDP_HOST_TIMEOUT_US) >= half_k(l))
 			return LDP_LEVEL_EDGE;
-		return n > half_k(l) ? LDP_LEVEL_AGG : LDP_LEVEL_UNKNOWN;
+		/* An aggregation switch hears only switches. One with silent ports may be an
+		 * edge cabled to another: it waits a second host timeout, in which the other
+		 * edges of its pod decide and its aggregation switches tell it what it is. */
+		if (n > half_k(l) &&
+		    silent_for(l, now, 0) == silent_for(l, now, 2 * LDP_HOST_TIMEOUT_US))
+			return LDP_LEVEL_AGG;
+		return LDP_LEVEL_UNKNOWN;
 	}
 	if (n > half_k(l) && all_ports_undirected_aggs(l))
 		return LDP_LEVEL_CORE;

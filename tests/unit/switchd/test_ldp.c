@@ -517,6 +517,55 @@ static void miswired_edge_hears_edge_and_agg(void **state)
 	assert_null(last_sent(&r, 1, LDP_TYPE_PROPOSE));
 }
 
+/* Hearing an edge with a port still silent: an edge cabled to another edge's host port
+ * looks like that until its own aggregation switches decide, so it waits two host timeouts
+ * before concluding aggregation (an aggregation switch with a dead neighbour). */
+static void aggregation_with_silent_port_waits(void **state)
+{
+	struct ldp_msg m[K] = {
+		ldm(1, LDP_LEVEL_EDGE, LDP_DIR_UP, LDP_NONE, LDP_NONE),
+		ldm(2, LDP_LEVEL_UNKNOWN, LDP_DIR_UNKNOWN, LDP_NONE, LDP_NONE),
+		ldm(3, LDP_LEVEL_UNKNOWN, LDP_DIR_UNKNOWN, LDP_NONE, LDP_NONE),
+	};
+	int64_t two = 2 * LDP_HOST_TIMEOUT_US / USEC_PER_MSEC;
+	struct ldp l;
+	struct rec r;
+
+	start(&l, &r);
+	run(&l, 0, two - 10, m, 0x7);
+	assert_int_equal(l.level, LDP_LEVEL_UNKNOWN);
+	run(&l, two, two, m, 0x7);
+	assert_int_equal(l.level, LDP_LEVEL_AGG);
+	assert_int_equal(l.c.miswirings, 0);
+}
+
+/* More than k/2 switches, but only k/2 of them aggregation and a host port: an edge with a
+ * host port cabled to a switch, which it reports once that switch says it is an edge. */
+static void edge_with_host_port_to_switch(void **state)
+{
+	struct ldp_msg m[K] = {
+		ldm(1, LDP_LEVEL_AGG, LDP_DIR_UNKNOWN, LDP_NONE, LDP_NONE),
+		ldm(2, LDP_LEVEL_AGG, LDP_DIR_UNKNOWN, LDP_NONE, LDP_NONE),
+		ldm(3, LDP_LEVEL_UNKNOWN, LDP_DIR_UNKNOWN, LDP_NONE, LDP_NONE),
+	};
+	int64_t t = LDP_HOST_TIMEOUT_US / USEC_PER_MSEC;
+	struct ldp l;
+	struct rec r;
+
+	start(&l, &r);
+	run(&l, 0, t - 10, m, 0x7);
+	assert_int_equal(l.level, LDP_LEVEL_UNKNOWN);
+	run(&l, t, t, m, 0x7);
+	assert_int_equal(l.level, LDP_LEVEL_EDGE);
+	assert_int_equal(l.port[3].state, LDP_PORT_HOST);
+	assert_int_equal(r.miswires, 0);
+	m[2] = ldm(3, LDP_LEVEL_EDGE, LDP_DIR_UP, LDP_NONE, LDP_NONE);
+	run(&l, t + 10, t + 10, m, 0x7);
+	assert_int_equal(r.miswires, 1);
+	assert_int_equal(r.miswire_port, 2);
+	assert_int_equal(r.miswire_why, LDP_MISWIRE_EDGE_EDGE);
+}
+
 /* Levels that cannot face each other: an aggregation switch hearing another. */
 static void miswired_levels(void **state)
 {
@@ -622,6 +671,8 @@ int main(void)
 		cmocka_unit_test(aggregation_holds_and_denies),
 		cmocka_unit_test(unexpected_dropped),
 		cmocka_unit_test(miswired_edge_hears_edge_and_agg),
+		cmocka_unit_test(aggregation_with_silent_port_waits),
+		cmocka_unit_test(edge_with_host_port_to_switch),
 		cmocka_unit_test(miswired_levels),
 		cmocka_unit_test(drops_counted),
 		cmocka_unit_test(neighbour_lost_and_back),

@@ -7,8 +7,8 @@
  * result must be: the right level everywhere, one pod number per pod shared by its edges and
  * aggregation switches, edge positions a permutation of 0..k/2-1 in every pod, no pod on a
  * core, the right direction on every port - within a bounded number of LDM periods, and
- * stable afterwards. A miswired fabric (an edge's uplink cabled to another edge) is reported
- * on both ends and the rest still converges.
+ * stable afterwards. A miswired fabric (two edges joined, through uplinks or host ports) is
+ * reported on both ends and the rest still converges.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -444,22 +444,26 @@ static void fattree_k6_three_orders(void **state)
 	check_fattree(6, 0x12345679);
 }
 
-/* Edge 0 of pod 0 and edge 0 of pod 1 lose their link to aggregation switch 0 of their pod,
- * and the two freed edge ports are cabled to each other. */
-static void check_miswired(uint32_t seed)
+/* Edge 0 of pod 0 and edge 0 of pod 1 joined by a link, in a k = 6 fat tree: either their
+ * uplinks to aggregation switch 0 of their pod moved onto each other (each edge then has
+ * k/2 switches, two aggregation switches: still a majority for its position), or one host
+ * port of each cabled to the other (each edge then has more than k/2 switches). */
+static void check_miswired(uint32_t seed, bool host_ports)
 {
 	struct sim *s = calloc(1, sizeof(*s));
-	int h = 3, a, b, pa, pb;
+	int a, b, pa, pb, h = 3;
 	struct tree t;
 
 	assert_non_null(s);
-	build_fattree(s, &t, 6, seed);
+	build_fattree(s, &t, 2 * h, seed);
 	a = t.edge[0][0];
 	b = t.edge[1][0];
-	pa = t.edge_port[0][0][0];
-	pb = t.edge_port[1][0][0];
-	s->sw[t.agg[0][0]].port[t.agg_port[0][0][0]] = (struct sim_port){ .peer = -1 };
-	s->sw[t.agg[1][0]].port[t.agg_port[1][0][0]] = (struct sim_port){ .peer = -1 };
+	pa = t.edge_port[0][0][host_ports ? h : 0];
+	pb = t.edge_port[1][0][host_ports ? h : 0];
+	if (!host_ports) {
+		s->sw[t.agg[0][0]].port[t.agg_port[0][0][0]] = (struct sim_port){ .peer = -1 };
+		s->sw[t.agg[1][0]].port[t.agg_port[1][0][0]] = (struct sim_port){ .peer = -1 };
+	}
 	link_ports(s, a, pa, b, pb, LDP_ROLE_MISWIRED, LDP_ROLE_MISWIRED);
 	schedule_starts(s);
 	assert_true(run_to_convergence(s, &t) > 0);
@@ -479,15 +483,21 @@ static void check_miswired(uint32_t seed)
 	for (int i = 0; i < s->n; i++)
 		if (i != a && i != b)
 			assert_int_equal(s->sw[i].miswires, 0);
-	(void)h;
 	free(s);
 }
 
 static void fattree_miswired_edges(void **state)
 {
-	check_miswired(0xbadc0ffe);
-	check_miswired(0x00c0ffee);
-	check_miswired(0x31415927);
+	check_miswired(0xbadc0ffe, false);
+	check_miswired(0x00c0ffee, false);
+	check_miswired(0x31415927, false);
+}
+
+static void fattree_miswired_host_ports(void **state)
+{
+	check_miswired(0xbadc0ffe, true);
+	check_miswired(0x00c0ffee, true);
+	check_miswired(0x31415927, true);
 }
 
 int main(void)
@@ -496,6 +506,7 @@ int main(void)
 		cmocka_unit_test(fattree_k4_three_orders),
 		cmocka_unit_test(fattree_k6_three_orders),
 		cmocka_unit_test(fattree_miswired_edges),
+		cmocka_unit_test(fattree_miswired_host_ports),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
