@@ -37,6 +37,7 @@
 #define EDGE_MAX_QUERIES 4096
 #define EDGE_QUERY_TRIES 4
 #define EDGE_RETRY_MS 150      /* after a miss: the target's edge registers it meanwhile */
+#define EDGE_QUERY_MAX_MS 2000 /* a query without an answer in this long is given up */
 
 void edge_unknown(struct switchd *s, int ifindex, const struct mac *amac);
 
@@ -232,21 +233,33 @@ static void ask(struct switchd *s, int port, const struct edge_host *asker,
 		const struct ipaddr *sender, const struct ipaddr *target, bool nd)
 {
 	struct edge_ip *e = ipmap_get(&s->by_ip, target);
-	struct edge_query q = { *target, *sender, asker->amac, (uint8_t)port, nd, 0, monotime_now() };
+	struct monotime now = monotime_now();
+	struct edge_query q = { .target = *target, .sender = *sender, .sender_amac = asker->amac,
+				.port = (uint8_t)port, .nd = nd, .due = now, .created = now };
 
 	if (e && e->h != asker) {
 		answer(s, &q, &e->h->pmac);
 		return;
 	}
 	if (e || s->nqueries >= EDGE_MAX_QUERIES) {
-		s->c.frames_dropped++;      /* its own address (DAD, or a probe), or too many */
+		s->c.frames_dropped++;      /* its own address (a probe), or too many waiting */
 		return;
 	}
+	for (size_t i = 0; i < s->nqueries; i++)
+		if (ipaddr_eq(&s->queries[i].target, target) &&
+		    mac_eq(&s->queries[i].sender_amac, &asker->amac))
+			return;             /* asked again while the first is on its way */
 	s->queries[s->nqueries++] = q;
 	schedule(s, s->query_ev, 0);
 }
 
-/* Every query due, in one batch: IPv4 first, then IPv6, as the answer comes back. */
+static void drop_query(struct switchd *s, size_t i)
+{
+	s->queries[i] = s->queries[--s->nqueries];
+}
+
+/* Every query due, in one batch: IPv4 first, then IPv6, as the answer comes back; each
+ * remembers its batch and place. Queries older than EDGE_QUERY_MAX_MS are given up. */
 static void on_query(evutil_socket_t fd, short what, void *arg)
 {
 	struct switchd *s = arg;
@@ -255,109 +268,326 @@ static void on_query(evutil_socket_t fd, short what, void *arg)
 	L2f__ArpBatch b = L2F__ARP_BATCH__INIT;
 	L2f__Portland m = L2F__PORTLAND__INIT;
 	struct monotime now = monotime_now();
+	uint32_t idx = 0;
 
 	if (!v4 || !v6)
 		goto out;
+	for (size_t i = 0; i < s->nqueries; i++)
+		if (monotime_diff_us(now, s->queries[i].created) >
+		    (int64_t)EDGE_QUERY_MAX_MS * USEC_PER_MSEC)
+			drop_query(s, i--);
+	b.id = ++s->batch_id;
 	for (int fam = 0; fam < 2; fam++)
 		for (size_t i = 0; i < s->nqueries; i++) {
 			struct edge_query *q = &s->queries[i];
 
 			if (q->nd != fam || monotime_diff_us(q->due, now) > 0)
 				continue;
-			if (!fam)
-				v4[b.n_ipv4++] = ntohl(q->target.v4.s_addr);
-			else
-				memcpy(v6 + 16 * (b.ipv6.len / 16), q->target.b, 16), b.ipv6.len += 16;
+			if (!fam) {
+				v4[b.n_ipv4] = ntohl(q->target.v4.s_addr);
+				b.n_ipv4++;
+			} else {
+				memcpy(v6 + b.ipv6.len, q->target.b, 16);
+				b.ipv6.len += 16;
+			}
+			q->batch = b.id;
+			q->idx = idx++;
 			q->tries++;
-			q->due = monotime_add_us(now, (int64_t)EDGE_RETRY_MS * USEC_PER_MSEC * 10);
+			/* until its answer comes (or the query is given up) */
+			q->due = monotime_add_us(now, (int64_t)EDGE_QUERY_MAX_MS * USEC_PER_MSEC);
 		}
-	b.id = ++s->batch_id;
 	b.ipv4 = v4;
 	b.has_ipv6 = b.ipv6.len > 0;
 	b.ipv6.data = v6;
 	m.queries = &b;
-	if ((b.n_ipv4 || b.ipv6.len) && switchd_send(s, &m))
-		s->c.queries_sent += b.n_ipv4 + b.ipv6.len / 16;
+	if (idx && switchd_send(s, &m))
+		s->c.queries_sent += idx;
 out:
 	free(v4);
 	free(v6);
+	if (s->nqueries)
+		schedule(s, s->retry_ev, EDGE_RETRY_MS);
 }
 
-static void drop_query(struct switchd *s, size_t i)
+/* A miss: fabricd has it asked of every edge's hosts, as the host that asked. */
+static void flood_miss(struct switchd *s, const struct edge_query *q)
 {
-	s->queries[i] = s->queries[--s->nqueries];
+	struct edge_host *asker = host_by_amac(s, &q->sender_amac);
+	L2f__ArpMiss mm = L2F__ARP_MISS__INIT, *mp = &mm;
+	L2f__Portland m = L2F__PORTLAND__INIT;
+
+	if (!asker)
+		return;
+	mm.ip = (ProtobufCBinaryData){ ipaddr_len(&q->target), (uint8_t *)q->target.b };
+	mm.sender_ip = (ProtobufCBinaryData){ ipaddr_len(&q->sender), (uint8_t *)q->sender.b };
+	mm.sender_pmac = (ProtobufCBinaryData){ MAC_LEN, asker->pmac.b };
+	m.misses = &mp;
+	m.n_misses = 1;
+	switchd_send(s, &m);
 }
 
-/* fabricd's answers, in the order of the batch (each query once in flight: the oldest
- * matching one takes the answer). */
-static void take_answer(struct switchd *s, const struct ipaddr *ip, uint64_t pmac_num,
-			L2f__ArpMiss ***misses, size_t *nmiss, struct ipaddr *ips, struct mac *pms)
+void edge_answers(struct switchd *s, const L2f__ArpBatchAnswer *a)
 {
-	struct mac pmac;
+	size_t n = a->n_pmac4 + a->n_pmac6;
+	struct monotime now = monotime_now();
 
-	for (int k = 0; k < MAC_LEN; k++)
-		pmac.b[k] = (uint8_t)(pmac_num >> (40 - 8 * k));
 	for (size_t i = 0; i < s->nqueries; i++) {
 		struct edge_query *q = &s->queries[i];
-		struct edge_host *asker;
+		uint64_t v;
+		struct mac pmac;
 
-		if (!ipaddr_eq(&q->target, ip))
+		if (q->batch != a->id || q->idx >= n)
 			continue;
-		if (pmac_num) {
+		v = q->idx < a->n_pmac4 ? a->pmac4[q->idx] : a->pmac6[q->idx - a->n_pmac4];
+		q->batch = 0;
+		if (v) {
+			for (int k = 0; k < MAC_LEN; k++)
+				pmac.b[k] = (uint8_t)(v >> (40 - 8 * k));
 			answer(s, q, &pmac);
 			drop_query(s, i--);
 			continue;
 		}
 		s->c.misses++;
+		if (q->tries == 1)
+			flood_miss(s, q);
 		if (q->tries >= EDGE_QUERY_TRIES) {
 			drop_query(s, i--);
 			continue;
 		}
-		q->due = monotime_add_us(monotime_now(), (int64_t)EDGE_RETRY_MS * USEC_PER_MSEC);
-		asker = host_by_amac(s, &q->sender_amac);
-		if (q->tries == 1 && asker && *nmiss < EDGE_MAX_QUERIES) {
-			L2f__ArpMiss *mm = &(*misses)[0][*nmiss];
+		q->due = monotime_add_us(now, (int64_t)EDGE_RETRY_MS * USEC_PER_MSEC);
+	}
+	if (s->nqueries)
+		schedule(s, s->retry_ev, EDGE_RETRY_MS);
+}
 
-			l2f__arp_miss__init(mm);
-			ips[2 * *nmiss] = q->target;
-			ips[2 * *nmiss + 1] = q->sender;
-			pms[*nmiss] = asker->pmac;
-			mm->ip = (ProtobufCBinaryData){ ipaddr_len(&q->target), ips[2 * *nmiss].b };
-			mm->sender_ip = (ProtobufCBinaryData){ ipaddr_len(&q->sender),
-							      ips[2 * *nmiss + 1].b };
-			mm->sender_pmac = (ProtobufCBinaryData){ MAC_LEN, pms[*nmiss].b };
-			(*misses)[1][*nmiss] = (L2f__ArpMiss){ 0 };
-			(*nmiss)++;
+/* fabricd's floods: ask every host port for each address, as the host that asked. */
+void edge_floods(struct switchd *s, L2f__ArpMiss *const *m, size_t n)
+{
+	uint8_t f[128];
+
+	s->c.floods_rx += n;
+	if (!s->located || s->loc.level != LDP_LEVEL_EDGE)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		struct ipaddr target, sender;
+		struct mac spmac;
+
+		wire_ipaddr(&target, &m[i]->ip);
+		wire_ipaddr(&sender, &m[i]->sender_ip);
+		memcpy(spmac.b, m[i]->sender_pmac.data, MAC_LEN);
+		if (ipmap_get(&s->by_ip, &target) || target.af != sender.af)
+			continue;           /* ours: registered already, the asker's retry gets it */
+		for (int p = 0; p < s->nports; p++) {
+			ssize_t len;
+
+			if (!is_host_port(s, p))
+				continue;
+			if (target.af == AF_INET) {
+				struct arp_pkt a = { .op = ARP_OP_REQUEST, .sha = spmac };
+
+				a.spa = sender.v4;
+				a.tpa = target.v4;
+				len = arp_build_frame(f, sizeof(f), &mac_broadcast, &spmac, &a);
+				send_on(s, p, s->io[p].arp_fd, f, len);
+			} else {
+				struct nd_ns_tx ns = { .eth_src = spmac, .slla = spmac };
+
+				ns.src = sender.v6;
+				ns.target = target.v6;
+				ndisc_solicited_node(&target.v6, &ns.dst);
+				memcpy(ns.eth_dst.b, (uint8_t[]){ 0x33, 0x33, ns.dst.s6_addr[12],
+						      ns.dst.s6_addr[13], ns.dst.s6_addr[14],
+						      ns.dst.s6_addr[15] }, MAC_LEN);
+				len = ndisc_build_ns(f, sizeof(f), &ns);
+				send_on(s, p, s->io[p].nd_fd, f, len);
+			}
+			s->c.floods_sent++;
 		}
 	}
 }
 
-void edge_answers(struct switchd *s, const L2f__ArpBatchAnswer *a)
+/* --- frames from hosts -------------------------------------------------------------------- */
+
+static void arp_frame(struct switchd *s, int port, const struct eth_hdr *eh, const uint8_t *p,
+		      size_t len)
 {
-	size_t n = a->n_pmac4 + a->n_pmac6, nmiss = 0;
-	L2f__ArpMiss *mm = calloc(n + 1, sizeof(*mm)), **mp = calloc(n + 1, sizeof(*mp));
-	L2f__ArpMiss *arr[2] = { mm, mm }, **misses = arr;
-	struct ipaddr *ips = calloc(2 * n + 2, sizeof(*ips));
-	struct mac *pms = calloc(n + 1, sizeof(*pms));
-	L2f__Portland m = L2F__PORTLAND__INIT;
-	(void)misses;
+	struct arp_pkt a;
+	struct edge_host *h;
+	struct ipaddr spa, tpa;
 
-	if (!mm || !mp || !ips || !pms)
-		goto out;
-	/* the batch's queries are those that were due when it went: look each address up */
-	for (size_t i = 0; i < n; i++) {
-		struct ipaddr ip = { .af = i < a->n_pmac4 ? AF_INET : AF_INET6 };
-		uint64_t v = i < a->n_pmac4 ? a->pmac4[i] : a->pmac6[i - a->n_pmac4];
-
-		(void)ip;
-		(void)v;
+	s->c.arp_rx++;
+	if (arp_parse(p, len, &a) < 0 || !mac_eq(&a.sha, &eh->src) || !(h = host_new(s, port, &eh->src))) {
+		s->c.frames_dropped++;
+		return;
 	}
-out:
-	free(mm);
-	free(mp);
-	free(ips);
-	free(pms);
-	(void)m;
-	(void)nmiss;
-	(void)take_answer;
+	ipaddr_from_v4(&spa, &a.spa);
+	ipaddr_from_v4(&tpa, &a.tpa);
+	if (a.spa.s_addr)
+		learn_ip(s, h, &spa);
+	/* a request for another address (not an announcement, not a probe from 0.0.0.0) */
+	if (a.op == ARP_OP_REQUEST && a.spa.s_addr && !ipaddr_eq(&spa, &tpa))
+		ask(s, port, h, &spa, &tpa, false);
+}
+
+static void nd_frame(struct switchd *s, int port, const struct eth_hdr *eh, const uint8_t *p,
+		     size_t len)
+{
+	struct ip6_info ip;
+	struct edge_host *h;
+	struct ipaddr src, target;
+
+	s->c.nd_rx++;
+	if (ip6_parse(p, len, &ip) < 0 || ip.next_header != 58 || ip.payload_len < 1 ||
+	    !(h = host_new(s, port, &eh->src))) {
+		s->c.frames_dropped++;
+		return;
+	}
+	ipaddr_from_v6(&src, &ip.src);
+	if (ip.payload[0] == ICMP6_NS) {
+		struct nd_ns ns;
+
+		if (ndisc_parse_ns(&ip, &ns) < 0 || IN6_IS_ADDR_UNSPECIFIED(&ip.src)) {
+			/* DAD (RFC 4862 5.4.3): nobody answers, so the address stays the host's */
+			s->c.frames_dropped++;
+			return;
+		}
+		learn_ip(s, h, &src);
+		ipaddr_from_v6(&target, &ns.target);
+		if (!IN6_IS_ADDR_LINKLOCAL(&ns.target) && !ipaddr_eq(&src, &target))
+			ask(s, port, h, &src, &target, true);
+	} else {
+		struct nd_na na;
+
+		if (ndisc_parse_na(&ip, &na) < 0) {
+			s->c.frames_dropped++;
+			return;
+		}
+		ipaddr_from_v6(&target, &na.target);
+		learn_ip(s, h, &target);
+	}
+}
+
+void edge_frame(struct switchd *s, int port, const uint8_t *f, size_t len)
+{
+	struct eth_hdr eh;
+
+	if (!is_host_port(s, port) || eth_parse(f, len, &eh) < 0 || (eh.src.b[0] & 1)) {
+		s->c.frames_dropped++;
+		return;
+	}
+	if (eh.type == ETHERTYPE_ARP)
+		arp_frame(s, port, &eh, f + ETH_HDR_LEN, len - ETH_HDR_LEN);
+	else if (eh.type == ETHERTYPE_IPV6)
+		nd_frame(s, port, &eh, f + ETH_HDR_LEN, len - ETH_HDR_LEN);
+	else
+		s->c.frames_dropped++;
+}
+
+static int port_of_fd(const struct switchd *s, int fd)
+{
+	for (int i = 0; i < s->nports; i++)
+		if (s->io[i].arp_fd == fd || s->io[i].nd_fd == fd)
+			return i;
+	return -1;
+}
+
+static void on_frame(evutil_socket_t fd, short what, void *arg)
+{
+	struct switchd *s = arg;
+	int port = port_of_fd(s, fd);
+	uint8_t buf[2048];
+
+	for (int n = 0; port >= 0 && n < 64; n++) {
+		ssize_t len = recv(fd, buf, sizeof(buf), 0);
+
+		if (len < 0)
+			break;
+		edge_frame(s, port, buf, (size_t)len);
+	}
+}
+
+void edge_resend(struct switchd *s)
+{
+	size_t n = 0;
+	L2f__HostBinding *b = calloc(s->nhosts * EDGE_MAX_IPS + 1, sizeof(*b));
+	L2f__HostBinding **bp = calloc(s->nhosts * EDGE_MAX_IPS + 1, sizeof(*bp));
+	L2f__Portland m = L2F__PORTLAND__INIT;
+
+	if (b && bp) {
+		for (size_t i = 0; i < s->nhosts; i++)
+			for (uint8_t k = 0; k < s->hosts[i].nips; k++) {
+				binding_of(s, &s->hosts[i], &s->hosts[i].ips[k], &b[n]);
+				bp[n] = &b[n];
+				n++;
+			}
+		m.hosts_add = bp;
+		m.n_hosts_add = n;
+		if (n && switchd_send(s, &m))
+			s->c.hosts_registered += n;
+	}
+	free(b);
+	free(bp);
+}
+
+static int open_sock(struct switchd *s, int port, uint16_t type, const struct sock_filter *f,
+		     size_t nf, int *fd, struct event **ev)
+{
+	*fd = rawsock_open_proto(s->ports[port].ifindex, type, f, nf);
+	if (*fd < 0)
+		return *fd;
+	*ev = event_new(s->base, *fd, EV_READ | EV_PERSIST, on_frame, s);
+	return *ev && event_add(*ev, NULL) == 0 ? 0 : -ENOMEM;
+}
+
+int edge_start(struct switchd *s)
+{
+	int err = ipmap_init(&s->by_ip);
+
+	s->queries = calloc(EDGE_MAX_QUERIES, sizeof(*s->queries));
+	s->query_ev = evtimer_new(s->base, on_query, s);
+	s->retry_ev = evtimer_new(s->base, on_query, s);
+	if (err < 0 || !s->queries || !s->query_ev || !s->retry_ev)
+		return -ENOMEM;
+	for (int i = 0; i < s->nports; i++) {
+		err = open_sock(s, i, ETHERTYPE_ARP, NULL, 0, &s->io[i].arp_fd, &s->io[i].arp_ev);
+		if (!err)
+			err = open_sock(s, i, ETHERTYPE_IPV6, nd_filter,
+					sizeof(nd_filter) / sizeof(nd_filter[0]), &s->io[i].nd_fd,
+					&s->io[i].nd_ev);
+		if (err < 0) {
+			log_err("edge: port %s: packet socket: %s", s->ports[i].name, strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
+static int free_ip(void *val, void *ctx)
+{
+	free(val);
+	return 0;
+}
+
+void edge_stop(struct switchd *s)
+{
+	for (int i = 0; i < s->nports; i++) {
+		if (s->io[i].arp_ev)
+			event_free(s->io[i].arp_ev);
+		if (s->io[i].nd_ev)
+			event_free(s->io[i].nd_ev);
+		if (s->io[i].arp_fd >= 0)
+			close(s->io[i].arp_fd);
+		if (s->io[i].nd_fd >= 0)
+			close(s->io[i].nd_fd);
+	}
+	if (s->query_ev)
+		event_free(s->query_ev);
+	if (s->retry_ev)
+		event_free(s->retry_ev);
+	if (s->by_ip.slots) {
+		ipmap_foreach(&s->by_ip, free_ip, NULL);
+		ipmap_free(&s->by_ip);
+	}
+	free(s->queries);
+	free(s->hosts);
 }

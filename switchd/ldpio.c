@@ -19,6 +19,10 @@
 #include "rawsock.h"
 #include "switchd.h"
 
+#ifndef IFF_LOWER_UP
+#define IFF_LOWER_UP 0x10000       /* linux/if.h: the carrier is on */
+#endif
+
 static void arm(struct switchd *s)
 {
 	struct monotime now = monotime_now(), at = ldp_next_deadline(&s->ldp);
@@ -54,13 +58,13 @@ static void op_send(void *ctx, int port, const struct ldp_msg *m)
 	s->c.ldp_tx++;
 }
 
+/* fabricd gives a pod only to the edge at position 0: the request goes with the location
+ * that says so (the machine asks before it is located). */
 static void op_request_pod(void *ctx)
 {
 	struct switchd *s = ctx;
-	L2f__Portland m = L2F__PORTLAND__INIT;
 
-	m.has_pod_request = m.pod_request = true;
-	if (switchd_send(s, &m))
+	if (switchd_report_pod_request(s))
 		log_info("ldp: the edge at position 0 of its pod: pod number asked of fabricd");
 }
 

@@ -1,7 +1,7 @@
 /* ports.c - a switch's ports, found in its namespace; see ports.h. */
 #include <errno.h>
 #include <libmnl/libmnl.h>
-#include <linux/if_arp.h>
+#include <net/if_arp.h>
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 #include <stdlib.h>
@@ -10,8 +10,12 @@
 #include "nl.h"
 #include "ports.h"
 
+#ifndef IFF_LOWER_UP
+#define IFF_LOWER_UP 0x10000       /* linux/if.h: the carrier is on */
+#endif
+
 struct found {
-	struct sw_port *v;
+	struct sw_iface *v;
 	size_t n, max;
 	int control;                       /* ifindex that reaches fabricd, or 0 */
 	bool overflow;
@@ -40,7 +44,7 @@ static int on_link(const struct nlmsghdr *nlh, void *data)
 	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
 	struct found *f = data;
 	const struct nlattr *a, *name = NULL, *addr = NULL, *info = NULL;
-	struct sw_port *p;
+	struct sw_iface *p;
 
 	if (ifi->ifi_type != ARPHRD_ETHER || (ifi->ifi_flags & IFF_LOOPBACK) ||
 	    ifi->ifi_index == f->control)
@@ -112,12 +116,12 @@ static int control_ifindex(struct nl *nl, const char *fabricd)
 
 static int by_name(const void *x, const void *y)
 {
-	const struct sw_port *a = x, *b = y;
+	const struct sw_iface *a = x, *b = y;
 
 	return strcmp(a->name, b->name);
 }
 
-int ports_discover(struct nl *nl, const char *fabricd, struct sw_port *out, size_t max,
+int ports_discover(struct nl *nl, const char *fabricd, struct sw_iface *out, size_t max,
 		   char control[IF_NAMESIZE])
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
@@ -146,7 +150,7 @@ int ports_discover(struct nl *nl, const char *fabricd, struct sw_port *out, size
 	return (int)f.n;
 }
 
-void ports_switch_id(const struct sw_port *ports, size_t n, struct mac *out)
+void ports_switch_id(const struct sw_iface *ports, size_t n, struct mac *out)
 {
 	*out = ports[0].mac;
 	for (size_t i = 1; i < n; i++)

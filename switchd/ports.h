@@ -17,7 +17,7 @@
 
 #define SWITCHD_MAX_PORTS 64           /* a 64-port switch: k = 64, 65536 hosts a tree */
 
-struct sw_port {
+struct sw_iface {
 	uint8_t num;
 	int ifindex;
 	char name[IF_NAMESIZE];
@@ -31,9 +31,9 @@ struct nl;
  * reaches fabricd (control: its name, "" when fabricd is on a Unix socket or local).
  * fabricd: its address ("HOST:PORT" or "unix:/..."). The count, or -errno (-E2BIG: more
  * ports than max, -ENODEV: none). */
-int ports_discover(struct nl *nl, const char *fabricd, struct sw_port *out, size_t max,
+int ports_discover(struct nl *nl, const char *fabricd, struct sw_iface *out, size_t max,
 		   char control[IF_NAMESIZE]);
 /* The lowest MAC of ports[0..n). */
-void ports_switch_id(const struct sw_port *ports, size_t n, struct mac *out);
+void ports_switch_id(const struct sw_iface *ports, size_t n, struct mac *out);
 
 #endif

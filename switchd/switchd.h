@@ -57,7 +57,9 @@ struct edge_query {
 	uint8_t port;
 	bool nd;                           /* an NS (else an ARP request) */
 	uint8_t tries;
-	struct monotime due;
+	uint64_t batch;                    /* the batch it went in (0: none in flight) */
+	uint32_t idx;                      /* its place in that batch's answer */
+	struct monotime due, created;
 };
 
 struct sw_counters {
@@ -75,7 +77,7 @@ struct switchd {
 	struct nl nl;                      /* requests: discovery */
 	struct nl mon;                     /* link notifications (carrier) */
 	struct event *mon_ev;
-	struct sw_port ports[SWITCHD_MAX_PORTS];
+	struct sw_iface ports[SWITCHD_MAX_PORTS];
 	struct sw_io io[SWITCHD_MAX_PORTS];
 	int nports;
 	char control[IF_NAMESIZE];         /* the interface to fabricd: not a port */
@@ -92,7 +94,7 @@ struct switchd {
 	int nmis;
 	/* data plane */
 	struct dp *dp;
-	char pin_dir[300];
+	char pin_dir[sizeof(((struct switchd_cfg *)0)->bpf_dir) + WIRE_ID_MAX + 2];
 	uint32_t salt;
 	struct ring_buffer *unknown;
 	struct event *unknown_ev;
@@ -141,5 +143,7 @@ void edge_resend(struct switchd *s);
 bool switchd_send(struct switchd *s, L2f__Portland *m);
 /* Our location to fabricd (after every change, and on each new session). */
 void switchd_report(struct switchd *s);
+/* The same with the position-0 edge's pod request. */
+bool switchd_report_pod_request(struct switchd *s);
 
 #endif
