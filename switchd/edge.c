@@ -31,6 +31,7 @@
 #include "pkt/ndisc.h"
 #include "rawsock.h"
 #include "switch_shared.h"
+#include "dp.h"
 #include "switchd.h"
 
 #define EDGE_MAX_HOSTS SW_MAX_HOSTS
@@ -539,9 +540,48 @@ static int open_sock(struct switchd *s, int port, uint16_t type, const struct so
 	return *ev && event_add(*ev, NULL) == 0 ? 0 : -ENOMEM;
 }
 
+/* A host the previous run gave a PMAC (the pinned maps): kept, so that its PMAC, which
+ * every host that talks to it holds, stays the same. Its addresses are learnt again from
+ * its next ARP or ND. */
+static int recover(void *ctx, const struct mac *pmac, const struct mac *amac, int ifindex)
+{
+	struct switchd *s = ctx;
+	int port = port_of_ifindex(s, ifindex);
+	struct edge_host *h;
+	struct pmac p;
+
+	if (port < 0 || pmac_unpack(pmac, &p) < 0 || p.port != port || host_by_amac(s, amac) ||
+	    s->nhosts >= EDGE_MAX_HOSTS)
+		return 0;
+	if (s->nhosts == s->caphosts) {
+		size_t cap = s->caphosts ? s->caphosts * 2 : 64;
+		struct edge_host *n = realloc(s->hosts, cap * sizeof(*n));
+
+		if (!n)
+			return 1;
+		s->hosts = n;
+		s->caphosts = cap;
+	}
+	h = &s->hosts[s->nhosts++];
+	memset(h, 0, sizeof(*h));
+	h->amac = *amac;
+	h->pmac = *pmac;
+	h->port = (uint8_t)port;
+	h->vmid = p.vmid;
+	h->seen = monotime_now();
+	if (s->next_vmid[port] < p.vmid)
+		s->next_vmid[port] = p.vmid;
+	return 0;
+}
+
 int edge_start(struct switchd *s)
 {
 	int err = ipmap_init(&s->by_ip);
+
+	if (s->dp)
+		dp_walk_hosts(s->dp, recover, s);
+	if (s->nhosts)
+		log_info("edge: %zu host(s) taken over from the pinned maps", s->nhosts);
 
 	s->queries = calloc(EDGE_MAX_QUERIES, sizeof(*s->queries));
 	s->query_ev = evtimer_new(s->base, on_query, s);

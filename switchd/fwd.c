@@ -7,6 +7,12 @@
  * On start the maps pinned by the previous run stay in force (dp_open reuses them): the
  * switch forwards as it did until LDP has located it again, and then dp_reconcile writes what
  * is wanted and removes the rest without a moment where a wanted entry is missing.
+ *
+ * A neighbour whose LDMs stop (its switchd restarting, or dead) or that has not located
+ * itself again yet keeps the port's last role and route while the carrier stays: its data
+ * plane may well be forwarding still, and there is no other way to the edge position or pod
+ * behind a down port. Only an up port leaves the ECMP group meanwhile (the other cores carry
+ * its share). The carrier going, a miswiring, or LDP deciding otherwise ends what was kept.
  */
 #include <errno.h>
 #include <event2/event.h>
@@ -73,6 +79,29 @@ static uint8_t dp_level(enum ldp_level l)
 								: SW_LEVEL_EDGE;
 }
 
+/* What the routes depend on besides our own location: each port's neighbour, its pod and
+ * position (a core's pods and an aggregation switch's positions are learnt from the LDMs
+ * after we located). */
+static uint64_t routes_key(const struct switchd *s)
+{
+	uint64_t k = 1469598103934665603ull;
+
+	for (int i = 0; i < s->nports; i++) {
+		const struct ldp_neigh *nb = &s->ldp.port[i].nb;
+		uint64_t v = (uint64_t)(uint32_t)nb->pod << 32 | (uint32_t)nb->position << 8 |
+			     (uint64_t)s->ldp.port[i].state;
+
+		k = (k ^ v) * 1099511628211ull;
+	}
+	return k;
+}
+
+void fwd_check_routes(struct switchd *s)
+{
+	if (s->located && routes_key(s) != s->routes_key && fwd_apply(s) < 0)
+		log_err("data plane: the routes could not be updated");
+}
+
 int fwd_apply(struct switchd *s)
 {
 	struct dp_port_want ports[SWITCHD_MAX_PORTS];
@@ -94,23 +123,36 @@ int fwd_apply(struct switchd *s)
 	w.config.position = l->position >= 0 ? (uint8_t)l->position : 0;
 	w.config.salt = s->salt;
 	for (int i = 0; i < s->nports && i < l->nports; i++) {
-		const struct ldp_neigh *nb = &s->ldp.port[i].nb;
-		int ifindex = s->ports[i].ifindex;
+		const struct ldp_port *lp = &s->ldp.port[i];
+		const struct ldp_neigh *nb = &lp->nb;
+		int ifindex = s->ports[i].ifindex, role = l->role[i], key = -1;
+		bool kept = false;
 
-		switch (l->role[i]) {
+		if (role == LDP_ROLE_NONE && s->ports[i].carrier && lp->state != LDP_PORT_DOWN &&
+		    s->kept_role[i] != LDP_ROLE_NONE) {
+			role = s->kept_role[i];
+			kept = true;
+		}
+		if (role == LDP_ROLE_DOWN) {
+			/* a core reaches each pod, an aggregation switch each edge of its pod, on
+			 * the port its LDMs came from */
+			key = l->level == LDP_LEVEL_CORE ? nb->pod :
+			      l->level == LDP_LEVEL_AGG ? nb->position : -1;
+			if (key < 0 && lp->state != LDP_PORT_DOWN)
+				key = s->kept_route[i];
+		}
+		s->kept_role[i] = (int8_t)role;
+		s->kept_route[i] = key;
+		switch (role) {
 		case LDP_ROLE_UP:
 			ports[w.n_ports++] = (struct dp_port_want){ ifindex, SW_DIR_UP };
-			up[w.n_up++] = (uint32_t)ifindex;
+			if (!kept)
+				up[w.n_up++] = (uint32_t)ifindex;
 			break;
 		case LDP_ROLE_DOWN:
 			ports[w.n_ports++] = (struct dp_port_want){ ifindex, SW_DIR_DOWN };
-			/* a core reaches each pod, an aggregation switch each edge of its pod, on
-			 * the port its LDMs came from */
-			if (l->level == LDP_LEVEL_CORE && nb->pod >= 0)
-				routes[nroutes++] = (struct dp_route_want){ (uint32_t)nb->pod, ifindex };
-			else if (l->level == LDP_LEVEL_AGG && nb->position >= 0)
-				routes[nroutes++] =
-					(struct dp_route_want){ (uint32_t)nb->position, ifindex };
+			if (key >= 0)
+				routes[nroutes++] = (struct dp_route_want){ (uint32_t)key, ifindex };
 			break;
 		case LDP_ROLE_HOST:
 			ports[w.n_ports++] = (struct dp_port_want){ ifindex, SW_DIR_HOST };
@@ -131,6 +173,8 @@ int fwd_apply(struct switchd *s)
 							     s->ports[s->hosts[i].port].ifindex };
 	ret = dp_reconcile(s->dp, &w);
 	free(hosts);
+	if (ret >= 0)
+		s->routes_key = routes_key(s);
 	if (ret > 0)
 		log_info("data plane: %d stale entr%s removed", ret, ret == 1 ? "y" : "ies");
 	return ret < 0 ? ret : 0;

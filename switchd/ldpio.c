@@ -41,6 +41,7 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	struct switchd *s = arg;
 
 	ldp_tick(&s->ldp, monotime_now());
+	fwd_check_routes(s);
 	arm(s);
 }
 
@@ -154,6 +155,7 @@ static void on_ldp(evutil_socket_t fd, short what, void *arg)
 		ldp_rx_payload(&s->ldp, monotime_now(), port, buf + ETH_HDR_LEN,
 			       (size_t)len - ETH_HDR_LEN);
 	}
+	fwd_check_routes(s);
 	arm(s);
 }
 

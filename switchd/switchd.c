@@ -207,6 +207,7 @@ static void status_reply(struct switchd *s, L2f__Reply *r, struct ctlsrv_cleanup
 	L2f__HostBinding **hp = pl ? ctlsrv_palloc(pl, (s->nhosts * EDGE_MAX_IPS + 1) * sizeof(*hp))
 				   : NULL;
 	uint64_t verdicts[SW_V_COUNT] = { 0 };
+	struct dp_map_count maps[DP_COUNTED_MAPS];
 
 	if (!st || !lm || !c || !cp || !hb || !hp) {
 		r->error = "out of memory";
@@ -246,6 +247,15 @@ static void status_reply(struct switchd *s, L2f__Reply *r, struct ctlsrv_cleanup
 	if (s->dp && dp_read_verdicts(s->dp, verdicts) == 0)
 		for (unsigned v = 0; v < SW_V_COUNT; v++)
 			C(dp_verdict_name(v), verdicts[v]);
+	if (s->dp && dp_count_entries(s->dp, maps) == 0)
+		for (unsigned k = 0; k < DP_COUNTED_MAPS; k++) {
+			char *name = ctlsrv_palloc(pl, 40);
+
+			if (name) {
+				snprintf(name, 40, "map.%s", maps[k].name);
+				C(name, maps[k].entries);
+			}
+		}
 #undef C
 	st->counters = cp;
 	for (size_t i = 0; i < s->nhosts; i++)
@@ -308,8 +318,10 @@ int main(int argc, char **argv)
 	char why[512];
 	int err;
 
-	for (int i = 0; i < SWITCHD_MAX_PORTS; i++)
+	for (int i = 0; i < SWITCHD_MAX_PORTS; i++) {
 		s.io[i] = (struct sw_io){ -1, -1, -1, NULL, NULL, NULL };
+		s.kept_route[i] = -1;
+	}
 	err = daemon_args(&s.dm, &switchd_spec, argc, argv);
 	if (err >= 0)
 		return err;

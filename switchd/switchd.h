@@ -96,6 +96,9 @@ struct switchd {
 	struct dp *dp;
 	char pin_dir[sizeof(((struct switchd_cfg *)0)->bpf_dir) + WIRE_ID_MAX + 2];
 	uint32_t salt;
+	uint64_t routes_key;               /* the neighbours the routes were made from */
+	int8_t kept_role[SWITCHD_MAX_PORTS];   /* fwd.c: each port's last decided role ... */
+	int32_t kept_route[SWITCHD_MAX_PORTS]; /* ... and the pod or position it led to, or -1 */
 	struct ring_buffer *unknown;
 	struct event *unknown_ev;
 	/* edge */
@@ -125,6 +128,8 @@ void ldpio_pod(struct switchd *s, int pod);
 /* fwd.c: the data plane from s->loc (and the edge's hosts). 0 or -errno. */
 int fwd_open(struct switchd *s);
 int fwd_apply(struct switchd *s);
+/* After LDMs: the routes again when a neighbour's pod, position or liveness changed. */
+void fwd_check_routes(struct switchd *s);
 int fwd_host(struct switchd *s, const struct edge_host *h, bool add);
 void fwd_close(struct switchd *s);
 
