@@ -20,6 +20,7 @@ static const struct subcommand subcommands[] = {
 	{ "agent", cmd_agent, "a host's agent (vtepd) itself: status, fdb (what it programmed)" },
 	{ "topo", cmd_topo, "PortLand (fabricd): switches, levels, pods, positions, links, miswirings" },
 	{ "hosts", cmd_hosts, "PortLand (fabricd): hosts, their PMACs, edges and ports" },
+	{ "switch", cmd_switch, "a PortLand switch (switchd) itself: status" },
 };
 
 #define NSUB (sizeof(subcommands) / sizeof(subcommands[0]))
@@ -57,6 +58,7 @@ static void usage(FILE *f)
 		   "  vip              vipd     " VIPD_SOCKET "\n"
 		   "  port, host, fdb, status, topo, hosts  fabricd  " FABRICD_SOCKET "\n"
 		   "  agent            vtepd    " VTEPD_SOCKET "\n"
+		   "  switch           switchd  " SWITCHD_SOCKET "\n"
 		   "fabricd over TCP (-s HOST:PORT) takes TLS: a certificate of role fabricctl\n"
 		   "(URI:urn:l2fabric:fabricctl:NAME) and the fabric's CA.\n");
 }

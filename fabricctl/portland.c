@@ -5,7 +5,9 @@
  *          and their direction; the links between switches (each port's LDM neighbour); the
  *          miswirings the switches found
  *   hosts  every host an edge registered: IP, its own MAC (AMAC), its PMAC, edge and port
- * --json is the typed reply (SwitchLocation, HostBinding) by pbjson.c.
+ *   switch status  one switchd, on its control socket (-s): its location, ports,
+ *          counters (LDP, proxy ARP/ND, the data plane's verdicts and map entries), hosts
+ * --json is the typed reply (SwitchLocation, HostBinding, SwitchStatus) by pbjson.c.
  */
 #include <stdio.h>
 #include <string.h>
@@ -166,4 +168,58 @@ int cmd_hosts(const struct fabricctl_opts *o, int argc, char **argv)
 	if (!ret && o->json)
 		pbjson_end(h.none);
 	return ret;
+}
+
+static int switch_page(const L2f__Reply *r, bool first, void *ctx)
+{
+	const struct fabricctl_opts *o = ctx;
+	const L2f__SwitchStatus *st = r->switch_status;
+	L2f__Reply one = L2F__REPLY__INIT;
+	L2f__SwitchLocation copy, *l = &copy;
+	char ip[IPADDR_STRLEN], amac[MAC_STRLEN], pmac[MAC_STRLEN];
+
+	if (!st) {
+		fprintf(stderr, "fabricctl: the reply holds no switch status (not switchd's socket?)\n");
+		return 1;
+	}
+	if (o->json) {
+		pbjson_print(&st->base);
+		return 0;
+	}
+	copy = *st->location;           /* named and marked connected for print_topo only */
+	printf("switch %s  fabricd %s: %s%s%s  (control interface %s)\n\n", st->id, st->fabricd,
+	       st->fabricd_connected ? "connected" : "not connected",
+	       st->fabricd_last_error ? "; last error: " : "",
+	       st->fabricd_last_error ? st->fabricd_last_error : "",
+	       st->control_interface ? st->control_interface : "-");
+	one.switches = &l;
+	one.n_switches = 1;
+	l->name = st->id;
+	l->has_connected = true;
+	l->connected = st->fabricd_connected;
+	print_topo(&one);
+	printf("\ncounters\n");
+	for (size_t i = 0; i < st->n_counters; i++)
+		printf("  %-36s %llu\n", st->counters[i]->name,
+		       (unsigned long long)st->counters[i]->value);
+	if (st->n_hosts)
+		printf("\n%-40s %-17s %-17s %s\n", "HOST", "AMAC", "PMAC", "PORT");
+	for (size_t i = 0; i < st->n_hosts; i++)
+		printf("%-40s %-17s %-17s %u\n", pb_addr_text(&st->hosts[i]->ip, ip),
+		       pb_mac_text(&st->hosts[i]->amac, amac), pb_mac_text(&st->hosts[i]->pmac, pmac),
+		       st->hosts[i]->port);
+	return 0;
+}
+
+int cmd_switch(const struct fabricctl_opts *o, int argc, char **argv)
+{
+	L2f__Request q = L2F__REQUEST__INIT;
+
+	if (argc != 1 || strcmp(argv[0], "status")) {
+		fprintf(stderr, "usage: fabricctl [-s SOCKET] switch status [--json]\n");
+		return 2;
+	}
+	q.op_case = L2F__REQUEST__OP_SWITCH_STATUS;
+	q.switch_status = true;
+	return fabricctl_call(o, SWITCHD_SOCKET, &q, switch_page, (void *)o);
 }

@@ -297,9 +297,12 @@ static int assign_pod(struct portland *pl, struct pl_switch *w)
 /* A PMAC (pod.position.port.vmid, 16.8.8.16) of w's pod and position, on a host port of w. */
 static bool pmac_ours(const struct pl_switch *w, const L2f__HostBinding *h)
 {
-	const uint8_t *p = h->pmac.data;
+	struct mac m;
+	struct pmac p;
 
-	if (((p[0] << 8) | p[1]) != w->pod || p[2] != w->position || p[3] != h->port)
+	memcpy(m.b, h->pmac.data, MAC_LEN);
+	if (pmac_unpack(&m, &p) < 0 || p.pod != w->pod || p.position != w->position ||
+	    p.port != h->port)
 		return false;
 	for (size_t i = 0; i < w->nports; i++)
 		if (w->ports[i].port == h->port)

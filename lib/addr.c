@@ -1,7 +1,7 @@
 /*
  * addr.c - MAC and IP address helpers (see addr.h): strict text parsing, formatting,
- * comparison, the multicast MAC mappings of RFC 1112 and RFC 2464, and the classes that can
- * be no port's (a station's MAC, a host's address).
+ * comparison, the multicast MAC mappings of RFC 1112 and RFC 2464, the classes that can
+ * be no port's (a station's MAC, a host's address), and PortLand's PMAC layout.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -207,4 +207,46 @@ const char *ipaddr_host_why_not(const struct ipaddr *a)
 bool ipaddr_is_host(const struct ipaddr *a)
 {
 	return !ipaddr_host_why_not(a);
+}
+
+/* The U/L and I/G bits of the first octet (IEEE 802), fixed in every PMAC (see addr.h). */
+#define PMAC_OCTET0_FIXED_MASK 0x03
+#define PMAC_OCTET0_FIXED 0x02
+
+uint16_t pmac_pod_field(uint16_t pod)
+{
+	return (uint16_t)((pod >> 8) << 10 | PMAC_OCTET0_FIXED << 8 | (pod & 0xff));
+}
+
+int pmac_pack(const struct pmac *p, struct mac *out)
+{
+	uint16_t field;
+
+	if (p->pod > PMAC_POD_MAX)
+		return -EINVAL;
+	field = pmac_pod_field(p->pod);
+	out->b[0] = (uint8_t)(field >> 8);
+	out->b[1] = (uint8_t)field;
+	out->b[2] = p->position;
+	out->b[3] = p->port;
+	out->b[4] = (uint8_t)(p->vmid >> 8);
+	out->b[5] = (uint8_t)p->vmid;
+	return 0;
+}
+
+int pmac_unpack(const struct mac *m, struct pmac *out)
+{
+	if ((m->b[0] & PMAC_OCTET0_FIXED_MASK) != PMAC_OCTET0_FIXED)
+		return -EINVAL;
+	out->pod = (uint16_t)((m->b[0] >> 2) << 8 | m->b[1]);
+	out->position = m->b[2];
+	out->port = m->b[3];
+	out->vmid = (uint16_t)(m->b[4] << 8 | m->b[5]);
+	return 0;
+}
+
+const char *pmac_fmt(const struct pmac *p, char *buf)
+{
+	snprintf(buf, PMAC_STRLEN, "%u.%u.%u.%u", p->pod, p->position, p->port, p->vmid);
+	return buf;
 }

@@ -1,6 +1,6 @@
 /*
- * addr.h - MAC, IPv4 and IPv6 address types shared by every daemon: parse, format, compare.
- * An ipaddr carries its family so a VIP list can mix IPv4 and IPv6.
+ * addr.h - MAC, IPv4, IPv6 and PortLand PMAC address types shared by every daemon: parse,
+ * format, compare. An ipaddr carries its family so a VIP list can mix IPv4 and IPv6.
  */
 #ifndef L2_ADDR_H
 #define L2_ADDR_H
@@ -61,5 +61,33 @@ size_t ipaddr_len(const struct ipaddr *a);
  * ("a multicast address", ...: the subject of a sentence), NULL when it can be. */
 bool ipaddr_is_host(const struct ipaddr *a);
 const char *ipaddr_host_why_not(const struct ipaddr *a);
+
+/*
+ * PortLand's pseudo MAC (SIGCOMM 2009, 3.2): pod.position.port.vmid, 16.8.8.16 bits in that
+ * order. A PMAC is seen by hosts as a unicast, locally administered address, so the first
+ * octet - the pod field's top byte - must have the U/L bit (0x02) set and the I/G bit (0x01)
+ * clear. Those two bits are fixed in the pod field and the pod number fills the other 14:
+ * octet 0 = (pod >> 8) << 2 | 0x02, octet 1 = pod & 0xff. Pod numbers run 0..PMAC_POD_MAX,
+ * far above the k pods of a k-ary fat tree with 8-bit ports. Each pod has one 16-bit field
+ * value (pmac_pod_field), so a core still matches the first two octets exactly.
+ */
+#define PMAC_POD_MAX 0x3fff
+#define PMAC_STRLEN 20         /* "16383.255.255.65535" + NUL */
+
+struct pmac {
+	uint16_t pod;          /* 0..PMAC_POD_MAX */
+	uint8_t position;      /* the edge switch's position in its pod */
+	uint8_t port;          /* the edge switch's port the host is on */
+	uint16_t vmid;         /* one of several addresses behind that port */
+};
+
+/* 0, or -EINVAL when the pod is above PMAC_POD_MAX. */
+int pmac_pack(const struct pmac *p, struct mac *out);
+/* 0, or -EINVAL when m is not a PMAC (U/L bit clear or I/G bit set). */
+int pmac_unpack(const struct mac *m, struct pmac *out);
+/* "pod.position.port.vmid" in decimal into buf (at least PMAC_STRLEN bytes); returns buf. */
+const char *pmac_fmt(const struct pmac *p, char *buf);
+/* The first two octets of every PMAC of this pod, as a host-order u16 (pod <= PMAC_POD_MAX). */
+uint16_t pmac_pod_field(uint16_t pod);
 
 #endif

@@ -561,6 +561,31 @@ static int count_keys(struct bpf_map *map)
 	return (int)n;
 }
 
+int dp_walk_hosts(struct dp *dp, int (*cb)(void *ctx, const struct mac *pmac,
+					   const struct mac *amac, int ifindex), void *ctx)
+{
+	struct bpf_map *map = dp->skel->maps.sw_hosts;
+	struct sw_mac key, next;
+	struct sw_host h;
+	void *prev = NULL;
+	unsigned n = 0;
+
+	while (n++ < bpf_map__max_entries(map) &&
+	       bpf_map__get_next_key(map, prev, &next, sizeof(next)) == 0) {
+		struct mac pmac, amac;
+
+		key = next;
+		prev = &key;
+		if (bpf_map__lookup_elem(map, &key, sizeof(key), &h, sizeof(h), 0) < 0)
+			continue;           /* removed meanwhile */
+		memcpy(pmac.b, key.addr, MAC_LEN);
+		memcpy(amac.b, h.amac, MAC_LEN);
+		if (cb(ctx, &pmac, &amac, (int)h.ifindex))
+			break;
+	}
+	return 0;
+}
+
 int dp_count_entries(struct dp *dp, struct dp_map_count out[DP_COUNTED_MAPS])
 {
 	struct bpf_map *maps[DP_COUNTED_MAPS] = {

@@ -89,6 +89,10 @@ struct dp_want {
  */
 int dp_reconcile(struct dp *dp, const struct dp_want *want);
 
+/* Every host in sw_hosts (what a previous run left pinned), to cb until it returns non-zero. */
+int dp_walk_hosts(struct dp *dp, int (*cb)(void *ctx, const struct mac *pmac,
+					   const struct mac *amac, int ifindex), void *ctx);
+
 /* Each reason's count summed over the CPUs. */
 int dp_read_verdicts(struct dp *dp, uint64_t out[SW_V_COUNT]);
 /* Stable name of a reason ("forwarded_up", "dropped_up_to_up"), NULL past SW_V_COUNT. */

@@ -29,6 +29,15 @@ static const char *const drop_names[PKT_DROP_COUNT] = {
 	[PKT_DROP_VRRP_DEST] = "vrrp_dest",
 	[PKT_DROP_VRRP_SOURCE] = "vrrp_source",
 	[PKT_DROP_OWN_FRAME] = "own_frame",
+	[PKT_DROP_LDP_VERSION] = "ldp_version",
+	[PKT_DROP_LDP_TYPE] = "ldp_type",
+	[PKT_DROP_LDP_LENGTH] = "ldp_length",
+	[PKT_DROP_LDP_RESERVED] = "ldp_reserved",
+	[PKT_DROP_LDP_RANGE] = "ldp_range",
+	[PKT_DROP_LDP_SWITCH_ID] = "ldp_switch_id",
+	[PKT_DROP_LDP_PORT] = "ldp_port",
+	[PKT_DROP_LDP_HOST_PORT] = "ldp_host_port",
+	[PKT_DROP_LDP_UNEXPECTED] = "ldp_unexpected",
 };
 
 const char *pkt_drop_name(enum pkt_drop d)

@@ -34,6 +34,17 @@ enum pkt_drop {
 	PKT_DROP_VRRP_DEST,          /* not sent to 224.0.0.18 / ff02::12 */
 	PKT_DROP_VRRP_SOURCE,        /* IPv6 advert not from a link-local address (5.1.2.1) */
 	PKT_DROP_OWN_FRAME,          /* our own frame come back (a reflecting switch, a loop) */
+	PKT_DROP_LDP_VERSION,        /* LDP version != 1 */
+	PKT_DROP_LDP_TYPE,           /* not an LDM, position proposal or reply */
+	PKT_DROP_LDP_LENGTH,         /* length field not the type's length */
+	PKT_DROP_LDP_RESERVED,       /* a reserved bit or byte set, or an unflagged field not 0 */
+	PKT_DROP_LDP_RANGE,          /* level/dir/verdict/pod/position out of range, or against
+	                                PortLand 3.4 (a core with a pod, a position off an edge) */
+	PKT_DROP_LDP_SWITCH_ID,      /* switch id (or proposer) zero or multicast */
+	PKT_DROP_LDP_PORT,           /* on a port that is down or not the switch's (daemon) */
+	PKT_DROP_LDP_HOST_PORT,      /* on a port already found host-connected (daemon) */
+	PKT_DROP_LDP_UNEXPECTED,     /* a proposal to a non-aggregation switch, a reply to no
+	                                proposal of ours (daemon) */
 	PKT_DROP_COUNT
 };
 

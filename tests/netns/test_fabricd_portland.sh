@@ -29,7 +29,7 @@ t_log "$(tr '\n' ' ' <<<"$out")"
 pod=$(val pod)
 [ -n "$pod" ] || t_fail "no pod for e0"
 t_assert_eq "$(val pod_again)" "$pod" "the pod of e0, asked again"
-pmac=$(printf '%02x:%02x:00:00:00:01' $((pod >> 8)) $((pod & 255)))
+pmac=$(printf '%02x:%02x:00:00:00:01' $(( (pod >> 8) << 2 | 2 )) $((pod & 255)))
 t_assert_eq "$(val hit)" "$pmac" "the PMAC answered for 198.18.0.10 (pod.0.0.1)"
 t_assert_eq "$(val miss)" 198.18.0.99 "a miss for an address nobody registered"
 t_assert_eq "$(val flood_e1)" 198.18.0.99 "the miss flooded to e1"

@@ -153,8 +153,9 @@ static int locate(struct tpeer *p, uint8_t idbyte, L2f__SwitchLevel level, int p
 
 static void pmac_of(uint8_t *out, int pod, int pos, int port, int vmid)
 {
-	out[0] = (uint8_t)(pod >> 8), out[1] = (uint8_t)pod, out[2] = (uint8_t)pos;
-	out[3] = (uint8_t)port, out[4] = (uint8_t)(vmid >> 8), out[5] = (uint8_t)vmid;
+	struct pmac p = { (uint16_t)pod, (uint8_t)pos, (uint8_t)port, (uint16_t)vmid };
+
+	pmac_pack(&p, (struct mac *)out);
 }
 
 static int add_host(struct tpeer *p, const uint8_t ip[4], const uint8_t pmac[6], int port)

@@ -218,6 +218,73 @@ static void test_ipaddr_is_host(void **state)
 	assert_false(ipaddr_is_host(&unset));
 }
 
+/* PortLand 3.2: pod.position.port.vmid, 16.8.8.16; every PMAC unicast and locally
+ * administered, the pod's 14 bits around the two fixed ones. */
+static void test_pmac_pack_unpack(void **state)
+{
+	static const struct {
+		struct pmac p;
+		const char *mac;
+		const char *text;
+	} cases[] = {
+		{ { 0, 0, 0, 0 }, "02:00:00:00:00:00", "0.0.0.0" },
+		{ { 1, 2, 3, 4 }, "02:01:02:03:00:04", "1.2.3.4" },
+		{ { 255, 1, 2, 0x1234 }, "02:ff:01:02:12:34", "255.1.2.4660" },
+		{ { 256, 0, 0, 0 }, "06:00:00:00:00:00", "256.0.0.0" },
+		{ { 0x1234, 7, 9, 1 }, "4a:34:07:09:00:01", "4660.7.9.1" },
+		{ { PMAC_POD_MAX, 255, 255, 65535 }, "fe:ff:ff:ff:ff:ff", "16383.255.255.65535" },
+	};
+	char buf[MAC_STRLEN], text[PMAC_STRLEN];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct pmac back;
+		struct mac m;
+
+		assert_int_equal(pmac_pack(&cases[i].p, &m), 0);
+		assert_string_equal(mac_fmt(&m, buf), cases[i].mac);
+		assert_true(mac_is_port(&m));
+		assert_int_equal(m.b[0] & 0x02, 0x02);
+		assert_int_equal(pmac_pod_field(cases[i].p.pod), m.b[0] << 8 | m.b[1]);
+		assert_int_equal(pmac_unpack(&m, &back), 0);
+		assert_memory_equal(&back, &cases[i].p, sizeof(back));
+		assert_string_equal(pmac_fmt(&back, text), cases[i].text);
+	}
+}
+
+static void test_pmac_rejects(void **state)
+{
+	const struct pmac big = { PMAC_POD_MAX + 1, 0, 0, 0 };
+	const struct pmac keep = { 9, 9, 9, 9 };
+	static const char *const not_pmac[] = {
+		"00:00:00:00:00:01", "01:00:5e:00:00:12", "03:00:00:00:00:01", "ff:ff:ff:ff:ff:ff",
+		"fd:00:00:00:00:00",
+	};
+	struct pmac p = keep;
+	struct mac m = mac_zero;
+
+	assert_int_equal(pmac_pack(&big, &m), -EINVAL);
+	assert_memory_equal(m.b, mac_zero.b, MAC_LEN);
+	for (size_t i = 0; i < sizeof(not_pmac) / sizeof(not_pmac[0]); i++) {
+		assert_int_equal(mac_parse(not_pmac[i], &m), 0);
+		assert_int_equal(pmac_unpack(&m, &p), -EINVAL);
+		assert_memory_equal(&p, &keep, sizeof(p));
+	}
+}
+
+/* Distinct pods never share a pod field, and no field has the I/G bit. */
+static void test_pmac_pod_field_unique(void **state)
+{
+	static uint8_t seen[65536 / 8];
+
+	for (unsigned pod = 0; pod <= PMAC_POD_MAX; pod++) {
+		uint16_t f = pmac_pod_field((uint16_t)pod);
+
+		assert_int_equal(f & 0x0300, 0x0200);
+		assert_false(seen[f / 8] & (1u << (f % 8)));
+		seen[f / 8] |= (uint8_t)(1u << (f % 8));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -229,6 +296,9 @@ int main(void)
 		cmocka_unit_test(test_ipaddr_from_and_cmp),
 		cmocka_unit_test(test_mac_is_port),
 		cmocka_unit_test(test_ipaddr_is_host),
+		cmocka_unit_test(test_pmac_pack_unpack),
+		cmocka_unit_test(test_pmac_rejects),
+		cmocka_unit_test(test_pmac_pod_field_unique),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,201 @@
+/*
+ * fwd.c - the data plane (dp.c) programmed from what LDP found: the switch's level, pod and
+ * position, each port's direction, and the routes its neighbours' LDMs give - a core's down
+ * port towards each pod, an aggregation switch's down port towards each edge position of its
+ * pod - plus the up ports' ECMP group and, at an edge, its hosts (edge.c).
+ *
+ * On start the maps pinned by the previous run stay in force (dp_open reuses them): the
+ * switch forwards as it did until LDP has located it again, and then dp_reconcile writes what
+ * is wanted and removes the rest without a moment where a wanted entry is missing.
+ *
+ * A neighbour whose LDMs stop (its switchd restarting, or dead) or that has not located
+ * itself again yet keeps the port's last role and route while the carrier stays: its data
+ * plane may well be forwarding still, and there is no other way to the edge position or pod
+ * behind a down port. Only an up port leaves the ECMP group meanwhile (the other cores carry
+ * its share). The carrier going, a miswiring, or LDP deciding otherwise ends what was kept.
+ */
+#include <errno.h>
+#include <event2/event.h>
+#include <bpf/libbpf.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include "dp.h"
+#include "log.h"
+#include "switchd.h"
+
+void edge_unknown(struct switchd *s, int ifindex, const struct mac *amac);
+
+static int on_unknown(void *ctx, void *data, size_t len)
+{
+	struct switchd *s = ctx;
+	const struct sw_unknown_src *u = data;
+	struct mac amac;
+
+	if (len < sizeof(*u))
+		return 0;
+	memcpy(amac.b, u->amac, MAC_LEN);
+	edge_unknown(s, (int)u->ifindex, &amac);
+	return 0;
+}
+
+static void on_ring(evutil_socket_t fd, short what, void *arg)
+{
+	struct switchd *s = arg;
+
+	ring_buffer__consume(s->unknown);
+}
+
+int fwd_open(struct switchd *s)
+{
+	int err;
+
+	snprintf(s->pin_dir, sizeof(s->pin_dir), "%s/%s", s->cfg.bpf_dir, s->id);
+	err = dp_open(s->pin_dir, &s->dp);
+	if (err < 0)
+		return err;
+	for (int i = 0; i < s->nports; i++) {
+		err = dp_attach(s->dp, s->ports[i].ifindex);
+		if (err < 0)
+			return err;
+	}
+	if (getrandom(&s->salt, sizeof(s->salt), 0) != sizeof(s->salt))
+		s->salt = (uint32_t)random();
+	s->unknown = ring_buffer__new(dp_unknown_src_fd(s->dp), on_unknown, s, NULL);
+	if (!s->unknown)
+		return -errno ? -errno : -ENOMEM;
+	s->unknown_ev = event_new(s->base, ring_buffer__epoll_fd(s->unknown), EV_READ | EV_PERSIST,
+				  on_ring, s);
+	if (!s->unknown_ev || event_add(s->unknown_ev, NULL) < 0)
+		return -ENOMEM;
+	log_info("data plane: attached to %d port(s), maps pinned under %s", s->nports,
+		 s->pin_dir);
+	return 0;
+}
+
+static uint8_t dp_level(enum ldp_level l)
+{
+	return l == LDP_LEVEL_CORE ? SW_LEVEL_CORE : l == LDP_LEVEL_AGG ? SW_LEVEL_AGGREGATION
+								: SW_LEVEL_EDGE;
+}
+
+/* What the routes depend on besides our own location: each port's neighbour, its pod and
+ * position (a core's pods and an aggregation switch's positions are learnt from the LDMs
+ * after we located). */
+static uint64_t routes_key(const struct switchd *s)
+{
+	uint64_t k = 1469598103934665603ull;
+
+	for (int i = 0; i < s->nports; i++) {
+		const struct ldp_neigh *nb = &s->ldp.port[i].nb;
+		uint64_t v = (uint64_t)(uint32_t)nb->pod << 32 | (uint32_t)nb->position << 8 |
+			     (uint64_t)s->ldp.port[i].state;
+
+		k = (k ^ v) * 1099511628211ull;
+	}
+	return k;
+}
+
+void fwd_check_routes(struct switchd *s)
+{
+	if (s->located && routes_key(s) != s->routes_key && fwd_apply(s) < 0)
+		log_err("data plane: the routes could not be updated");
+}
+
+int fwd_apply(struct switchd *s)
+{
+	struct dp_port_want ports[SWITCHD_MAX_PORTS];
+	struct dp_route_want routes[SWITCHD_MAX_PORTS];
+	uint32_t up[SWITCHD_MAX_PORTS];
+	struct dp_host_want *hosts = calloc(s->nhosts + 1, sizeof(*hosts));
+	struct dp_want w = { .ports = ports, .up = up, .hosts = hosts };
+	const struct ldp_location *l = &s->loc;
+	unsigned nroutes = 0;
+	int ret;
+
+	if (!s->dp)
+		return 0;
+	if (!hosts)
+		return -ENOMEM;
+	w.config.level = dp_level(l->level);
+	w.config.located = s->located;
+	w.config.pod = l->pod >= 0 ? (uint16_t)l->pod : 0;
+	w.config.position = l->position >= 0 ? (uint8_t)l->position : 0;
+	w.config.salt = s->salt;
+	for (int i = 0; i < s->nports && i < l->nports; i++) {
+		const struct ldp_port *lp = &s->ldp.port[i];
+		const struct ldp_neigh *nb = &lp->nb;
+		int ifindex = s->ports[i].ifindex, role = l->role[i], key = -1;
+		bool kept = false;
+
+		if (role == LDP_ROLE_NONE && s->ports[i].carrier && lp->state != LDP_PORT_DOWN &&
+		    s->kept_role[i] != LDP_ROLE_NONE) {
+			role = s->kept_role[i];
+			kept = true;
+		}
+		if (role == LDP_ROLE_DOWN) {
+			/* a core reaches each pod, an aggregation switch each edge of its pod, on
+			 * the port its LDMs came from */
+			key = l->level == LDP_LEVEL_CORE ? nb->pod :
+			      l->level == LDP_LEVEL_AGG ? nb->position : -1;
+			if (key < 0 && lp->state != LDP_PORT_DOWN)
+				key = s->kept_route[i];
+		}
+		s->kept_role[i] = (int8_t)role;
+		s->kept_route[i] = key;
+		switch (role) {
+		case LDP_ROLE_UP:
+			ports[w.n_ports++] = (struct dp_port_want){ ifindex, SW_DIR_UP };
+			if (!kept)
+				up[w.n_up++] = (uint32_t)ifindex;
+			break;
+		case LDP_ROLE_DOWN:
+			ports[w.n_ports++] = (struct dp_port_want){ ifindex, SW_DIR_DOWN };
+			if (key >= 0)
+				routes[nroutes++] = (struct dp_route_want){ (uint32_t)key, ifindex };
+			break;
+		case LDP_ROLE_HOST:
+			ports[w.n_ports++] = (struct dp_port_want){ ifindex, SW_DIR_HOST };
+			break;
+		default:
+			break;             /* not forwarding: miswired, lost or undecided */
+		}
+	}
+	if (l->level == LDP_LEVEL_CORE) {
+		w.pods = routes;
+		w.n_pods = nroutes;
+	} else {
+		w.positions = routes;
+		w.n_positions = nroutes;
+	}
+	for (size_t i = 0; l->level == LDP_LEVEL_EDGE && i < s->nhosts; i++)
+		hosts[w.n_hosts++] = (struct dp_host_want){ s->hosts[i].pmac, s->hosts[i].amac,
+							     s->ports[s->hosts[i].port].ifindex };
+	ret = dp_reconcile(s->dp, &w);
+	free(hosts);
+	if (ret >= 0)
+		s->routes_key = routes_key(s);
+	if (ret > 0)
+		log_info("data plane: %d stale entr%s removed", ret, ret == 1 ? "y" : "ies");
+	return ret < 0 ? ret : 0;
+}
+
+int fwd_host(struct switchd *s, const struct edge_host *h, bool add)
+{
+	if (!s->dp)
+		return 0;
+	return add ? dp_set_host(s->dp, &h->pmac, &h->amac, s->ports[h->port].ifindex)
+		   : dp_del_host(s->dp, &h->pmac);
+}
+
+void fwd_close(struct switchd *s)
+{
+	if (s->unknown_ev)
+		event_free(s->unknown_ev);
+	if (s->unknown)
+		ring_buffer__free(s->unknown);
+	dp_close(s->dp);
+	s->unknown_ev = NULL;
+	s->unknown = NULL;
+	s->dp = NULL;
+}

@@ -1,0 +1,754 @@
+/*
+ * ldp.c - PortLand's Location Discovery Protocol for one switch (SIGCOMM 2009, 3.4; see ldp.h).
+ *
+ * Level (Algorithm 1). A switch starts at level unknown and sends LDMs out every port, every
+ * LDP_LDM_PERIOD_US. It decides once, from what its neighbours say:
+ *  - hearing an edge: a miswired edge if it also hears an aggregation switch, or most of
+ *    its ports stayed silent (hosts) for LDP_HOST_TIMEOUT_US - the paper's rule for telling
+ *    the two apart; else an aggregation switch if it hears more than k/2 switches and has
+ *    no silent port (or none silent for less than twice the host timeout); else it waits;
+ *  - core when more than k/2 switches are heard and every active port hears an aggregation
+ *    switch that has not set a direction for the link (its edge-facing ports are down);
+ *  - edge when it heard no more than k/2 switches for LDP_HOST_TIMEOUT_US ("sufficiently
+ *    long"); its silent ports then become host-connected after the same timeout, and the
+ *    ports that hear LDMs are up ports. Also an edge: a switch with such a silent port that
+ *    hears no more than k/2 aggregation switches, so that an edge with a host port cabled
+ *    to another switch (more than k/2 switches) still finds its level and reports the link.
+ * Directions follow from the neighbours' levels: an edge's switch ports are up, a core's
+ * ports down, an aggregation switch's ports down to edges and up to cores.
+ *
+ * Position (Algorithm 2). An edge proposes a random position in 0..k/2-1 to the aggregation
+ * switches it hears, with a fresh nonce. Each holds the position for the proposer for
+ * LDP_HOLD_US and accepts, or denies if another edge holds it or has it for good. A majority
+ * of the pod's k/2 aggregation switches makes it final (two majorities always share a switch,
+ * which denies the second while it holds the first); the edge then announces it in its LDMs,
+ * which turn the holds into final claims. A deny from too many to reach a majority, or no
+ * majority in LDP_PROPOSE_TIMEOUT_US, starts a new attempt avoiding the denied positions.
+ *
+ * Pod. The edge at position 0 asks the fabric manager (again every LDP_POD_RETRY_US until
+ * answered); aggregation switches take the pod from their edges' LDMs, and the other edges
+ * from their aggregation switches'. A core never has one.
+ *
+ * Miswiring is reported once per port and reason while it holds (ldp_ops.miswired), counted,
+ * and the port is given no role: an edge hearing an edge, levels that cannot face each other,
+ * a neighbour in another pod, two edges claiming one position, LDMs on a host port (those are
+ * also dropped), our own LDMs back.
+ *
+ * Every timeout is a multiple of the LDM period, so the machine wakes only for the next LDM
+ * (ldp_next_deadline) and checks the timeouts then: each fires at most one period late.
+ */
+#include <errno.h>
+#include <string.h>
+#include "ldp.h"
+
+const char *ldp_role_name(enum ldp_role r)
+{
+	static const char *const names[] = {
+		[LDP_ROLE_NONE] = "none", [LDP_ROLE_UP] = "up", [LDP_ROLE_DOWN] = "down",
+		[LDP_ROLE_HOST] = "host", [LDP_ROLE_MISWIRED] = "miswired",
+	};
+
+	return (unsigned)r < sizeof(names) / sizeof(names[0]) ? names[r] : "?";
+}
+
+const char *ldp_miswire_name(enum ldp_miswire w)
+{
+	static const char *const names[LDP_MISWIRE_COUNT] = {
+		[LDP_MISWIRE_EDGE_EDGE] = "edge_to_edge", [LDP_MISWIRE_LEVEL] = "level",
+		[LDP_MISWIRE_POD] = "pod", [LDP_MISWIRE_POSITION] = "position",
+		[LDP_MISWIRE_HOST_PORT] = "ldm_on_host_port", [LDP_MISWIRE_SELF] = "own_ldm",
+	};
+
+	return (unsigned)w < LDP_MISWIRE_COUNT ? names[w] : "?";
+}
+
+const char *ldp_port_state_name(enum ldp_port_state s)
+{
+	static const char *const names[] = {
+		[LDP_PORT_DOWN] = "down", [LDP_PORT_SILENT] = "silent", [LDP_PORT_HOST] = "host",
+		[LDP_PORT_SWITCH] = "switch", [LDP_PORT_LOST] = "lost",
+	};
+
+	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "?";
+}
+
+static int half_k(const struct ldp *l)
+{
+	return l->nports / 2;
+}
+
+/* Of the pod's k/2 aggregation switches. */
+static int majority(const struct ldp *l)
+{
+	return half_k(l) / 2 + 1;
+}
+
+static bool due(struct monotime deadline, struct monotime now)
+{
+	return monotime_is_set(deadline) && deadline.us <= now.us;
+}
+
+static bool was_switch(const struct ldp_port *pp)
+{
+	return pp->state == LDP_PORT_SWITCH || pp->state == LDP_PORT_LOST;
+}
+
+/* A live neighbour switch on a port with no miswiring: the ports the algorithms use. */
+static bool usable(const struct ldp_port *pp)
+{
+	return pp->state == LDP_PORT_SWITCH && !pp->miswired;
+}
+
+static int switch_count(const struct ldp *l)
+{
+	int n = 0;
+
+	for (int p = 0; p < l->nports; p++)
+		n += was_switch(&l->port[p]);
+	return n;
+}
+
+static int usable_count(const struct ldp *l, enum ldp_level level)
+{
+	int n = 0;
+
+	for (int p = 0; p < l->nports; p++)
+		n += usable(&l->port[p]) && l->port[p].nb.level == level;
+	return n;
+}
+
+static bool silent_too_long(const struct ldp_port *pp, struct monotime now)
+{
+	return pp->state == LDP_PORT_SILENT &&
+	       monotime_diff_us(now, pp->up_since) >= LDP_HOST_TIMEOUT_US;
+}
+
+static enum ldp_dir port_dir(const struct ldp *l, int p)
+{
+	const struct ldp_port *pp = &l->port[p];
+
+	if (l->level == LDP_LEVEL_CORE)
+		return LDP_DIR_DOWN;
+	if (!usable(pp))
+		return LDP_DIR_UNKNOWN;
+	if (l->level == LDP_LEVEL_EDGE)
+		return LDP_DIR_UP;
+	if (l->level == LDP_LEVEL_AGG && pp->nb.level == LDP_LEVEL_EDGE)
+		return LDP_DIR_DOWN;
+	if (l->level == LDP_LEVEL_AGG && pp->nb.level == LDP_LEVEL_CORE)
+		return LDP_DIR_UP;
+	return LDP_DIR_UNKNOWN;
+}
+
+static enum ldp_role port_role(const struct ldp *l, int p)
+{
+	const struct ldp_port *pp = &l->port[p];
+
+	if (pp->state == LDP_PORT_HOST)
+		return LDP_ROLE_HOST;
+	if (pp->state != LDP_PORT_SWITCH)
+		return LDP_ROLE_NONE;
+	if (pp->miswired)
+		return LDP_ROLE_MISWIRED;
+	switch (port_dir(l, p)) {
+	case LDP_DIR_UP:
+		return LDP_ROLE_UP;
+	case LDP_DIR_DOWN:
+		return LDP_ROLE_DOWN;
+	default:
+		return LDP_ROLE_NONE;
+	}
+}
+
+void ldp_location(const struct ldp *l, struct ldp_location *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->level = l->level;
+	out->pod = l->pod;
+	out->position = l->position;
+	out->nports = l->nports;
+	for (int p = 0; p < l->nports; p++)
+		out->role[p] = port_role(l, p);
+}
+
+static void header(const struct ldp *l, int p, enum ldp_type type, struct ldp_msg *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->type = type;
+	m->switch_id = l->id;
+	m->level = l->level;
+	m->dir = port_dir(l, p);
+	m->port = (uint8_t)p;
+	m->pod = l->pod;
+	m->position = l->position;
+}
+
+static void send_ldm(struct ldp *l, int p)
+{
+	struct ldp_msg m;
+
+	header(l, p, LDP_TYPE_LDM, &m);
+	l->ops->send(l->ctx, p, &m);
+}
+
+static void send_ldms(struct ldp *l)
+{
+	for (int p = 0; p < l->nports; p++)
+		if (l->port[p].state != LDP_PORT_DOWN)
+			send_ldm(l, p);
+}
+
+static void neigh_msg(const struct ldp_port *pp, struct ldp_msg *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->type = LDP_TYPE_LDM;
+	m->switch_id = pp->nb.id;
+	m->level = pp->nb.level;
+	m->dir = pp->nb.dir;
+	m->port = pp->nb.port;
+	m->pod = pp->nb.pod;
+	m->position = pp->nb.position;
+}
+
+static void report(struct ldp *l, int p, enum ldp_miswire why, const struct ldp_msg *seen)
+{
+	struct ldp_port *pp = &l->port[p];
+
+	if (pp->miswired & 1u << why)
+		return;
+	pp->miswired |= 1u << why;
+	l->c.miswirings++;
+	l->ops->miswired(l->ctx, p, why, seen);
+}
+
+static void report_neigh(struct ldp *l, int p, enum ldp_miswire why)
+{
+	struct ldp_msg seen;
+
+	neigh_msg(&l->port[p], &seen);
+	report(l, p, why, &seen);
+}
+
+/* ---- aggregation switch: the positions of the pod's edges (Alg. 2) ---- */
+
+static void release_slots(struct ldp *l, const struct mac *edge, int keep)
+{
+	for (int i = 0; i < half_k(l); i++)
+		if (i != keep && mac_eq(&l->slot[i].owner, edge))
+			memset(&l->slot[i], 0, sizeof(l->slot[i]));
+}
+
+static bool slot_taken(const struct ldp_slot *s, const struct mac *edge, struct monotime now)
+{
+	if (mac_eq(&s->owner, &mac_zero) || mac_eq(&s->owner, edge))
+		return false;
+	return s->final || s->hold_until.us > now.us;
+}
+
+static enum ldp_verdict agg_decide(struct ldp *l, struct monotime now, const struct mac *edge,
+				   int pos)
+{
+	struct ldp_slot *s;
+
+	if (pos >= half_k(l))
+		return LDP_DENY;
+	/* a new proposal replaces whatever this edge claimed before (it restarted) */
+	release_slots(l, edge, pos);
+	s = &l->slot[pos];
+	if (slot_taken(s, edge, now))
+		return LDP_DENY;
+	s->owner = *edge;
+	s->final = false;
+	s->hold_until = monotime_add_us(now, LDP_HOLD_US);
+	return LDP_ACCEPT;
+}
+
+/* An edge's LDM announcing a final position turns the hold into a final claim. */
+static void agg_learn_position(struct ldp *l, int p)
+{
+	const struct ldp_neigh *nb = &l->port[p].nb;
+	struct ldp_slot *s;
+
+	if (l->level != LDP_LEVEL_AGG || nb->level != LDP_LEVEL_EDGE ||
+	    nb->position == LDP_NONE || !usable(&l->port[p]))
+		return;
+	if (nb->position >= half_k(l)) {
+		report_neigh(l, p, LDP_MISWIRE_POSITION);
+		return;
+	}
+	s = &l->slot[nb->position];
+	if (s->final && !mac_eq(&s->owner, &nb->id) && !mac_eq(&s->owner, &mac_zero)) {
+		report_neigh(l, p, LDP_MISWIRE_POSITION);
+		return;
+	}
+	release_slots(l, &nb->id, nb->position);
+	s->owner = nb->id;
+	s->final = true;
+}
+
+static void on_propose(struct ldp *l, struct monotime now, int p, const struct ldp_msg *m)
+{
+	struct ldp_msg r;
+
+	if (l->level != LDP_LEVEL_AGG || !usable(&l->port[p])) {
+		l->c.drops[PKT_DROP_LDP_UNEXPECTED]++;
+		return;
+	}
+	header(l, p, LDP_TYPE_REPLY, &r);
+	r.proposal = m->proposal;
+	r.nonce = m->nonce;
+	r.proposer = m->switch_id;
+	r.verdict = agg_decide(l, now, &m->switch_id, m->proposal);
+	l->ops->send(l->ctx, p, &r);
+}
+
+/* ---- edge: proposing a position (Alg. 2) and asking for the pod ---- */
+
+static void propose(struct ldp *l, struct monotime now)
+{
+	int cand[LDP_MAX_PORTS / 2], n = 0;
+	struct ldp_msg m;
+
+	for (int i = 0; i < half_k(l); i++)
+		if (!(l->denied_positions & 1ull << i))
+			cand[n++] = i;
+	if (!n) {
+		/* every position denied once: holds time out, start the round again */
+		l->denied_positions = 0;
+		for (int i = 0; i < half_k(l); i++)
+			cand[n++] = i;
+	}
+	l->proposal = cand[l->ops->random(l->ctx) % (uint32_t)n];
+	l->nonce = l->ops->random(l->ctx);
+	l->accepts = l->denies = 0;
+	l->proposal_deadline = monotime_add_us(now, LDP_PROPOSE_TIMEOUT_US);
+	l->c.proposals++;
+	for (int p = 0; p < l->nports; p++) {
+		if (!usable(&l->port[p]) || l->port[p].nb.level != LDP_LEVEL_AGG)
+			continue;
+		header(l, p, LDP_TYPE_PROPOSE, &m);
+		m.proposal = (uint8_t)l->proposal;
+		m.nonce = l->nonce;
+		l->ops->send(l->ctx, p, &m);
+	}
+}
+
+static void on_reply(struct ldp *l, struct monotime now, int p, const struct ldp_msg *m)
+{
+	if (l->level != LDP_LEVEL_EDGE || !mac_eq(&m->proposer, &l->id)) {
+		l->c.drops[PKT_DROP_LDP_UNEXPECTED]++;
+		return;
+	}
+	/* the answer to an attempt already decided, or replaced after a deny: normal while
+	 * replies cross, and no evidence for the attempt under way */
+	if (l->proposal == LDP_NONE || m->nonce != l->nonce || m->proposal != l->proposal ||
+	    !usable(&l->port[p])) {
+		l->c.stale_replies++;
+		return;
+	}
+	if (m->verdict == LDP_ACCEPT)
+		l->accepts |= 1ull << p;
+	else
+		l->denies |= 1ull << p;
+	if (__builtin_popcountll(l->accepts) >= majority(l)) {
+		l->position = l->proposal;
+		l->proposal = LDP_NONE;
+		l->denied_positions = 0;
+		l->proposal_deadline = (struct monotime){ 0 };
+	} else if (__builtin_popcountll(l->denies) > half_k(l) - majority(l)) {
+		l->c.proposal_denied++;
+		l->denied_positions |= 1ull << l->proposal;
+		propose(l, now);
+	}
+}
+
+static void edge_position(struct ldp *l, struct monotime now)
+{
+	if (l->position != LDP_NONE)
+		return;
+	if (l->proposal == LDP_NONE) {
+		if (usable_count(l, LDP_LEVEL_AGG) >= majority(l))
+			propose(l, now);
+		return;
+	}
+	if (due(l->proposal_deadline, now)) {
+		l->c.proposal_timeouts++;
+		propose(l, now);
+	}
+}
+
+static void edge_pod(struct ldp *l, struct monotime now)
+{
+	if (l->position != 0 || l->pod != LDP_NONE)
+		return;
+	if (monotime_is_set(l->pod_retry) && !due(l->pod_retry, now))
+		return;
+	l->pod_retry = monotime_add_us(now, LDP_POD_RETRY_US);
+	l->c.pod_requests++;
+	l->ops->request_pod(l->ctx);
+}
+
+/* ---- level (Alg. 1) ---- */
+
+static void classify_hosts(struct ldp *l, struct monotime now)
+{
+	if (l->level != LDP_LEVEL_EDGE)
+		return;
+	for (int p = 0; p < l->nports; p++)
+		if (silent_too_long(&l->port[p], now))
+			l->port[p].state = LDP_PORT_HOST;
+}
+
+/* Ports up and silent for at least `us`. */
+static int silent_for(const struct ldp *l, struct monotime now, int64_t us)
+{
+	int n = 0;
+
+	for (int p = 0; p < l->nports; p++)
+		n += l->port[p].state == LDP_PORT_SILENT &&
+		     monotime_diff_us(now, l->port[p].up_since) >= us;
+	return n;
+}
+
+/* Alg. 1 lines 14-18: every active port hears an aggregation switch that has not set the
+ * direction of the link. */
+static bool all_ports_undirected_aggs(const struct ldp *l)
+{
+	for (int p = 0; p < l->nports; p++) {
+		const struct ldp_port *pp = &l->port[p];
+
+		if (pp->state == LDP_PORT_DOWN)
+			continue;
+		if (pp->state != LDP_PORT_SWITCH || pp->nb.level != LDP_LEVEL_AGG ||
+		    pp->nb.dir != LDP_DIR_UNKNOWN)
+			return false;
+	}
+	return true;
+}
+
+static enum ldp_level infer_level(struct ldp *l, struct monotime now)
+{
+	int n = switch_count(l), aggs = usable_count(l, LDP_LEVEL_AGG);
+	bool edge = usable_count(l, LDP_LEVEL_EDGE) > 0, agg = aggs > 0;
+
+	if (n > half_k(l))
+		l->edge_since = (struct monotime){ 0 };
+	else if (!monotime_is_set(l->edge_since))
+		l->edge_since = now;
+	/* Host ports and no more than k/2 aggregation switches: an edge, even one with more
+	 * than k/2 switches because a host port is cabled to another switch (a core has k
+	 * aggregation switches, and hosts only where one of them is silent). */
+	if (agg && aggs <= half_k(l) && silent_for(l, now, LDP_HOST_TIMEOUT_US))
+		return LDP_LEVEL_EDGE;
+	if (edge) {
+		/* the paper's test for a miswired edge: it hears an aggregation switch too, or
+		 * most of its ports are host-connected */
+		if (agg || silent_for(l, now, LDP_HOST_TIMEOUT_US) >= half_k(l))
+			return LDP_LEVEL_EDGE;
+		/* An aggregation switch hears only switches. One with silent ports may be an
+		 * edge cabled to another: it waits a second host timeout, in which the other
+		 * edges of its pod decide and its aggregation switches tell it what it is. */
+		if (n > half_k(l) &&
+		    silent_for(l, now, 0) == silent_for(l, now, 2 * LDP_HOST_TIMEOUT_US))
+			return LDP_LEVEL_AGG;
+		return LDP_LEVEL_UNKNOWN;
+	}
+	if (n > half_k(l) && all_ports_undirected_aggs(l))
+		return LDP_LEVEL_CORE;
+	if (monotime_is_set(l->edge_since) &&
+	    monotime_diff_us(now, l->edge_since) >= LDP_HOST_TIMEOUT_US)
+		return LDP_LEVEL_EDGE;
+	return LDP_LEVEL_UNKNOWN;
+}
+
+/* ---- neighbours: miswiring and the pod ---- */
+
+static bool levels_can_face(enum ldp_level a, enum ldp_level b)
+{
+	if (a == LDP_LEVEL_UNKNOWN || b == LDP_LEVEL_UNKNOWN)
+		return true;
+	if (a == LDP_LEVEL_AGG)
+		return b != LDP_LEVEL_AGG;
+	return b == LDP_LEVEL_AGG;          /* an edge or a core faces aggregation only */
+}
+
+static bool has_pod(enum ldp_level level)
+{
+	return level == LDP_LEVEL_EDGE || level == LDP_LEVEL_AGG;
+}
+
+static void check_port(struct ldp *l, int p)
+{
+	const struct ldp_port *pp = &l->port[p];
+
+	if (pp->state != LDP_PORT_SWITCH)
+		return;
+	if (l->level == LDP_LEVEL_EDGE && pp->nb.level == LDP_LEVEL_EDGE)
+		report_neigh(l, p, LDP_MISWIRE_EDGE_EDGE);
+	else if (!levels_can_face(l->level, pp->nb.level))
+		report_neigh(l, p, LDP_MISWIRE_LEVEL);
+	else if (has_pod(l->level) && has_pod(pp->nb.level) && l->pod != LDP_NONE &&
+		 pp->nb.pod != LDP_NONE && pp->nb.pod != l->pod && !pp->miswired)
+		report_neigh(l, p, LDP_MISWIRE_POD);
+}
+
+/* An edge takes the pod from its aggregation switches, an aggregation switch from its edges. */
+static void adopt_pod(struct ldp *l)
+{
+	enum ldp_level from = l->level == LDP_LEVEL_EDGE ? LDP_LEVEL_AGG : LDP_LEVEL_EDGE;
+
+	if (!has_pod(l->level) || l->pod != LDP_NONE)
+		return;
+	for (int p = 0; p < l->nports; p++) {
+		const struct ldp_port *pp = &l->port[p];
+
+		if (usable(pp) && pp->nb.level == from && pp->nb.pod != LDP_NONE) {
+			l->pod = pp->nb.pod;
+			return;
+		}
+	}
+}
+
+static bool is_located(const struct ldp *l)
+{
+	switch (l->level) {
+	case LDP_LEVEL_EDGE:
+		return l->position != LDP_NONE && l->pod != LDP_NONE;
+	case LDP_LEVEL_AGG:
+		if (l->pod == LDP_NONE)
+			return false;
+		for (int p = 0; p < l->nports; p++)
+			if (usable(&l->port[p]) && port_dir(l, p) == LDP_DIR_UNKNOWN)
+				return false;
+		return true;
+	case LDP_LEVEL_CORE:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Once located, every change of the location is reported, even one that undoes it. */
+static void report_location(struct ldp *l)
+{
+	struct ldp_location loc;
+
+	if (!l->located && !is_located(l))
+		return;
+	ldp_location(l, &loc);
+	if (l->located && memcmp(&loc, &l->last, sizeof(loc)) == 0)
+		return;
+	l->located = true;
+	l->last = loc;
+	l->ops->located(l->ctx, &loc);
+}
+
+/* What our LDMs announce beyond the per-port direction. */
+struct advert {
+	enum ldp_level level;
+	int pod, position;
+};
+
+static struct advert advert_of(const struct ldp *l)
+{
+	return (struct advert){ l->level, l->pod, l->position };
+}
+
+/* Runs the rules after an input; `before` is what we announced before it. True when that
+ * changed and our LDMs went out at once. */
+static bool settle(struct ldp *l, struct monotime now, const struct advert *before)
+{
+	if (l->level == LDP_LEVEL_UNKNOWN) {
+		l->level = infer_level(l, now);
+		classify_hosts(l, now);
+	}
+	for (int p = 0; p < l->nports; p++)
+		check_port(l, p);
+	adopt_pod(l);
+	if (l->level == LDP_LEVEL_EDGE) {
+		edge_position(l, now);
+		edge_pod(l, now);
+	}
+	report_location(l);
+	if (before->level == l->level && before->pod == l->pod &&
+	    before->position == l->position)
+		return false;
+	/* triggered LDMs: neighbours learn a level, a pod or a position within one link delay */
+	send_ldms(l);
+	return true;
+}
+
+/* ---- inputs ---- */
+
+int ldp_init(struct ldp *l, const struct mac *id, int nports, struct monotime now,
+	     const struct ldp_ops *ops, void *ctx)
+{
+	if (nports < 2 || nports > LDP_MAX_PORTS || nports % 2 || !mac_is_port(id))
+		return -EINVAL;
+	memset(l, 0, sizeof(*l));
+	l->id = *id;
+	l->nports = nports;
+	l->level = LDP_LEVEL_UNKNOWN;
+	l->pod = LDP_NONE;
+	l->position = LDP_NONE;
+	l->proposal = LDP_NONE;
+	l->edge_since = now;
+	l->next_ldm = now;
+	l->ops = ops;
+	l->ctx = ctx;
+	return 0;
+}
+
+static bool valid_port(const struct ldp *l, int port)
+{
+	return port >= 0 && port < l->nports;
+}
+
+void ldp_port_up(struct ldp *l, struct monotime now, int port)
+{
+	struct ldp_port *pp;
+	struct advert before;
+
+	if (!valid_port(l, port) || l->port[port].state != LDP_PORT_DOWN)
+		return;
+	before = advert_of(l);
+	pp = &l->port[port];
+	memset(pp, 0, sizeof(*pp));
+	pp->state = LDP_PORT_SILENT;
+	pp->up_since = now;
+	send_ldm(l, port);
+	settle(l, now, &before);
+}
+
+void ldp_port_down(struct ldp *l, struct monotime now, int port)
+{
+	struct advert before = advert_of(l);
+	struct ldp_port *pp;
+
+	if (!valid_port(l, port) || l->port[port].state == LDP_PORT_DOWN)
+		return;
+	pp = &l->port[port];
+	if (was_switch(pp))
+		release_slots(l, &pp->nb.id, -1);
+	memset(pp, 0, sizeof(*pp));
+	settle(l, now, &before);
+}
+
+static void learn(struct ldp *l, struct monotime now, int p, const struct ldp_msg *m)
+{
+	struct ldp_port *pp = &l->port[p];
+
+	if (!was_switch(pp) || !mac_eq(&pp->nb.id, &m->switch_id)) {
+		/* another switch on this port: what was reported of the last one is void */
+		if (was_switch(pp))
+			release_slots(l, &pp->nb.id, -1);
+		pp->miswired = 0;
+	}
+	pp->state = LDP_PORT_SWITCH;
+	pp->last_rx = now;
+	pp->nb.id = m->switch_id;
+	pp->nb.level = m->level;
+	pp->nb.dir = m->dir;
+	pp->nb.pod = m->pod;
+	pp->nb.position = m->position;
+	pp->nb.port = m->port;
+}
+
+void ldp_rx(struct ldp *l, struct monotime now, int port, const struct ldp_msg *m)
+{
+	struct advert before = advert_of(l);
+	struct ldp_port *pp;
+
+	if (!valid_port(l, port) || l->port[port].state == LDP_PORT_DOWN) {
+		l->c.drops[PKT_DROP_LDP_PORT]++;
+		return;
+	}
+	pp = &l->port[port];
+	if (mac_eq(&m->switch_id, &l->id)) {
+		l->c.drops[PKT_DROP_OWN_FRAME]++;
+		report(l, port, LDP_MISWIRE_SELF, m);
+		return;
+	}
+	if (pp->state == LDP_PORT_HOST) {
+		l->c.drops[PKT_DROP_LDP_HOST_PORT]++;
+		report(l, port, LDP_MISWIRE_HOST_PORT, m);
+		return;
+	}
+	learn(l, now, port, m);
+	/* the position an edge announces counts before its proposal is weighed */
+	agg_learn_position(l, port);
+	if (m->type == LDP_TYPE_PROPOSE)
+		on_propose(l, now, port, m);
+	else if (m->type == LDP_TYPE_REPLY)
+		on_reply(l, now, port, m);
+	settle(l, now, &before);
+}
+
+void ldp_rx_payload(struct ldp *l, struct monotime now, int port, const uint8_t *p, size_t len)
+{
+	struct ldp_msg m;
+	int ret = ldp_parse(p, len, &m);
+
+	if (ret < 0) {
+		l->c.drops[-ret]++;
+		return;
+	}
+	ldp_rx(l, now, port, &m);
+}
+
+void ldp_pod_assigned(struct ldp *l, struct monotime now, int pod)
+{
+	struct advert before = advert_of(l);
+
+	if (pod < 0 || pod > PMAC_POD_MAX || l->level != LDP_LEVEL_EDGE || l->position != 0 ||
+	    l->pod != LDP_NONE) {
+		l->c.pod_answers_ignored++;
+		return;
+	}
+	l->pod = pod;
+	settle(l, now, &before);
+}
+
+static void check_liveness(struct ldp *l, struct monotime now)
+{
+	for (int p = 0; p < l->nports; p++) {
+		struct ldp_port *pp = &l->port[p];
+
+		if (pp->state == LDP_PORT_SWITCH &&
+		    monotime_diff_us(now, pp->last_rx) >= LDP_DEAD_US) {
+			pp->state = LDP_PORT_LOST;
+			l->c.neighbours_lost++;
+		}
+	}
+}
+
+/* The next LDM is due a period after the last was due, not after the loop got round to it,
+ * unless more than half a period late (a stall): then a period from now, with no burst. */
+static void schedule_ldm(struct ldp *l, struct monotime now)
+{
+	struct monotime next = monotime_add_us(l->next_ldm, LDP_LDM_PERIOD_US);
+
+	if (monotime_diff_us(now, l->next_ldm) > LDP_LDM_PERIOD_US / 2)
+		next = monotime_add_us(now, LDP_LDM_PERIOD_US);
+	l->next_ldm = next;
+}
+
+void ldp_tick(struct ldp *l, struct monotime now)
+{
+	struct advert before = advert_of(l);
+	bool sent;
+
+	check_liveness(l, now);
+	classify_hosts(l, now);
+	sent = settle(l, now, &before);
+	if (!due(l->next_ldm, now))
+		return;
+	if (!sent)
+		send_ldms(l);
+	schedule_ldm(l, now);
+}
+
+struct monotime ldp_next_deadline(const struct ldp *l)
+{
+	return l->next_ldm;
+}

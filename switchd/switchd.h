@@ -1,0 +1,154 @@
+/*
+ * switchd.h - what switchd's files share. switchd is one PortLand switch (docs/switchd.md):
+ *   switchd.c  main: options, the session with fabricd, the control socket, status
+ *   ldpio.c    LDP on the wire: a packet socket per port for EtherType 0x88B5, the pure
+ *              state machine (ldp.c) driven by it and by a timer
+ *   fwd.c      the data plane (dp.c) programmed from the location LDP found
+ *   edge.c     an edge's hosts: PMACs for new source MACs, proxy ARP and ND through fabricd
+ */
+#ifndef SWITCHD_H
+#define SWITCHD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "addr.h"
+#include "config.h"
+#include "daemon.h"
+#include "ipmap.h"
+#include "ldp.h"
+#include "monotime.h"
+#include "nl.h"
+#include "ports.h"
+#include "wire.h"
+
+struct ctlsrv;
+struct dp;
+struct event;
+struct ring_buffer;
+
+/* One port's packet sockets and their events. */
+struct sw_io {
+	int ldp_fd, arp_fd, nd_fd;         /* -1 when not open */
+	struct event *ldp_ev, *arp_ev, *nd_ev;
+};
+
+/* A host below an edge: its AMAC, PMAC and addresses (edge.c). Keyed by AMAC in `hosts`,
+ * by IP in `by_ip` (one entry per address, pointing at the host). */
+#define EDGE_MAX_IPS 8
+struct edge_host {
+	struct mac amac, pmac;
+	uint8_t port;
+	uint16_t vmid;
+	struct ipaddr ips[EDGE_MAX_IPS];
+	uint8_t nips;
+	struct monotime seen;
+};
+
+struct edge_ip {
+	struct ipaddr ip;                  /* the key, first (lib/ipmap) */
+	struct edge_host *h;
+};
+
+/* A query waiting for fabricd's answer (or, after a miss, for the host's registration). */
+struct edge_query {
+	struct ipaddr target;
+	struct ipaddr sender;
+	struct mac sender_amac;
+	uint8_t port;
+	bool nd;                           /* an NS (else an ARP request) */
+	uint8_t tries;
+	uint64_t batch;                    /* the batch it went in (0: none in flight) */
+	uint32_t idx;                      /* its place in that batch's answer */
+	struct monotime due, created;
+};
+
+struct sw_counters {
+	uint64_t ldp_rx, ldp_tx, ldp_tx_errors;
+	uint64_t arp_rx, nd_rx, arp_answered, nd_answered, queries_sent, misses, floods_rx;
+	uint64_t floods_sent, hosts_new, hosts_registered, unknown_src, frames_dropped;
+	uint64_t fabric_sessions, located_changes, miswirings;
+};
+
+struct switchd {
+	struct daemon dm;
+	struct switchd_cfg cfg;
+	struct event_base *base;
+	char id[WIRE_ID_MAX + 1];
+	struct nl nl;                      /* requests: discovery */
+	struct nl mon;                     /* link notifications (carrier) */
+	struct event *mon_ev;
+	struct sw_iface ports[SWITCHD_MAX_PORTS];
+	struct sw_io io[SWITCHD_MAX_PORTS];
+	int nports;
+	char control[IF_NAMESIZE];         /* the interface to fabricd: not a port */
+	struct mac switch_id;
+	/* LDP */
+	struct ldp ldp;
+	struct event *ldp_timer;
+	struct ldp_location loc;           /* the last the machine reported */
+	bool located;
+	struct {
+		uint8_t port, why;
+		struct mac peer;
+	} mis[SWITCHD_MAX_PORTS];
+	int nmis;
+	/* data plane */
+	struct dp *dp;
+	char pin_dir[sizeof(((struct switchd_cfg *)0)->bpf_dir) + WIRE_ID_MAX + 2];
+	uint32_t salt;
+	uint64_t routes_key;               /* the neighbours the routes were made from */
+	int8_t kept_role[SWITCHD_MAX_PORTS];   /* fwd.c: each port's last decided role ... */
+	int32_t kept_route[SWITCHD_MAX_PORTS]; /* ... and the pod or position it led to, or -1 */
+	struct ring_buffer *unknown;
+	struct event *unknown_ev;
+	/* edge */
+	struct edge_host *hosts;
+	size_t nhosts, caphosts;
+	struct ipmap by_ip;
+	uint16_t next_vmid[SWITCHD_MAX_PORTS];
+	struct edge_query *queries;
+	size_t nqueries;
+	struct event *query_ev, *retry_ev;
+	/* fabricd */
+	struct wire_client *fc;
+	struct wire_tls *tls;
+	L2f__Hello hello;
+	uint64_t batch_id;
+	/* control */
+	struct ctlsrv *ctl, *ctl_status;
+	struct sw_counters c;
+};
+
+/* ldpio.c */
+int ldpio_start(struct switchd *s);
+void ldpio_stop(struct switchd *s);
+/* fabricd's answer to our pod request. */
+void ldpio_pod(struct switchd *s, int pod);
+
+/* fwd.c: the data plane from s->loc (and the edge's hosts). 0 or -errno. */
+int fwd_open(struct switchd *s);
+int fwd_apply(struct switchd *s);
+/* After LDMs: the routes again when a neighbour's pod, position or liveness changed. */
+void fwd_check_routes(struct switchd *s);
+int fwd_host(struct switchd *s, const struct edge_host *h, bool add);
+void fwd_close(struct switchd *s);
+
+/* edge.c */
+int edge_start(struct switchd *s);
+void edge_stop(struct switchd *s);
+/* The port's ARP and ND frames (host ports of a located edge). */
+void edge_frame(struct switchd *s, int port, const uint8_t *f, size_t len);
+/* What fabricd said: answers to our queries, misses to ask our hosts. */
+void edge_answers(struct switchd *s, const L2f__ArpBatchAnswer *a);
+void edge_floods(struct switchd *s, L2f__ArpMiss *const *m, size_t n);
+/* The session is up again: every host registered once more. */
+void edge_resend(struct switchd *s);
+
+/* switchd.c: a Portland message to fabricd; false when the session is down. */
+bool switchd_send(struct switchd *s, L2f__Portland *m);
+/* Our location to fabricd (after every change, and on each new session). */
+void switchd_report(struct switchd *s);
+/* The same with the position-0 edge's pod request. */
+bool switchd_report_pod_request(struct switchd *s);
+
+#endif

@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# shellcheck disable=SC2016,SC2119  # conditions eval'd by t_assert_wait; optional arguments
+# test_switchd_fattree.sh — PortLand on a k=4 fat tree (lab/fattree.sh): fabricd in fm over
+# mutual TLS, a switchd in each of the 20 switch namespaces, started in a random order, with
+# nothing configured but their certificates and fabricd's address. As a peer sees it:
+#  - every switch locates itself (fabricctl topo): the edges, aggregations and cores of the
+#    wiring are at those levels; the edges and aggregations of one physical pod share a pod
+#    number and the pods' numbers differ; the edges of a pod hold positions 0 and 1; a core
+#    has no pod; each port's direction is the wiring's (host, up, down);
+#  - every host reaches every other over IPv4 and over IPv6 (fping);
+#  - hosts' neighbour caches hold PMACs only: never another host's own MAC;
+#  - fabricctl hosts has all 16 hosts, each once per family, at its edge and port;
+#  - once the tree has resolved, a capture on a host sees no ARP broadcast and no multicast
+#    NS while every host pings every other again (proxy ARP/ND: nobody floods);
+#  - each switch's forwarding state is O(k): fabricctl switch status counts map entries;
+#  - a switchd killed with -9 leaves its switch forwarding (pinned maps, attached program),
+#    and its restart takes the maps over: a ping across it loses nothing.
+. "$(dirname "$0")/lib.sh"
+# shellcheck source=lab/fattree.sh
+. "$T_ROOT/lab/fattree.sh"
+t_require_root
+t_require_cmd jq fping tcpdump
+SWITCHD=$T_BUILD/switchd/switchd
+[ -x "$SWITCHD" ] || t_skip "switchd not built (clang, bpftool, libbpf-dev: scripts/deps.sh)"
+
+lab_tmpdir
+ft_build 4 || t_fail "ft_build 4"
+ft_pki >/dev/null || t_fail "ft_pki"
+BPFFS=$LAB_TMP/bpffs
+mkdir "$BPFFS" && mount -t bpf bpf "$BPFFS" || t_skip "cannot mount a bpffs"
+sw_cleanup() {
+    local rc=$?
+    umount -l "$BPFFS" 2>/dev/null
+    (exit "$rc")
+    ft_cleanup
+}
+trap sw_cleanup EXIT
+SOCK=$LAB_TMP/fabricd.sock
+ft_start fm fabricd "$T_BUILD/fabricd/fabricd" -f -l "$FT_CTL_NET.1:$FT_FM_PORT" \
+    $(ft_tls fabricd fm) -s "$SOCK" -S none
+t_assert_wait 5 "fabricd did not start" test -S "$SOCK"
+ctl() { "$FABRICCTL" -s "$SOCK" "$@"; }
+start_sw() {
+    ft_start_switchd "$1" -f -F "$FT_CTL_NET.1:$FT_FM_PORT" $(ft_tls switchd "$1") \
+        --bpf-dir "$BPFFS" --control-socket "$LAB_TMP/switchd-$1.sock"
+}
+order=$(ft_switches | shuf)
+t_log "start order: $(echo $order)"
+for sw in $order; do start_sw "$sw"; done
+
+located() { [ "$(ctl topo --json | jq '[.[] | select(.located)] | length')" = 20 ]; }
+t_assert_wait 20 "not every switch located: $(ctl topo 2>&1 | head -22)" located
+TOPO=$(ctl topo --json)
+lvl() { jq -r --arg n "$1" '.[] | select(.name == $n) | .level' <<<"$TOPO"; }
+pod() { jq -r --arg n "$1" '.[] | select(.name == $n) | .pod' <<<"$TOPO"; }
+for sw in $(ft_switches); do
+    case $(ft_level "$sw") in
+        edge) want=LEVEL_EDGE ;; agg) want=LEVEL_AGGREGATION ;; core) want=LEVEL_CORE ;;
+    esac
+    t_assert_eq "$(lvl "$sw")" "$want" "$sw's level"
+done
+pods=()
+for p in 0 1 2 3; do
+    n=$(pod "e$p-0")
+    for sw in "e$p-1" "a$p-0" "a$p-1"; do t_assert_eq "$(pod "$sw")" "$n" "$sw in the pod of e$p-0"; done
+    t_assert_eq "$(jq -r --arg a "e$p-0" --arg b "e$p-1" \
+        '[.[] | select(.name == $a or .name == $b) | .position] | sort | join(",")' <<<"$TOPO")" \
+        "0,1" "the positions of pod $p's edges"
+    pods+=("$n")
+done
+t_assert_eq "$(printf '%s\n' "${pods[@]}" | sort -u | wc -l)" 4 "four distinct pod numbers: ${pods[*]}"
+t_assert_eq "$(jq -r '[.[] | select(.level == "LEVEL_CORE") | .pod] | unique | join(",")' <<<"$TOPO")" \
+    "" "cores have no pod"
+t_assert_eq "$(jq -r '.[] | select(.name == "e2-1") | [.ports[] | .dir] | join(",")' <<<"$TOPO")" \
+    DIR_HOST,DIR_HOST,DIR_UP,DIR_UP "an edge's ports"
+t_assert_eq "$(jq -r '.[] | select(.name == "a1-0") | [.ports[] | .dir] | join(",")' <<<"$TOPO")" \
+    DIR_DOWN,DIR_DOWN,DIR_UP,DIR_UP "an aggregation switch's ports"
+t_assert_eq "$(jq -r '.[] | select(.name == "c3") | [.ports[] | .dir] | unique | join(",")' <<<"$TOPO")" \
+    DIR_DOWN "a core's ports"
+t_assert_eq "$(jq '[.[] | .miswirings[]] | length' <<<"$TOPO")" 0 "no miswiring reported"
+
+# --- every host to every other, both families ------------------------------------------------
+mapfile -t HOSTS < <(ft_hosts)
+all4=() all6=()
+for h in "${HOSTS[@]}"; do all4+=("$(ft_host_ip4 "$h")"); all6+=("$(ft_host_ip6 "$h")"); done
+matrix() {   # FAMILY: every host fpings every other (3 tries each; the first may be a miss)
+    local h fail=0 out
+    for h in "${HOSTS[@]}"; do
+        if [ "$1" = 4 ]; then
+            out=$(lab_exec "$h" fping -u -r 3 -t 500 "${all4[@]}" 2>&1) || { fail=1; t_log "$h: unreachable: $(echo $out)"; }
+        else
+            out=$(lab_exec "$h" fping -6 -u -r 3 -t 500 "${all6[@]}" 2>&1) || { fail=1; t_log "$h: unreachable: $(echo $out)"; }
+        fi
+    done
+    return $fail
+}
+matrix 4 || t_fail "IPv4: not every host reaches every other"
+matrix 6 || t_fail "IPv6: not every host reaches every other"
+
+# --- what the hosts learned: PMACs only ------------------------------------------------------
+amacs=$(for h in "${HOSTS[@]}"; do ft_host_mac "$h"; done)
+for h in "${HOSTS[@]}"; do
+    while read -r mac; do
+        [ -n "$mac" ] || continue
+        grep -qx "$mac" <<<"$amacs" && t_fail "$h learned the AMAC $mac of another host"
+        (( (0x${mac%%:*} & 3) == 2 )) || t_fail "$h learned $mac, not a PMAC"
+    done < <(lab_exec "$h" ip -j neigh show dev eth0 | jq -r '.[] | select(.lladdr) | .lladdr' | sort -u)
+done
+HJ=$(ctl hosts --json) || t_fail "fabricctl hosts"
+t_assert_eq "$(jq '[.[] | select(.ip | contains("."))] | length' <<<"$HJ")" 16 "IPv4 hosts registered"
+t_assert_eq "$(jq '[.[] | select(.ip | contains(":"))] | length' <<<"$HJ")" 16 "IPv6 hosts registered"
+t_assert_eq "$(jq -r '.[] | select(.ip == "198.18.3.21") | "\(.edge) \(.port) \(.amac)"' <<<"$HJ")" \
+    "e3-1 1 $(ft_host_mac h3-1-1)" "h3-1-1 at its edge and port"
+
+# --- nobody floods once resolved ---------------------------------------------------------------
+lab_exec h2-0-1 tcpdump -i eth0 -nn -w "$LAB_TMP/quiet.pcap" \
+    'arp or (icmp6 and ip6[40] == 135 and ether multicast)' >/dev/null 2>&1 &
+tdpid=$!
+sleep 0.5
+matrix 4 || t_fail "IPv4 matrix, second round"
+matrix 6 || t_fail "IPv6 matrix, second round"
+sleep 0.3
+kill "$tdpid" 2>/dev/null; wait "$tdpid" 2>/dev/null
+bcast=$(tcpdump -nn -e -r "$LAB_TMP/quiet.pcap" 2>/dev/null | grep -c -E "ff:ff:ff:ff:ff:ff|33:33:ff")
+t_assert_eq "$bcast" 0 "ARP broadcasts and multicast NSs reaching h2-0-1 once resolved"
+
+# --- O(k) state ---------------------------------------------------------------------------------
+for sw in e0-0 a0-0 c0; do
+    n=$("$FABRICCTL" -s "$LAB_TMP/switchd-$sw.sock" switch status --json | jq '[.counters | to_entries[] | select(.key | startswith("map.")) | .value] | add')
+    t_log "$sw: $n map entries"
+    [ "$n" -le 16 ] || t_fail "$sw holds $n map entries (k = 4: O(k))"
+done
+
+# --- kill -9 and restart: forwarding goes on --------------------------------------------------
+lab_exec h0-0-0 ping -i 0.01 -c 300 -q "$(ft_host_ip4 h3-1-1)" >"$LAB_TMP/ping.out" 2>&1 &
+ppid=$!
+sleep 0.5
+kill -9 "${FT_SWITCHD_PID[e0-0]}"
+sleep 0.5
+start_sw e0-0
+wait "$ppid"
+t_log "ping across e0-0's kill -9 and restart: $(grep -o '[0-9]* received.*loss' "$LAB_TMP/ping.out")"
+grep -q " 0% packet loss" "$LAB_TMP/ping.out" || t_fail "pings lost across e0-0's restart: $(cat "$LAB_TMP/ping.out")"
+t_assert_wait 10 "e0-0 did not locate again" located
+t_pass
