@@ -5,6 +5,8 @@
 # overlay: fabricd and vtepd on three hypervisors carry two VXLAN segments of VMs; the VMs
 # ping each other with ARP answered on their own host, one VM migrates, and an HA router
 # port served by vipd on two hypervisors fails over with its traffic following the master.
+# Last, PortLand: a k=4 fat tree of switchd namespaces locates itself with no configuration,
+# and its hosts ping each other on PMACs, their ARP and ND answered through fabricd.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "$(id -u)" -ne 0 ]; then
@@ -226,5 +228,61 @@ echo "  r2 is now $(r_state r2); fabricd says:"
 "${OCTL[@]}" port list | grep -E 'NAME|router' | sed 's/^/    /'
 echo "  hv3's entry for the port: $(lab_exec hv3 bridge fdb show dev vx100 | grep 02:00:64:00:00:fe | grep -o 'dst [0-9.]*')  (hv2 is 198.18.0.12)"
 grep -h 'master' "$LAB_TMP/vipd-r2.log" | tail -n 2 | sed 's/^/    /'
+
+# --- PortLand ---------------------------------------------------------------------------------
+# The overlay's namespaces go first: the fat tree has an fm of its own.
+lab_cleanup >/dev/null 2>&1
+trap 'exit 130' INT
+trap 'exit 143' TERM
+lab_tmpdir
+. lab/fattree.sh
+SWITCHD=$PWD/build/switchd/switchd
+say "PortLand: a k=4 fat tree, 20 switch namespaces and 16 hosts; fabricd on a control network"
+ft_build 4 >/dev/null
+ft_pki >/dev/null
+BPFFS=$LAB_TMP/bpffs
+mkdir "$BPFFS" && mount -t bpf bpf "$BPFFS"
+demo_cleanup() { local rc=$?; umount -l "$BPFFS" 2>/dev/null; (exit "$rc"); ft_cleanup; }
+trap demo_cleanup EXIT
+PSOCK=$LAB_TMP/fabricd-pl.sock
+# shellcheck disable=SC2046  # ft_tls prints options
+ft_start fm fabricd "$FABRICD" -f -l "$FT_CTL_NET.1:$FT_FM_PORT" $(ft_tls fabricd fm) -s "$PSOCK" -S none
+lab_wait_for 5 test -S "$PSOCK" || lab_die "fabricd did not start"
+PCTL=("$CTL" -s "$PSOCK")
+echo "  a switch is told who it is (its certificate) and where fabricd is; nothing else:"
+echo "    switchd -F $FT_CTL_NET.1:$FT_FM_PORT --ca ca.pem --cert e0-0.pem --key e0-0.key"
+order=$(ft_switches | shuf)
+for sw in $order; do
+    # shellcheck disable=SC2046
+    ft_start_switchd "$sw" -f -F "$FT_CTL_NET.1:$FT_FM_PORT" $(ft_tls switchd "$sw") \
+        --bpf-dir "$BPFFS" --control-socket "$LAB_TMP/switchd-$sw.sock"
+done
+echo "  started in a random order: $(echo $order | cut -c1-60)..."
+say "The switches locate themselves (LDP: levels, then positions and pods)"
+t0=$(date +%s%N)
+for _ in $(seq 60); do
+    snap=$("${PCTL[@]}" topo --json 2>/dev/null || echo '[]')
+    n=$(jq '[.[] | select(.located)] | length' <<<"$snap")
+    printf '  %5d ms: %2d of 20 located; %s\n' $(( ($(date +%s%N) - t0) / 1000000 )) "$n" \
+        "$(jq -r '[group_by(.level)[] | "\(length) \(.[0].level | ascii_downcase | sub("level_"; ""))"] | join(", ")' <<<"$snap")"
+    [ "$n" = 20 ] && break
+    sleep 0.25
+done
+"${PCTL[@]}" topo | sed -n '1,21p' | sort -k3,3 -k4,4n -k5,5n | sed 's/^/    /'
+say "Every host pings every other, over IPv4 and IPv6 (ARP and ND answered by the edges)"
+mapfile -t PHOSTS < <(ft_hosts)
+all4=() all6=()
+for h in "${PHOSTS[@]}"; do all4+=("$(ft_host_ip4 "$h")"); all6+=("$(ft_host_ip6 "$h")"); done
+ok4=0 ok6=0
+for h in "${PHOSTS[@]}"; do
+    ok4=$((ok4 + $(lab_exec "$h" fping -a -r 3 -t 500 "${all4[@]}" 2>/dev/null | wc -l)))
+    ok6=$((ok6 + $(lab_exec "$h" fping -6 -a -r 3 -t 500 "${all6[@]}" 2>/dev/null | wc -l)))
+done
+echo "  reachable pairs: IPv4 $ok4 of 256, IPv6 $ok6 of 256 (each host to all 16, itself included)"
+echo "  what h0-0-0 learned (PMACs: pod.position.port.vmid, never another host's own MAC):"
+lab_exec h0-0-0 ip neigh show dev eth0 | sort -V | sed -n '1,6p' | sed 's/^/    /'
+say "fabricd's host table (fabricctl hosts), and one edge's view (fabricctl switch status)"
+"${PCTL[@]}" hosts | sed -n '1,7p' | sed 's/^/    /'
+"$CTL" -s "$LAB_TMP/switchd-e0-0.sock" switch status | grep -E "^  (to_host|forwarded_up|edge.arp_answered|edge.misses|map\.)" | sed 's/^/  /'
 
 say "Done; removing the namespaces"
