@@ -200,8 +200,8 @@ static void status_reply(struct switchd *s, L2f__Reply *r, struct ctlsrv_cleanup
 	L2f__SwitchStatus *st = pl ? ctlsrv_palloc(pl, sizeof(*st)) : NULL;
 	struct loc_msg *lm = pl ? ctlsrv_palloc(pl, sizeof(*lm)) : NULL;
 	const struct wire_client_status *cs = wire_client_status(s->fc);
-	L2f__Counter *c = pl ? ctlsrv_palloc(pl, 48 * sizeof(*c)) : NULL;
-	L2f__Counter **cp = pl ? ctlsrv_palloc(pl, 48 * sizeof(*cp)) : NULL;
+	L2f__Counter *c = pl ? ctlsrv_palloc(pl, 64 * sizeof(*c)) : NULL;
+	L2f__Counter **cp = pl ? ctlsrv_palloc(pl, 64 * sizeof(*cp)) : NULL;
 	L2f__HostBinding *hb = pl ? ctlsrv_palloc(pl, (s->nhosts * EDGE_MAX_IPS + 1) * sizeof(*hb))
 				  : NULL;
 	L2f__HostBinding **hp = pl ? ctlsrv_palloc(pl, (s->nhosts * EDGE_MAX_IPS + 1) * sizeof(*hp))
@@ -233,6 +233,15 @@ static void status_reply(struct switchd *s, L2f__Reply *r, struct ctlsrv_cleanup
 	C("ldp.proposal_timeouts", s->ldp.c.proposal_timeouts);
 	C("ldp.pod_requests", s->ldp.c.pod_requests);
 	C("ldp.neighbours_lost", s->ldp.c.neighbours_lost);
+	for (int d = 1; d < PKT_DROP_COUNT; d++)
+		if (s->ldp.c.drops[d] && st->n_counters < 40) {
+			char *name = ctlsrv_palloc(pl, 48);
+
+			if (name) {
+				snprintf(name, 48, "ldp.dropped.%s", pkt_drop_name(d));
+				C(name, s->ldp.c.drops[d]);
+			}
+		}
 	C("edge.hosts", s->nhosts);
 	C("edge.arp_rx", s->c.arp_rx);
 	C("edge.nd_rx", s->c.nd_rx);

@@ -13,6 +13,8 @@
 #  - once the tree has resolved, a capture on a host sees no ARP broadcast and no multicast
 #    NS while every host pings every other again (proxy ARP/ND: nobody floods);
 #  - each switch's forwarding state is O(k): fabricctl switch status counts map entries;
+#  - LDMs from a host (one malformed, one well-formed on a host port) are dropped and counted
+#    by reason, the second reported as a miswiring of that port; forwarding goes on;
 #  - a switchd killed with -9 leaves its switch forwarding (pinned maps, attached program),
 #    and its restart takes the maps over: a ping across it loses nothing.
 . "$(dirname "$0")/lib.sh"
@@ -130,6 +132,26 @@ for sw in e0-0 a0-0 c0; do
     t_log "$sw: $n map entries"
     [ "$n" -le 16 ] || t_fail "$sw holds $n map entries (k = 4: O(k))"
 done
+
+# --- LDMs where none belongs ---------------------------------------------------------------------
+# From h0-0-1 (e0-0's port p1): an LDM of version 9, then a well-formed LDM of an edge.
+ldm() {   # VERSION: a whole frame, hex
+    "$T_PYTHON" -c 'import struct, sys
+v = int(sys.argv[1])
+hdr = struct.pack("!BBH6sBBBBHB3x", v, 1, 20, bytes.fromhex("026600000001"), 1, 0, 0, 0, 0, 0)
+print((bytes.fromhex("0180c200000e02660000000a88b5") + hdr + bytes(26)).hex())' "$1"
+}
+lab_exec h0-0-1 "$T_PYTHON" -c 'import socket, sys
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind(("eth0", 0))
+for f in sys.argv[1:]:
+    s.send(bytes.fromhex(f))' "$(ldm 9)" "$(ldm 1)" || t_fail "could not send LDMs from h0-0-1"
+sw_counter() { "$FABRICCTL" -s "$LAB_TMP/switchd-$1.sock" switch status --json | jq -r ".counters[\"$2\"] // 0"; }
+t_assert_wait 5 "e0-0 did not count the malformed LDM" '[ "$(sw_counter e0-0 ldp.dropped.ldp_version)" -ge 1 ]'
+t_assert_wait 5 "e0-0 did not count the LDM on a host port" '[ "$(sw_counter e0-0 ldp.dropped.ldp_host_port)" -ge 1 ]'
+mis() { ctl topo --json | jq -r '.[] | select(.name == "e0-0") | [.miswirings[] | "\(.port) \(.reason)"] | join(",")'; }
+t_assert_wait 5 "the host-port LDM not reported as a miswiring: $(mis)" '[ "$(mis)" = "1 ldm_on_host_port" ]'
+lab_exec h0-0-1 fping -q -r 3 -t 500 "$(ft_host_ip4 h3-1-1)" || t_fail "h0-0-1 cut off after its LDMs"
 
 # --- kill -9 and restart: forwarding goes on --------------------------------------------------
 lab_exec h0-0-0 ping -i 0.01 -c 300 -q "$(ft_host_ip4 h3-1-1)" >"$LAB_TMP/ping.out" 2>&1 &
