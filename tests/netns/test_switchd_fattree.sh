@@ -13,6 +13,7 @@
 #  - once the tree has resolved, a capture on a host sees no ARP broadcast and no multicast
 #    NS while every host pings every other again (proxy ARP/ND: nobody floods);
 #  - each switch's forwarding state is O(k): fabricctl switch status counts map entries;
+#  - 256 UDP flows between two pods are spread over all four cores (their verdict counters);
 #  - LDMs from a host (one malformed, one well-formed on a host port) are dropped and counted
 #    by reason, the second reported as a miswiring of that port; forwarding goes on;
 #  - a switchd killed with -9 leaves its switch forwarding (pinned maps, attached program),
@@ -132,6 +133,26 @@ for sw in e0-0 a0-0 c0; do
     t_log "$sw: $n map entries"
     [ "$n" -le 16 ] || t_fail "$sw holds $n map entries (k = 4: O(k))"
 done
+
+# --- ECMP: flows between pods spread over every core ------------------------------------------
+core_down() { "$FABRICCTL" -s "$LAB_TMP/switchd-$1.sock" switch status --json | jq -r '.counters.forwarded_down'; }
+declare -A before
+for c in $(ft_cores); do before[$c]=$(core_down "$c"); done
+# 256 UDP flows (one datagram each, source ports 20000..20255) from h0-0-0 to h3-1-1
+lab_exec h0-0-0 "$T_PYTHON" -c 'import socket, sys
+for p in range(20000, 20256):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("0.0.0.0", p))
+    s.sendto(b"x" * 32, (sys.argv[1], 9))
+    s.close()' "$(ft_host_ip4 h3-1-1)" || t_fail "UDP flows from h0-0-0"
+sleep 0.3
+spread=()
+for c in $(ft_cores); do
+    d=$(( $(core_down "$c") - before[$c] ))
+    spread+=("$c=$d")
+    [ "$d" -ge 10 ] || t_fail "core $c carried $d of 256 flows between pods 0 and 3 (${spread[*]})"
+done
+t_log "256 flows over the cores: ${spread[*]}"
 
 # --- LDMs where none belongs ---------------------------------------------------------------------
 # From h0-0-1 (e0-0's port p1): an LDM of version 9, then a well-formed LDM of an edge.
