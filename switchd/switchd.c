@@ -394,6 +394,8 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
+	if (daemon_metrics(&s.dm, s.cfg.metrics, switchd_metrics, &s) < 0)
+		return 1;
 	if (daemon_ready(&s.dm, "locating") < 0)
 		return 1;
 	event_base_dispatch(s.base);

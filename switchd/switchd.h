@@ -144,6 +144,10 @@ void edge_floods(struct switchd *s, L2f__ArpMiss *const *m, size_t n);
 /* The session is up again: every host registered once more. */
 void edge_resend(struct switchd *s);
 
+struct metrics_out;
+/* GET /metrics (metrics.c); ctx is the struct switchd. */
+void switchd_metrics(struct metrics_out *m, void *ctx);
+
 /* switchd.c: a Portland message to fabricd; false when the session is down. */
 bool switchd_send(struct switchd *s, L2f__Portland *m);
 /* Our location to fabricd (after every change, and on each new session). */

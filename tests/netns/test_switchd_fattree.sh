@@ -16,6 +16,7 @@
 #  - 256 UDP flows between two pods are spread over all four cores (their verdict counters);
 #  - LDMs from a host (one malformed, one well-formed on a host port) are dropped and counted
 #    by reason, the second reported as a miswiring of that port; forwarding goes on;
+#  - its Prometheus metrics pass promtool and show what it forwarded;
 #  - a switchd killed with -9 leaves its switch forwarding (pinned maps, attached program),
 #    and its restart takes the maps over: a ping across it loses nothing.
 . "$(dirname "$0")/lib.sh"
@@ -45,7 +46,7 @@ t_assert_wait 5 "fabricd did not start" test -S "$SOCK"
 ctl() { "$FABRICCTL" -s "$SOCK" "$@"; }
 start_sw() {
     ft_start_switchd "$1" -f -F "$FT_CTL_NET.1:$FT_FM_PORT" $(ft_tls switchd "$1") \
-        --bpf-dir "$BPFFS" --control-socket "$LAB_TMP/switchd-$1.sock"
+        --bpf-dir "$BPFFS" --control-socket "$LAB_TMP/switchd-$1.sock" --metrics 9734
 }
 order=$(ft_switches | shuf)
 t_log "start order: $(echo $order)"
@@ -173,6 +174,15 @@ t_assert_wait 5 "e0-0 did not count the LDM on a host port" '[ "$(sw_counter e0-
 mis() { ctl topo --json | jq -r '.[] | select(.name == "e0-0") | [.miswirings[] | "\(.port) \(.reason)"] | join(",")'; }
 t_assert_wait 5 "the host-port LDM not reported as a miswiring: $(mis)" '[ "$(mis)" = "1 ldm_on_host_port" ]'
 lab_exec h0-0-1 fping -q -r 3 -t 500 "$(ft_host_ip4 h3-1-1)" || t_fail "h0-0-1 cut off after its LDMs"
+
+# --- metrics ----------------------------------------------------------------------------------
+if command -v promtool >/dev/null; then
+    lab_exec e0-0 curl -sf http://127.0.0.1:9734/metrics >"$LAB_TMP/metrics.txt" || t_fail "switchd metrics"
+    promtool check metrics <"$LAB_TMP/metrics.txt" || t_fail "promtool check metrics on switchd's"
+    grep -q '^l2f_switchd_verdicts_total{verdict="to_host"} [1-9]' "$LAB_TMP/metrics.txt" ||
+        t_fail "switchd's metrics: no frames to hosts: $(grep verdict "$LAB_TMP/metrics.txt")"
+    grep -q '^l2f_switchd_located 1$' "$LAB_TMP/metrics.txt" || t_fail "switchd's metrics: not located"
+fi
 
 # --- kill -9 and restart: forwarding goes on --------------------------------------------------
 lab_exec h0-0-0 ping -i 0.01 -c 300 -q "$(ft_host_ip4 h3-1-1)" >"$LAB_TMP/ping.out" 2>&1 &

@@ -1,0 +1,58 @@
+/* metrics.c - switchd's Prometheus metrics: its location, LDP, the edge's proxy ARP/ND, the
+ * data plane's verdicts by reason and its map entries (what `fabricctl switch status` shows),
+ * and the control socket. */
+#include <stdio.h>
+#include "ctlsrv.h"
+#include "dp.h"
+#include "metrics.h"
+#include "switchd.h"
+
+void switchd_metrics(struct metrics_out *m, void *ctx)
+{
+	struct switchd *s = ctx;
+	uint64_t v[SW_V_COUNT];
+	struct dp_map_count maps[DP_COUNTED_MAPS];
+
+	metrics_one(m, "l2f_switchd_located", "gauge", "1 once LDP has located the switch",
+		    s->located);
+	metrics_one(m, "l2f_switchd_level", "gauge",
+		    "LDP's level: 0 unknown, 1 edge, 2 aggregation, 3 core", s->ldp.level);
+	metrics_one(m, "l2f_switchd_ports", "gauge", "ports found", (uint64_t)s->nports);
+	metrics_one(m, "l2f_switchd_ldm_received_total", "counter", "LDP frames received",
+		    s->c.ldp_rx);
+	metrics_one(m, "l2f_switchd_ldm_sent_total", "counter", "LDP frames sent", s->c.ldp_tx);
+	metrics_one(m, "l2f_switchd_miswirings_total", "counter", "miswirings LDP reported",
+		    s->c.miswirings);
+	metrics_one(m, "l2f_switchd_neighbours_lost_total", "counter",
+		    "neighbours whose LDMs stopped", s->ldp.c.neighbours_lost);
+	metrics_one(m, "l2f_switchd_hosts", "gauge", "hosts below this edge", s->nhosts);
+	metrics_one(m, "l2f_switchd_arp_answered_total", "counter",
+		    "ARP requests answered with a PMAC", s->c.arp_answered);
+	metrics_one(m, "l2f_switchd_nd_answered_total", "counter",
+		    "Neighbor Solicitations answered with a PMAC", s->c.nd_answered);
+	metrics_one(m, "l2f_switchd_queries_total", "counter", "addresses asked of fabricd",
+		    s->c.queries_sent);
+	metrics_one(m, "l2f_switchd_misses_total", "counter",
+		    "addresses fabricd did not know (flooded to the edges)", s->c.misses);
+	metrics_one(m, "l2f_switchd_floods_sent_total", "counter",
+		    "ARP requests and NSs sent to our hosts for fabricd's misses", s->c.floods_sent);
+	metrics_one(m, "l2f_switchd_frames_dropped_total", "counter",
+		    "LDP, ARP and ND frames dropped (malformed, or not from a host port)",
+		    s->c.frames_dropped);
+	if (s->dp && dp_read_verdicts(s->dp, v) == 0) {
+		metrics_family(m, "l2f_switchd_verdicts_total", "counter",
+			       "frames the data plane handled, by verdict");
+		for (unsigned i = 0; i < SW_V_COUNT; i++)
+			metrics_value(m, "l2f_switchd_verdicts_total", v[i], "verdict",
+				      dp_verdict_name(i), NULL);
+	}
+	if (s->dp && dp_count_entries(s->dp, maps) == 0) {
+		metrics_family(m, "l2f_switchd_map_entries", "gauge",
+			       "entries in the data plane's maps, by map");
+		for (unsigned i = 0; i < DP_COUNTED_MAPS; i++)
+			metrics_value(m, "l2f_switchd_map_entries", maps[i].entries, "map",
+				      maps[i].name, NULL);
+	}
+	if (s->ctl)
+		ctlsrv_metrics(m, s->ctl, "switchd");
+}
