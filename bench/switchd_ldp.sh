@@ -36,7 +36,7 @@ for k in $KS; do
     lab_tmpdir
     ft_build "$k" >/dev/null || exit 1
     ft_pki >/dev/null || exit 1
-    bpffs=$LAB_TMP/bpffs
+    bpffs=$LAB_TMP/bpffs-$k
     mkdir "$bpffs" && mount -t bpf bpf "$bpffs" || exit 1
     sock=$LAB_TMP/fabricd.sock
     times=()

@@ -20,37 +20,13 @@
 #  - a switchd killed with -9 leaves its switch forwarding (pinned maps, attached program),
 #    and its restart takes the maps over: a ping across it loses nothing.
 . "$(dirname "$0")/lib.sh"
-# shellcheck source=lab/fattree.sh
-. "$T_ROOT/lab/fattree.sh"
+# shellcheck source=tests/netns/switchd_lib.sh
+. "$(dirname "$0")/switchd_lib.sh"
 t_require_root
-t_require_cmd jq fping tcpdump
-SWITCHD=$T_BUILD/switchd/switchd
-[ -x "$SWITCHD" ] || t_skip "switchd not built (clang, bpftool, libbpf-dev: scripts/deps.sh)"
-
-lab_tmpdir
-ft_build 4 || t_fail "ft_build 4"
-ft_pki >/dev/null || t_fail "ft_pki"
-BPFFS=$LAB_TMP/bpffs
-mkdir "$BPFFS" && mount -t bpf bpf "$BPFFS" || t_skip "cannot mount a bpffs"
-sw_cleanup() {
-    local rc=$?
-    umount -l "$BPFFS" 2>/dev/null
-    (exit "$rc")
-    ft_cleanup
-}
-trap sw_cleanup EXIT
-SOCK=$LAB_TMP/fabricd.sock
-ft_start fm fabricd "$T_BUILD/fabricd/fabricd" -f -l "$FT_CTL_NET.1:$FT_FM_PORT" \
-    $(ft_tls fabricd fm) -s "$SOCK" -S none
-t_assert_wait 5 "fabricd did not start" test -S "$SOCK"
-ctl() { "$FABRICCTL" -s "$SOCK" "$@"; }
-start_sw() {
-    ft_start_switchd "$1" -f -F "$FT_CTL_NET.1:$FT_FM_PORT" $(ft_tls switchd "$1") \
-        --bpf-dir "$BPFFS" --control-socket "$LAB_TMP/switchd-$1.sock" --metrics 9734
-}
-order=$(ft_switches | shuf)
-t_log "start order: $(echo $order)"
-for sw in $order; do start_sw "$sw"; done
+t_require_cmd jq fping tcpdump shuf
+sw_lab 4
+start_sw() { sw_start "$1" --metrics 9734; }
+sw_start_all --metrics 9734
 
 located() { [ "$(ctl topo --json | jq '[.[] | select(.located)] | length')" = 20 ]; }
 t_assert_wait 20 "not every switch located: $(ctl topo 2>&1 | head -22)" located

@@ -10,34 +10,12 @@
 #    edges): both ends report the port as edge_to_edge, the port gets no role, and every
 #    switch still locates.
 . "$(dirname "$0")/lib.sh"
-# shellcheck source=lab/fattree.sh
-. "$T_ROOT/lab/fattree.sh"
+# shellcheck source=tests/netns/switchd_lib.sh
+. "$(dirname "$0")/switchd_lib.sh"
 t_require_root
 t_require_cmd jq shuf
-SWITCHD=$T_BUILD/switchd/switchd
-[ -x "$SWITCHD" ] || t_skip "switchd not built (clang, bpftool, libbpf-dev: scripts/deps.sh)"
-
-lab_tmpdir
-ft_build 4 || t_fail "ft_build 4"
-ft_pki >/dev/null || t_fail "ft_pki"
-BPFFS=$LAB_TMP/bpffs
-mkdir "$BPFFS" && mount -t bpf bpf "$BPFFS" || t_skip "cannot mount a bpffs"
-sw_cleanup() { local rc=$?; umount -l "$BPFFS" 2>/dev/null; (exit "$rc"); ft_cleanup; }
-trap sw_cleanup EXIT
-SOCK=$LAB_TMP/fabricd.sock
-ft_start fm fabricd "$T_BUILD/fabricd/fabricd" -f -l "$FT_CTL_NET.1:$FT_FM_PORT" \
-    $(ft_tls fabricd fm) -s "$SOCK" -S none
-t_assert_wait 5 "fabricd did not start" test -S "$SOCK"
-ctl() { "$FABRICCTL" -s "$SOCK" "$@"; }
-start_all() {
-    local sw order
-    order=$(ft_switches | shuf)
-    t_log "start order: $(echo $order)"
-    for sw in $order; do
-        ft_start_switchd "$sw" -f -F "$FT_CTL_NET.1:$FT_FM_PORT" $(ft_tls switchd "$sw") \
-            --bpf-dir "$BPFFS" --control-socket "$LAB_TMP/switchd-$sw.sock"
-    done
-}
+sw_lab 4
+start_all() { sw_start_all; }
 stop_all() { local sw; for sw in $(ft_switches); do ft_stop_switchd "$sw"; done; }
 located() {   # every switch connected now and located
     [ "$(ctl topo --json | jq '[.[] | select(.located and .connected)] | length')" = 20 ]
