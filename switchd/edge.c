@@ -175,13 +175,25 @@ static void learn_ip(struct switchd *s, struct edge_host *h, const struct ipaddr
 		if (h->nips >= EDGE_MAX_IPS || !(e = malloc(sizeof(*e))))
 			return;
 		e->ip = *ip;
+		e->h = NULL;
 		ipmap_put(&s->by_ip, e, &err);
 		if (err < 0) {
 			free(e);
 			return;
 		}
 	}
-	/* an address another host of ours had moved to this one */
+	if (e->h && e->h != h) {
+		/* an address another host of ours had moved to this one: the old host loses it */
+		struct edge_host *o = e->h;
+
+		for (uint8_t k = 0; k < o->nips; k++)
+			if (ipaddr_eq(&o->ips[k], ip)) {
+				o->ips[k] = o->ips[--o->nips];
+				break;
+			}
+	}
+	if (h->nips >= EDGE_MAX_IPS)
+		return;
 	e->h = h;
 	h->ips[h->nips++] = *ip;
 	register_ip(s, h, ip);
