@@ -38,6 +38,9 @@ for k in $KS; do
     ft_pki >/dev/null || exit 1
     bpffs=$LAB_TMP/bpffs-$k
     mkdir "$bpffs" && mount -t bpf bpf "$bpffs" || exit 1
+    # on every exit path: the pins' bpffs first, then the tree (lab/fattree.sh)
+    bench_cleanup() { local rc=$?; umount -l "$bpffs" 2>/dev/null; (exit "$rc"); ft_cleanup; }
+    trap bench_cleanup EXIT
     sock=$LAB_TMP/fabricd.sock
     times=()
     for run in $(seq "$RUNS"); do
