@@ -30,7 +30,7 @@ DESTDIR=$D meson install -C "$T_BUILD" --no-rebuild >"$LAB_TMP/install.log" 2>&1
     t_fail "meson install failed"
 
 # --- programs ---------------------------------------------------------------------------------
-for p in vipd fabricd vtepd fabricctl; do
+for p in vipd fabricd vtepd switchd fabricctl; do
     [ -x "$D$sbindir/$p" ] || t_fail "$sbindir/$p not installed (or not executable)"
 done
 
@@ -40,7 +40,7 @@ mapfile -t unit_paths < <(systemd-analyze unit-paths 2>/dev/null)
 [ ${#unit_paths[@]} -gt 0 ] || unit_paths=(/etc/systemd/system /usr/local/lib/systemd/system
                                           /usr/lib/systemd/system /lib/systemd/system)
 unitdir=
-for u in vipd fabricd vtepd; do
+for u in vipd fabricd vtepd switchd; do
     found=$(find "$D" -name "$u.service" -path '*/systemd/system/*' -printf '%h\n')
     [ "$(printf '%s' "$found" | grep -c .)" -eq 1 ] ||
         t_fail "$u.service: installed $(printf '%s' "$found" | grep -c .) times, want once"
@@ -75,8 +75,8 @@ fi
 grep -qx 'User=l2fabric' "$D$unitdir/vipd.service" || t_fail "the units do not run as the sysusers.d user"
 
 # --- man pages ----------------------------------------------------------------------------------
-for page in man8/vipd.8 man8/fabricd.8 man8/vtepd.8 man8/fabricctl.8 \
-            man5/vipd.yaml.5 man5/fabricd.yaml.5 man5/vtepd.yaml.5; do
+for page in man8/vipd.8 man8/fabricd.8 man8/vtepd.8 man8/switchd.8 man8/fabricctl.8 \
+            man5/vipd.yaml.5 man5/fabricd.yaml.5 man5/vtepd.yaml.5 man5/switchd.yaml.5; do
     f=$D$mandir/$page
     [ -s "$f" ] || t_fail "$mandir/$page not installed"
     name=${page#*/}
@@ -86,14 +86,14 @@ mandoc -T utf8 "$D$mandir/man8/vipd.8" | col -b | grep -qF "$confdir/vipd.yaml" 
     t_fail "vipd.8 does not name the configuration where it is installed ($confdir/vipd.yaml)"
 
 # --- configurations -------------------------------------------------------------------------------
-for c in vipd fabricd vtepd; do
+for c in vipd fabricd vtepd switchd; do
     cmp -s "$D$confdir/$c.yaml" "$T_ROOT/etc/$c.yaml" || t_fail "$confdir/$c.yaml is not etc/$c.yaml"
 done
 
 # --- systemd-analyze verify on the installed units -------------------------------------------------
 if command -v systemd-analyze >/dev/null; then
     mkdir -p "$LAB_TMP/verify"
-    for u in vipd fabricd vtepd; do
+    for u in vipd fabricd vtepd switchd; do
         sed "s|^ExecStart=$sbindir/|ExecStart=$D$sbindir/|" "$D$unitdir/$u.service" \
             >"$LAB_TMP/verify/$u.service"
     done

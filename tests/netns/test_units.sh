@@ -4,7 +4,8 @@
 #    (printed for each);
 #  - what the daemons need is what the units grant: Type=notify with the main process
 #    notifying; CapabilityBoundingSet= and AmbientCapabilities= both exactly the daemon's
-#    list (vipd, vtepd: CAP_NET_ADMIN CAP_NET_RAW; fabricd: none), and equal to the .caps
+#    list (vipd, vtepd: CAP_NET_ADMIN CAP_NET_RAW; switchd: those and CAP_BPF; fabricd:
+#    none), and equal to the .caps
 #    of its struct daemon_spec (what it keeps once set up); one User= for the three (they
 #    share /run/l2fabric), RuntimeDirectoryPreserve=yes in each (stopping one must not take
 #    the others' sockets); vipd's /proc/sys/net/ipv4/conf writable under
@@ -15,7 +16,7 @@
 
 t_require_cmd systemd-analyze
 ETC=$T_ROOT/etc
-UNITS=(vipd fabricd vtepd)
+UNITS=(vipd fabricd vtepd switchd)
 lab_tmpdir
 
 # unit_values FILE KEY: every value KEY= is given in FILE, one a line (later ones last).
@@ -26,7 +27,7 @@ unit_value() { unit_values "$1" "$2" | tail -n 1; }
 words() { tr ' ' '\n' | grep . | sort | tr '\n' ' ' | sed 's/ $//'; }
 
 declare -A want_caps=([vipd]="CAP_NET_ADMIN CAP_NET_RAW" [vtepd]="CAP_NET_ADMIN CAP_NET_RAW"
-                      [fabricd]="")
+                      [fabricd]="" [switchd]="CAP_BPF CAP_NET_ADMIN CAP_NET_RAW")
 scores=()
 user=
 
