@@ -11,7 +11,8 @@
 #  - hosts' neighbour caches hold PMACs only: never another host's own MAC;
 #  - fabricctl hosts has all 16 hosts, each once per family, at its edge and port;
 #  - once the tree has resolved, a capture on a host sees no ARP broadcast and no multicast
-#    NS while every host pings every other again (proxy ARP/ND: nobody floods);
+#    NS while every host pings every other again (proxy ARP/ND: nobody floods); a host that
+#    asks for an address nobody has gets it flooded, as the asker, to that host;
 #  - each switch's forwarding state is O(k): fabricctl switch status counts map entries;
 #  - 256 UDP flows between two pods are spread over all four cores (their verdict counters);
 #  - LDMs from a host (one malformed, one well-formed on a host port) are dropped and counted
@@ -92,17 +93,23 @@ t_assert_eq "$(jq '[.[] | select(.ip | contains(":"))] | length' <<<"$HJ")" 16 "
 t_assert_eq "$(jq -r '.[] | select(.ip == "198.18.3.21") | "\(.edge) \(.port) \(.amac)"' <<<"$HJ")" \
     "e3-1 1 $(ft_host_mac h3-1-1)" "h3-1-1 at its edge and port"
 
-# --- nobody floods once resolved ---------------------------------------------------------------
-lab_exec h2-0-1 tcpdump -i eth0 -nn -w "$LAB_TMP/quiet.pcap" \
+# --- nobody floods once resolved; a deliberate miss does --------------------------------------
+# One capture on h2-0-1 through both phases: the second matrices must put no ARP broadcast
+# and no multicast NS on its wire; then h0-0-0 asks for an address nobody has, and the flood
+# of that miss must reach h2-0-1 (which shows the capture sees what it is looking for).
+lab_exec h2-0-1 tcpdump -i eth0 -nn -U -w "$LAB_TMP/quiet.pcap" \
     'arp or (icmp6 and ip6[40] == 135 and ether multicast)' >/dev/null 2>&1 &
 tdpid=$!
 sleep 0.5
 matrix 4 || t_fail "IPv4 matrix, second round"
 matrix 6 || t_fail "IPv6 matrix, second round"
 sleep 0.3
+flooded() { tcpdump -nn -e -r "$LAB_TMP/quiet.pcap" 2>/dev/null | grep -E "ff:ff:ff:ff:ff:ff|33:33:ff"; }
+t_assert_eq "$(flooded | grep -c .)" 0 "ARP broadcasts and multicast NSs reaching h2-0-1 once resolved"
+lab_exec h0-0-0 ping -c 1 -W 1 198.18.9.9 >/dev/null 2>&1
+t_assert_wait 5 "the miss for 198.18.9.9 was not flooded to h2-0-1 (capture: $(flooded))" \
+    'flooded | grep -q "who-has 198.18.9.9 tell $(ft_host_ip4 h0-0-0)"'
 kill "$tdpid" 2>/dev/null; wait "$tdpid" 2>/dev/null
-bcast=$(tcpdump -nn -e -r "$LAB_TMP/quiet.pcap" 2>/dev/null | grep -c -E "ff:ff:ff:ff:ff:ff|33:33:ff")
-t_assert_eq "$bcast" 0 "ARP broadcasts and multicast NSs reaching h2-0-1 once resolved"
 
 # --- O(k) state ---------------------------------------------------------------------------------
 for sw in e0-0 a0-0 c0; do
