@@ -273,23 +273,18 @@ static int take_location(struct portland *pl, struct session *s, struct pl_switc
 	return 0;
 }
 
-/* The lowest pod no other switch holds; the same one again for the switch that has it. */
+/* The lowest pod no other switch holds; the same one again for the switch that has it. A pod
+ * is never taken back (the switch's record outlives its sessions), so the pods given are
+ * 0..pods_assigned-1 and the next is pods_assigned: no search over the switches. At most
+ * PMAC_POD_MAX + 1 pods, what a PMAC can carry. */
 static int assign_pod(struct portland *pl, struct pl_switch *w)
 {
 	if (w->assigned_pod >= 0)
 		return w->assigned_pod;
-	for (int pod = 0; pod <= 0xffff; pod++) {
-		size_t i;
-
-		for (i = 0; i < pl->nsw && pl->sw[i].assigned_pod != pod; i++)
-			;
-		if (i == pl->nsw) {
-			w->assigned_pod = pod;
-			pl->st.pods_assigned++;
-			return pod;
-		}
-	}
-	return -ENOSPC;
+	if (pl->st.pods_assigned > PMAC_POD_MAX)
+		return -ENOSPC;
+	w->assigned_pod = (int)pl->st.pods_assigned++;
+	return w->assigned_pod;
 }
 
 /* --- hosts ------------------------------------------------------------------------------------ */
