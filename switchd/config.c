@@ -9,7 +9,8 @@
 #include <string.h>
 #include "config.h"
 
-enum { O_CA = 0x2000, O_CERT, O_KEY, O_CONTROL, O_STATUS, O_BPF_DIR };
+enum { O_CA = 0x2000, O_CERT, O_KEY, O_CONTROL, O_STATUS, O_BPF_DIR, O_LDP_INTERVAL, O_LDP_MISS,
+       O_HOST_TIMEOUT };
 
 static const struct option longopts[] = {
 	{ "id", required_argument, NULL, 'i' },
@@ -20,6 +21,9 @@ static const struct option longopts[] = {
 	{ "ca", required_argument, NULL, O_CA },
 	{ "cert", required_argument, NULL, O_CERT },
 	{ "key", required_argument, NULL, O_KEY },
+	{ "ldp-interval", required_argument, NULL, O_LDP_INTERVAL },
+	{ "ldp-miss", required_argument, NULL, O_LDP_MISS },
+	{ "host-timeout", required_argument, NULL, O_HOST_TIMEOUT },
 	{ 0 },
 };
 
@@ -36,7 +40,10 @@ const struct daemon_spec switchd_spec = {
 		"  --control-socket PATH  for fabricctl switch (default " SWITCHD_SOCKET ")\n"
 		"  --status-socket PATH   a read-only status socket, mode 0666 (off by default)\n"
 		"  --bpf-dir DIR  where the data plane's maps are pinned, under DIR/ID (default\n"
-		"      " SWITCHD_BPF_DIR ")\n",
+		"      " SWITCHD_BPF_DIR ")\n"
+		"  --ldp-interval MS  the LDM period (default 10), also the keepalive\n"
+		"  --ldp-miss N   LDMs missed before a neighbour is lost (default 5)\n"
+		"  --host-timeout MS  a port silent this long has hosts (default 1000)\n",
 	.shortopts = "i:F:",
 	.longopts = longopts,
 	.caps = { CAP_NET_ADMIN, CAP_NET_RAW, CAP_BPF, -1 },
@@ -63,8 +70,15 @@ static const struct conf_key tls_keys[] = {
 	{ 0 },
 };
 
+static const struct conf_key ldp_keys[] = {
+	K("interval_ms", conf_parse_u32, ldp.interval_ms, .min = 1, .max = 1000),
+	K("miss", conf_parse_u32, ldp.miss, .min = 2, .max = 1000),
+	K("host_timeout_ms", conf_parse_u32, ldp.host_timeout_ms, .min = 10, .max = 60000),
+	{ 0 },
+};
+
 enum { T_ID, T_FABRICD, T_TLS, T_CONTROL, T_STATUS, T_BPF_DIR, T_LOG_LEVEL, T_LOG_FILE,
-       T_METRICS };
+       T_METRICS, T_LDP };
 
 static const struct conf_key top_keys[] = {
 	[T_ID] = K("id", conf_parse_checked, id, .check = wire_id_check,
@@ -78,6 +92,7 @@ static const struct conf_key top_keys[] = {
 	[T_LOG_LEVEL] = K("log_level", conf_parse_log_level, log_level),
 	[T_LOG_FILE] = K("log_file", conf_parse_path, log_file),
 	[T_METRICS] = K("metrics", conf_parse_listen, metrics),
+	[T_LDP] = { .name = "ldp", .parse = conf_parse_section, .sub = ldp_keys },
 	{ 0 },
 };
 
@@ -86,7 +101,18 @@ static const struct conf_flag flag_keys[] = {
 	{ O_CONTROL, &top_keys[T_CONTROL] }, { O_STATUS, &top_keys[T_STATUS] },
 	{ O_BPF_DIR, &top_keys[T_BPF_DIR] },
 	{ O_CA, &tls_keys[0] }, { O_CERT, &tls_keys[1] }, { O_KEY, &tls_keys[2] },
+	{ O_LDP_INTERVAL, &ldp_keys[0] }, { O_LDP_MISS, &ldp_keys[1] },
+	{ O_HOST_TIMEOUT, &ldp_keys[2] },
 };
+
+struct ldp_timers switchd_cfg_timers(const struct switchd_cfg *c)
+{
+	return (struct ldp_timers){
+		.ldm_us = (int64_t)c->ldp.interval_ms * USEC_PER_MSEC,
+		.dead_us = (int64_t)c->ldp.interval_ms * c->ldp.miss * USEC_PER_MSEC,
+		.host_us = (int64_t)c->ldp.host_timeout_ms * USEC_PER_MSEC,
+	};
+}
 
 static int parse_root(struct conf_ctx *x, yaml_node_t *root)
 {
@@ -106,6 +132,9 @@ int switchd_cfg_load(const char *path, const struct daemon *dm, struct switchd_c
 	snprintf(c->control_socket, sizeof(c->control_socket), "%s", SWITCHD_SOCKET);
 	snprintf(c->bpf_dir, sizeof(c->bpf_dir), "%s", SWITCHD_BPF_DIR);
 	c->log_level = LOG_LVL_INFO;
+	c->ldp.interval_ms = LDP_LDM_PERIOD_US / USEC_PER_MSEC;
+	c->ldp.miss = LDP_DEAD_US / LDP_LDM_PERIOD_US;
+	c->ldp.host_timeout_ms = LDP_HOST_TIMEOUT_US / USEC_PER_MSEC;
 	if (path && conf_load(path, err, errlen, c, parse_root, NULL) < 0)
 		goto out;
 	if (conf_apply_flags(dm->flags, dm->nflags, longopts, flag_keys,
@@ -120,6 +149,15 @@ int switchd_cfg_load(const char *path, const struct daemon *dm, struct switchd_c
 	if (conf_check_fabricd(c->fabricd, &c->tls, c->id, path ? path : "options", err,
 			       errlen) < 0)
 		goto out;
+	{
+		struct ldp_timers t = switchd_cfg_timers(c);
+		const char *why = ldp_timers_why_not(&t);
+
+		if (why) {
+			conf_errorf(err, errlen, "%s: ldp: %s", path ? path : "options", why);
+			goto out;
+		}
+	}
 	*out = *c;
 	ret = 0;
 out:
@@ -143,4 +181,6 @@ void switchd_cfg_print(const struct switchd_cfg *c, FILE *f)
 		conf_put_key(f, "", "log_file", c->log_file);
 	if (c->metrics[0])
 		conf_put_key(f, "", "metrics", c->metrics);
+	fprintf(f, "ldp:\n  interval_ms: %u\n  miss: %u\n  host_timeout_ms: %u\n",
+		c->ldp.interval_ms, c->ldp.miss, c->ldp.host_timeout_ms);
 }

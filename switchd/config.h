@@ -9,9 +9,11 @@
 
 #include <net/if.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include "conf.h"
 #include "daemon.h"
+#include "ldp.h"
 #include "log.h"
 #include "paths.h"
 #include "wire.h"
@@ -29,6 +31,11 @@ struct switchd_cfg {
 	enum log_level log_level;
 	char log_file[256];
 	char metrics[64];                  /* [ADDR:]PORT; empty: off */
+	struct {
+		uint32_t interval_ms;      /* the LDM period */
+		uint32_t miss;             /* LDMs missed before a neighbour is lost */
+		uint32_t host_timeout_ms;  /* a port silent this long has hosts */
+	} ldp;
 };
 
 /* Defaults, then the file (when path is not NULL), then dm's flags; checked as a whole.
@@ -36,6 +43,8 @@ struct switchd_cfg {
 int switchd_cfg_load(const char *path, const struct daemon *dm, struct switchd_cfg *out,
 		     char *err, size_t errlen);
 void switchd_cfg_print(const struct switchd_cfg *c, FILE *f);
+/* The LDP timers the configuration gives (ldp_timers_why_not has checked them). */
+struct ldp_timers switchd_cfg_timers(const struct switchd_cfg *c);
 
 extern const struct daemon_spec switchd_spec;
 

@@ -157,8 +157,10 @@ void edge_unknown(struct switchd *s, int ifindex, const struct mac *amac)
 	int port = port_of_ifindex(s, ifindex);
 
 	s->c.unknown_src++;
-	if (is_host_port(s, port) && !(amac->b[0] & 1))
+	if (is_host_port(s, port) && !(amac->b[0] & 1)) {
+		ldp_host_seen(&s->ldp, port);
 		host_new(s, port, amac);
+	}
 }
 
 /* ip is h's (a host tells its own address in what it asks): registered once. */
@@ -488,6 +490,7 @@ void edge_frame(struct switchd *s, int port, const uint8_t *f, size_t len)
 		s->c.frames_dropped++;
 		return;
 	}
+	ldp_host_seen(&s->ldp, port);   /* a host speaks here: LDMs on it are a miswiring */
 	if (eh.type == ETHERTYPE_ARP)
 		arp_frame(s, port, &eh, f + ETH_HDR_LEN, len - ETH_HDR_LEN);
 	else if (eh.type == ETHERTYPE_IPV6)

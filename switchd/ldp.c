@@ -2,30 +2,40 @@
  * ldp.c - PortLand's Location Discovery Protocol for one switch (SIGCOMM 2009, 3.4; see ldp.h).
  *
  * Level (Algorithm 1). A switch starts at level unknown and sends LDMs out every port, every
- * LDP_LDM_PERIOD_US. It decides once, from what its neighbours say:
+ * LDM period. It decides once, from what its neighbours say:
+ *  - hearing an aggregation switch that has set the direction of the link: an edge if the
+ *    aggregation switch has it down, a core if up. An aggregation switch knows the direction
+ *    of a link to a switch of unknown level once the other side of it is complete: with
+ *    k/2 cores heard its other switch ports face edges, with k/2 edges heard they face
+ *    cores. So a switch that starts (or restarts) into a fabric already located needs one
+ *    LDM, not the host timeout;
  *  - hearing an edge: a miswired edge if it also hears an aggregation switch, or most of
- *    its ports stayed silent (hosts) for LDP_HOST_TIMEOUT_US - the paper's rule for telling
+ *    its ports stayed silent (hosts) for the host timeout - the paper's rule for telling
  *    the two apart; else an aggregation switch if it hears more than k/2 switches and has
  *    no silent port (or none silent for less than twice the host timeout); else it waits;
  *  - core when more than k/2 switches are heard and every active port hears an aggregation
  *    switch that has not set a direction for the link (its edge-facing ports are down);
- *  - edge when it heard no more than k/2 switches for LDP_HOST_TIMEOUT_US ("sufficiently
+ *  - edge when it heard no more than k/2 switches for the host timeout ("sufficiently
  *    long"); its silent ports then become host-connected after the same timeout, and the
  *    ports that hear LDMs are up ports. Also an edge: a switch with such a silent port that
  *    hears no more than k/2 aggregation switches, so that an edge with a host port cabled
  *    to another switch (more than k/2 switches) still finds its level and reports the link.
+ * An edge that hears k/2 switches has all the uplinks a fat tree gives it: its other ports
+ * are host ports at once. LDMs on a host port are a miswiring, but for an edge short of its
+ * k/2 uplinks on a port no host has spoken on (ldp_host_seen): that is a switch that started
+ * after the host timeout, or booted (carrier up before its switchd spoke), and it is taken.
  * Directions follow from the neighbours' levels: an edge's switch ports are up, a core's
  * ports down, an aggregation switch's ports down to edges and up to cores.
  *
  * Position (Algorithm 2). An edge proposes a random position in 0..k/2-1 to the aggregation
  * switches it hears, with a fresh nonce. Each holds the position for the proposer for
- * LDP_HOLD_US and accepts, or denies if another edge holds it or has it for good. A majority
+ * LDP_HOLD_PERIODS and accepts, or denies if another edge holds it or has it for good. A majority
  * of the pod's k/2 aggregation switches makes it final (two majorities always share a switch,
  * which denies the second while it holds the first); the edge then announces it in its LDMs,
  * which turn the holds into final claims. A deny from too many to reach a majority, or no
- * majority in LDP_PROPOSE_TIMEOUT_US, starts a new attempt avoiding the denied positions.
+ * majority in LDP_PROPOSE_PERIODS, starts a new attempt avoiding the denied positions.
  *
- * Pod. The edge at position 0 asks the fabric manager (again every LDP_POD_RETRY_US until
+ * Pod. The edge at position 0 asks the fabric manager (again every LDP_POD_RETRY_PERIODS until
  * answered); aggregation switches take the pod from their edges' LDMs, and the other edges
  * from their aggregation switches'. A core never has one.
  *
@@ -117,10 +127,10 @@ static int usable_count(const struct ldp *l, enum ldp_level level)
 	return n;
 }
 
-static bool silent_too_long(const struct ldp_port *pp, struct monotime now)
+static bool silent_too_long(const struct ldp *l, const struct ldp_port *pp, struct monotime now)
 {
 	return pp->state == LDP_PORT_SILENT &&
-	       monotime_diff_us(now, pp->up_since) >= LDP_HOST_TIMEOUT_US;
+	       monotime_diff_us(now, pp->up_since) >= l->t.host_us;
 }
 
 static enum ldp_dir port_dir(const struct ldp *l, int p)
@@ -137,6 +147,13 @@ static enum ldp_dir port_dir(const struct ldp *l, int p)
 		return LDP_DIR_DOWN;
 	if (l->level == LDP_LEVEL_AGG && pp->nb.level == LDP_LEVEL_CORE)
 		return LDP_DIR_UP;
+	/* a neighbour of unknown level on the side that is not yet complete */
+	if (l->level == LDP_LEVEL_AGG && pp->nb.level == LDP_LEVEL_UNKNOWN) {
+		if (usable_count(l, LDP_LEVEL_CORE) >= half_k(l))
+			return LDP_DIR_DOWN;
+		if (usable_count(l, LDP_LEVEL_EDGE) >= half_k(l))
+			return LDP_DIR_UP;
+	}
 	return LDP_DIR_UNKNOWN;
 }
 
@@ -259,7 +276,7 @@ static enum ldp_verdict agg_decide(struct ldp *l, struct monotime now, const str
 		return LDP_DENY;
 	s->owner = *edge;
 	s->final = false;
-	s->hold_until = monotime_add_us(now, LDP_HOLD_US);
+	s->hold_until = monotime_add_us(now, LDP_HOLD_PERIODS * l->t.ldm_us);
 	return LDP_ACCEPT;
 }
 
@@ -321,7 +338,7 @@ static void propose(struct ldp *l, struct monotime now)
 	l->proposal = cand[l->ops->random(l->ctx) % (uint32_t)n];
 	l->nonce = l->ops->random(l->ctx);
 	l->accepts = l->denies = 0;
-	l->proposal_deadline = monotime_add_us(now, LDP_PROPOSE_TIMEOUT_US);
+	l->proposal_deadline = monotime_add_us(now, LDP_PROPOSE_PERIODS * l->t.ldm_us);
 	l->c.proposals++;
 	for (int p = 0; p < l->nports; p++) {
 		if (!usable(&l->port[p]) || l->port[p].nb.level != LDP_LEVEL_AGG)
@@ -383,7 +400,7 @@ static void edge_pod(struct ldp *l, struct monotime now)
 		return;
 	if (monotime_is_set(l->pod_retry) && !due(l->pod_retry, now))
 		return;
-	l->pod_retry = monotime_add_us(now, LDP_POD_RETRY_US);
+	l->pod_retry = monotime_add_us(now, LDP_POD_RETRY_PERIODS * l->t.ldm_us);
 	l->c.pod_requests++;
 	l->ops->request_pod(l->ctx);
 }
@@ -392,10 +409,14 @@ static void edge_pod(struct ldp *l, struct monotime now)
 
 static void classify_hosts(struct ldp *l, struct monotime now)
 {
+	bool uplinks_complete;
+
 	if (l->level != LDP_LEVEL_EDGE)
 		return;
+	uplinks_complete = switch_count(l) >= half_k(l);
 	for (int p = 0; p < l->nports; p++)
-		if (silent_too_long(&l->port[p], now))
+		if (l->port[p].state == LDP_PORT_SILENT &&
+		    (uplinks_complete || silent_too_long(l, &l->port[p], now)))
 			l->port[p].state = LDP_PORT_HOST;
 }
 
@@ -426,37 +447,66 @@ static bool all_ports_undirected_aggs(const struct ldp *l)
 	return true;
 }
 
+/* Of the aggregation switches heard, how many have the link down (we are below them) and up. */
+static void agg_dirs(const struct ldp *l, int *down, int *up)
+{
+	*down = *up = 0;
+	for (int p = 0; p < l->nports; p++) {
+		const struct ldp_port *pp = &l->port[p];
+
+		if (!usable(pp) || pp->nb.level != LDP_LEVEL_AGG)
+			continue;
+		*down += pp->nb.dir == LDP_DIR_DOWN;
+		*up += pp->nb.dir == LDP_DIR_UP;
+	}
+}
+
 static enum ldp_level infer_level(struct ldp *l, struct monotime now)
 {
-	int n = switch_count(l), aggs = usable_count(l, LDP_LEVEL_AGG);
+	int n = switch_count(l), aggs = usable_count(l, LDP_LEVEL_AGG), below, above;
 	bool edge = usable_count(l, LDP_LEVEL_EDGE) > 0, agg = aggs > 0;
+
+	agg_dirs(l, &below, &above);
+	/* an aggregation switch told us which side of it we are on (and none said otherwise;
+	 * an edge has no more than k/2 of them) */
+	if (below && !above && !edge && aggs <= half_k(l))
+		return LDP_LEVEL_EDGE;
+	if (above && !below && !edge)
+		return LDP_LEVEL_CORE;
 
 	if (n > half_k(l))
 		l->edge_since = (struct monotime){ 0 };
 	else if (!monotime_is_set(l->edge_since))
 		l->edge_since = now;
-	/* Host ports and no more than k/2 aggregation switches: an edge, even one with more
-	 * than k/2 switches because a host port is cabled to another switch (a core has k
-	 * aggregation switches, and hosts only where one of them is silent). */
-	if (agg && aggs <= half_k(l) && silent_for(l, now, LDP_HOST_TIMEOUT_US))
+	if (!(n > half_k(l) && agg && aggs <= half_k(l) && silent_for(l, now, 0)))
+		l->mixed_since = (struct monotime){ 0 };
+	else if (!monotime_is_set(l->mixed_since))
+		l->mixed_since = now;
+	/* Host ports and no more than k/2 aggregation switches, for the host timeout: an edge,
+	 * even one with more than k/2 switches because a host port is cabled to another switch.
+	 * Held that long, not merely true once: a core has k aggregation switches and a silent
+	 * port only where one has not started, and while its pods come up it hears them turn
+	 * aggregation one by one - for a moment no more than k/2 of them. */
+	if (monotime_is_set(l->mixed_since) &&
+	    monotime_diff_us(now, l->mixed_since) >= l->t.host_us)
 		return LDP_LEVEL_EDGE;
 	if (edge) {
 		/* the paper's test for a miswired edge: it hears an aggregation switch too, or
 		 * most of its ports are host-connected */
-		if (agg || silent_for(l, now, LDP_HOST_TIMEOUT_US) >= half_k(l))
+		if (agg || silent_for(l, now, l->t.host_us) >= half_k(l))
 			return LDP_LEVEL_EDGE;
 		/* An aggregation switch hears only switches. One with silent ports may be an
 		 * edge cabled to another: it waits a second host timeout, in which the other
 		 * edges of its pod decide and its aggregation switches tell it what it is. */
 		if (n > half_k(l) &&
-		    silent_for(l, now, 0) == silent_for(l, now, 2 * LDP_HOST_TIMEOUT_US))
+		    silent_for(l, now, 0) == silent_for(l, now, 2 * l->t.host_us))
 			return LDP_LEVEL_AGG;
 		return LDP_LEVEL_UNKNOWN;
 	}
 	if (n > half_k(l) && all_ports_undirected_aggs(l))
 		return LDP_LEVEL_CORE;
 	if (monotime_is_set(l->edge_since) &&
-	    monotime_diff_us(now, l->edge_since) >= LDP_HOST_TIMEOUT_US)
+	    monotime_diff_us(now, l->edge_since) >= l->t.host_us)
 		return LDP_LEVEL_EDGE;
 	return LDP_LEVEL_UNKNOWN;
 }
@@ -580,12 +630,29 @@ static bool settle(struct ldp *l, struct monotime now, const struct advert *befo
 
 /* ---- inputs ---- */
 
-int ldp_init(struct ldp *l, const struct mac *id, int nports, struct monotime now,
-	     const struct ldp_ops *ops, void *ctx)
+const char *ldp_timers_why_not(const struct ldp_timers *t)
 {
-	if (nports < 2 || nports > LDP_MAX_PORTS || nports % 2 || !mac_is_port(id))
+	if (t->ldm_us < LDP_PERIOD_MIN_US || t->ldm_us > LDP_PERIOD_MAX_US)
+		return "the LDM period must be 1 ms to 1 s";
+	if (t->dead_us < 2 * t->ldm_us || t->dead_us > 1000 * t->ldm_us)
+		return "a neighbour must be lost after 2 to 1000 LDM periods";
+	if (t->host_us < 10 * t->ldm_us || t->host_us > LDP_HOST_TIMEOUT_MAX_US)
+		return "the host timeout must be at least 10 LDM periods and at most 60 s";
+	return NULL;
+}
+
+int ldp_init(struct ldp *l, const struct mac *id, int nports, struct monotime now,
+	     const struct ldp_timers *t, const struct ldp_ops *ops, void *ctx)
+{
+	struct ldp_timers def = LDP_TIMERS_DEFAULT;
+
+	if (!t)
+		t = &def;
+	if (nports < 2 || nports > LDP_MAX_PORTS || nports % 2 || !mac_is_port(id) ||
+	    ldp_timers_why_not(t))
 		return -EINVAL;
 	memset(l, 0, sizeof(*l));
+	l->t = *t;
 	l->id = *id;
 	l->nports = nports;
 	l->level = LDP_LEVEL_UNKNOWN;
@@ -670,9 +737,14 @@ void ldp_rx(struct ldp *l, struct monotime now, int port, const struct ldp_msg *
 		return;
 	}
 	if (pp->state == LDP_PORT_HOST) {
-		l->c.drops[PKT_DROP_LDP_HOST_PORT]++;
-		report(l, port, LDP_MISWIRE_HOST_PORT, m);
-		return;
+		if (pp->host_seen || switch_count(l) >= half_k(l)) {
+			l->c.drops[PKT_DROP_LDP_HOST_PORT]++;
+			report(l, port, LDP_MISWIRE_HOST_PORT, m);
+			return;
+		}
+		/* no host spoke here, and an uplink is missing: a switch that started late */
+		l->c.late_switches++;
+		pp->miswired = 0;
 	}
 	learn(l, now, port, m);
 	/* the position an edge announces counts before its proposal is weighed */
@@ -696,6 +768,12 @@ void ldp_rx_payload(struct ldp *l, struct monotime now, int port, const uint8_t 
 	ldp_rx(l, now, port, &m);
 }
 
+void ldp_host_seen(struct ldp *l, int port)
+{
+	if (valid_port(l, port) && l->port[port].state == LDP_PORT_HOST)
+		l->port[port].host_seen = true;
+}
+
 void ldp_pod_assigned(struct ldp *l, struct monotime now, int pod)
 {
 	struct advert before = advert_of(l);
@@ -715,7 +793,7 @@ static void check_liveness(struct ldp *l, struct monotime now)
 		struct ldp_port *pp = &l->port[p];
 
 		if (pp->state == LDP_PORT_SWITCH &&
-		    monotime_diff_us(now, pp->last_rx) >= LDP_DEAD_US) {
+		    monotime_diff_us(now, pp->last_rx) >= l->t.dead_us) {
 			pp->state = LDP_PORT_LOST;
 			l->c.neighbours_lost++;
 		}
@@ -726,10 +804,10 @@ static void check_liveness(struct ldp *l, struct monotime now)
  * unless more than half a period late (a stall): then a period from now, with no burst. */
 static void schedule_ldm(struct ldp *l, struct monotime now)
 {
-	struct monotime next = monotime_add_us(l->next_ldm, LDP_LDM_PERIOD_US);
+	struct monotime next = monotime_add_us(l->next_ldm, l->t.ldm_us);
 
-	if (monotime_diff_us(now, l->next_ldm) > LDP_LDM_PERIOD_US / 2)
-		next = monotime_add_us(now, LDP_LDM_PERIOD_US);
+	if (monotime_diff_us(now, l->next_ldm) > l->t.ldm_us / 2)
+		next = monotime_add_us(now, l->t.ldm_us);
 	l->next_ldm = next;
 }
 

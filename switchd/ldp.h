@@ -24,24 +24,45 @@
 
 #define LDP_MAX_PORTS 64
 
-/* Timers. The paper gives the LDM period (10 ms, "keepalives to their immediate neighbors
- * every 10ms") and, as recalled, a 50 ms failure timeout; the others are ours, in periods. */
+/* Timers (struct ldp_timers, switchd.yaml's `ldp` section). The paper gives the LDM period
+ * (10 ms, "keepalives to their immediate neighbors every 10ms") and, as recalled, a 50 ms
+ * failure timeout; the others are ours. The defaults: */
 #define LDP_LDM_PERIOD_US (10 * USEC_PER_MSEC)
 #define LDP_DEAD_US (5 * LDP_LDM_PERIOD_US)         /* no LDM for this long: link failed */
 /* Alg. 1 "for sufficiently long": a port up this long without an LDM is host-connected,
- * and a switch that heard no more than k/2 switches this long is an edge. Long against the
- * period because a neighbour switch that starts later than this is taken for a host. */
+ * and a switch that heard no more than k/2 switches this long is an edge. Long because a
+ * neighbour switch that starts later than this is taken for a host; a switch that starts
+ * into a fabric already located does not wait for it (ldp.c, "Level"). */
 #define LDP_HOST_TIMEOUT_US (100 * LDP_LDM_PERIOD_US)
-#define LDP_PROPOSE_TIMEOUT_US (5 * LDP_LDM_PERIOD_US) /* an edge's wait for the replies */
-#define LDP_HOLD_US (10 * LDP_LDM_PERIOD_US)        /* an aggregation switch's tentative hold */
-#define LDP_POD_RETRY_US (100 * LDP_LDM_PERIOD_US)  /* the position-0 edge asks the FM again */
+/* In LDM periods, whatever the period: */
+#define LDP_PROPOSE_PERIODS 5     /* an edge's wait for the replies to a proposal */
+#define LDP_HOLD_PERIODS 10       /* an aggregation switch's tentative hold */
+#define LDP_POD_RETRY_PERIODS 100 /* the position-0 edge asks the FM again */
+#define LDP_PROPOSE_TIMEOUT_US (LDP_PROPOSE_PERIODS * LDP_LDM_PERIOD_US)
+#define LDP_HOLD_US (LDP_HOLD_PERIODS * LDP_LDM_PERIOD_US)
+#define LDP_POD_RETRY_US (LDP_POD_RETRY_PERIODS * LDP_LDM_PERIOD_US)
+
+/* Bounds ldp_init checks: an LDM period of 1 ms to 1 s; at least 2 periods before a neighbour
+ * is lost; a host timeout of at least 10 periods and at most 60 s. */
+#define LDP_PERIOD_MIN_US USEC_PER_MSEC
+#define LDP_PERIOD_MAX_US USEC_PER_SEC
+#define LDP_HOST_TIMEOUT_MAX_US (60 * USEC_PER_SEC)
+
+struct ldp_timers {
+	int64_t ldm_us;            /* the LDM period */
+	int64_t dead_us;           /* no LDM for this long: the neighbour is lost */
+	int64_t host_us;           /* silent this long: a host port */
+};
+
+#define LDP_TIMERS_DEFAULT ((struct ldp_timers){ LDP_LDM_PERIOD_US, LDP_DEAD_US, \
+						 LDP_HOST_TIMEOUT_US })
 
 enum ldp_port_state {
 	LDP_PORT_DOWN,         /* disconnected */
 	LDP_PORT_SILENT,       /* up, no LDM heard yet */
-	LDP_PORT_HOST,         /* up for LDP_HOST_TIMEOUT_US without an LDM */
+	LDP_PORT_HOST,         /* up for the host timeout without an LDM */
 	LDP_PORT_SWITCH,       /* LDMs heard */
-	LDP_PORT_LOST,         /* was LDP_PORT_SWITCH, no LDM for LDP_DEAD_US */
+	LDP_PORT_LOST,         /* was LDP_PORT_SWITCH, no LDM for the dead time */
 };
 
 /* What a located switch does with each port. */
@@ -78,6 +99,7 @@ struct ldp_port {
 	struct monotime last_rx;
 	struct ldp_neigh nb;       /* valid in LDP_PORT_SWITCH and LDP_PORT_LOST */
 	uint32_t miswired;         /* bit per enum ldp_miswire, reported once while it holds */
+	bool host_seen;            /* LDP_PORT_HOST that a host spoke on (ldp_host_seen) */
 };
 
 struct ldp_location {
@@ -105,7 +127,8 @@ struct ldp_counters {
 	uint64_t stale_replies;            /* replies to an attempt decided or replaced */
 	uint64_t pod_requests;             /* asked the fabric manager */
 	uint64_t pod_answers_ignored;      /* the FM's answer after the pod was known */
-	uint64_t neighbours_lost;          /* LDP_DEAD_US without an LDM */
+	uint64_t neighbours_lost;          /* the dead time without an LDM */
+	uint64_t late_switches;            /* host ports that turned out to be a late switch */
 };
 
 struct ldp;
@@ -131,7 +154,10 @@ struct ldp {
 	int position;                      /* final position (edge) */
 	struct ldp_port port[LDP_MAX_PORTS];
 	struct monotime edge_since;        /* since when no more than k/2 switches were heard */
+	struct monotime mixed_since;       /* since when: a silent port, more than k/2 switches,
+					      of them no more than k/2 (and some) aggregation */
 	struct monotime next_ldm;
+	struct ldp_timers t;
 	/* edge: the attempt under way */
 	int proposal;                      /* LDP_NONE when none */
 	uint32_t nonce;
@@ -148,15 +174,22 @@ struct ldp {
 	void *ctx;
 };
 
-/* 0, or -EINVAL when nports is odd, < 2 or > LDP_MAX_PORTS, or id is not a port MAC. */
+/* 0, or -EINVAL when nports is odd, < 2 or > LDP_MAX_PORTS, id is not a port MAC, or t (NULL:
+ * LDP_TIMERS_DEFAULT) is out of the bounds above (ldp_timers_why_not says which). */
 int ldp_init(struct ldp *l, const struct mac *id, int nports, struct monotime now,
-	     const struct ldp_ops *ops, void *ctx);
+	     const struct ldp_timers *t, const struct ldp_ops *ops, void *ctx);
+/* NULL when t is within the bounds, else what is wrong with it. */
+const char *ldp_timers_why_not(const struct ldp_timers *t);
 void ldp_port_up(struct ldp *l, struct monotime now, int port);
 void ldp_port_down(struct ldp *l, struct monotime now, int port);
 /* A message received on port that passed ldp_parse. */
 void ldp_rx(struct ldp *l, struct monotime now, int port, const struct ldp_msg *m);
 /* The Ethernet payload of an LDP frame received on port: parsed, counted when dropped. */
 void ldp_rx_payload(struct ldp *l, struct monotime now, int port, const uint8_t *p, size_t len);
+/* A host spoke on port (a frame other than LDP): a host port stays one, and LDMs on it are a
+ * miswiring. Until then an LDM on a host port of an edge short of its k/2 uplinks is taken
+ * for a switch that started after the host timeout (or booted: carrier came before switchd). */
+void ldp_host_seen(struct ldp *l, int port);
 /* The fabric manager's answer to request_pod. */
 void ldp_pod_assigned(struct ldp *l, struct monotime now, int pod);
 /* Fires what is due at now: LDMs, host and edge timeouts, proposals, holds, liveness. */

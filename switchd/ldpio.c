@@ -204,7 +204,8 @@ void ldpio_pod(struct switchd *s, int pod)
 int ldpio_start(struct switchd *s)
 {
 	struct monotime now = monotime_now();
-	int err = ldp_init(&s->ldp, &s->switch_id, s->nports, now, &ops, s);
+	struct ldp_timers t = switchd_cfg_timers(&s->cfg);
+	int err = ldp_init(&s->ldp, &s->switch_id, s->nports, now, &t, &ops, s);
 
 	if (err < 0) {
 		log_err("ldp: %d ports: a switch of a fat tree has an even number of them, 2 to %d",

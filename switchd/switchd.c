@@ -233,6 +233,7 @@ static void status_reply(struct switchd *s, L2f__Reply *r, struct ctlsrv_cleanup
 	C("ldp.proposal_timeouts", s->ldp.c.proposal_timeouts);
 	C("ldp.pod_requests", s->ldp.c.pod_requests);
 	C("ldp.neighbours_lost", s->ldp.c.neighbours_lost);
+	C("ldp.late_switches", s->ldp.c.late_switches);
 	for (int d = 1; d < PKT_DROP_COUNT; d++)
 		if (s->ldp.c.drops[d] && st->n_counters < 40) {
 			char *name = ctlsrv_palloc(pl, 48);

@@ -70,7 +70,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct ldp l;
 	size_t i = 0;
 
-	if (ldp_init(&l, &id, K, now, &fz_ops, &seed) != 0)
+	if (ldp_init(&l, &id, K, now, NULL, &fz_ops, &seed) != 0)
 		abort();
 	for (int p = 0; p < K; p++)
 		ldp_port_up(&l, now, p);

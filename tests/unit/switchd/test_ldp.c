@@ -95,7 +95,7 @@ static struct ldp_msg ldm(int i, enum ldp_level level, enum ldp_dir dir, int pod
 static void start(struct ldp *l, struct rec *r)
 {
 	memset(r, 0, sizeof(*r));
-	assert_int_equal(ldp_init(l, &self, K, at_ms(0), &ops, r), 0);
+	assert_int_equal(ldp_init(l, &self, K, at_ms(0), NULL, &ops, r), 0);
 	for (int p = 0; p < K; p++)
 		ldp_port_up(l, at_ms(0), p);
 }
@@ -125,11 +125,30 @@ static void init_rejects(void **state)
 	const struct mac mcast = { { 0x01, 0, 0, 0, 0, 1 } };
 	struct ldp l;
 
-	assert_int_equal(ldp_init(&l, &self, 3, at_ms(0), &ops, NULL), -EINVAL);
-	assert_int_equal(ldp_init(&l, &self, 0, at_ms(0), &ops, NULL), -EINVAL);
-	assert_int_equal(ldp_init(&l, &self, LDP_MAX_PORTS + 2, at_ms(0), &ops, NULL), -EINVAL);
-	assert_int_equal(ldp_init(&l, &mcast, 4, at_ms(0), &ops, NULL), -EINVAL);
-	assert_int_equal(ldp_init(&l, &mac_zero, 4, at_ms(0), &ops, NULL), -EINVAL);
+	assert_int_equal(ldp_init(&l, &self, 3, at_ms(0), NULL, &ops, NULL), -EINVAL);
+	assert_int_equal(ldp_init(&l, &self, 0, at_ms(0), NULL, &ops, NULL), -EINVAL);
+	assert_int_equal(ldp_init(&l, &self, LDP_MAX_PORTS + 2, at_ms(0), NULL, &ops, NULL), -EINVAL);
+	assert_int_equal(ldp_init(&l, &mcast, 4, at_ms(0), NULL, &ops, NULL), -EINVAL);
+	assert_int_equal(ldp_init(&l, &mac_zero, 4, at_ms(0), NULL, &ops, NULL), -EINVAL);
+	/* timers out of their bounds, each named */
+	struct ldp_timers t = LDP_TIMERS_DEFAULT;
+
+	assert_null(ldp_timers_why_not(&t));
+	t.ldm_us = 500;
+	assert_string_equal(ldp_timers_why_not(&t), "the LDM period must be 1 ms to 1 s");
+	assert_int_equal(ldp_init(&l, &self, 4, at_ms(0), &t, &ops, NULL), -EINVAL);
+	t = LDP_TIMERS_DEFAULT;
+	t.dead_us = t.ldm_us;
+	assert_non_null(ldp_timers_why_not(&t));
+	assert_int_equal(ldp_init(&l, &self, 4, at_ms(0), &t, &ops, NULL), -EINVAL);
+	t = LDP_TIMERS_DEFAULT;
+	t.host_us = 5 * t.ldm_us;
+	assert_non_null(ldp_timers_why_not(&t));
+	t.host_us = 61 * USEC_PER_SEC;
+	assert_non_null(ldp_timers_why_not(&t));
+	t = (struct ldp_timers){ 30 * USEC_PER_MSEC, 90 * USEC_PER_MSEC, 300 * USEC_PER_MSEC };
+	assert_int_equal(ldp_init(&l, &self, 4, at_ms(0), &t, &ops, NULL), 0);
+	assert_int_equal(l.t.ldm_us, 30 * USEC_PER_MSEC);
 }
 
 /* An LDM on each port as it comes up, then one per port every period, none on a down port. */
@@ -566,6 +585,48 @@ static void edge_with_host_port_to_switch(void **state)
 	assert_int_equal(r.miswire_why, LDP_MISWIRE_EDGE_EDGE);
 }
 
+/* An edge that decided with one of its k/2 aggregation switches silent (not started yet) took
+ * that port for a host; the switch starts later: its LDMs make the port an uplink, unless a
+ * host has spoken on it (then they are a miswiring). */
+static void late_switch_on_host_port(void **state)
+{
+	struct ldp_msg m[K] = {
+		ldm(1, LDP_LEVEL_AGG, LDP_DIR_UNKNOWN, LDP_NONE, LDP_NONE),
+	};
+	int64_t t = LDP_HOST_TIMEOUT_US / USEC_PER_MSEC;
+	struct ldp_msg late = ldm(2, LDP_LEVEL_AGG, LDP_DIR_DOWN, LDP_NONE, LDP_NONE);
+	struct ldp l;
+	struct rec r;
+
+	start(&l, &r);
+	run(&l, 0, t, m, 0x1);
+	assert_int_equal(l.level, LDP_LEVEL_EDGE);
+	assert_int_equal(l.port[1].state, LDP_PORT_HOST);
+	assert_int_equal(l.port[2].state, LDP_PORT_HOST);
+	/* a host speaks on port 2 only */
+	ldp_host_seen(&l, 2);
+	late.port = 1;
+	ldp_rx(&l, at_ms(t + 5), 1, &late);
+	assert_int_equal(l.port[1].state, LDP_PORT_SWITCH);
+	assert_int_equal(l.c.late_switches, 1);
+	assert_int_equal(r.miswires, 0);
+	/* with both uplinks, no other host port is taken, spoken on or not */
+	late.switch_id.b[5] = 9;
+	ldp_rx(&l, at_ms(t + 6), 3, &late);
+	assert_int_equal(l.port[3].state, LDP_PORT_HOST);
+	assert_int_equal(r.miswires, 1);
+	assert_int_equal(r.miswire_why, LDP_MISWIRE_HOST_PORT);
+	assert_int_equal(l.c.late_switches, 1);
+	/* and an edge short of uplinks still refuses LDMs where a host has spoken */
+	start(&l, &r);
+	run(&l, 0, t, m, 0x1);
+	ldp_host_seen(&l, 1);
+	ldp_rx(&l, at_ms(t + 5), 1, &late);
+	assert_int_equal(l.port[1].state, LDP_PORT_HOST);
+	assert_int_equal(l.c.drops[PKT_DROP_LDP_HOST_PORT], 1);
+	assert_int_equal(r.miswire_why, LDP_MISWIRE_HOST_PORT);
+}
+
 /* Levels that cannot face each other: an aggregation switch hearing another. */
 static void miswired_levels(void **state)
 {
@@ -673,6 +734,7 @@ int main(void)
 		cmocka_unit_test(miswired_edge_hears_edge_and_agg),
 		cmocka_unit_test(aggregation_with_silent_port_waits),
 		cmocka_unit_test(edge_with_host_port_to_switch),
+		cmocka_unit_test(late_switch_on_host_port),
 		cmocka_unit_test(miswired_levels),
 		cmocka_unit_test(drops_counted),
 		cmocka_unit_test(neighbour_lost_and_back),

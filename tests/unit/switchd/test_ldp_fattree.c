@@ -263,7 +263,7 @@ static void schedule_starts(struct sim *s)
 
 static void start(struct sim *s, struct sim_sw *sw)
 {
-	assert_int_equal(ldp_init(&sw->l, &sw->id, s->k, sim_time(s), &sim_ops, sw), 0);
+	assert_int_equal(ldp_init(&sw->l, &sw->id, s->k, sim_time(s), NULL, &sim_ops, sw), 0);
 	sw->started = true;
 	for (int p = 0; p < s->k; p++)
 		if (sw->port[p].peer >= 0 || sw->port[p].host)
@@ -444,6 +444,60 @@ static void fattree_k6_three_orders(void **state)
 	check_fattree(6, 0x12345679);
 }
 
+/* A switch that starts (or restarts) into a located fabric: the rest converge without it,
+ * then it starts and must locate itself in a few LDM periods, not the host timeout - its
+ * aggregation neighbours tell it which side of them it is on (ldp.c, "Level"). For each
+ * level, k = 4 and 6. */
+static void check_late(int k, uint32_t seed, enum ldp_level level)
+{
+	struct sim *s = calloc(1, sizeof(*s));
+	struct tree t;
+	int late, h = k / 2;
+	int64_t start;
+
+	assert_non_null(s);
+	build_fattree(s, &t, k, seed);
+	schedule_starts(s);
+	late = level == LDP_LEVEL_EDGE ? t.edge[1][h - 1] :
+	       level == LDP_LEVEL_AGG ? t.agg[k - 1][0] : t.core[h * h - 1];
+	s->sw[late].start_at = INT64_MAX;
+	/* the others settle as far as they can without it: without a core all do; without an
+	 * aggregation switch its cores wait for it (a silent port) and, at k = 4, its pod's
+	 * edges (no majority); a pod whose position-0 edge is late has no number yet */
+	run_until(s, SIM_T0_US + 3 * bound_periods(s) * LDP_LDM_PERIOD_US);
+	if (level == LDP_LEVEL_CORE)
+		for (int i = 0; i < s->n; i++)
+			if (i != late)
+				assert_true(s->sw[i].located);
+	start = s->now;
+	s->sw[late].start_at = start;
+	for (int n = 1; n <= 10 && !converged(s, &t); n++)
+		run_until(s, start + n * LDP_LDM_PERIOD_US);
+	print_message("k=%d late %s: located and converged in %lld ms\n", k, ldp_level_name(level),
+		      (long long)((s->now - start) / USEC_PER_MSEC));
+	for (int i = 0; i < s->n; i++)
+		if (!switch_right(&s->sw[i]))
+			print_message("  switch %d (want %s) located %d level %s pod %d pos %d\n", i,
+				      ldp_level_name(s->sw[i].want_level), s->sw[i].located,
+				      ldp_level_name(s->sw[i].l.level), s->sw[i].l.pod,
+				      s->sw[i].l.position);
+	assert_true(converged(s, &t));
+	assert_true(s->now - start < LDP_HOST_TIMEOUT_US / 10);
+	for (int i = 0; i < s->n; i++)
+		assert_int_equal(s->sw[i].miswires, 0);
+	free(s);
+}
+
+static void fattree_late_starters(void **state)
+{
+	static const enum ldp_level levels[] = { LDP_LEVEL_EDGE, LDP_LEVEL_AGG, LDP_LEVEL_CORE };
+
+	for (int i = 0; i < 3; i++) {
+		check_late(4, 0x1badb002, levels[i]);
+		check_late(6, 0xfeedf00d, levels[i]);
+	}
+}
+
 /* Edge 0 of pod 0 and edge 0 of pod 1 joined by a link, in a k = 6 fat tree: either their
  * uplinks to aggregation switch 0 of their pod moved onto each other (each edge then has
  * k/2 switches, two aggregation switches: still a majority for its position), or one host
@@ -505,6 +559,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(fattree_k4_three_orders),
 		cmocka_unit_test(fattree_k6_three_orders),
+		cmocka_unit_test(fattree_late_starters),
 		cmocka_unit_test(fattree_miswired_edges),
 		cmocka_unit_test(fattree_miswired_host_ports),
 	};
