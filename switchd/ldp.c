@@ -15,8 +15,8 @@
  *    no silent port (or none silent for less than twice the host timeout); else it waits;
  *  - core when more than k/2 switches are heard and every active port hears an aggregation
  *    switch that has not set a direction for the link (its edge-facing ports are down);
- *  - edge when it heard no more than k/2 switches for the host timeout ("sufficiently
- *    long"); its silent ports then become host-connected after the same timeout, and the
+ *  - edge when it heard no more than k/2 switches, and at least one, for the host timeout
+ *    ("sufficiently long"); its silent ports then become host-connected after the same timeout, and the
  *    ports that hear LDMs are up ports. Also an edge: a switch with such a silent port that
  *    hears no more than k/2 aggregation switches, so that an edge with a host port cabled
  *    to another switch (more than k/2 switches) still finds its level and reports the link.
@@ -180,6 +180,7 @@ static enum ldp_role port_role(const struct ldp *l, int p)
 void ldp_location(const struct ldp *l, struct ldp_location *out)
 {
 	memset(out, 0, sizeof(*out));
+	out->located = l->located;
 	out->level = l->level;
 	out->pod = l->pod;
 	out->position = l->position;
@@ -474,7 +475,9 @@ static enum ldp_level infer_level(struct ldp *l, struct monotime now)
 	if (above && !below && !edge)
 		return LDP_LEVEL_CORE;
 
-	if (n > half_k(l))
+	/* an edge has an uplink: a switch that hears none waits for one (its neighbours are
+	 * all late, or it is a core whose aggregation switches have not started) */
+	if (n > half_k(l) || n == 0)
 		l->edge_since = (struct monotime){ 0 };
 	else if (!monotime_is_set(l->edge_since))
 		l->edge_since = now;
@@ -586,11 +589,65 @@ static void report_location(struct ldp *l)
 	if (!l->located && !is_located(l))
 		return;
 	ldp_location(l, &loc);
+	loc.located = true;
 	if (l->located && memcmp(&loc, &l->last, sizeof(loc)) == 0)
 		return;
 	l->located = true;
 	l->last = loc;
 	l->ops->located(l->ctx, &loc);
+}
+
+/* An edge decision taken back: the level, position and pod are sought again from scratch,
+ * with every port's timers restarted; a located switch reports that it is no more. */
+static void reset_level(struct ldp *l, struct monotime now)
+{
+	l->c.level_resets++;
+	l->level = LDP_LEVEL_UNKNOWN;
+	l->pod = l->position = l->proposal = LDP_NONE;
+	l->denied_positions = 0;
+	l->accepts = l->denies = 0;
+	l->proposal_deadline = l->pod_retry = (struct monotime){ 0 };
+	l->edge_since = now;
+	l->mixed_since = (struct monotime){ 0 };
+	for (int p = 0; p < l->nports; p++) {
+		struct ldp_port *pp = &l->port[p];
+
+		pp->miswired = 0;
+		if (pp->state == LDP_PORT_HOST) {
+			pp->state = LDP_PORT_SILENT;
+			pp->up_since = now;
+		}
+	}
+	if (l->located) {
+		l->located = false;
+		ldp_location(l, &l->last);
+		l->ops->located(l->ctx, &l->last);
+	}
+}
+
+/*
+ * An edge hears LDMs on a host port no host has spoken on, with its k/2 uplinks there: a
+ * miswired host port, or no edge at all - an aggregation or core switch whose neighbours on
+ * one side started more than the host timeout after it. It is no edge if, with this one, it
+ * hears more than k/2 aggregation switches (a core), or its uplinks are all edges (an
+ * aggregation switch whose cores were late: each end took the other for its uplink).
+ */
+static bool not_an_edge(const struct ldp *l, const struct ldp_msg *m)
+{
+	int aggs = usable_count(l, LDP_LEVEL_AGG) + (m->level == LDP_LEVEL_AGG);
+	int edges = 0, n = 0;
+
+	if (l->level != LDP_LEVEL_EDGE)
+		return false;
+	for (int p = 0; p < l->nports; p++) {
+		if (l->port[p].host_seen)
+			return false;
+		if (l->port[p].state == LDP_PORT_SWITCH) {
+			n++;
+			edges += l->port[p].nb.level == LDP_LEVEL_EDGE;
+		}
+	}
+	return aggs > half_k(l) || (n > 0 && edges == n && m->level != LDP_LEVEL_EDGE);
 }
 
 /* What our LDMs announce beyond the per-port direction. */
@@ -710,6 +767,12 @@ static void learn(struct ldp *l, struct monotime now, int p, const struct ldp_ms
 		if (was_switch(pp))
 			release_slots(l, &pp->nb.id, -1);
 		pp->miswired = 0;
+	} else if (pp->nb.level != m->level) {
+		/* the neighbour took its level back (or found it): judged again; no edge any
+		 * more, it holds no position */
+		if (pp->nb.level == LDP_LEVEL_EDGE)
+			release_slots(l, &pp->nb.id, -1);
+		pp->miswired = 0;
 	}
 	pp->state = LDP_PORT_SWITCH;
 	pp->last_rx = now;
@@ -736,6 +799,8 @@ void ldp_rx(struct ldp *l, struct monotime now, int port, const struct ldp_msg *
 		report(l, port, LDP_MISWIRE_SELF, m);
 		return;
 	}
+	if (pp->state == LDP_PORT_HOST && not_an_edge(l, m))
+		reset_level(l, now);
 	if (pp->state == LDP_PORT_HOST) {
 		if (pp->host_seen || switch_count(l) >= half_k(l)) {
 			l->c.drops[PKT_DROP_LDP_HOST_PORT]++;

@@ -103,6 +103,7 @@ struct ldp_port {
 };
 
 struct ldp_location {
+	bool located;              /* false: a level taken back (ldp.c, "Level"): forward nothing */
 	enum ldp_level level;
 	int pod;                   /* LDP_NONE for a core */
 	int position;              /* LDP_NONE but on an edge */
@@ -129,6 +130,7 @@ struct ldp_counters {
 	uint64_t pod_answers_ignored;      /* the FM's answer after the pod was known */
 	uint64_t neighbours_lost;          /* the dead time without an LDM */
 	uint64_t late_switches;            /* host ports that turned out to be a late switch */
+	uint64_t level_resets;             /* edge decisions taken back (switches on host ports) */
 };
 
 struct ldp;
@@ -138,7 +140,8 @@ struct ldp_ops {
 	void (*send)(void *ctx, int port, const struct ldp_msg *m);
 	/* Ask the fabric manager for this pod's number; the answer is ldp_pod_assigned. */
 	void (*request_pod)(void *ctx);
-	/* Located, or the location changed afterwards (a port's role, the pod). */
+	/* Located, or the location changed afterwards (a port's role, the pod), or it is
+	 * located no more (loc->located false: the level was taken back and is sought again). */
 	void (*located)(void *ctx, const struct ldp_location *loc);
 	/* A miswiring on port, with the message that showed it. */
 	void (*miswired)(void *ctx, int port, enum ldp_miswire why, const struct ldp_msg *seen);

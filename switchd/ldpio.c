@@ -75,9 +75,12 @@ static void op_located(void *ctx, const struct ldp_location *loc)
 	bool was = s->located;
 
 	s->loc = *loc;
-	s->located = true;
+	s->located = loc->located;
 	s->c.located_changes++;
-	if (!was)
+	if (!loc->located)
+		log_warn("ldp: located no more: the edge decision is taken back (switches on host "
+			 "ports); forwarding stops until LDP decides again");
+	else if (!was)
 		log_info("ldp: located: %s, pod %d, position %d", ldp_level_name(loc->level),
 			 loc->pod, loc->position);
 	else

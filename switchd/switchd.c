@@ -103,18 +103,21 @@ static void location_msg(struct switchd *s, struct loc_msg *m)
 	}
 	m->l.ports = m->pp;
 	m->l.n_ports = (size_t)s->nports;
+	m->l.n_miswirings = 0;
 	for (int i = 0; i < s->nmis; i++) {
-		L2f__Miswiring *w = &m->mis[i];
+		L2f__Miswiring *w = &m->mis[m->l.n_miswirings];
 
+		/* only while it holds: LDP clears it when the neighbour changes or is judged again */
+		if (!(s->ldp.port[s->mis[i].port].miswired & 1u << s->mis[i].why))
+			continue;
 		l2f__miswiring__init(w);
 		w->port = s->mis[i].port;
 		w->reason = (char *)ldp_miswire_name(s->mis[i].why);
 		w->has_peer_id = true;
 		w->peer_id = (ProtobufCBinaryData){ MAC_LEN, s->mis[i].peer.b };
-		m->mp[i] = w;
+		m->mp[m->l.n_miswirings++] = w;
 	}
 	m->l.miswirings = m->mp;
-	m->l.n_miswirings = (size_t)s->nmis;
 }
 
 static bool report(struct switchd *s, bool pod_request)
@@ -234,6 +237,7 @@ static void status_reply(struct switchd *s, L2f__Reply *r, struct ctlsrv_cleanup
 	C("ldp.pod_requests", s->ldp.c.pod_requests);
 	C("ldp.neighbours_lost", s->ldp.c.neighbours_lost);
 	C("ldp.late_switches", s->ldp.c.late_switches);
+	C("ldp.level_resets", s->ldp.c.level_resets);
 	for (int d = 1; d < PKT_DROP_COUNT; d++)
 		if (s->ldp.c.drops[d] && st->n_counters < 40) {
 			char *name = ctlsrv_palloc(pl, 48);

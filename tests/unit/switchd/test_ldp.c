@@ -627,6 +627,45 @@ static void late_switch_on_host_port(void **state)
 	assert_int_equal(r.miswire_why, LDP_MISWIRE_HOST_PORT);
 }
 
+/* An aggregation switch whose cores started late took itself for an edge: its k/2 "uplinks"
+ * are edges. A core's LDM on a "host port" takes the decision back: level unknown again,
+ * located no more (reported), host ports silent with their timers restarted, miswirings
+ * cleared; then it finds it is an aggregation switch. */
+static void wrong_edge_takes_it_back(void **state)
+{
+	struct ldp_msg m[K] = {
+		ldm(1, LDP_LEVEL_UNKNOWN, LDP_DIR_UNKNOWN, LDP_NONE, LDP_NONE),
+		ldm(2, LDP_LEVEL_UNKNOWN, LDP_DIR_UNKNOWN, LDP_NONE, LDP_NONE),
+	};
+	int64_t t = LDP_HOST_TIMEOUT_US / USEC_PER_MSEC;
+	struct ldp l;
+	struct rec r;
+
+	start(&l, &r);
+	run(&l, 0, t, m, 0x3);
+	assert_int_equal(l.level, LDP_LEVEL_EDGE);
+	/* its "uplinks" decide they are edges too: each end reports the other */
+	m[0] = ldm(1, LDP_LEVEL_EDGE, LDP_DIR_UP, LDP_NONE, LDP_NONE);
+	m[1] = ldm(2, LDP_LEVEL_EDGE, LDP_DIR_UP, LDP_NONE, LDP_NONE);
+	run(&l, t + 10, t + 20, m, 0x3);
+	assert_int_equal(r.miswires, 2);
+	assert_int_equal(r.miswire_why, LDP_MISWIRE_EDGE_EDGE);
+	/* a core speaks on port 2 */
+	m[2] = ldm(3, LDP_LEVEL_UNKNOWN, LDP_DIR_UNKNOWN, LDP_NONE, LDP_NONE);
+	m[3] = ldm(4, LDP_LEVEL_UNKNOWN, LDP_DIR_UNKNOWN, LDP_NONE, LDP_NONE);
+	ldp_rx(&l, at_ms(t + 25), 2, &m[2]);
+	assert_int_equal(l.c.level_resets, 1);
+	assert_int_equal(l.port[2].state, LDP_PORT_SWITCH);
+	assert_int_equal(l.port[3].state, LDP_PORT_SILENT);
+	assert_int_equal(l.port[0].miswired, 0);
+	/* k switches, edges among them, no silent port: an aggregation switch at once */
+	run(&l, t + 30, t + 30, m, 0xf);
+	assert_int_equal(l.level, LDP_LEVEL_AGG);
+	assert_int_equal(l.c.level_resets, 1);
+	for (int p = 0; p < K; p++)
+		assert_int_equal(l.port[p].miswired, 0);
+}
+
 /* Levels that cannot face each other: an aggregation switch hearing another. */
 static void miswired_levels(void **state)
 {
@@ -735,6 +774,7 @@ int main(void)
 		cmocka_unit_test(aggregation_with_silent_port_waits),
 		cmocka_unit_test(edge_with_host_port_to_switch),
 		cmocka_unit_test(late_switch_on_host_port),
+		cmocka_unit_test(wrong_edge_takes_it_back),
 		cmocka_unit_test(miswired_levels),
 		cmocka_unit_test(drops_counted),
 		cmocka_unit_test(neighbour_lost_and_back),

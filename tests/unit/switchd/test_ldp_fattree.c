@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -444,6 +445,25 @@ static void fattree_k6_three_orders(void **state)
 	check_fattree(6, 0x12345679);
 }
 
+/* What is wrong, when a check is about to fail. */
+static void dump_wrong(const struct sim *s)
+{
+	for (int i = 0; i < s->n; i++) {
+		const struct sim_sw *sw = &s->sw[i];
+		char ports[3 * LDP_MAX_PORTS + 1] = "";
+
+		if (switch_right(sw))
+			continue;
+		for (int p = 0; p < s->k; p++)
+			snprintf(ports + strlen(ports), sizeof(ports) - strlen(ports), "%c%c%d ",
+				 "dshwl"[sw->l.port[p].state], "0udhm"[sw->loc.role[p]],
+				 sw->port[p].want);
+		print_message("  switch %d want %s: located %d level %s pod %d pos %d ports %s\n",
+			      i, ldp_level_name(sw->want_level), sw->located,
+			      ldp_level_name(sw->l.level), sw->l.pod, sw->l.position, ports);
+	}
+}
+
 /* A switch that starts (or restarts) into a located fabric: the rest converge without it,
  * then it starts and must locate itself in a few LDM periods, not the host timeout - its
  * aggregation neighbours tell it which side of them it is on (ldp.c, "Level"). For each
@@ -475,12 +495,7 @@ static void check_late(int k, uint32_t seed, enum ldp_level level)
 		run_until(s, start + n * LDP_LDM_PERIOD_US);
 	print_message("k=%d late %s: located and converged in %lld ms\n", k, ldp_level_name(level),
 		      (long long)((s->now - start) / USEC_PER_MSEC));
-	for (int i = 0; i < s->n; i++)
-		if (!switch_right(&s->sw[i]))
-			print_message("  switch %d (want %s) located %d level %s pod %d pos %d\n", i,
-				      ldp_level_name(s->sw[i].want_level), s->sw[i].located,
-				      ldp_level_name(s->sw[i].l.level), s->sw[i].l.pod,
-				      s->sw[i].l.position);
+	dump_wrong(s);
 	assert_true(converged(s, &t));
 	assert_true(s->now - start < LDP_HOST_TIMEOUT_US / 10);
 	for (int i = 0; i < s->n; i++)
@@ -496,6 +511,57 @@ static void fattree_late_starters(void **state)
 		check_late(4, 0x1badb002, levels[i]);
 		check_late(6, 0xfeedf00d, levels[i]);
 	}
+}
+
+/* A whole level starts 1.5 host timeouts after the rest. Without cores, aggregation
+ * switches hear no more than k/2 switches and take themselves for edges (so do their real
+ * edges, each taking the other for an uplink); when the cores speak on their "host ports"
+ * the wrong edges take the decision back (ldp.c, not_an_edge). Without aggregation switches
+ * nobody is misled: edges and cores hear no switch, and wait for one. Either way it converges
+ * to the right answer with no miswiring left. */
+static void check_staggered(int k, uint32_t seed, enum ldp_level late, bool misled)
+{
+	struct sim *s = calloc(1, sizeof(*s));
+	struct tree t;
+	int64_t periods, delay = LDP_HOST_TIMEOUT_US * 3 / 2;
+	uint64_t resets = 0;
+
+	assert_non_null(s);
+	build_fattree(s, &t, k, seed);
+	schedule_starts(s);
+	for (int i = 0; i < s->n; i++)
+		if (s->sw[i].want_level == late)
+			s->sw[i].start_at += delay;
+	periods = run_to_convergence(s, &t);
+	for (int i = 0; i < s->n; i++)
+		resets += s->sw[i].l.c.level_resets;
+	print_message("k=%d %s late by %lld ms: converged in %lld LDM periods, %llu level resets\n",
+		      k, ldp_level_name(late), (long long)(delay / USEC_PER_MSEC), (long long)periods,
+		      (unsigned long long)resets);
+	if (periods < 0) {
+		dump_wrong(s);
+		for (int p = 0; p < k; p++)
+			for (int i = 0; i < k / 2; i++)
+				print_message("  pod %d: edge %d pod %d pos %d, agg %d pod %d\n", p, i,
+					      s->sw[t.edge[p][i]].loc.pod, s->sw[t.edge[p][i]].loc.position,
+					      i, s->sw[t.agg[p][i]].loc.pod);
+	}
+	assert_true(periods > 0);
+	assert_true(misled ? resets > 0 : resets == 0);
+	run_until(s, s->now + 100 * LDP_LDM_PERIOD_US);
+	assert_true(converged(s, &t));
+	for (int i = 0; i < s->n; i++)
+		for (int p = 0; p < s->k; p++)
+			assert_int_equal(s->sw[i].l.port[p].miswired, 0);
+	free(s);
+}
+
+static void fattree_level_starts_late(void **state)
+{
+	check_staggered(4, 0x1badb002, LDP_LEVEL_CORE, true);
+	check_staggered(4, 0xc0ffee11, LDP_LEVEL_AGG, false);
+	check_staggered(6, 0xfeedf00d, LDP_LEVEL_CORE, true);
+	check_staggered(6, 0x0ddba115, LDP_LEVEL_AGG, false);
 }
 
 /* Edge 0 of pod 0 and edge 0 of pod 1 joined by a link, in a k = 6 fat tree: either their
@@ -560,6 +626,7 @@ int main(void)
 		cmocka_unit_test(fattree_k4_three_orders),
 		cmocka_unit_test(fattree_k6_three_orders),
 		cmocka_unit_test(fattree_late_starters),
+		cmocka_unit_test(fattree_level_starts_late),
 		cmocka_unit_test(fattree_miswired_edges),
 		cmocka_unit_test(fattree_miswired_host_ports),
 	};
