@@ -198,6 +198,15 @@ static int switch_page(const L2f__Reply *r, bool first, void *ctx)
 	l->has_connected = true;
 	l->connected = st->fabricd_connected;
 	print_topo(&one);
+	printf("\n%-8s %14s %16s   (what the data plane sent out of each port)\n", "PORT",
+	       "TX FRAMES", "TX BYTES");
+	for (size_t i = 0; i < st->location->n_ports; i++) {
+		const L2f__SwitchPort *p = st->location->ports[i];
+
+		if (p->has_tx_frames)
+			printf("%-8s %14llu %16llu\n", p->name ? p->name : "?",
+			       (unsigned long long)p->tx_frames, (unsigned long long)p->tx_bytes);
+	}
 	printf("\ncounters\n");
 	for (size_t i = 0; i < st->n_counters; i++)
 		printf("  %-36s %llu\n", st->counters[i]->name,

@@ -45,7 +45,7 @@ static const char *const verdict_names[SW_V_COUNT] = {
 /* Every map the program pins, by its pinned name (= its name in switch.bpf.c). */
 static const char *const pinned_maps[] = {
 	"sw_config", "sw_ports", "sw_up", "sw_pods", "sw_positions", "sw_hosts", "sw_amacs",
-	"sw_verdicts", "sw_unknown",
+	"sw_verdicts", "sw_unknown", "sw_port_tx",
 };
 
 const char *dp_verdict_name(unsigned reason)
@@ -266,14 +266,93 @@ int dp_get_config(struct dp *dp, struct sw_config *cfg)
 				    sizeof(*cfg), 0);
 }
 
+/* The port's slot in sw_port_tx: the one it has, unless another port has it too (entries
+ * pinned before slots existed all say 0), else the lowest free, its counters zeroed (they
+ * may be a departed port's). */
+static int port_slot(struct dp *dp, __u32 key, __u16 *slot)
+{
+	struct bpf_map *ports = dp->skel->maps.sw_ports;
+	uint8_t used[SW_MAX_PORTS] = { 0 };
+	struct sw_port p;
+	__u32 k, prev_k, *prev = NULL;
+	int ncpu = libbpf_num_possible_cpus(), err, own = -1;
+	struct sw_port_stats *zero;
+	unsigned i, n = 0;
+
+	while (n++ < SW_MAX_PORTS && bpf_map__get_next_key(ports, prev, &k, sizeof(k)) == 0) {
+		if (bpf_map__lookup_elem(ports, &k, sizeof(k), &p, sizeof(p), 0) == 0 &&
+		    p.slot < SW_MAX_PORTS) {
+			if (k == key)
+				own = p.slot;
+			else
+				used[p.slot] = 1;
+		}
+		prev_k = k;
+		prev = &prev_k;
+	}
+	if (own >= 0 && !used[own]) {
+		*slot = (__u16)own;
+		return 0;
+	}
+	for (i = 0; i < SW_MAX_PORTS && used[i]; i++)
+		;
+	if (i == SW_MAX_PORTS)
+		return -ENOSPC;
+	if (ncpu <= 0 || !(zero = calloc((size_t)ncpu, sizeof(*zero))))
+		return ncpu < 0 ? ncpu : -ENOMEM;
+	k = i;
+	err = bpf_map__update_elem(dp->skel->maps.sw_port_tx, &k, sizeof(k), zero,
+				   (size_t)ncpu * sizeof(*zero), BPF_ANY);
+	free(zero);
+	*slot = (__u16)i;
+	return err;
+}
+
 int dp_set_port(struct dp *dp, int ifindex, enum sw_dir dir)
 {
 	struct sw_port p = { .dir = (__u8)dir };
 	__u32 key = (__u32)ifindex;
+	int err;
 
 	if (ifindex <= 0 || dir > SW_DIR_HOST)
 		return -EINVAL;
+	if ((err = port_slot(dp, key, &p.slot)) < 0) {
+		log_err("dp: port %d: no counter slot: %s", ifindex, strerror(-err));
+		return err;
+	}
 	return map_set(dp->skel->maps.sw_ports, &key, &p);
+}
+
+int dp_get_port(struct dp *dp, int ifindex, struct sw_port *out)
+{
+	__u32 key = (__u32)ifindex;
+
+	return bpf_map__lookup_elem(dp->skel->maps.sw_ports, &key, sizeof(key), out,
+				    sizeof(*out), 0);
+}
+
+int dp_read_port_tx(struct dp *dp, int ifindex, struct sw_port_stats *out)
+{
+	int ncpu = libbpf_num_possible_cpus(), err;
+	struct sw_port_stats *per_cpu;
+	struct sw_port p;
+	__u32 slot;
+
+	memset(out, 0, sizeof(*out));
+	err = dp_get_port(dp, ifindex, &p);
+	if (err < 0)
+		return err;
+	if (ncpu <= 0 || !(per_cpu = calloc((size_t)ncpu, sizeof(*per_cpu))))
+		return ncpu < 0 ? ncpu : -ENOMEM;
+	slot = p.slot;
+	err = bpf_map__lookup_elem(dp->skel->maps.sw_port_tx, &slot, sizeof(slot), per_cpu,
+				   (size_t)ncpu * sizeof(*per_cpu), 0);
+	for (int c = 0; err == 0 && c < ncpu; c++) {
+		out->frames += per_cpu[c].frames;
+		out->bytes += per_cpu[c].bytes;
+	}
+	free(per_cpu);
+	return err;
 }
 
 int dp_del_port(struct dp *dp, int ifindex)

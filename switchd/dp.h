@@ -42,7 +42,11 @@ int dp_detach(struct dp *dp, int ifindex);
 
 int dp_set_config(struct dp *dp, const struct sw_config *cfg);
 int dp_get_config(struct dp *dp, struct sw_config *cfg);
+/* A port's direction; its counter slot is kept (or the lowest free taken). */
 int dp_set_port(struct dp *dp, int ifindex, enum sw_dir dir);
+int dp_get_port(struct dp *dp, int ifindex, struct sw_port *out);
+/* What the program sent out of a port (its sw_port_tx slot, summed over the CPUs). */
+int dp_read_port_tx(struct dp *dp, int ifindex, struct sw_port_stats *out);
 int dp_del_port(struct dp *dp, int ifindex);
 /* The whole ECMP group at once (n <= SW_MAX_UP), replacing the previous one atomically. */
 int dp_set_up_group(struct dp *dp, const uint32_t *ifindex, unsigned n);

@@ -219,6 +219,15 @@ static void status_reply(struct switchd *s, L2f__Reply *r, struct ctlsrv_cleanup
 	l2f__switch_status__init(st);
 	st->id = s->id;
 	location_msg(s, lm);
+	for (int i = 0; s->dp && i < s->nports; i++) {
+		struct sw_port_stats ps;
+
+		if (dp_read_port_tx(s->dp, s->ports[i].ifindex, &ps) < 0)
+			continue;   /* not in the data plane (yet) */
+		lm->ports[i].has_tx_frames = lm->ports[i].has_tx_bytes = true;
+		lm->ports[i].tx_frames = ps.frames;
+		lm->ports[i].tx_bytes = ps.bytes;
+	}
 	st->location = &lm->l;
 	st->fabricd = s->cfg.fabricd;
 	st->fabricd_connected = cs->connected;

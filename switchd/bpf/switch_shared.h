@@ -9,13 +9,16 @@
  * address bytes, the pod field carrying the unicast and locally-administered bits (below). The maps are all exact-match and hold O(k) entries at every level:
  *
  *   sw_config   {0} -> struct sw_config           level, pod, position, salt, located
- *   sw_ports    ifindex -> struct sw_port          up / down / host, for every switch port
+ *   sw_ports    ifindex -> struct sw_port          up / down / host, for every switch port;
+ *                                                 and its slot in sw_port_tx
  *   sw_up       {0} -> struct sw_up_group          the ECMP group of up ports (edge, agg)
  *   sw_pods     pod -> ifindex                     core: the down port towards each pod
  *   sw_positions position -> ifindex               aggregation: the edge at each position
  *   sw_hosts    PMAC -> {ifindex, AMAC}            edge: its own hosts only (last hop)
  *   sw_amacs    AMAC -> {PMAC, ifindex}            edge: ingress source rewrite
  *   sw_verdicts per-CPU array[SW_V_COUNT] of u64   one counter per named reason
+ *   sw_port_tx  per-CPU array[SW_MAX_PORTS] of struct sw_port_stats   what went out of each
+ *               port, by its slot
  *   sw_unknown  ring buffer of struct sw_unknown_src   edge: sources with no PMAC yet
  *
  * Config and the up group are single-entry *hash* maps, not arrays: a hash update swaps in a
@@ -85,7 +88,13 @@ struct sw_config {
 
 struct sw_port {
 	__u8 dir;          /* enum sw_dir */
-	__u8 pad[3];
+	__u8 pad;
+	__u16 slot;        /* 0..SW_MAX_PORTS-1: its counters in sw_port_tx */
+};
+
+struct sw_port_stats {
+	__u64 frames;
+	__u64 bytes;
 };
 
 struct sw_up_group {

@@ -49,7 +49,6 @@ trap dp_cleanup EXIT
 dp() { local sw=$1; shift; lab_exec "$sw" "$DPCTL" -d "$BPFFS/$sw" "$@"; }
 counter() { dp "$1" counters | awk -v r="$2" '$1 == r {print $2}'; }
 entries() { dp "$1" entries | awk -v m="$2" '$1 == m {print $2}'; }
-txpkts() { lab_exec "$1" cat "/sys/class/net/$2/statistics/tx_packets"; }
 
 # --- the tree -----------------------------------------------------------------------------
 for ns in h1 h2 "${SWITCHES[@]}"; do lab_ns_add "$ns"; done
@@ -123,7 +122,9 @@ lab_exec h1 ping -6 -c 3 -i 0.2 -W 2 2001:db8:9::2 >/dev/null || t_fail "IPv6 pi
 # each the uplink e1 took and the one a1 took. Both switches must use both uplinks, and their
 # choices must be independent (salted per switch): with one hash and one rule at both, every
 # flow would take the same index twice (polarization: half of a1's uplinks idle).
-tx2() { lab_exec "$1" cat /sys/class/net/up1/statistics/tx_packets /sys/class/net/up2/statistics/tx_packets | tr '\n' ' '; }
+# What each uplink sent: the program's own per-port counters (dpctl porttx), which must agree
+# with the kernel's for the veth (nothing else sends on an uplink here).
+tx2() { dp "$1" porttx up1 up2 | awk '{printf "%s ", $2}'; }
 declare -A CELL=([11]=0 [12]=0 [21]=0 [22]=0)
 for p in $(seq 1 32); do
     read -r e1a e1b <<<"$(tx2 e1)"; read -r a1a a1b <<<"$(tx2 a1)"
@@ -135,6 +136,13 @@ for p in $(seq 1 32); do
         "01 10") CELL[21]=$((CELL[21] + 1)) ;; "01 01") CELL[22]=$((CELL[22] + 1)) ;;
         *) t_fail "flow $p: e1 sent $((e1c - e1a))+$((e1d - e1b)) and a1 $((a1c - a1a))+$((a1d - a1b)) frames up, want 1 each" ;;
     esac
+done
+for sw in e1 a1; do
+    for up in up1 up2; do
+        t_assert_eq "$(dp "$sw" porttx "$up" | awk '{print $2}')" \
+            "$(lab_exec "$sw" cat "/sys/class/net/$up/statistics/tx_packets")" \
+            "$sw $up: the program's count of what it sent against the kernel's"
+    done
 done
 ecmp="e1 up1: a1 up1 ${CELL[11]}, up2 ${CELL[12]}; e1 up2: a1 up1 ${CELL[21]}, up2 ${CELL[22]}"
 t_log "ECMP (32 flows): $ecmp"

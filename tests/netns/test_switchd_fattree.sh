@@ -14,7 +14,8 @@
 #    NS while every host pings every other again (proxy ARP/ND: nobody floods); a host that
 #    asks for an address nobody has gets it flooded, as the asker, to that host;
 #  - each switch's forwarding state is O(k): fabricctl switch status counts map entries;
-#  - 256 UDP flows between two pods are spread over all four cores (their verdict counters);
+#  - 256 UDP flows between two pods are spread over all four cores (their verdict counters)
+#    and over both uplinks of the sender's edge (its per-port counters);
 #  - LDMs from a host (one malformed, one well-formed on a host port) are dropped and counted
 #    by reason, the second reported as a miswiring of that port; forwarding goes on;
 #  - its Prometheus metrics pass promtool and show what it forwarded;
@@ -120,8 +121,12 @@ done
 
 # --- ECMP: flows between pods spread over every core ------------------------------------------
 core_down() { "$FABRICCTL" -s "$LAB_TMP/switchd-$1.sock" switch status --json | jq -r '.counters.forwarded_down'; }
+# and out of h0-0-0's edge: its two uplinks' own counters (switch status, per port)
+up_tx() { "$FABRICCTL" -s "$LAB_TMP/switchd-e0-0.sock" switch status --json |
+    jq -r '[.location.ports[] | select(.dir == "DIR_UP") | .tx_frames // 0] | join(" ")'; }
 declare -A before
 for c in $(ft_cores); do before[$c]=$(core_down "$c"); done
+read -r up0 up1 <<<"$(up_tx)"
 # 256 UDP flows (one datagram each, source ports 20000..20255) from h0-0-0 to h3-1-1
 lab_exec h0-0-0 "$T_PYTHON" -c 'import socket, sys
 for p in range(20000, 20256):
@@ -137,6 +142,11 @@ for c in $(ft_cores); do
     [ "$d" -ge 10 ] || t_fail "core $c carried $d of 256 flows between pods 0 and 3 (${spread[*]})"
 done
 t_log "256 flows over the cores: ${spread[*]}"
+read -r up0b up1b <<<"$(up_tx)"
+t_log "e0-0's uplinks sent $((up0b - up0)) and $((up1b - up1)) of them"
+[ $((up0b - up0)) -ge 60 ] && [ $((up1b - up1)) -ge 60 ] &&
+    [ $((up0b - up0 + up1b - up1)) -ge 256 ] ||
+    t_fail "e0-0's uplinks' counters: $((up0b - up0)) and $((up1b - up1)) of 256 flows"
 
 # --- LDMs where none belongs ---------------------------------------------------------------------
 # From h0-0-1 (e0-0's port p1): an LDM of version 9, then a well-formed LDM of an edge.

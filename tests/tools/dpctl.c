@@ -14,6 +14,8 @@
  *   dpctl -d DIR delhost PMAC
  *   dpctl -d DIR counters                "reason count" a line, summed over CPUs
  *   dpctl -d DIR entries                 "map entries" a line
+ *   dpctl -d DIR porttx IF...            "IF frames bytes slot N" a port a line: what the
+ *                                        program sent out of it
  *   dpctl -d DIR unknown SECONDS         print "ifindex amac" for each unknown source
  *                                        reported within SECONDS
  *   dpctl -d DIR sync FILE               reconcile to FILE, the switch's whole state, one
@@ -244,6 +246,25 @@ static int cmd_counters(struct dp *dp, int argc, char **argv)
 	return 0;
 }
 
+static int cmd_porttx(struct dp *dp, int argc, char **argv)
+{
+	if (argc < 1)
+		return E_USAGE;
+	for (int i = 0; i < argc; i++) {
+		int idx = ifindex_of(argv[i]), err;
+		struct sw_port_stats st;
+		struct sw_port p;
+
+		if (idx < 0)
+			return idx;
+		if ((err = dp_get_port(dp, idx, &p)) < 0 || (err = dp_read_port_tx(dp, idx, &st)) < 0)
+			return err;
+		printf("%s %" PRIu64 " %" PRIu64 " slot %u\n", argv[i], (uint64_t)st.frames,
+		       (uint64_t)st.bytes, p.slot);
+	}
+	return 0;
+}
+
 static int cmd_entries(struct dp *dp, int argc, char **argv)
 {
 	struct dp_map_count c[DP_COUNTED_MAPS];
@@ -464,13 +485,14 @@ static const struct command commands[] = {
 	{ "attach", cmd_attach }, { "detach", cmd_detach }, { "config", cmd_config },
 	{ "port", cmd_port }, { "up", cmd_up }, { "pod", cmd_pod }, { "pos", cmd_pos },
 	{ "host", cmd_host }, { "delhost", cmd_delhost }, { "counters", cmd_counters },
+	{ "porttx", cmd_porttx },
 	{ "entries", cmd_entries }, { "unknown", cmd_unknown }, { "sync", cmd_sync },
 };
 
 static int usage(void)
 {
 	fprintf(stderr, "usage: dpctl -d PIN_DIR attach|detach|config|port|up|pod|pos|host|"
-		"delhost|counters|entries|unknown|sync|unpin ARGS... (see tests/tools/dpctl.c)\n");
+		"delhost|counters|porttx|entries|unknown|sync|unpin ARGS... (see tests/tools/dpctl.c)\n");
 	return 2;
 }
 
