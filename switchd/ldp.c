@@ -479,8 +479,9 @@ static enum ldp_level infer_level(struct ldp *l, struct monotime now)
 	 * all late, or it is a core whose aggregation switches have not started) */
 	if (n > half_k(l) || n == 0)
 		l->edge_since = (struct monotime){ 0 };
-	else if (!monotime_is_set(l->edge_since))
+	else if (!monotime_is_set(l->edge_since) || n != l->edge_n)
 		l->edge_since = now;
+	l->edge_n = n;
 	if (!(n > half_k(l) && agg && aggs <= half_k(l) && silent_for(l, now, 0)))
 		l->mixed_since = (struct monotime){ 0 };
 	else if (!monotime_is_set(l->mixed_since))

@@ -157,6 +157,7 @@ struct ldp {
 	int position;                      /* final position (edge) */
 	struct ldp_port port[LDP_MAX_PORTS];
 	struct monotime edge_since;        /* since when no more than k/2 switches were heard */
+	int edge_n;                        /* switches heard when edge_since was set */
 	struct monotime mixed_since;       /* since when: a silent port, more than k/2 switches,
 					      of them no more than k/2 (and some) aggregation */
 	struct monotime next_ldm;

@@ -247,7 +247,10 @@ static void build_fattree(struct sim *s, struct tree *t, int k, uint32_t seed)
 	}
 }
 
-/* Random start order: one switch every SIM_START_STEP_US, well within the host timeout. */
+static int64_t start_step_us = SIM_START_STEP_US;
+
+/* Random start order: one switch every start_step_us (SIM_START_STEP_US: all within the host
+ * timeout). */
 static void schedule_starts(struct sim *s)
 {
 	int order[SIM_MAX_SW];
@@ -256,8 +259,8 @@ static void schedule_starts(struct sim *s)
 		order[i] = i;
 	shuffle(order, s->n, &s->rng);
 	for (int r = 0; r < s->n; r++)
-		s->sw[order[r]].start_at = SIM_T0_US + (int64_t)r * SIM_START_STEP_US +
-					   xorshift(&s->rng) % SIM_START_STEP_US;
+		s->sw[order[r]].start_at = SIM_T0_US + (int64_t)r * start_step_us +
+					   xorshift(&s->rng) % start_step_us;
 }
 
 /* ---- running ---- */
@@ -380,7 +383,7 @@ static uint64_t drops(const struct sim_sw *sw)
  * levels to climb the tree, the positions to settle and the pods to spread. */
 static int64_t bound_periods(const struct sim *s)
 {
-	return ((int64_t)s->n * SIM_START_STEP_US + LDP_HOST_TIMEOUT_US) / LDP_LDM_PERIOD_US + 50;
+	return ((int64_t)s->n * start_step_us + LDP_HOST_TIMEOUT_US) / LDP_LDM_PERIOD_US + 50;
 }
 
 /* Runs period by period until converged; returns the periods it took, or -1. */
@@ -429,6 +432,54 @@ static void check_fattree(int k, uint32_t seed)
 	/* exactly one edge per pod (position 0) asked the fabric manager */
 	assert_int_equal(s->fm_n, k);
 	free(s);
+}
+
+static void dump_wrong(const struct sim *s);
+
+/* Of 40 seeds at k = 4 and at k = 6 (random orders, random port numbering), how many converge
+ * when the switches start spread over window_ms (SIM_DUMP=1: what is wrong in the others). */
+static int converge_count(int window_ms, int *runs)
+{
+	int ok = 0;
+
+	*runs = 0;
+	for (uint32_t seed = 1; seed <= 40; seed++) {
+		for (int k = 4; k <= 6; k += 2) {
+			struct sim *s = calloc(1, sizeof(*s));
+			struct tree t;
+			int64_t periods;
+
+			assert_non_null(s);
+			build_fattree(s, &t, k, seed * 2654435761u);
+			start_step_us = (int64_t)window_ms * USEC_PER_MSEC / s->n;
+			schedule_starts(s);
+			periods = run_to_convergence(s, &t);
+			start_step_us = SIM_START_STEP_US;
+			(*runs)++;
+			ok += periods > 0;
+			if (periods < 0 && getenv("SIM_DUMP")) {
+				print_message("k=%d seed %u: not converged\n", k, seed);
+				dump_wrong(s);
+			}
+			free(s);
+		}
+	}
+	return ok;
+}
+
+/* Eighty start orders spread over half the host timeout all converge. With SIM_WINDOW_MS set,
+ * also how many do over that window (a start window longer than the host timeout can make a
+ * switch decide before its neighbours speak: docs/switchd.md, "Cold start"). */
+static void fattree_eighty_orders(void **state)
+{
+	const char *w = getenv("SIM_WINDOW_MS");
+	int runs, ok = converge_count((int)(LDP_HOST_TIMEOUT_US / USEC_PER_MSEC / 2), &runs);
+
+	assert_int_equal(ok, runs);
+	if (w) {
+		ok = converge_count(atoi(w), &runs);
+		print_message("start window %s ms: %d of %d converged\n", w, ok, runs);
+	}
 }
 
 static void fattree_k4_three_orders(void **state)
@@ -624,6 +675,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(fattree_k4_three_orders),
+		cmocka_unit_test(fattree_eighty_orders),
 		cmocka_unit_test(fattree_k6_three_orders),
 		cmocka_unit_test(fattree_late_starters),
 		cmocka_unit_test(fattree_level_starts_late),
