@@ -537,15 +537,19 @@ const struct role switchd_role = {
 
 void portland_counters(const struct portland *pl, fabricd_counter_fn fn, void *ctx)
 {
-	size_t connected = 0, located = 0;
+	size_t connected = 0, located = 0, miswired = 0, mis_ports = 0;
 
 	for (size_t i = 0; i < pl->nsw; i++) {
 		connected += pl->sw[i].s != NULL;
 		located += pl->sw[i].s && pl->sw[i].located;
+		miswired += pl->sw[i].s && pl->sw[i].nmis > 0;
+		mis_ports += pl->sw[i].s ? pl->sw[i].nmis : 0;
 	}
 	fn(ctx, "portland.switches", pl->nsw, false);
 	fn(ctx, "portland.switches_connected", connected, false);
 	fn(ctx, "portland.switches_located", located, false);
+	fn(ctx, "portland.switches_miswired", miswired, false);   /* as they report it now */
+	fn(ctx, "portland.miswirings", mis_ports, false);
 	fn(ctx, "portland.hosts", pl->hosts.count, false);
 	fn(ctx, "portland.locations", pl->st.locations, false);
 	fn(ctx, "portland.pods_assigned", pl->st.pods_assigned, false);

@@ -51,9 +51,14 @@ static const struct ldp_ops fz_ops = {
 	fz_send, fz_request_pod, fz_located, fz_miswired, fz_random,
 };
 
-static void check(const struct ldp *l, enum ldp_level was)
+/* A level, once decided, changes only when an edge takes its decision back (level_resets
+ * counts it), and then it is sought again from unknown. */
+static void check(const struct ldp *l, enum ldp_level was, uint64_t resets)
 {
-	if (was != LDP_LEVEL_UNKNOWN && l->level != was)
+	if (was != LDP_LEVEL_UNKNOWN && l->level != was &&
+	    !(was == LDP_LEVEL_EDGE && l->c.level_resets > resets))
+		abort();
+	if (l->c.level_resets > resets && was != LDP_LEVEL_EDGE)
 		abort();
 	if (l->position != LDP_NONE && (l->position < 0 || l->position >= K / 2))
 		abort();
@@ -76,6 +81,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ldp_port_up(&l, now, p);
 	while (i < size) {
 		enum ldp_level was = l.level;
+		uint64_t resets = l.c.level_resets;
 		uint8_t op = data[i++];
 
 		if (op % 4 == 0 && i + 2 <= size) {
@@ -104,7 +110,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		} else {
 			break;
 		}
-		check(&l, was);
+		check(&l, was, resets);
 	}
 	return 0;
 }

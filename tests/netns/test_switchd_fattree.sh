@@ -166,6 +166,8 @@ t_assert_wait 5 "e0-0 did not count the malformed LDM" '[ "$(sw_counter e0-0 ldp
 t_assert_wait 5 "e0-0 did not count the LDM on a host port" '[ "$(sw_counter e0-0 ldp.dropped.ldp_host_port)" -ge 1 ]'
 mis() { ctl topo --json | jq -r '.[] | select(.name == "e0-0") | [.miswirings[] | "\(.port) \(.reason)"] | join(",")'; }
 t_assert_wait 5 "the host-port LDM not reported as a miswiring: $(mis)" '[ "$(mis)" = "1 ldm_on_host_port" ]'
+t_assert_eq "$(ctl status --json | jq -r '[.counters["portland.switches_miswired"], .counters["portland.miswirings"]] | join(" ")')" \
+    "1 1" "fabricd's count of switches reporting miswirings, and of miswirings"
 lab_exec h0-0-1 fping -q -r 3 -t 500 "$(ft_host_ip4 h3-1-1)" || t_fail "h0-0-1 cut off after its LDMs"
 
 # --- metrics ----------------------------------------------------------------------------------
