@@ -6,10 +6,11 @@
  *
  * Restart without outage: dp_open finds the maps already pinned in its directory and hands
  * them to the new program before it loads (libbpf's pin_root_path: bpf_map__reuse_fd for
- * each map pinned by name, after checking type and sizes), so the entries written by the
- * previous run stay in force; dp_attach then replaces our filter (handle SW_TC_HANDLE,
- * priority SW_TC_PRIORITY) in place, which the kernel does atomically. A kill -9 of switchd
- * leaves the old program attached and its maps pinned: forwarding goes on meanwhile.
+ * each map pinned by name; a pin whose type, sizes or flags are not this build's is refused
+ * first, naming the map and what differs), so the entries written by the previous run stay
+ * in force; dp_attach then replaces our filter (handle SW_TC_HANDLE, priority
+ * SW_TC_PRIORITY) in place, which the kernel does atomically. A kill -9 of switchd leaves
+ * the old program attached and its maps pinned: forwarding goes on meanwhile.
  *
  * Ownership: the maps under pin_dir, and the one tc filter at SW_TC_HANDLE/SW_TC_PRIORITY on
  * each port's ingress. A clsact qdisc that already exists is used and never removed (other
@@ -54,9 +55,15 @@ int dp_set_pod_route(struct dp *dp, uint16_t pod, int ifindex);       /* core */
 int dp_del_pod_route(struct dp *dp, uint16_t pod);
 int dp_set_position_route(struct dp *dp, uint8_t pos, int ifindex);   /* aggregation */
 int dp_del_position_route(struct dp *dp, uint8_t pos);
-/* Edge: a host below this switch, both directions (sw_amacs first, then sw_hosts). */
+/* Edge: a host below this switch, both directions (sw_amacs first, then sw_hosts). A host
+ * set again as it was keeps its seen second; a new one (or one moved) is seen now. */
 int dp_set_host(struct dp *dp, const struct mac *pmac, const struct mac *amac, int ifindex);
 int dp_del_host(struct dp *dp, const struct mac *pmac);
+/* The second the program last saw a frame from amac (or dp_set_host wrote it), on the
+ * clock of dp_clock_s. 0, -ENOENT when amac has no entry, or another negative errno. */
+int dp_host_seen(struct dp *dp, const struct mac *amac, uint32_t *seen_s);
+/* The program's clock: CLOCK_MONOTONIC_COARSE in whole seconds (bpf_ktime_get_coarse_ns). */
+uint32_t dp_clock_s(void);
 
 /*
  * The whole desired state of one switch, for dp_reconcile: what a restarted switchd knows

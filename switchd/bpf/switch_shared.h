@@ -15,7 +15,8 @@
  *   sw_pods     pod -> ifindex                     core: the down port towards each pod
  *   sw_positions position -> ifindex               aggregation: the edge at each position
  *   sw_hosts    PMAC -> {ifindex, AMAC}            edge: its own hosts only (last hop)
- *   sw_amacs    AMAC -> {PMAC, ifindex}            edge: ingress source rewrite
+ *   sw_amacs    AMAC -> {PMAC, ifindex, seen}      edge: ingress source rewrite; seen is
+ *                                                  the host's last frame (host aging)
  *   sw_verdicts per-CPU array[SW_V_COUNT] of u64   one counter per named reason
  *   sw_port_tx  per-CPU array[SW_MAX_PORTS] of struct sw_port_stats   what went out of each
  *               port, by its slot
@@ -117,6 +118,9 @@ struct sw_amac_entry {
 	__u8 pmac[6];
 	__u8 pad[2];
 	__u32 ifindex;     /* the port the AMAC was seen on; elsewhere it is unknown (moved) */
+	__u32 seen;        /* CLOCK_MONOTONIC seconds of its last frame through rewrite_source:
+	                      written by the program only when the second changes, so a host's
+	                      entry is dirtied at most once a second, not per packet */
 };
 
 /* One record on sw_unknown: a frame from a host port whose source has no PMAC (yet). */

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <linux/pkt_cls.h>
 #include <bpf/bpf.h>
 #include <cmocka.h>
@@ -303,6 +304,84 @@ static void test_host_reassigned(void **state)
 	assert_int_equal(dp_del_host(dp, &PMAC1), 0);   /* gone already: not an error */
 }
 
+/* sw_amacs of the pins, opened as another process would (the test writes a stale second). */
+static int amacs_fd(void **state)
+{
+	struct fixture *fx = *state;
+	char path[160];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/sw_amacs", fx->pin_dir);
+	fd = bpf_obj_get(path);
+	assert_true(fd >= 0);
+	return fd;
+}
+
+/* Host aging's liveness: a frame through the source rewrite notes its second; setting the
+ * host again unchanged (a reconcile) keeps the second it had, a move makes it new. */
+static void test_seen(void **state)
+{
+	struct dp *dp = need_dp(state);
+	struct sw_mac key = { { 0x02, 0x00, 0x00, 0x00, 0x00, 0x01 }, { 0, 0 } };
+	struct sw_amac_entry e;
+	uint32_t seen, now;
+	struct frame f;
+	int fd;
+
+	configure(dp, SW_LEVEL_EDGE, 1);
+	now = dp_clock_s();
+	assert_int_equal(dp_host_seen(dp, &AMAC1, &seen), 0);
+	assert_true(seen >= now - 1 && seen <= now + 1);
+	assert_int_equal(dp_host_seen(dp, &STRANGER, &seen), -ENOENT);
+	fd = amacs_fd(state);
+	assert_int_equal(bpf_map_lookup_elem(fd, &key, &e), 0);
+	e.seen = 5;
+	assert_int_equal(bpf_map_update_elem(fd, &key, &e, BPF_EXIST), 0);
+	assert_int_equal(dp_set_host(dp, &PMAC1, &AMAC1, HOST), 0);
+	assert_int_equal(dp_host_seen(dp, &AMAC1, &seen), 0);
+	assert_int_equal(seen, 5);
+	/* a punted frame (ARP) is switchd's to note, not the program's */
+	frame_eth(&f, &BCAST, &AMAC1, 0x0806);
+	run(dp, &f, HOST, TC_ACT_OK, SW_V_PUNTED_ARP);
+	assert_int_equal(dp_host_seen(dp, &AMAC1, &seen), 0);
+	assert_int_equal(seen, 5);
+	frame_ipv4(&f, &PMAC2, &AMAC1);
+	run(dp, &f, HOST, TC_ACT_REDIRECT, SW_V_FORWARDED_UP);
+	now = dp_clock_s();
+	assert_int_equal(dp_host_seen(dp, &AMAC1, &seen), 0);
+	assert_true(seen >= now - 1 && seen <= now);
+	e.seen = 5;
+	assert_int_equal(bpf_map_update_elem(fd, &key, &e, BPF_EXIST), 0);
+	assert_int_equal(dp_set_host(dp, &PMAC1, &AMAC1, HOST2), 0);   /* moved */
+	assert_int_equal(dp_host_seen(dp, &AMAC1, &seen), 0);
+	assert_true(seen >= now);
+	close(fd);
+}
+
+/* Pins of another build (here sw_amacs with last release's 12-byte value) are refused
+ * before the load, and nothing of this build is pinned beside them. */
+static void test_pins_mismatch(void **state)
+{
+	struct fixture *fx = *state;
+	char dir[128], path[160];
+	struct dp *dp;
+	int fd;
+
+	(void)need_dp(state);
+	snprintf(dir, sizeof(dir), "%s/old", fx->dir);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	snprintf(path, sizeof(path), "%s/sw_amacs", dir);
+	fd = bpf_map_create(BPF_MAP_TYPE_HASH, "sw_amacs", sizeof(struct sw_mac), 12, SW_MAX_HOSTS,
+			    NULL);
+	assert_true(fd >= 0);
+	assert_int_equal(bpf_obj_pin(fd, path), 0);
+	close(fd);
+	assert_int_equal(dp_open(dir, &dp), -EINVAL);
+	snprintf(path, sizeof(path), "%s/sw_hosts", dir);
+	assert_int_equal(access(path, F_OK), -1);
+	assert_int_equal(dp_unpin(dir), 0);
+}
+
 /* Reconcile: stale entries go, wanted ones stay, and the program forwards throughout. */
 static void test_reconcile(void **state)
 {
@@ -361,6 +440,8 @@ int main(void)
 		cmocka_unit_test(test_pins_reused),
 		cmocka_unit_test(test_host_reassigned),
 		cmocka_unit_test(test_reconcile),
+		cmocka_unit_test(test_seen),
+		cmocka_unit_test(test_pins_mismatch),
 		cmocka_unit_test(test_not_bpffs),
 	};
 
