@@ -46,7 +46,7 @@ static const char *const verdict_names[SW_V_COUNT] = {
 /* Every map the program pins, by its pinned name (= its name in switch.bpf.c). */
 static const char *const pinned_maps[] = {
 	"sw_config", "sw_ports", "sw_up", "sw_pods", "sw_positions", "sw_hosts", "sw_amacs",
-	"sw_verdicts", "sw_unknown", "sw_port_tx",
+	"sw_verdicts", "sw_unknown", "sw_port_tx", "sw_vmid_holds",
 };
 
 const char *dp_verdict_name(unsigned reason)
@@ -549,6 +549,59 @@ uint32_t dp_clock_s(void)
 
 	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
 	return (uint32_t)ts.tv_sec;
+}
+
+static __u32 hold_key(uint8_t port, uint16_t vmid)
+{
+	return (__u32)port << 16 | vmid;
+}
+
+int dp_set_vmid_hold(struct dp *dp, uint8_t port, uint16_t vmid, const struct mac *amac,
+		     uint32_t until_s)
+{
+	struct sw_vmid_hold h;
+	__u32 key = hold_key(port, vmid);
+
+	memset(&h, 0, sizeof(h));
+	memcpy(h.amac, amac->b, MAC_LEN);
+	h.until = until_s;
+	return map_set(dp->skel->maps.sw_vmid_holds, &key, &h);
+}
+
+int dp_del_vmid_hold(struct dp *dp, uint8_t port, uint16_t vmid)
+{
+	__u32 key = hold_key(port, vmid);
+
+	return map_del(dp->skel->maps.sw_vmid_holds, &key);
+}
+
+int dp_walk_vmid_holds(struct dp *dp, int (*cb)(void *ctx, uint8_t port, uint16_t vmid,
+						const struct mac *amac, uint32_t until_s),
+		       void *ctx)
+{
+	struct bpf_map *map = dp->skel->maps.sw_vmid_holds;
+	size_t max = bpf_map__max_entries(map), n = 0;
+	__u32 *keys = calloc(max, sizeof(*keys));
+	struct sw_vmid_hold h;
+
+	if (!keys)
+		return -ENOMEM;
+	/* keys first: a delete while walking get_next_key would start the walk over */
+	while (n < max && bpf_map__get_next_key(map, n ? &keys[n - 1] : NULL, &keys[n],
+						sizeof(*keys)) == 0)
+		n++;
+	for (size_t i = 0; i < n; i++) {
+		struct mac amac;
+
+		if (keys[i] >> 24 ||
+		    bpf_map__lookup_elem(map, &keys[i], sizeof(*keys), &h, sizeof(h), 0) < 0)
+			continue;
+		memcpy(amac.b, h.amac, MAC_LEN);
+		if (cb(ctx, (uint8_t)(keys[i] >> 16), (uint16_t)keys[i], &amac, h.until))
+			break;
+	}
+	free(keys);
+	return 0;
 }
 
 static int write_wanted(struct dp *dp, const struct dp_want *w)

@@ -100,6 +100,16 @@ struct dp_want {
  */
 int dp_reconcile(struct dp *dp, const struct dp_want *want);
 
+/* Edge: the vmids held after their host left (switchd/vmid.h), kept in sw_vmid_holds for
+ * the next run; until_s on the clock of dp_clock_s. No reconcile touches them. */
+int dp_set_vmid_hold(struct dp *dp, uint8_t port, uint16_t vmid, const struct mac *amac,
+		     uint32_t until_s);
+int dp_del_vmid_hold(struct dp *dp, uint8_t port, uint16_t vmid);
+/* Every hold a previous run left, to cb until it returns non-zero (cb may delete its own). */
+int dp_walk_vmid_holds(struct dp *dp, int (*cb)(void *ctx, uint8_t port, uint16_t vmid,
+						const struct mac *amac, uint32_t until_s),
+		       void *ctx);
+
 /* Every host in sw_hosts (what a previous run left pinned), to cb until it returns non-zero. */
 int dp_walk_hosts(struct dp *dp, int (*cb)(void *ctx, const struct mac *pmac,
 					   const struct mac *amac, int ifindex), void *ctx);

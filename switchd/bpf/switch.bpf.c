@@ -95,6 +95,17 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } sw_amacs SEC(".maps");
 
+/* switchd's, not the program's: its held vmids, pinned here so a restart keeps them. Not
+ * preallocated: it takes memory for the holds there are. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SW_MAX_VMIDS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, struct sw_vmid_hold);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sw_vmid_holds SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, SW_V_COUNT);

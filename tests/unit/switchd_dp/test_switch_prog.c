@@ -382,6 +382,52 @@ static void test_pins_mismatch(void **state)
 	assert_int_equal(dp_unpin(dir), 0);
 }
 
+struct holds_seen {
+	struct dp *dp;
+	int n;
+	uint32_t sum;     /* of port << 16 | vmid, each seen once */
+	uint32_t until;
+};
+
+static int count_hold(void *ctx, uint8_t port, uint16_t vmid, const struct mac *amac,
+		      uint32_t until_s)
+{
+	struct holds_seen *h = ctx;
+
+	h->n++;
+	h->sum += (uint32_t)port << 16 | vmid;
+	h->until = until_s;
+	assert_memory_equal(amac->b, AMAC1.b, MAC_LEN);
+	return dp_del_vmid_hold(h->dp, port, vmid);   /* deleting while walking */
+}
+
+/* Held vmids outlive the process in the pins: a second open (a restart) walks them, each once
+ * even when the walk deletes them; a reconcile leaves them alone. */
+static void test_vmid_holds(void **state)
+{
+	struct fixture *fx = *state;
+	struct dp *dp = need_dp(state), *again;
+	struct dp_want want = { .config = { .level = SW_LEVEL_EDGE } };
+	struct holds_seen h = { 0 };
+
+	for (uint16_t v = 1; v <= 50; v++)
+		assert_int_equal(dp_set_vmid_hold(dp, 3, v, &AMAC1, 1234), 0);
+	assert_int_equal(dp_set_vmid_hold(dp, 255, 65535, &AMAC1, 1234), 0);
+	assert_int_equal(dp_del_vmid_hold(dp, 3, 50), 0);
+	assert_int_equal(dp_del_vmid_hold(dp, 3, 50), 0);   /* gone already: not an error */
+	assert_true(dp_reconcile(dp, &want) >= 0);
+	assert_int_equal(dp_open(fx->pin_dir, &again), 0);
+	h.dp = again;
+	assert_int_equal(dp_walk_vmid_holds(again, count_hold, &h), 0);
+	assert_int_equal(h.n, 50);
+	assert_int_equal(h.sum, 49 * (3u << 16) + 49 * 50 / 2 + (255u << 16 | 65535));
+	assert_int_equal(h.until, 1234);
+	h.n = 0;
+	assert_int_equal(dp_walk_vmid_holds(again, count_hold, &h), 0);
+	assert_int_equal(h.n, 0);
+	dp_close(again);
+}
+
 /* Reconcile: stale entries go, wanted ones stay, and the program forwards throughout. */
 static void test_reconcile(void **state)
 {
@@ -441,6 +487,7 @@ int main(void)
 		cmocka_unit_test(test_host_reassigned),
 		cmocka_unit_test(test_reconcile),
 		cmocka_unit_test(test_seen),
+		cmocka_unit_test(test_vmid_holds),
 		cmocka_unit_test(test_pins_mismatch),
 		cmocka_unit_test(test_not_bpffs),
 	};
