@@ -41,9 +41,9 @@ struct switchd_cfg {
 };
 
 #define SWITCHD_HOST_AGE_S 300             /* a Linux bridge's default ageing time */
-/* Longer than a sender's neighbour cache keeps using a PMAC once fabricd has dropped it:
- * Linux holds an entry REACHABLE up to 1.5 x base_reachable_time (45 s), then STALE,
- * DELAY 5 s and 3 unicast probes of 1 s before it fails: 53 s. */
+/* Longer than a sender that goes on sending keeps using a PMAC once fabricd has dropped it:
+ * Linux holds an entry REACHABLE up to 1.5 x base_reachable_time (45 s) after the last
+ * confirmation, then STALE, DELAY 5 s and 3 unicast probes of 1 s before it fails: 53 s. */
 #define SWITCHD_VMID_HOLD_S 60
 
 /* Defaults, then the file (when path is not NULL), then dm's flags; checked as a whole.
