@@ -10,7 +10,7 @@
 #include "config.h"
 
 enum { O_CA = 0x2000, O_CERT, O_KEY, O_CONTROL, O_STATUS, O_BPF_DIR, O_LDP_INTERVAL, O_LDP_MISS,
-       O_HOST_TIMEOUT };
+       O_HOST_TIMEOUT, O_HOST_AGE, O_VMID_HOLD };
 
 static const struct option longopts[] = {
 	{ "id", required_argument, NULL, 'i' },
@@ -24,6 +24,8 @@ static const struct option longopts[] = {
 	{ "ldp-interval", required_argument, NULL, O_LDP_INTERVAL },
 	{ "ldp-miss", required_argument, NULL, O_LDP_MISS },
 	{ "host-timeout", required_argument, NULL, O_HOST_TIMEOUT },
+	{ "host-age", required_argument, NULL, O_HOST_AGE },
+	{ "vmid-hold", required_argument, NULL, O_VMID_HOLD },
 	{ 0 },
 };
 
@@ -43,7 +45,9 @@ const struct daemon_spec switchd_spec = {
 		"      " SWITCHD_BPF_DIR ")\n"
 		"  --ldp-interval MS  the LDM period (default 10), also the keepalive\n"
 		"  --ldp-miss N   LDMs missed before a neighbour is lost (default 5)\n"
-		"  --host-timeout MS  a port silent this long has hosts (default 1000)\n",
+		"  --host-timeout MS  a port silent this long has hosts (default 1000)\n"
+		"  --host-age S   an edge forgets a host quiet for S seconds (default 300; 0: never)\n"
+		"  --vmid-hold S  and gives its vmid to no other host for S seconds (default 60)\n",
 	.shortopts = "i:F:",
 	.longopts = longopts,
 	.caps = { CAP_NET_ADMIN, CAP_NET_RAW, CAP_BPF, -1 },
@@ -78,7 +82,7 @@ static const struct conf_key ldp_keys[] = {
 };
 
 enum { T_ID, T_FABRICD, T_TLS, T_CONTROL, T_STATUS, T_BPF_DIR, T_LOG_LEVEL, T_LOG_FILE,
-       T_METRICS, T_LDP };
+       T_METRICS, T_LDP, T_HOST_AGE, T_VMID_HOLD };
 
 static const struct conf_key top_keys[] = {
 	[T_ID] = K("id", conf_parse_checked, id, .check = wire_id_check,
@@ -93,13 +97,17 @@ static const struct conf_key top_keys[] = {
 	[T_LOG_FILE] = K("log_file", conf_parse_path, log_file),
 	[T_METRICS] = K("metrics", conf_parse_listen, metrics),
 	[T_LDP] = { .name = "ldp", .parse = conf_parse_section, .sub = ldp_keys },
+	/* a year at most: the seconds fit the data plane's 32-bit clock with room to spare */
+	[T_HOST_AGE] = K("host_age_s", conf_parse_u32, host_age_s, .max = 31536000),
+	[T_VMID_HOLD] = K("vmid_hold_s", conf_parse_u32, vmid_hold_s, .max = 86400),
 	{ 0 },
 };
 
 static const struct conf_flag flag_keys[] = {
 	{ 'i', &top_keys[T_ID] }, { 'F', &top_keys[T_FABRICD] },
 	{ O_CONTROL, &top_keys[T_CONTROL] }, { O_STATUS, &top_keys[T_STATUS] },
-	{ O_BPF_DIR, &top_keys[T_BPF_DIR] },
+	{ O_BPF_DIR, &top_keys[T_BPF_DIR] }, { O_HOST_AGE, &top_keys[T_HOST_AGE] },
+	{ O_VMID_HOLD, &top_keys[T_VMID_HOLD] },
 	{ O_CA, &tls_keys[0] }, { O_CERT, &tls_keys[1] }, { O_KEY, &tls_keys[2] },
 	{ O_LDP_INTERVAL, &ldp_keys[0] }, { O_LDP_MISS, &ldp_keys[1] },
 	{ O_HOST_TIMEOUT, &ldp_keys[2] },
@@ -135,6 +143,8 @@ int switchd_cfg_load(const char *path, const struct daemon *dm, struct switchd_c
 	c->ldp.interval_ms = LDP_LDM_PERIOD_US / USEC_PER_MSEC;
 	c->ldp.miss = LDP_DEAD_US / LDP_LDM_PERIOD_US;
 	c->ldp.host_timeout_ms = LDP_HOST_TIMEOUT_US / USEC_PER_MSEC;
+	c->host_age_s = SWITCHD_HOST_AGE_S;
+	c->vmid_hold_s = SWITCHD_VMID_HOLD_S;
 	if (path && conf_load(path, err, errlen, c, parse_root, NULL) < 0)
 		goto out;
 	if (conf_apply_flags(dm->flags, dm->nflags, longopts, flag_keys,
@@ -181,6 +191,8 @@ void switchd_cfg_print(const struct switchd_cfg *c, FILE *f)
 		conf_put_key(f, "", "log_file", c->log_file);
 	if (c->metrics[0])
 		conf_put_key(f, "", "metrics", c->metrics);
+	fprintf(f, "host_age_s: %u\n", c->host_age_s);
+	fprintf(f, "vmid_hold_s: %u\n", c->vmid_hold_s);
 	fprintf(f, "ldp:\n  interval_ms: %u\n  miss: %u\n  host_timeout_ms: %u\n",
 		c->ldp.interval_ms, c->ldp.miss, c->ldp.host_timeout_ms);
 }

@@ -36,7 +36,15 @@ struct switchd_cfg {
 		uint32_t miss;             /* LDMs missed before a neighbour is lost */
 		uint32_t host_timeout_ms;  /* a port silent this long has hosts */
 	} ldp;
+	uint32_t host_age_s;               /* an edge forgets a host this long quiet; 0: never */
+	uint32_t vmid_hold_s;              /* ... and gives its vmid to no other host this long */
 };
+
+#define SWITCHD_HOST_AGE_S 300             /* a Linux bridge's default ageing time */
+/* Longer than a sender that goes on sending keeps using a PMAC once fabricd has dropped it:
+ * Linux holds an entry REACHABLE up to 1.5 x base_reachable_time (45 s) after the last
+ * confirmation, then STALE, DELAY 5 s and 3 unicast probes of 1 s before it fails: 53 s. */
+#define SWITCHD_VMID_HOLD_S 60
 
 /* Defaults, then the file (when path is not NULL), then dm's flags; checked as a whole.
  * -1 with "FILE:LINE: problem" or "FLAG: problem" in err; *out is written only on success. */

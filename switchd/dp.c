@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
@@ -45,7 +46,7 @@ static const char *const verdict_names[SW_V_COUNT] = {
 /* Every map the program pins, by its pinned name (= its name in switch.bpf.c). */
 static const char *const pinned_maps[] = {
 	"sw_config", "sw_ports", "sw_up", "sw_pods", "sw_positions", "sw_hosts", "sw_amacs",
-	"sw_verdicts", "sw_unknown", "sw_port_tx",
+	"sw_verdicts", "sw_unknown", "sw_port_tx", "sw_vmid_holds",
 };
 
 const char *dp_verdict_name(unsigned reason)
@@ -119,9 +120,53 @@ static int check_bpffs(const char *pin_dir)
 	return 0;
 }
 
+/*
+ * A map already pinned must be what this build would create, or the load cannot reuse it
+ * (libbpf says only "parameter mismatch"): each pin is checked first, and the first that
+ * differs is named with what differs, so an upgrade that changed a map says which and how.
+ */
+static int check_pin(struct bpf_map *map, const char *pin_dir)
+{
+	const char *path = bpf_map__pin_path(map);
+	struct bpf_map_info info;
+	__u32 len = sizeof(info);
+	const char *what = NULL;
+	unsigned have = 0, want = 0;
+	int fd, err;
+
+	if (!path || access(path, F_OK) < 0)
+		return 0;           /* not pinned yet: the load creates and pins it */
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return 0;           /* not a map we can open: the load says why */
+	memset(&info, 0, sizeof(info));
+	err = bpf_obj_get_info_by_fd(fd, &info, &len);
+	close(fd);
+	if (err < 0)
+		return 0;
+	if (info.type != (__u32)bpf_map__type(map))
+		what = "type", have = info.type, want = bpf_map__type(map);
+	else if (info.key_size != bpf_map__key_size(map))
+		what = "key size", have = info.key_size, want = bpf_map__key_size(map);
+	else if (info.value_size != bpf_map__value_size(map))
+		what = "value size", have = info.value_size, want = bpf_map__value_size(map);
+	else if (info.max_entries != bpf_map__max_entries(map))
+		what = "max entries", have = info.max_entries, want = bpf_map__max_entries(map);
+	else if (info.map_flags != bpf_map__map_flags(map))
+		what = "flags", have = info.map_flags, want = bpf_map__map_flags(map);
+	if (!what)
+		return 0;
+	log_err("dp: %s was pinned by another build of switchd: its %s is %u, this build's %u; "
+		"remove the old pins (dpctl -d %s unpin) and start again: the old program forwards "
+		"meanwhile, the new maps start empty (hosts get new PMACs)", path, what, have, want,
+		pin_dir);
+	return -EINVAL;
+}
+
 int dp_open(const char *pin_dir, struct dp **out)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = pin_dir);
+	struct bpf_map *map;
 	struct dp *dp;
 	int err;
 
@@ -146,6 +191,13 @@ int dp_open(const char *pin_dir, struct dp **out)
 		log_err("dp: cannot open the BPF object: %s", strerror(-err));
 		free(dp);
 		return err;
+	}
+	bpf_object__for_each_map(map, dp->skel->obj) {
+		err = check_pin(map, pin_dir);
+		if (err < 0) {
+			dp_close(dp);
+			return err;
+		}
 	}
 	/* Load creates the maps, or reuses those pinned under pin_dir, and pins new ones. */
 	err = switch_bpf__load(dp->skel);
@@ -434,6 +486,15 @@ int dp_set_host(struct dp *dp, const struct mac *pmac, const struct mac *amac, i
 	memset(&a, 0, sizeof(a));
 	memcpy(a.pmac, pmac->b, MAC_LEN);
 	a.ifindex = (__u32)ifindex;
+	/* a reconcile rewrites every host: an unchanged one must not look freshly seen (it would
+	 * never age). A frame the program notes between the lookup and the update is forgotten
+	 * until the host's next frame in a later second: a host looks older, never younger. */
+	if (bpf_map__lookup_elem(dp->skel->maps.sw_amacs, &akey, sizeof(akey), &old_a,
+				 sizeof(old_a), 0) == 0 && old_a.ifindex == a.ifindex &&
+	    memcmp(old_a.pmac, a.pmac, MAC_LEN) == 0)
+		a.seen = old_a.seen;
+	else
+		a.seen = dp_clock_s();
 	memset(&h, 0, sizeof(h));
 	memcpy(h.amac, amac->b, MAC_LEN);
 	h.ifindex = (__u32)ifindex;
@@ -468,6 +529,79 @@ int dp_del_host(struct dp *dp, const struct mac *pmac)
 	if (err < 0)
 		return err;
 	return map_del(dp->skel->maps.sw_amacs, &akey);
+}
+
+int dp_host_seen(struct dp *dp, const struct mac *amac, uint32_t *seen_s)
+{
+	struct sw_mac akey = sw_mac_of(amac);
+	struct sw_amac_entry a;
+	int err;
+
+	err = bpf_map__lookup_elem(dp->skel->maps.sw_amacs, &akey, sizeof(akey), &a, sizeof(a), 0);
+	if (err == 0)
+		*seen_s = a.seen;
+	return err;
+}
+
+uint32_t dp_clock_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint32_t)ts.tv_sec;
+}
+
+static __u32 hold_key(uint8_t port, uint16_t vmid)
+{
+	return (__u32)port << 16 | vmid;
+}
+
+int dp_set_vmid_hold(struct dp *dp, uint8_t port, uint16_t vmid, const struct mac *amac,
+		     uint32_t until_s)
+{
+	struct sw_vmid_hold h;
+	__u32 key = hold_key(port, vmid);
+
+	memset(&h, 0, sizeof(h));
+	memcpy(h.amac, amac->b, MAC_LEN);
+	h.until = until_s;
+	return map_set(dp->skel->maps.sw_vmid_holds, &key, &h);
+}
+
+int dp_del_vmid_hold(struct dp *dp, uint8_t port, uint16_t vmid)
+{
+	__u32 key = hold_key(port, vmid);
+
+	return map_del(dp->skel->maps.sw_vmid_holds, &key);
+}
+
+int dp_walk_vmid_holds(struct dp *dp, int (*cb)(void *ctx, uint8_t port, uint16_t vmid,
+						const struct mac *amac, uint32_t until_s),
+		       void *ctx)
+{
+	struct bpf_map *map = dp->skel->maps.sw_vmid_holds;
+	size_t max = bpf_map__max_entries(map), n = 0;
+	__u32 *keys = calloc(max, sizeof(*keys));
+	struct sw_vmid_hold h;
+
+	if (!keys)
+		return -ENOMEM;
+	/* keys first: a delete while walking get_next_key would start the walk over */
+	while (n < max && bpf_map__get_next_key(map, n ? &keys[n - 1] : NULL, &keys[n],
+						sizeof(*keys)) == 0)
+		n++;
+	for (size_t i = 0; i < n; i++) {
+		struct mac amac;
+
+		if (keys[i] >> 24 ||
+		    bpf_map__lookup_elem(map, &keys[i], sizeof(*keys), &h, sizeof(h), 0) < 0)
+			continue;
+		memcpy(amac.b, h.amac, MAC_LEN);
+		if (cb(ctx, (uint8_t)(keys[i] >> 16), (uint16_t)keys[i], &amac, h.until))
+			break;
+	}
+	free(keys);
+	return 0;
 }
 
 static int write_wanted(struct dp *dp, const struct dp_want *w)

@@ -6,10 +6,11 @@
  *
  * Restart without outage: dp_open finds the maps already pinned in its directory and hands
  * them to the new program before it loads (libbpf's pin_root_path: bpf_map__reuse_fd for
- * each map pinned by name, after checking type and sizes), so the entries written by the
- * previous run stay in force; dp_attach then replaces our filter (handle SW_TC_HANDLE,
- * priority SW_TC_PRIORITY) in place, which the kernel does atomically. A kill -9 of switchd
- * leaves the old program attached and its maps pinned: forwarding goes on meanwhile.
+ * each map pinned by name; a pin whose type, sizes or flags are not this build's is refused
+ * first, naming the map and what differs), so the entries written by the previous run stay
+ * in force; dp_attach then replaces our filter (handle SW_TC_HANDLE, priority
+ * SW_TC_PRIORITY) in place, which the kernel does atomically. A kill -9 of switchd leaves
+ * the old program attached and its maps pinned: forwarding goes on meanwhile.
  *
  * Ownership: the maps under pin_dir, and the one tc filter at SW_TC_HANDLE/SW_TC_PRIORITY on
  * each port's ingress. A clsact qdisc that already exists is used and never removed (other
@@ -54,9 +55,15 @@ int dp_set_pod_route(struct dp *dp, uint16_t pod, int ifindex);       /* core */
 int dp_del_pod_route(struct dp *dp, uint16_t pod);
 int dp_set_position_route(struct dp *dp, uint8_t pos, int ifindex);   /* aggregation */
 int dp_del_position_route(struct dp *dp, uint8_t pos);
-/* Edge: a host below this switch, both directions (sw_amacs first, then sw_hosts). */
+/* Edge: a host below this switch, both directions (sw_amacs first, then sw_hosts). A host
+ * set again as it was keeps its seen second; a new one (or one moved) is seen now. */
 int dp_set_host(struct dp *dp, const struct mac *pmac, const struct mac *amac, int ifindex);
 int dp_del_host(struct dp *dp, const struct mac *pmac);
+/* The second the program last saw a frame from amac (or dp_set_host wrote it), on the
+ * clock of dp_clock_s. 0, -ENOENT when amac has no entry, or another negative errno. */
+int dp_host_seen(struct dp *dp, const struct mac *amac, uint32_t *seen_s);
+/* The program's clock: CLOCK_MONOTONIC_COARSE in whole seconds (bpf_ktime_get_coarse_ns). */
+uint32_t dp_clock_s(void);
 
 /*
  * The whole desired state of one switch, for dp_reconcile: what a restarted switchd knows
@@ -92,6 +99,16 @@ struct dp_want {
  * how many were removed, or a negative errno (the maps then hold a mix; call it again).
  */
 int dp_reconcile(struct dp *dp, const struct dp_want *want);
+
+/* Edge: the vmids held after their host left (switchd/vmid.h), kept in sw_vmid_holds for
+ * the next run; until_s on the clock of dp_clock_s. No reconcile touches them. */
+int dp_set_vmid_hold(struct dp *dp, uint8_t port, uint16_t vmid, const struct mac *amac,
+		     uint32_t until_s);
+int dp_del_vmid_hold(struct dp *dp, uint8_t port, uint16_t vmid);
+/* Every hold a previous run left, to cb until it returns non-zero (cb may delete its own). */
+int dp_walk_vmid_holds(struct dp *dp, int (*cb)(void *ctx, uint8_t port, uint16_t vmid,
+						const struct mac *amac, uint32_t until_s),
+		       void *ctx);
 
 /* Every host in sw_hosts (what a previous run left pinned), to cb until it returns non-zero. */
 int dp_walk_hosts(struct dp *dp, int (*cb)(void *ctx, const struct mac *pmac,

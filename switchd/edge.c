@@ -2,9 +2,12 @@
  * edge.c - an edge switch's hosts (PortLand §3.2, §3.3).
  *
  * PMACs: the data plane reports a frame from a host port whose source has no PMAC here (the
- * sw_unknown ring); the host gets pod.position.port.vmid, vmids counting up per port, and the
- * data plane rewrites its source from then on. Its addresses are learned from its own ARP
- * and ND (a host announces itself in every request it makes) and registered with fabricd.
+ * sw_unknown ring); the host gets pod.position.port.vmid (vmid.c: the lowest free on its
+ * port), and the data plane rewrites its source from then on. Its addresses are learned from
+ * its own ARP and ND (a host announces itself in every request it makes) and registered with
+ * fabricd.
+ *
+ * A host quiet for host_age is forgotten, and its vmid held a while (age.c).
  *
  * Proxy ARP and ND: a host's ARP request or Neighbor Solicitation never leaves its edge. It is
  * answered with the target's PMAC: from this edge's own hosts at once, else from fabricd (the
@@ -14,8 +17,9 @@
  * no broadcast but those floods. Answers carry PMACs only: no host learns another's AMAC.
  *
  * Bounds: EDGE_MAX_HOSTS hosts (the data plane's SW_MAX_HOSTS), EDGE_MAX_IPS addresses each,
- * EDGE_MAX_QUERIES queries waiting, EDGE_QUERY_TRIES tries each; a frame from a port that is
- * not a host port, or that does not parse, is dropped and counted.
+ * SW_MAX_VMIDS vmids in use or held, EDGE_MAX_QUERIES queries waiting, EDGE_QUERY_TRIES tries
+ * each; a host beyond them is refused and counted, and a frame from a port that is not a host
+ * port, or that does not parse, is dropped and counted.
  */
 #include <errno.h>
 #include <event2/event.h>
@@ -100,48 +104,83 @@ static void register_ip(struct switchd *s, const struct edge_host *h, const stru
 		s->c.hosts_registered++;
 }
 
-/* A new PMAC for amac on port (a new host, or one that moved here from another port). */
+void edge_repoint(struct switchd *s, struct edge_host *hosts, size_t i)
+{
+	for (uint8_t k = 0; k < hosts[i].nips; k++) {
+		struct edge_ip *e = ipmap_get(&s->by_ip, &hosts[i].ips[k]);
+
+		if (e)
+			e->h = &hosts[i];
+	}
+}
+
+/* Room for one more host: false at EDGE_MAX_HOSTS or out of memory. */
+static bool host_room(struct switchd *s)
+{
+	size_t cap = s->caphosts ? s->caphosts * 2 : 64;
+	struct edge_host *n;
+
+	if (s->nhosts >= EDGE_MAX_HOSTS)
+		return false;
+	if (s->nhosts < s->caphosts)
+		return true;
+	n = realloc(s->hosts, cap * sizeof(*n));
+	if (!n)
+		return false;
+	for (size_t i = 0; i < s->nhosts; i++)
+		edge_repoint(s, n, i);
+	s->hosts = n;
+	s->caphosts = cap;
+	return true;
+}
+
+static struct ratelimit refused_rl = RATELIMIT_INIT(1000, 5);
+
+static void refuse_host(struct switchd *s, int port, const struct mac *amac, const char *why)
+{
+	s->c.hosts_refused++;
+	log_rl(&refused_rl, LOG_LVL_WARN, "edge: host %s on %s refused: %s",
+	       mac_fmt(amac, (char[MAC_STRLEN]){ 0 }), s->ports[port].name, why);
+}
+
+/* A frame from amac on port: the host, with a new PMAC if it is new here (a new host, or one
+ * that moved here from another port, whose vmid there is then held); NULL when refused. */
 static struct edge_host *host_new(struct switchd *s, int port, const struct mac *amac)
 {
 	struct edge_host *h = host_by_amac(s, amac);
 	struct pmac p = { (uint16_t)s->loc.pod, (uint8_t)s->loc.position, (uint8_t)port, 0 };
+	struct monotime now = monotime_now();
+	int vmid;
 
-	if (h && h->port == port)
+	if (h && h->port == port) {
+		h->seen = now;
 		return h;
+	}
+	if (!h && !host_room(s)) {
+		refuse_host(s, port, amac, s->nhosts >= EDGE_MAX_HOSTS ? "the edge has as many "
+			    "hosts as it can hold" : strerror(ENOMEM));
+		return NULL;
+	}
+	vmid = vmid_take(&s->vmids, (uint8_t)port, amac, now);
+	if (vmid < 0) {
+		refuse_host(s, port, amac, vmid == -ENOSPC ? "no vmid free (all in use or held)"
+			    : strerror(-vmid));
+		return NULL;
+	}
 	if (!h) {
-		if (s->nhosts >= EDGE_MAX_HOSTS) {
-			s->c.frames_dropped++;
-			return NULL;
-		}
-		if (s->nhosts == s->caphosts) {
-			size_t cap = s->caphosts ? s->caphosts * 2 : 64;
-			struct edge_host *n = realloc(s->hosts, cap * sizeof(*n));
-
-			if (!n)
-				return NULL;
-			/* by_ip points at hosts: re-point after the move */
-			for (size_t i = 0; i < s->nhosts; i++)
-				for (uint8_t k = 0; k < s->hosts[i].nips; k++) {
-					struct edge_ip *e = ipmap_get(&s->by_ip, &s->hosts[i].ips[k]);
-
-					if (e)
-						e->h = &n[i];
-				}
-			s->hosts = n;
-			s->caphosts = cap;
-		}
 		h = &s->hosts[s->nhosts++];
 		memset(h, 0, sizeof(*h));
 		h->amac = *amac;
 		s->c.hosts_new++;
 	} else {
 		fwd_host(s, h, false);
+		vmid_release(&s->vmids, h->port, h->vmid, amac, now);
 	}
-	p.vmid = ++s->next_vmid[port];
+	p.vmid = (uint16_t)vmid;
 	h->port = (uint8_t)port;
 	h->vmid = p.vmid;
 	pmac_pack(&p, &h->pmac);
-	h->seen = monotime_now();
+	h->seen = now;
 	if (fwd_host(s, h, true) < 0)
 		log_warn("edge: host %s: the data plane refused its PMAC",
 			 mac_fmt(amac, (char[MAC_STRLEN]){ 0 }));
@@ -556,8 +595,10 @@ static int open_sock(struct switchd *s, int port, uint16_t type, const struct so
 }
 
 /* A host the previous run gave a PMAC (the pinned maps): kept, so that its PMAC, which
- * every host that talks to it holds, stays the same. Its addresses are learnt again from
- * its next ARP or ND. */
+ * every host that talks to it holds, stays the same, and its vmid reserved. Its addresses
+ * are learnt again from its next ARP or ND; what it said in ARP and ND before is not in the
+ * pins, so its host_age starts again. A host whose vmid is another's already (two PMACs of
+ * one port and vmid: the switch was elsewhere before) is left out, for the reconcile. */
 static int recover(void *ctx, const struct mac *pmac, const struct mac *amac, int ifindex)
 {
 	struct switchd *s = ctx;
@@ -566,17 +607,8 @@ static int recover(void *ctx, const struct mac *pmac, const struct mac *amac, in
 	struct pmac p;
 
 	if (port < 0 || pmac_unpack(pmac, &p) < 0 || p.port != port || host_by_amac(s, amac) ||
-	    s->nhosts >= EDGE_MAX_HOSTS)
+	    !host_room(s) || vmid_reserve(&s->vmids, (uint8_t)port, p.vmid) < 0)
 		return 0;
-	if (s->nhosts == s->caphosts) {
-		size_t cap = s->caphosts ? s->caphosts * 2 : 64;
-		struct edge_host *n = realloc(s->hosts, cap * sizeof(*n));
-
-		if (!n)
-			return 1;
-		s->hosts = n;
-		s->caphosts = cap;
-	}
 	h = &s->hosts[s->nhosts++];
 	memset(h, 0, sizeof(*h));
 	h->amac = *amac;
@@ -584,8 +616,6 @@ static int recover(void *ctx, const struct mac *pmac, const struct mac *amac, in
 	h->port = (uint8_t)port;
 	h->vmid = p.vmid;
 	h->seen = monotime_now();
-	if (s->next_vmid[port] < p.vmid)
-		s->next_vmid[port] = p.vmid;
 	return 0;
 }
 
@@ -593,10 +623,14 @@ int edge_start(struct switchd *s)
 {
 	int err = ipmap_init(&s->by_ip);
 
+	age_init(s);
 	if (s->dp)
 		dp_walk_hosts(s->dp, recover, s);
-	if (s->nhosts)
-		log_info("edge: %zu host(s) taken over from the pinned maps", s->nhosts);
+	if (err == 0)
+		err = age_start(s);   /* after the hosts: their vmids are reserved first */
+	if (s->nhosts || vmids_held(&s->vmids))
+		log_info("edge: %zu host(s) and %zu held vmid(s) taken over from the pinned maps",
+			 s->nhosts, vmids_held(&s->vmids));
 
 	s->queries = calloc(EDGE_MAX_QUERIES, sizeof(*s->queries));
 	s->query_ev = evtimer_new(s->base, on_query, s);
@@ -645,4 +679,5 @@ void edge_stop(struct switchd *s)
 	}
 	free(s->queries);
 	free(s->hosts);
+	age_stop(s);
 }

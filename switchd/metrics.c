@@ -26,6 +26,14 @@ void switchd_metrics(struct metrics_out *m, void *ctx)
 	metrics_one(m, "l2f_switchd_neighbours_lost_total", "counter",
 		    "neighbours whose LDMs stopped", s->ldp.c.neighbours_lost);
 	metrics_one(m, "l2f_switchd_hosts", "gauge", "hosts below this edge", s->nhosts);
+	metrics_one(m, "l2f_switchd_hosts_aged_total", "counter",
+		    "hosts forgotten after host_age without a frame", s->c.hosts_aged);
+	metrics_one(m, "l2f_switchd_hosts_refused_total", "counter",
+		    "new hosts refused: the edge full, or no vmid free on their port",
+		    s->c.hosts_refused);
+	metrics_one(m, "l2f_switchd_vmids_held", "gauge",
+		    "vmids held after their host left, given to no other host yet",
+		    vmids_held(&s->vmids));
 	metrics_one(m, "l2f_switchd_arp_answered_total", "counter",
 		    "ARP requests answered with a PMAC", s->c.arp_answered);
 	metrics_one(m, "l2f_switchd_nd_answered_total", "counter",

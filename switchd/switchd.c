@@ -203,8 +203,9 @@ static void status_reply(struct switchd *s, L2f__Reply *r, struct ctlsrv_cleanup
 	L2f__SwitchStatus *st = pl ? ctlsrv_palloc(pl, sizeof(*st)) : NULL;
 	struct loc_msg *lm = pl ? ctlsrv_palloc(pl, sizeof(*lm)) : NULL;
 	const struct wire_client_status *cs = wire_client_status(s->fc);
-	L2f__Counter *c = pl ? ctlsrv_palloc(pl, 64 * sizeof(*c)) : NULL;
-	L2f__Counter **cp = pl ? ctlsrv_palloc(pl, 64 * sizeof(*cp)) : NULL;
+	/* at most 40 after LDP's (see below), 14 of the edge, the verdicts and the maps: 74 */
+	L2f__Counter *c = pl ? ctlsrv_palloc(pl, 96 * sizeof(*c)) : NULL;
+	L2f__Counter **cp = pl ? ctlsrv_palloc(pl, 96 * sizeof(*cp)) : NULL;
 	L2f__HostBinding *hb = pl ? ctlsrv_palloc(pl, (s->nhosts * EDGE_MAX_IPS + 1) * sizeof(*hb))
 				  : NULL;
 	L2f__HostBinding **hp = pl ? ctlsrv_palloc(pl, (s->nhosts * EDGE_MAX_IPS + 1) * sizeof(*hp))
@@ -266,6 +267,9 @@ static void status_reply(struct switchd *s, L2f__Reply *r, struct ctlsrv_cleanup
 	C("edge.floods_received", s->c.floods_rx);
 	C("edge.floods_sent", s->c.floods_sent);
 	C("edge.unknown_sources", s->c.unknown_src);
+	C("edge.hosts_aged", s->c.hosts_aged);
+	C("edge.hosts_refused", s->c.hosts_refused);
+	C("edge.vmids_held", vmids_held(&s->vmids));
 	C("frames_dropped", s->c.frames_dropped);
 	if (s->dp && dp_read_verdicts(s->dp, verdicts) == 0)
 		for (unsigned v = 0; v < SW_V_COUNT; v++)

@@ -5,6 +5,7 @@
  *              state machine (ldp.c) driven by it and by a timer
  *   fwd.c      the data plane (dp.c) programmed from the location LDP found
  *   edge.c     an edge's hosts: PMACs for new source MACs, proxy ARP and ND through fabricd
+ *   age.c      host aging, and the holds of the vmids it frees (vmid.c: the vmids)
  */
 #ifndef SWITCHD_H
 #define SWITCHD_H
@@ -19,6 +20,7 @@
 #include "monotime.h"
 #include "nl.h"
 #include "ports.h"
+#include "vmid.h"
 #include "wire.h"
 
 struct ctlsrv;
@@ -41,7 +43,7 @@ struct edge_host {
 	uint16_t vmid;
 	struct ipaddr ips[EDGE_MAX_IPS];
 	uint8_t nips;
-	struct monotime seen;
+	struct monotime seen;              /* its last ARP or ND (data frames: the data plane's) */
 };
 
 struct edge_ip {
@@ -67,6 +69,7 @@ struct sw_counters {
 	uint64_t arp_rx, nd_rx, arp_answered, nd_answered, queries_sent, misses, floods_rx;
 	uint64_t floods_sent, hosts_new, hosts_registered, unknown_src, frames_dropped;
 	uint64_t fabric_sessions, located_changes, miswirings;
+	uint64_t hosts_aged, hosts_refused;
 };
 
 struct switchd {
@@ -105,7 +108,10 @@ struct switchd {
 	struct edge_host *hosts;
 	size_t nhosts, caphosts;
 	struct ipmap by_ip;
-	uint16_t next_vmid[SWITCHD_MAX_PORTS];
+	struct vmids vmids;
+	struct event *age_ev;              /* host aging: a few hosts a second */
+	size_t age_next;                   /* the host it looks at next */
+	struct monotime age_from;          /* no host is older than this: aging was off till then */
 	struct edge_query *queries;
 	size_t nqueries;
 	struct event *query_ev, *retry_ev;
@@ -143,6 +149,14 @@ void edge_answers(struct switchd *s, const L2f__ArpBatchAnswer *a);
 void edge_floods(struct switchd *s, L2f__ArpMiss *const *m, size_t n);
 /* The session is up again: every host registered once more. */
 void edge_resend(struct switchd *s);
+/* by_ip points into hosts: the addresses of the host now at hosts[i] point at it again. */
+void edge_repoint(struct switchd *s, struct edge_host *hosts, size_t i);
+
+/* age.c: host aging and vmid holds. age_init before the hosts are taken over (their vmids
+ * are reserved), age_start after (the holds taken over too, the timer started). */
+void age_init(struct switchd *s);
+int age_start(struct switchd *s);
+void age_stop(struct switchd *s);
 
 struct metrics_out;
 /* GET /metrics (metrics.c); ctx is the struct switchd. */

@@ -95,6 +95,17 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } sw_amacs SEC(".maps");
 
+/* switchd's, not the program's: its held vmids, pinned here so a restart keeps them. Not
+ * preallocated: it takes memory for the holds there are. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SW_MAX_VMIDS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, struct sw_vmid_hold);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sw_vmid_holds SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, SW_V_COUNT);
@@ -247,11 +258,15 @@ static __always_inline void report_unknown(__u32 ifindex, const __u8 *amac)
 	bpf_ringbuf_submit(ev, 0);
 }
 
-/* Ingress from a host: source AMAC -> PMAC, only for the port the host was learnt on. */
+/* Ingress from a host: source AMAC -> PMAC, only for the port the host was learnt on. The
+ * entry's seen second is the host's liveness for switchd's aging: the coarse clock (the last
+ * tick, no clock read) is enough for a timeout in seconds, and the store is skipped while the
+ * second is the same, so the shared cache line is written once a second, not per packet. */
 static __always_inline int rewrite_source(struct __sk_buff *skb, struct ethhdr *eth)
 {
 	struct sw_mac key = {};
 	struct sw_amac_entry *e;
+	__u32 now;
 
 	__builtin_memcpy(key.addr, eth->h_source, ETH_ALEN);
 	e = bpf_map_lookup_elem(&sw_amacs, &key);
@@ -259,6 +274,9 @@ static __always_inline int rewrite_source(struct __sk_buff *skb, struct ethhdr *
 		report_unknown(skb->ingress_ifindex, eth->h_source);
 		return -1;
 	}
+	now = (__u32)(bpf_ktime_get_coarse_ns() / 1000000000);
+	if (e->seen != now)
+		e->seen = now;
 	__builtin_memcpy(eth->h_source, e->pmac, ETH_ALEN);
 	return 0;
 }

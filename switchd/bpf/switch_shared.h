@@ -15,7 +15,10 @@
  *   sw_pods     pod -> ifindex                     core: the down port towards each pod
  *   sw_positions position -> ifindex               aggregation: the edge at each position
  *   sw_hosts    PMAC -> {ifindex, AMAC}            edge: its own hosts only (last hop)
- *   sw_amacs    AMAC -> {PMAC, ifindex}            edge: ingress source rewrite
+ *   sw_amacs    AMAC -> {PMAC, ifindex, seen}      edge: ingress source rewrite; seen is
+ *                                                  the host's last frame (host aging)
+ *   sw_vmid_holds port << 16 | vmid -> {AMAC, until}  edge: vmids held after their host left
+ *                                                  (switchd's only: the program never reads it)
  *   sw_verdicts per-CPU array[SW_V_COUNT] of u64   one counter per named reason
  *   sw_port_tx  per-CPU array[SW_MAX_PORTS] of struct sw_port_stats   what went out of each
  *               port, by its slot
@@ -39,6 +42,7 @@
 #define SW_MAX_PODS 1024
 #define SW_MAX_POSITIONS 256  /* position is 8 bits */
 #define SW_MAX_HOSTS 4096     /* hosts (PMACs) below one edge switch */
+#define SW_MAX_VMIDS (2 * SW_MAX_HOSTS)   /* vmids an edge has in use or held (switchd/vmid.h) */
 #define SW_UNKNOWN_RING (64 * 1024)
 
 /* The tc filter switchd owns on each port's clsact ingress: replaced in place on restart. */
@@ -117,6 +121,18 @@ struct sw_amac_entry {
 	__u8 pmac[6];
 	__u8 pad[2];
 	__u32 ifindex;     /* the port the AMAC was seen on; elsewhere it is unknown (moved) */
+	__u32 seen;        /* CLOCK_MONOTONIC seconds of its last frame through rewrite_source:
+	                      written by the program only when the second changes, so a host's
+	                      entry is dirtied at most once a second, not per packet */
+};
+
+/* A vmid an edge holds after its host left (aged out or moved), so that no other host gets
+ * it while senders may still have the old PMAC (switchd/vmid.h). Pinned with the rest, so a
+ * restarted switchd keeps its holds; the program never reads it. */
+struct sw_vmid_hold {
+	__u8 amac[6];      /* the host that had it: the one that may have it back meanwhile */
+	__u8 pad[2];
+	__u32 until;       /* CLOCK_MONOTONIC second the hold ends */
 };
 
 /* One record on sw_unknown: a frame from a host port whose source has no PMAC (yet). */

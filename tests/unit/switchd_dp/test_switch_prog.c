@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <linux/pkt_cls.h>
 #include <bpf/bpf.h>
 #include <cmocka.h>
@@ -303,6 +304,130 @@ static void test_host_reassigned(void **state)
 	assert_int_equal(dp_del_host(dp, &PMAC1), 0);   /* gone already: not an error */
 }
 
+/* sw_amacs of the pins, opened as another process would (the test writes a stale second). */
+static int amacs_fd(void **state)
+{
+	struct fixture *fx = *state;
+	char path[160];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/sw_amacs", fx->pin_dir);
+	fd = bpf_obj_get(path);
+	assert_true(fd >= 0);
+	return fd;
+}
+
+/* Host aging's liveness: a frame through the source rewrite notes its second; setting the
+ * host again unchanged (a reconcile) keeps the second it had, a move makes it new. */
+static void test_seen(void **state)
+{
+	struct dp *dp = need_dp(state);
+	struct sw_mac key = { { 0x02, 0x00, 0x00, 0x00, 0x00, 0x01 }, { 0, 0 } };
+	struct sw_amac_entry e;
+	uint32_t seen, now;
+	struct frame f;
+	int fd;
+
+	configure(dp, SW_LEVEL_EDGE, 1);
+	now = dp_clock_s();
+	assert_int_equal(dp_host_seen(dp, &AMAC1, &seen), 0);
+	assert_true(seen >= now - 1 && seen <= now + 1);
+	assert_int_equal(dp_host_seen(dp, &STRANGER, &seen), -ENOENT);
+	fd = amacs_fd(state);
+	assert_int_equal(bpf_map_lookup_elem(fd, &key, &e), 0);
+	e.seen = 5;
+	assert_int_equal(bpf_map_update_elem(fd, &key, &e, BPF_EXIST), 0);
+	assert_int_equal(dp_set_host(dp, &PMAC1, &AMAC1, HOST), 0);
+	assert_int_equal(dp_host_seen(dp, &AMAC1, &seen), 0);
+	assert_int_equal(seen, 5);
+	/* a punted frame (ARP) is switchd's to note, not the program's */
+	frame_eth(&f, &BCAST, &AMAC1, 0x0806);
+	run(dp, &f, HOST, TC_ACT_OK, SW_V_PUNTED_ARP);
+	assert_int_equal(dp_host_seen(dp, &AMAC1, &seen), 0);
+	assert_int_equal(seen, 5);
+	frame_ipv4(&f, &PMAC2, &AMAC1);
+	run(dp, &f, HOST, TC_ACT_REDIRECT, SW_V_FORWARDED_UP);
+	now = dp_clock_s();
+	assert_int_equal(dp_host_seen(dp, &AMAC1, &seen), 0);
+	assert_true(seen >= now - 1 && seen <= now);
+	e.seen = 5;
+	assert_int_equal(bpf_map_update_elem(fd, &key, &e, BPF_EXIST), 0);
+	assert_int_equal(dp_set_host(dp, &PMAC1, &AMAC1, HOST2), 0);   /* moved */
+	assert_int_equal(dp_host_seen(dp, &AMAC1, &seen), 0);
+	assert_true(seen >= now);
+	close(fd);
+}
+
+/* Pins of another build (here sw_amacs with last release's 12-byte value) are refused
+ * before the load, and nothing of this build is pinned beside them. */
+static void test_pins_mismatch(void **state)
+{
+	struct fixture *fx = *state;
+	char dir[128], path[160];
+	struct dp *dp;
+	int fd;
+
+	(void)need_dp(state);
+	snprintf(dir, sizeof(dir), "%s/old", fx->dir);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	snprintf(path, sizeof(path), "%s/sw_amacs", dir);
+	fd = bpf_map_create(BPF_MAP_TYPE_HASH, "sw_amacs", sizeof(struct sw_mac), 12, SW_MAX_HOSTS,
+			    NULL);
+	assert_true(fd >= 0);
+	assert_int_equal(bpf_obj_pin(fd, path), 0);
+	close(fd);
+	assert_int_equal(dp_open(dir, &dp), -EINVAL);
+	snprintf(path, sizeof(path), "%s/sw_hosts", dir);
+	assert_int_equal(access(path, F_OK), -1);
+	assert_int_equal(dp_unpin(dir), 0);
+}
+
+struct holds_seen {
+	struct dp *dp;
+	int n;
+	uint32_t sum;     /* of port << 16 | vmid, each seen once */
+	uint32_t until;
+};
+
+static int count_hold(void *ctx, uint8_t port, uint16_t vmid, const struct mac *amac,
+		      uint32_t until_s)
+{
+	struct holds_seen *h = ctx;
+
+	h->n++;
+	h->sum += (uint32_t)port << 16 | vmid;
+	h->until = until_s;
+	assert_memory_equal(amac->b, AMAC1.b, MAC_LEN);
+	return dp_del_vmid_hold(h->dp, port, vmid);   /* deleting while walking */
+}
+
+/* Held vmids outlive the process in the pins: a second open (a restart) walks them, each once
+ * even when the walk deletes them; a reconcile leaves them alone. */
+static void test_vmid_holds(void **state)
+{
+	struct fixture *fx = *state;
+	struct dp *dp = need_dp(state), *again;
+	struct dp_want want = { .config = { .level = SW_LEVEL_EDGE } };
+	struct holds_seen h = { 0 };
+
+	for (uint16_t v = 1; v <= 50; v++)
+		assert_int_equal(dp_set_vmid_hold(dp, 3, v, &AMAC1, 1234), 0);
+	assert_int_equal(dp_set_vmid_hold(dp, 255, 65535, &AMAC1, 1234), 0);
+	assert_int_equal(dp_del_vmid_hold(dp, 3, 50), 0);
+	assert_int_equal(dp_del_vmid_hold(dp, 3, 50), 0);   /* gone already: not an error */
+	assert_true(dp_reconcile(dp, &want) >= 0);
+	assert_int_equal(dp_open(fx->pin_dir, &again), 0);
+	h.dp = again;
+	assert_int_equal(dp_walk_vmid_holds(again, count_hold, &h), 0);
+	assert_int_equal(h.n, 50);
+	assert_int_equal(h.sum, 49 * (3u << 16) + 49 * 50 / 2 + (255u << 16 | 65535));
+	assert_int_equal(h.until, 1234);
+	h.n = 0;
+	assert_int_equal(dp_walk_vmid_holds(again, count_hold, &h), 0);
+	assert_int_equal(h.n, 0);
+	dp_close(again);
+}
+
 /* Reconcile: stale entries go, wanted ones stay, and the program forwards throughout. */
 static void test_reconcile(void **state)
 {
@@ -361,6 +486,9 @@ int main(void)
 		cmocka_unit_test(test_pins_reused),
 		cmocka_unit_test(test_host_reassigned),
 		cmocka_unit_test(test_reconcile),
+		cmocka_unit_test(test_seen),
+		cmocka_unit_test(test_vmid_holds),
+		cmocka_unit_test(test_pins_mismatch),
 		cmocka_unit_test(test_not_bpffs),
 	};
 
