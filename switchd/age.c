@@ -76,6 +76,17 @@ static bool host_forget(struct switchd *s, size_t i, struct monotime now, int64_
 	return true;
 }
 
+void age_forget_all(struct switchd *s)
+{
+	struct monotime now = monotime_now();
+	size_t kept = 0;
+
+	while (s->nhosts > kept)
+		if (!host_forget(s, kept, now, 0))
+			kept++;   /* fabricd cannot be told now: kept for aging to finish */
+	s->age_next = 0;
+}
+
 /* Aging can go on: hosts' frames reach the data plane (a located edge) and fabricd hears
  * of each host forgotten. */
 static bool can_age(const struct switchd *s)

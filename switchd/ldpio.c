@@ -77,9 +77,14 @@ static void op_located(void *ctx, const struct ldp_location *loc)
 	s->loc = *loc;
 	s->located = loc->located;
 	s->c.located_changes++;
-	if (!loc->located)
+	if (!loc->located) {
 		log_warn("ldp: located no more: the edge decision is taken back (switches on host "
 			 "ports); forwarding stops until LDP decides again");
+		if (s->nhosts) {
+			log_warn("edge: %zu host(s) learnt as an edge forgotten", s->nhosts);
+			age_forget_all(s);
+		}
+	}
 	else if (!was)
 		log_info("ldp: located: %s, pod %d, position %d", ldp_level_name(loc->level),
 			 loc->pod, loc->position);

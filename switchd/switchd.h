@@ -157,6 +157,8 @@ void edge_repoint(struct switchd *s, struct edge_host *hosts, size_t i);
 void age_init(struct switchd *s);
 int age_start(struct switchd *s);
 void age_stop(struct switchd *s);
+/* Every host forgotten (at fabricd first, as aging does): the switch is no edge any more. */
+void age_forget_all(struct switchd *s);
 
 struct metrics_out;
 /* GET /metrics (metrics.c); ctx is the struct switchd. */
