@@ -44,6 +44,17 @@ quiet() {   # HOST: nothing left in its neighbour caches to refresh, so it sends
     lab_exec "$1" ip -4 neigh flush dev eth0
     lab_exec "$1" ip -6 neigh flush dev eth0
 }
+# HOST silent for good: no ARP, no IPv6 (its router solicitations go on with a backoff, and
+# a frame it sends while its vmid is held takes that vmid back), until talk HOST
+silence() {
+    lab_exec "$1" ip link set eth0 arp off
+    lab_exec "$1" sysctl -qw net.ipv6.conf.eth0.disable_ipv6=1
+    quiet "$1"
+}
+talk() {
+    lab_exec "$1" sysctl -qw net.ipv6.conf.eth0.disable_ipv6=0
+    lab_exec "$1" ip link set eth0 arp on
+}
 # One ARP request from MAC claiming IP (asking for h3-1-0's address), out of NS's eth0: a
 # host of that MAC as its edge sees it, which then says nothing more.
 arp_from() {
@@ -78,7 +89,7 @@ t_assert_wait 5 "$H not registered" registered "$IPH"
 P=$(pmac_of "$IPH")
 t_log "$H ($(ft_host_mac "$H")): PMAC $P"
 t_assert_eq "$(counter e0-0 map.sw_hosts) $(counter e0-0 map.sw_amacs)" "2 2" "e0-0's host entries with $H"
-quiet "$H"
+silence "$H"
 t_assert_wait 15 "$H, quiet, still registered as $(pmac_of "$IPH")" '! registered "$IPH"'
 t_assert_eq "$(counter e0-0 map.sw_hosts) $(counter e0-0 map.sw_amacs)" "1 1" "e0-0's host entries once $H is forgotten"
 [ "$(counter e0-0 edge.hosts_aged)" -ge 1 ] || t_fail "e0-0 did not count $H as aged"
@@ -86,7 +97,12 @@ t_assert_eq "$(sw_ctl e0-0 switch status --json | jq -r --arg ip "$IPH" '[.hosts
     0 "$H's address in e0-0's own table"
 t_assert_wait 5 "e0-0's hold of $P did not end" '[ "$(counter e0-0 edge.vmids_held)" = 0 ]'
 NEWMAC=02:00:0f:00:00:a0
+# the new MAC's first frame at once, from a raw socket: changing the interface's MAC can make
+# the stack send one more frame with the old MAC first, which would take its vmid back
+arp_from "$H" "$NEWMAC" "$IPH" "$(ft_host_ip4 "$PEER")"
+t_assert_wait 5 "$NEWMAC not registered for $IPH" '[ "$(amac_of "$IPH")" = "$NEWMAC" ]'
 lab_exec "$H" ip link set eth0 address "$NEWMAC" || t_fail "new MAC on $H"
+talk "$H"
 lab_exec "$PEER" ip neigh flush to "$IPH" dev eth0
 lab_exec "$H" fping -q -r 3 -t 500 "$(ft_host_ip4 "$PEER")" || t_fail "$H with MAC $NEWMAC does not reach $PEER"
 t_assert_wait 5 "$H not registered with its new MAC" '[ "$(amac_of "$IPH")" = "$NEWMAC" ]'
