@@ -71,7 +71,7 @@ check_manpages() {
     done
 
     # 2. options: --help against the page, both ways for the daemons.
-    for name in vipd fabricd vtepd fabricctl; do
+    for name in vipd fabricd vtepd switchd fabricctl; do
         [ -n "${bin[$name]:-}" ] || continue
         scd=$src/$name.8.scd
         run_help "$name" || continue
@@ -104,7 +104,7 @@ check_manpages() {
 
 check_examples() {
     local name ex rc key n
-    for name in vipd fabricd vtepd; do
+    for name in vipd fabricd vtepd switchd; do
         [ -n "${bin[$name]:-}" ] || continue
         ex=$etc/$name.yaml
         if [ ! -x "${bin[$name]}" ]; then
