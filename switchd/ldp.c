@@ -567,7 +567,14 @@ static bool is_located(const struct ldp *l)
 {
 	switch (l->level) {
 	case LDP_LEVEL_EDGE:
-		return l->position != LDP_NONE && l->pod != LDP_NONE;
+		/* and every port decided: a silent one is a host port or an uplink still to be
+		 * heard, and its hosts would be dropped until the next report */
+		if (l->position == LDP_NONE || l->pod == LDP_NONE)
+			return false;
+		for (int p = 0; p < l->nports; p++)
+			if (l->port[p].state == LDP_PORT_SILENT)
+				return false;
+		return true;
 	case LDP_LEVEL_AGG:
 		if (l->pod == LDP_NONE)
 			return false;
@@ -666,10 +673,12 @@ static struct advert advert_of(const struct ldp *l)
  * changed and our LDMs went out at once. */
 static bool settle(struct ldp *l, struct monotime now, const struct advert *before)
 {
-	if (l->level == LDP_LEVEL_UNKNOWN) {
+	if (l->level == LDP_LEVEL_UNKNOWN)
 		l->level = infer_level(l, now);
-		classify_hosts(l, now);
-	}
+	/* at every input, not only at the level's decision: an edge that hears its last uplink
+	 * in the same message that locates it must report its host ports with the location
+	 * (else its data plane drops them until the next tick) */
+	classify_hosts(l, now);
 	for (int p = 0; p < l->nports; p++)
 		check_port(l, p);
 	adopt_pod(l);
