@@ -41,6 +41,7 @@ static const char *const verdict_names[SW_V_COUNT] = {
 	[SW_V_DROPPED_MULTICAST] = "dropped_multicast",
 	[SW_V_DROPPED_UNKNOWN_PORT] = "dropped_unknown_port",
 	[SW_V_DROPPED_NO_UPLINK] = "dropped_no_uplink",
+	[SW_V_DROPPED_FAULT] = "dropped_fault",
 };
 
 /* Every map the program pins, by its pinned name (= its name in switch.bpf.c). */
@@ -362,7 +363,7 @@ static int port_slot(struct dp *dp, __u32 key, __u16 *slot)
 
 int dp_set_port(struct dp *dp, int ifindex, enum sw_dir dir)
 {
-	struct sw_port p = { .dir = (__u8)dir };
+	struct sw_port p = { .dir = (__u8)dir }, old;
 	__u32 key = (__u32)ifindex;
 	int err;
 
@@ -372,6 +373,20 @@ int dp_set_port(struct dp *dp, int ifindex, enum sw_dir dir)
 		log_err("dp: port %d: no counter slot: %s", ifindex, strerror(-err));
 		return err;
 	}
+	if (dp_get_port(dp, ifindex, &old) == 0)
+		p.flags = old.flags & SW_PORT_F_FAULT;   /* an injected fault stays */
+	return map_set(dp->skel->maps.sw_ports, &key, &p);
+}
+
+int dp_set_port_fault(struct dp *dp, int ifindex, bool fault)
+{
+	__u32 key = (__u32)ifindex;
+	struct sw_port p;
+	int err = dp_get_port(dp, ifindex, &p);
+
+	if (err < 0)
+		return err;   /* not a port of the data plane: nothing to break */
+	p.flags = fault ? p.flags | SW_PORT_F_FAULT : p.flags & ~SW_PORT_F_FAULT;
 	return map_set(dp->skel->maps.sw_ports, &key, &p);
 }
 

@@ -22,6 +22,7 @@
 #ifndef SWITCHD_DP_H
 #define SWITCHD_DP_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include "addr.h"
 #include "switch_shared.h"
@@ -46,6 +47,8 @@ int dp_get_config(struct dp *dp, struct sw_config *cfg);
 /* A port's direction; its counter slot is kept (or the lowest free taken). */
 int dp_set_port(struct dp *dp, int ifindex, enum sw_dir dir);
 int dp_get_port(struct dp *dp, int ifindex, struct sw_port *out);
+/* Tests: the port drops every frame that arrives on it (SW_PORT_F_FAULT), or no more. */
+int dp_set_port_fault(struct dp *dp, int ifindex, bool fault);
 /* What the program sent out of a port (its sw_port_tx slot, summed over the CPUs). */
 int dp_read_port_tx(struct dp *dp, int ifindex, struct sw_port_stats *out);
 int dp_del_port(struct dp *dp, int ifindex);

@@ -3,6 +3,7 @@
  * switch.bpf.c - switchd's data plane: one clsact ingress program (cls_bpf, direct action)
  * on every switch port, forwarding by PMAC as PortLand does (Mysore et al., SIGCOMM 2009, §3).
  *
+ *   0. A port with an injected fault (SW_PORT_F_FAULT) drops everything that arrives on it.
  *   1. Control frames are left to the stack (TC_ACT_OK), where switchd's packet sockets,
  *      bound per port to these EtherTypes, receive them: LDP (0x88B5), ARP, and the ICMPv6 ND
  *      messages of RFC 4861 §4 (RS, RA, NS, NA, Redirect; types 133-137).
@@ -291,6 +292,9 @@ int sw_ingress(struct __sk_buff *skb)
 	struct sw_port *port;
 	__u16 proto;
 
+	port = bpf_map_lookup_elem(&sw_ports, &ifindex);
+	if (port && (port->flags & SW_PORT_F_FAULT))
+		return verdict(SW_V_DROPPED_FAULT, TC_ACT_SHOT);
 	if ((void *)(eth + 1) > data_end)
 		return verdict(SW_V_DROPPED_MALFORMED, TC_ACT_SHOT);
 	proto = bpf_ntohs(eth->h_proto);
@@ -304,7 +308,6 @@ int sw_ingress(struct __sk_buff *skb)
 	cfg = bpf_map_lookup_elem(&sw_config, &zero);
 	if (!cfg || !cfg->located)
 		return verdict(SW_V_DROPPED_NOT_LOCATED, TC_ACT_SHOT);
-	port = bpf_map_lookup_elem(&sw_ports, &ifindex);
 	if (!port)
 		return verdict(SW_V_DROPPED_UNKNOWN_PORT, TC_ACT_SHOT);
 	if (eth->h_dest[0] & 1)

@@ -78,6 +78,7 @@ enum sw_verdict {
 	SW_V_DROPPED_MULTICAST,    /* broadcast/multicast other than ARP and ND: next issue */
 	SW_V_DROPPED_UNKNOWN_PORT, /* ingress port not in sw_ports */
 	SW_V_DROPPED_NO_UPLINK,    /* must go up, but the up group is empty */
+	SW_V_DROPPED_FAULT,        /* arrived on a port with SW_PORT_F_FAULT (LDMs too) */
 	SW_V_COUNT
 };
 
@@ -90,9 +91,14 @@ struct sw_config {
 	__u32 salt;        /* mixed into the flow hash, different on every switch (no polarization) */
 };
 
+/* A fault injected by hand (tests/tools/dpctl fault): every frame that arrives on the port is
+ * dropped, LDMs too - a link that stops carrying frames with its carrier up, which this
+ * kernel cannot make otherwise (no netem). switchd keeps the flag when it rewrites the port. */
+#define SW_PORT_F_FAULT 0x01
+
 struct sw_port {
 	__u8 dir;          /* enum sw_dir */
-	__u8 pad;
+	__u8 flags;        /* SW_PORT_F_* */
 	__u16 slot;        /* 0..SW_MAX_PORTS-1: its counters in sw_port_tx */
 };
 

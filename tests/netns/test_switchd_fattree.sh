@@ -20,7 +20,10 @@
 #    by reason, the second reported as a miswiring of that port; forwarding goes on;
 #  - its Prometheus metrics pass promtool and show what it forwarded;
 #  - a switchd killed with -9 leaves its switch forwarding (pinned maps, attached program),
-#    and its restart takes the maps over: a ping across it loses nothing.
+#    and its restart takes the maps over: a ping across it loses nothing;
+#  - a silent link (frames dropped on both ends by the data plane's fault flag, carrier up):
+#    both ends lose the neighbour from missed LDMs, the edge's flows up leave that port (its
+#    per-port counters), and once the link carries again they use it again.
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/netns/switchd_lib.sh
 . "$(dirname "$0")/switchd_lib.sh"
@@ -190,4 +193,45 @@ wait "$ppid"
 t_log "ping across e0-0's kill -9 and restart: $(grep -o '[0-9]* received.*loss' "$LAB_TMP/ping.out")"
 grep -q " 0% packet loss" "$LAB_TMP/ping.out" || t_fail "pings lost across e0-0's restart: $(cat "$LAB_TMP/ping.out")"
 t_assert_wait 10 "e0-0 did not locate again" located
+
+# --- a silent link: carrier up, frames lost (the data plane's fault flag: no netem here) ------
+# e0-0 p2 <-> a0-0 p0. Both ends lose the neighbour from missed LDMs, and e0-0 repairs
+# locally: its flows up leave p2 (its own per-port counters). Then the link carries again: the
+# neighbours are back and flows take p2 again.
+DPCTL=$T_BUILD/tests/tools/dpctl
+fault() { lab_exec "$1" "$DPCTL" -d "$BPFFS/$1" fault "$2" "$3" || t_fail "dpctl fault $*"; }
+port_tx() { sw_ctl e0-0 switch status --json |
+    jq -r --arg p "$1" '.location.ports[] | select(.name == $p) | .tx_frames // 0'; }
+peer_of() { sw_ctl e0-0 switch status --json |
+    jq -r --arg p "$1" '.location.ports[] | select(.name == $p) | .peer_level // "none"'; }
+flows() {   # FIRST_SPORT: 64 one-datagram UDP flows from h0-0-0 to h3-1-1
+    lab_exec h0-0-0 "$T_PYTHON" -c 'import socket, sys
+for p in range(int(sys.argv[2]), int(sys.argv[2]) + 64):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("0.0.0.0", p))
+    s.sendto(b"x" * 32, (sys.argv[1], 9))
+    s.close()' "$(ft_host_ip4 h3-1-1)" "$1" || t_fail "UDP flows from h0-0-0"
+    sleep 0.3
+}
+t_assert_eq "$(peer_of p2)" LEVEL_AGGREGATION "e0-0 p2's neighbour before the fault"
+lost_e=$(sw_counter e0-0 ldp.neighbours_lost) lost_a=$(sw_counter a0-0 ldp.neighbours_lost)
+fault e0-0 p2 on
+fault a0-0 p0 on
+t_assert_wait 3 "e0-0 did not lose a0-0" '[ "$(sw_counter e0-0 ldp.neighbours_lost)" -gt "$lost_e" ]'
+t_assert_wait 3 "a0-0 did not lose e0-0" '[ "$(sw_counter a0-0 ldp.neighbours_lost)" -gt "$lost_a" ]'
+t_assert_eq "$(peer_of p2)" none "e0-0 p2's neighbour during the fault"
+t2=$(port_tx p2) t3=$(port_tx p3)
+flows 21000
+d2=$(( $(port_tx p2) - t2 )) d3=$(( $(port_tx p3) - t3 ))
+t_log "64 flows up from e0-0 during the fault: p2 $d2, p3 $d3"
+[ "$d2" = 0 ] && [ "$d3" -ge 64 ] || t_fail "e0-0 still sends up the silent link: p2 $d2, p3 $d3 of 64"
+[ "$(sw_counter a0-0 dropped_fault)" -gt 0 ] || t_fail "a0-0 counted nothing dropped by the fault"
+fault e0-0 p2 off
+fault a0-0 p0 off
+t_assert_wait 3 "e0-0 p2's neighbour not back: $(peer_of p2)" '[ "$(peer_of p2)" = LEVEL_AGGREGATION ]'
+t2=$(port_tx p2) t3=$(port_tx p3)
+flows 22000
+d2=$(( $(port_tx p2) - t2 )) d3=$(( $(port_tx p3) - t3 ))
+t_log "64 flows up from e0-0 after the repair: p2 $d2, p3 $d3"
+[ "$d2" -ge 10 ] && [ "$d3" -ge 10 ] || t_fail "e0-0 does not use p2 again: p2 $d2, p3 $d3 of 64"
 t_pass

@@ -14,6 +14,8 @@
  *   dpctl -d DIR delhost PMAC
  *   dpctl -d DIR counters                "reason count" a line, summed over CPUs
  *   dpctl -d DIR entries                 "map entries" a line
+ *   dpctl -d DIR fault IF on|off         a silent link: every frame arriving on IF dropped
+ *                                        (LDMs too), counted as dropped_fault; or no more
  *   dpctl -d DIR porttx IF...            "IF frames bytes slot N" a port a line: what the
  *                                        program sent out of it
  *   dpctl -d DIR unknown SECONDS         print "ifindex amac" for each unknown source
@@ -244,6 +246,16 @@ static int cmd_counters(struct dp *dp, int argc, char **argv)
 	for (r = 0; r < SW_V_COUNT; r++)
 		printf("%s %" PRIu64 "\n", dp_verdict_name(r), v[r]);
 	return 0;
+}
+
+static int cmd_fault(struct dp *dp, int argc, char **argv)
+{
+	int idx;
+
+	if (argc != 2 || (strcmp(argv[1], "on") && strcmp(argv[1], "off")))
+		return E_USAGE;
+	idx = ifindex_of(argv[0]);
+	return idx < 0 ? idx : dp_set_port_fault(dp, idx, !strcmp(argv[1], "on"));
 }
 
 static int cmd_porttx(struct dp *dp, int argc, char **argv)
@@ -485,14 +497,14 @@ static const struct command commands[] = {
 	{ "attach", cmd_attach }, { "detach", cmd_detach }, { "config", cmd_config },
 	{ "port", cmd_port }, { "up", cmd_up }, { "pod", cmd_pod }, { "pos", cmd_pos },
 	{ "host", cmd_host }, { "delhost", cmd_delhost }, { "counters", cmd_counters },
-	{ "porttx", cmd_porttx },
+	{ "porttx", cmd_porttx }, { "fault", cmd_fault },
 	{ "entries", cmd_entries }, { "unknown", cmd_unknown }, { "sync", cmd_sync },
 };
 
 static int usage(void)
 {
 	fprintf(stderr, "usage: dpctl -d PIN_DIR attach|detach|config|port|up|pod|pos|host|"
-		"delhost|counters|porttx|entries|unknown|sync|unpin ARGS... (see tests/tools/dpctl.c)\n");
+		"delhost|counters|porttx|fault|entries|unknown|sync|unpin ARGS... (see tests/tools/dpctl.c)\n");
 	return 2;
 }
 

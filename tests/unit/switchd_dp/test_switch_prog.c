@@ -185,6 +185,30 @@ static void test_punts(void **state)
 	}
 }
 
+/* A port with an injected fault drops all that arrives, LDMs and ARP too; switchd's rewrite
+ * of the port keeps the fault; taken off, the port works again. */
+static void test_fault(void **state)
+{
+	struct dp *dp = need_dp(state);
+	struct sw_port p;
+	struct frame f;
+
+	configure(dp, SW_LEVEL_EDGE, 1);
+	assert_int_equal(dp_set_port_fault(dp, UP1, true), 0);
+	frame_eth(&f, &BCAST, &STRANGER, SW_ETH_P_LDP);
+	run(dp, &f, UP1, TC_ACT_SHOT, SW_V_DROPPED_FAULT);
+	frame_eth(&f, &BCAST, &AMAC1, 0x0806);
+	run(dp, &f, UP1, TC_ACT_SHOT, SW_V_DROPPED_FAULT);
+	frame_eth(&f, &BCAST, &STRANGER, SW_ETH_P_LDP);
+	run(dp, &f, UP2, TC_ACT_OK, SW_V_PUNTED_LDP);   /* only that port */
+	assert_int_equal(dp_set_port(dp, UP1, SW_DIR_UP), 0);
+	assert_int_equal(dp_get_port(dp, UP1, &p), 0);
+	assert_true(p.flags & SW_PORT_F_FAULT);
+	assert_int_equal(dp_set_port_fault(dp, UP1, false), 0);
+	run(dp, &f, UP1, TC_ACT_OK, SW_V_PUNTED_LDP);
+	assert_int_equal(dp_set_port_fault(dp, NOPORT, true), -ENOENT);
+}
+
 static void test_not_located(void **state)
 {
 	struct dp *dp = need_dp(state);
@@ -480,6 +504,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_punts),
 		cmocka_unit_test(test_not_located),
+		cmocka_unit_test(test_fault),
 		cmocka_unit_test(test_edge),
 		cmocka_unit_test(test_aggregation),
 		cmocka_unit_test(test_core),
