@@ -20,6 +20,7 @@ static const struct subcommand subcommands[] = {
 	{ "agent", cmd_agent, "a host's agent (vtepd) itself: status, fdb (what it programmed)" },
 	{ "topo", cmd_topo, "PortLand (fabricd): switches, levels, pods, positions, links, miswirings" },
 	{ "hosts", cmd_hosts, "PortLand (fabricd): hosts, their PMACs, edges and ports" },
+	{ "faults", cmd_faults, "PortLand (fabricd): links whose LDMs stopped, who says so, since when" },
 	{ "switch", cmd_switch, "a PortLand switch (switchd) itself: status" },
 };
 

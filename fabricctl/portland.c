@@ -11,6 +11,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include "addr.h"
 #include "fabricctl.h"
 #include "paths.h"
@@ -77,8 +78,8 @@ static void print_topo(const L2f__Reply *r)
 
 			printf("%-16s %4u %-12s ", l->name ? l->name : "-", p->port, dir_name(p->dir));
 			if (p->has_peer_id)
-				printf("%-16s %u\n", peer ? peer : pb_mac_text(&p->peer_id, mac),
-				       p->peer_port);
+				printf("%-16s %u%s\n", peer ? peer : pb_mac_text(&p->peer_id, mac),
+				       p->peer_port, p->lost ? "  (lost: no LDM)" : "");
 			else
 				printf("%-16s %s\n", "-", "-");
 		}
@@ -126,6 +127,61 @@ int cmd_topo(const struct fabricctl_opts *o, int argc, char **argv)
 	q.op_case = L2F__REQUEST__OP_TOPO;
 	q.topo = true;
 	return fabricctl_call(o, FABRICD_SOCKET, &q, topo_page, (void *)o);
+}
+
+/* The links whose LDMs stopped, one line per switch that says so: a link dead both ways is
+ * reported by both ends. */
+static int faults_page(const L2f__Reply *r, bool first, void *ctx)
+{
+	const struct fabricctl_opts *o = ctx;
+	char mac[MAC_STRLEN], when[32];
+	size_t n = 0;
+
+	if (o->json) {
+		bool none = true;
+
+		for (size_t i = 0; i < r->n_switches; i++)
+			for (size_t k = 0; k < r->switches[i]->n_ports; k++)
+				if (r->switches[i]->ports[k]->lost)
+					pbjson_element(pbjson(&r->switches[i]->ports[k]->base), &none);
+		pbjson_end(none);
+		return 0;
+	}
+	printf("%-16s %4s %-16s %4s  %s\n", "REPORTED BY", "PORT", "NEIGHBOUR", "PORT", "LOST SINCE");
+	for (size_t i = 0; i < r->n_switches; i++) {
+		const L2f__SwitchLocation *l = r->switches[i];
+
+		for (size_t k = 0; k < l->n_ports; k++) {
+			const L2f__SwitchPort *p = l->ports[k];
+			const char *peer;
+			time_t t;
+
+			if (!p->lost || !p->has_peer_id)
+				continue;
+			peer = switch_named(r, &p->peer_id);
+			t = (time_t)(p->lost_since_ms / 1000);
+			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime(&t));
+			printf("%-16s %4u %-16s %4u  %s.%03u\n", l->name ? l->name : "-", p->port,
+			       peer ? peer : pb_mac_text(&p->peer_id, mac), p->peer_port, when,
+			       (unsigned)(p->lost_since_ms % 1000));
+			n++;
+		}
+	}
+	printf("\nlinks lost: %zu report(s)\n", n);
+	return 0;
+}
+
+int cmd_faults(const struct fabricctl_opts *o, int argc, char **argv)
+{
+	L2f__Request q = L2F__REQUEST__INIT;
+
+	if (argc) {
+		fprintf(stderr, "usage: fabricctl faults [--json]\n");
+		return 2;
+	}
+	q.op_case = L2F__REQUEST__OP_TOPO;
+	q.topo = true;
+	return fabricctl_call(o, FABRICD_SOCKET, &q, faults_page, (void *)o);
 }
 
 struct hosts_out {

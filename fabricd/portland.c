@@ -4,6 +4,7 @@
 #include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "ipmap.h"
 #include "log.h"
 #include "portland.h"
@@ -11,9 +12,19 @@
 struct pl_port {
 	uint8_t port, dir, peer_level, peer_port;
 	bool has_peer;
+	bool lost;                         /* the neighbour's LDMs stopped (carrier up) */
+	int64_t lost_since_ms;             /* Unix ms: when a report first said so */
 	uint8_t peer_id[MAC_LEN];
 	char name[IF_NAMESIZE];
 };
+
+static int64_t now_unix_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 struct pl_miswire {
 	uint8_t port;
@@ -239,6 +250,15 @@ static int take_location(struct portland *pl, struct session *s, struct pl_switc
 		q->peer_port = p->has_peer_port ? (uint8_t)p->peer_port : 0;
 		q->peer_level = p->has_peer_level ? (uint8_t)p->peer_level : 0;
 		snprintf(q->name, sizeof(q->name), "%s", p->name ? p->name : "");
+		q->lost = p->has_lost && p->lost && q->has_peer;
+		if (q->lost) {
+			/* the same loss reported again keeps its time */
+			const struct pl_port *o = i < w->nports ? &w->ports[i] : NULL;
+
+			q->lost_since_ms = o && o->lost && o->port == q->port &&
+					   !memcmp(o->peer_id, q->peer_id, MAC_LEN) ? o->lost_since_ms
+										   : now_unix_ms();
+		}
 	}
 	for (size_t i = 0; i < l->n_miswirings; i++) {
 		const L2f__Miswiring *m = l->miswirings[i];
@@ -611,6 +631,10 @@ static L2f__SwitchLocation *location_msg(const struct pl_switch *w)
 			q->has_peer_port = q->has_peer_level = true;
 			q->peer_port = p->peer_port;
 			q->peer_level = p->peer_level;
+		}
+		if (p->lost) {
+			q->has_lost = q->lost = q->has_lost_since_ms = true;
+			q->lost_since_ms = (uint64_t)p->lost_since_ms;
 		}
 		l->ports[i] = q;
 	}

@@ -93,7 +93,8 @@ static void location_msg(struct switchd *s, struct loc_msg *m)
 		p->port = s->ports[i].num;
 		p->dir = pb_dir(s, i);
 		p->name = s->ports[i].name;
-		if (lp->state == LDP_PORT_SWITCH) {
+		if (lp->state == LDP_PORT_SWITCH || lp->state == LDP_PORT_LOST) {
+			p->has_lost = p->lost = lp->state == LDP_PORT_LOST;
 			p->has_peer_id = p->has_peer_port = p->has_peer_level = true;
 			p->peer_id = (ProtobufCBinaryData){ MAC_LEN, (uint8_t *)lp->nb.id.b };
 			p->peer_port = lp->nb.port;

@@ -22,8 +22,9 @@
 #  - a switchd killed with -9 leaves its switch forwarding (pinned maps, attached program),
 #    and its restart takes the maps over: a ping across it loses nothing;
 #  - a silent link (frames dropped on both ends by the data plane's fault flag, carrier up):
-#    both ends lose the neighbour from missed LDMs, the edge's flows up leave that port (its
-#    per-port counters), and once the link carries again they use it again.
+#    both ends lose the neighbour from missed LDMs (fabricctl faults lists the link from both
+#    ends), the edge's flows up leave that port (its per-port counters), and once the link
+#    carries again the fault is gone and they use it again.
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/netns/switchd_lib.sh
 . "$(dirname "$0")/switchd_lib.sh"
@@ -219,7 +220,13 @@ fault e0-0 p2 on
 fault a0-0 p0 on
 t_assert_wait 3 "e0-0 did not lose a0-0" '[ "$(sw_counter e0-0 ldp.neighbours_lost)" -gt "$lost_e" ]'
 t_assert_wait 3 "a0-0 did not lose e0-0" '[ "$(sw_counter a0-0 ldp.neighbours_lost)" -gt "$lost_a" ]'
-t_assert_eq "$(peer_of p2)" none "e0-0 p2's neighbour during the fault"
+t_assert_eq "$(peer_of p2)" LEVEL_AGGREGATION "e0-0 p2's lost neighbour, still named"
+lost_ports() { sw_ctl e0-0 switch status --json | jq -r '[.location.ports[] | select(.lost) | .name] | join(",")'; }
+t_assert_eq "$(lost_ports)" p2 "e0-0's ports with a lost neighbour"
+# fabricd's fault list: the link, reported by both its ends
+faults() { ctl faults --json | jq -r 'map("\(.name) \(.peer_port)") | sort | join(",")'; }
+t_assert_wait 3 "fabricd's faults: $(ctl faults 2>&1)" '[ "$(faults)" = "p0 2,p2 0" ]'
+ctl faults | sed 's/^/  /'
 t2=$(port_tx p2) t3=$(port_tx p3)
 flows 21000
 d2=$(( $(port_tx p2) - t2 )) d3=$(( $(port_tx p3) - t3 ))
@@ -228,7 +235,8 @@ t_log "64 flows up from e0-0 during the fault: p2 $d2, p3 $d3"
 [ "$(sw_counter a0-0 dropped_fault)" -gt 0 ] || t_fail "a0-0 counted nothing dropped by the fault"
 fault e0-0 p2 off
 fault a0-0 p0 off
-t_assert_wait 3 "e0-0 p2's neighbour not back: $(peer_of p2)" '[ "$(peer_of p2)" = LEVEL_AGGREGATION ]'
+t_assert_wait 3 "e0-0 p2's neighbour not back: $(lost_ports)" '[ -z "$(lost_ports)" ]'
+t_assert_wait 3 "fabricd's faults after the repair: $(ctl faults 2>&1)" '[ -z "$(faults)" ]'
 t2=$(port_tx p2) t3=$(port_tx p3)
 flows 22000
 d2=$(( $(port_tx p2) - t2 )) d3=$(( $(port_tx p3) - t3 ))
