@@ -138,12 +138,22 @@ static int faults_page(const L2f__Reply *r, bool first, void *ctx)
 	size_t n = 0;
 
 	if (o->json) {
+		/* each reporting switch, with its lost ports only */
+		L2f__SwitchPort *lost[256];
 		bool none = true;
 
-		for (size_t i = 0; i < r->n_switches; i++)
-			for (size_t k = 0; k < r->switches[i]->n_ports; k++)
+		for (size_t i = 0; i < r->n_switches; i++) {
+			L2f__SwitchLocation l = *r->switches[i];
+
+			l.n_ports = 0;
+			l.ports = lost;
+			for (size_t k = 0; k < r->switches[i]->n_ports && l.n_ports < 256; k++)
 				if (r->switches[i]->ports[k]->lost)
-					pbjson_element(pbjson(&r->switches[i]->ports[k]->base), &none);
+					lost[l.n_ports++] = r->switches[i]->ports[k];
+			l.n_miswirings = 0;
+			if (l.n_ports)
+				pbjson_element(pbjson(&l.base), &none);
+		}
 		pbjson_end(none);
 		return 0;
 	}
