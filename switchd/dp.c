@@ -322,7 +322,7 @@ int dp_get_config(struct dp *dp, struct sw_config *cfg)
 /* The port's slot in sw_port_tx: the one it has, unless another port has it too (entries
  * pinned before slots existed all say 0), else the lowest free, its counters zeroed (they
  * may be a departed port's). */
-static int port_slot(struct dp *dp, __u32 key, __u16 *slot)
+static int port_slot(struct dp *dp, __u32 key, __u16 *slot, __u8 *own_flags)
 {
 	struct bpf_map *ports = dp->skel->maps.sw_ports;
 	uint8_t used[SW_MAX_PORTS] = { 0 };
@@ -335,9 +335,10 @@ static int port_slot(struct dp *dp, __u32 key, __u16 *slot)
 	while (n++ < SW_MAX_PORTS && bpf_map__get_next_key(ports, prev, &k, sizeof(k)) == 0) {
 		if (bpf_map__lookup_elem(ports, &k, sizeof(k), &p, sizeof(p), 0) == 0 &&
 		    p.slot < SW_MAX_PORTS) {
-			if (k == key)
+			if (k == key) {
 				own = p.slot;
-			else
+				*own_flags = p.flags;
+			} else
 				used[p.slot] = 1;
 		}
 		prev_k = k;
@@ -363,18 +364,18 @@ static int port_slot(struct dp *dp, __u32 key, __u16 *slot)
 
 int dp_set_port(struct dp *dp, int ifindex, enum sw_dir dir)
 {
-	struct sw_port p = { .dir = (__u8)dir }, old;
+	struct sw_port p = { .dir = (__u8)dir };
 	__u32 key = (__u32)ifindex;
+	__u8 flags = 0;
 	int err;
 
 	if (ifindex <= 0 || dir > SW_DIR_HOST)
 		return -EINVAL;
-	if ((err = port_slot(dp, key, &p.slot)) < 0) {
+	if ((err = port_slot(dp, key, &p.slot, &flags)) < 0) {
 		log_err("dp: port %d: no counter slot: %s", ifindex, strerror(-err));
 		return err;
 	}
-	if (dp_get_port(dp, ifindex, &old) == 0)
-		p.flags = old.flags & SW_PORT_F_FAULT;   /* an injected fault stays */
+	p.flags = flags & SW_PORT_F_FAULT;   /* an injected fault stays */
 	return map_set(dp->skel->maps.sw_ports, &key, &p);
 }
 

@@ -127,6 +127,17 @@ static uint16_t lowest_free(const uint64_t *map)
 	return 0;
 }
 
+/* Room for one more vmid in use, and port's bitmap (made at its first): 0 or -errno. */
+static int room_on(struct vmids *v, uint8_t port, uint64_t **map)
+{
+	int err = room_for_one(v);
+
+	if (err < 0)
+		return err;
+	*map = port_map(v, port);
+	return *map ? 0 : -ENOMEM;
+}
+
 int vmid_take(struct vmids *v, uint8_t port, const struct mac *amac, struct monotime now)
 {
 	uint64_t *map;
@@ -143,12 +154,9 @@ int vmid_take(struct vmids *v, uint8_t port, const struct mac *amac, struct mono
 			return vmid;
 		}
 	}
-	err = room_for_one(v);
+	err = room_on(v, port, &map);
 	if (err < 0)
 		return err;
-	map = port_map(v, port);
-	if (!map)
-		return -ENOMEM;
 	vmid = lowest_free(map);
 	if (!vmid)
 		return -ENOSPC;
@@ -164,12 +172,9 @@ int vmid_reserve(struct vmids *v, uint8_t port, uint16_t vmid)
 
 	if (!vmid)
 		return -EINVAL;
-	err = room_for_one(v);
+	err = room_on(v, port, &map);
 	if (err < 0)
 		return err;
-	map = port_map(v, port);
-	if (!map)
-		return -ENOMEM;
 	if (is_taken(map, vmid))
 		return -EEXIST;
 	set_taken(map, vmid, true);
