@@ -79,7 +79,7 @@ static void print_topo(const L2f__Reply *r)
 			printf("%-16s %4u %-12s ", l->name ? l->name : "-", p->port, dir_name(p->dir));
 			if (p->has_peer_id)
 				printf("%-16s %u%s\n", peer ? peer : pb_mac_text(&p->peer_id, mac),
-				       p->peer_port, p->lost ? "  (lost: no LDM)" : "");
+				       p->peer_port, !p->lost ? "" : p->down ? "  (lost: carrier)" : "  (lost: no LDM)");
 			else
 				printf("%-16s %s\n", "-", "-");
 		}
@@ -129,8 +129,9 @@ int cmd_topo(const struct fabricctl_opts *o, int argc, char **argv)
 	return fabricctl_call(o, FABRICD_SOCKET, &q, topo_page, (void *)o);
 }
 
-/* The links whose LDMs stopped, one line per switch that says so: a link dead both ways is
- * reported by both ends. */
+/* The fault matrix: the links whose LDMs stopped or whose carrier went, one line per switch
+ * that says so (a link dead both ways is reported by both ends), and what fabricd told each
+ * switch to avoid for which destinations because of them. */
 static int faults_page(const L2f__Reply *r, bool first, void *ctx)
 {
 	const struct fabricctl_opts *o = ctx;
@@ -151,13 +152,14 @@ static int faults_page(const L2f__Reply *r, bool first, void *ctx)
 				if (r->switches[i]->ports[k]->lost)
 					lost[l.n_ports++] = r->switches[i]->ports[k];
 			l.n_miswirings = 0;
-			if (l.n_ports)
+			if (l.n_ports || l.n_avoid)
 				pbjson_element(pbjson(&l.base), &none);
 		}
 		pbjson_end(none);
 		return 0;
 	}
-	printf("%-16s %4s %-16s %4s  %s\n", "REPORTED BY", "PORT", "NEIGHBOUR", "PORT", "LOST SINCE");
+	printf("%-16s %4s %-16s %4s  %-8s %s\n", "REPORTED BY", "PORT", "NEIGHBOUR", "PORT", "HOW",
+	       "LOST SINCE");
 	for (size_t i = 0; i < r->n_switches; i++) {
 		const L2f__SwitchLocation *l = r->switches[i];
 
@@ -171,13 +173,37 @@ static int faults_page(const L2f__Reply *r, bool first, void *ctx)
 			peer = switch_named(r, &p->peer_id);
 			t = (time_t)(p->lost_since_ms / 1000);
 			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime(&t));
-			printf("%-16s %4u %-16s %4u  %s.%03u\n", l->name ? l->name : "-", p->port,
-			       peer ? peer : pb_mac_text(&p->peer_id, mac), p->peer_port, when,
-			       (unsigned)(p->lost_since_ms % 1000));
+			printf("%-16s %4u %-16s %4u  %-8s %s.%03u\n", l->name ? l->name : "-", p->port,
+			       peer ? peer : pb_mac_text(&p->peer_id, mac), p->peer_port,
+			       p->down ? "carrier" : "no LDM", when, (unsigned)(p->lost_since_ms % 1000));
 			n++;
 		}
 	}
 	printf("\nlinks lost: %zu report(s)\n", n);
+	n = 0;
+	printf("\n%-16s %-22s %s\n", "SWITCH", "TO (POD.POSITION)", "AVOIDS");
+	for (size_t i = 0; i < r->n_switches; i++) {
+		const L2f__SwitchLocation *l = r->switches[i];
+
+		for (size_t k = 0; k < l->n_avoid; k++) {
+			const L2f__UplinkAvoid *a = l->avoid[k];
+			char dest[24];
+
+			if (a->has_position)
+				snprintf(dest, sizeof(dest), "%u.%u", a->pod, a->position);
+			else
+				snprintf(dest, sizeof(dest), "%u.* (the pod)", a->pod);
+			printf("%-16s %-22s", l->name ? l->name : "-", dest);
+			for (size_t j = 0; j < a->n_avoid; j++) {
+				const char *peer = switch_named(r, &a->avoid[j]);
+
+				printf(" %s", peer ? peer : pb_mac_text(&a->avoid[j], mac));
+			}
+			printf("\n");
+			n++;
+		}
+	}
+	printf("\nrouted around: %zu entr%s\n", n, n == 1 ? "y" : "ies");
 	return 0;
 }
 

@@ -12,7 +12,9 @@ static const char *const gauges[] = {
 	"sessions.vipd", "sessions.fabricctl", "directory.bindings", "directory.hosts",
 	"directory.hosts_connected", "store.records", "store.bytes", "store.seq_durable",
 	"store.sync_records_max", "store.failed", "sessions.switchd", "portland.switches",
-	"portland.switches_connected", "portland.switches_located", "portland.hosts", NULL,
+	"portland.switches_connected", "portland.switches_located", "portland.hosts",
+	"portland.faults.links_dead", "portland.faults.switches_avoiding", "portland.faults.entries",
+	"portland.faults.compute_us_last", "portland.faults.view_complete", NULL,
 };
 
 struct mctx {

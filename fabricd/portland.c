@@ -7,16 +7,7 @@
 #include <time.h>
 #include "ipmap.h"
 #include "log.h"
-#include "portland.h"
-
-struct pl_port {
-	uint8_t port, dir, peer_level, peer_port;
-	bool has_peer;
-	bool lost;                         /* the neighbour's LDMs stopped (carrier up) */
-	int64_t lost_since_ms;             /* Unix ms: when a report first said so */
-	uint8_t peer_id[MAC_LEN];
-	char name[IF_NAMESIZE];
-};
+#include "portland_priv.h"
 
 static int64_t now_unix_ms(void)
 {
@@ -26,51 +17,12 @@ static int64_t now_unix_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-struct pl_miswire {
-	uint8_t port;
-	bool has_peer;
-	uint8_t peer_id[MAC_LEN];
-	char reason[WIRE_MAX_TEXT + 1];
-};
-
-/* A switch as it last said where it is; kept when its session goes (topo shows it). */
-struct pl_switch {
-	char name[WIRE_ID_MAX + 1];
-	struct session *s;                 /* NULL: not connected */
-	bool reported;                     /* a location came */
-	uint8_t switch_id[MAC_LEN];
-	int level;                         /* L2f__SwitchLevel */
-	int pod, position;                 /* -1: not known */
-	bool located;
-	char why[WIRE_MAX_TEXT + 1];
-	struct pl_port *ports;
-	size_t nports;
-	struct pl_miswire *mis;
-	size_t nmis;
-	int assigned_pod;                  /* the pod fabricd gave it (position 0), or -1 */
-	uint32_t nhosts;
-	double tokens;                     /* misses it may still have flooded */
-	struct monotime refilled;
-};
-
 /* One host: the key first (lib/ipmap). */
 struct pl_host {
 	struct ipaddr ip;
 	uint8_t amac[MAC_LEN], pmac[MAC_LEN];
 	uint16_t edge;                     /* index into pl->sw */
 	uint8_t port;
-};
-
-enum pl_refusal {
-	PLR_SWITCH_ID,                     /* a switch id another connected switch has */
-	PLR_NOT_EDGE,                      /* hosts or queries from what is not a located edge */
-	PLR_PMAC,                          /* a PMAC not of its pod, position and a host port */
-	PLR_POD,                           /* a pod asked by what is not the position-0 edge */
-	PLR_HOST_ADDR,                     /* an address no host has */
-	PLR_HOSTS_CAP,                     /* over PL_MAX_HOSTS or PL_MAX_HOSTS_PER_EDGE */
-	PLR_SWITCHES_CAP,                  /* over PL_MAX_SWITCHES */
-	PLR_FLOOD_RATE,                    /* a miss not flooded: over PL_FLOOD_RATE */
-	NPLR
 };
 
 static const char *const plr_names[NPLR] = {
@@ -84,23 +36,13 @@ static const char *const plr_names[NPLR] = {
 	[PLR_FLOOD_RATE] = "portland.flood_rate_limited",
 };
 
-struct portland {
-	struct pl_switch *sw;
-	size_t nsw, capsw;
-	struct ipmap hosts;
-	struct ratelimit rl;
-	struct {
-		uint64_t locations, pods_assigned, hosts_added, hosts_moved, hosts_deleted;
-		uint64_t queries, hits, misses, floods_sent;
-		uint64_t refused[NPLR];
-	} st;
-};
-
 int portland_new(struct portland **out)
 {
 	struct portland *pl = calloc(1, sizeof(*pl));
 
-	if (!pl || ipmap_init(&pl->hosts) < 0) {
+	if (!pl || ipmap_init(&pl->hosts) < 0 || faults_new(&pl->faults) < 0) {
+		if (pl)
+			ipmap_free(&pl->hosts);
 		free(pl);
 		return -ENOMEM;
 	}
@@ -124,7 +66,10 @@ void portland_free(struct portland *pl)
 	for (size_t i = 0; i < pl->nsw; i++) {
 		free(pl->sw[i].ports);
 		free(pl->sw[i].mis);
+		free(pl->sw[i].avoid);
+		free(pl->sw[i].avoid_ids);
 	}
+	faults_free(pl->faults);
 	free(pl->sw);
 	free(pl);
 }
@@ -205,8 +150,10 @@ static void pl_close(struct session *s)
 {
 	struct pl_switch *w = sw_of(s);
 
-	if (w && w->s == s)
+	if (w && w->s == s) {
 		w->s = NULL;
+		faults_session_gone(w);
+	}
 	s->role_state = NULL;
 }
 
@@ -251,6 +198,7 @@ static int take_location(struct portland *pl, struct session *s, struct pl_switc
 		q->peer_level = p->has_peer_level ? (uint8_t)p->peer_level : 0;
 		snprintf(q->name, sizeof(q->name), "%s", p->name ? p->name : "");
 		q->lost = p->has_lost && p->lost && q->has_peer;
+		q->down = q->lost && p->has_down && p->down;
 		if (q->lost) {
 			/* the same loss reported again keeps its time */
 			const struct pl_port *o = i < w->nports ? &w->ports[i] : NULL;
@@ -499,15 +447,18 @@ static void pl_msg(struct session *s, const L2f__Envelope *env)
 	if (!w)
 		return;
 	if (env->msg_case != L2F__ENVELOPE__MSG_PORTLAND || m->has_pod_assign || m->answers ||
-	    m->n_floods) {
+	    m->n_floods || m->avoid) {
 		fabricd_refuse(s->fd, REFUSE_UNEXPECTED, "%s: a message switchd does not send: closed",
 			       wire_name(s->w));
 		wire_close(s->w, "unexpected message for this role");
 		return;
 	}
-	if (m->location && take_location(pl, s, w, m->location) == -EEXIST) {
-		wire_close(s->w, "its switch id is another switch's");
-		return;
+	if (m->location) {
+		if (take_location(pl, s, w, m->location) == -EEXIST) {
+			wire_close(s->w, "its switch id is another switch's");
+			return;
+		}
+		faults_changed(pl, s->fd);
 	}
 	if (m->has_pod_request && m->pod_request) {
 		if (w->level != L2F__SWITCH_LEVEL__LEVEL_EDGE || w->position != 0) {
@@ -580,6 +531,7 @@ void portland_counters(const struct portland *pl, fabricd_counter_fn fn, void *c
 	fn(ctx, "portland.hits", pl->st.hits, false);
 	fn(ctx, "portland.misses", pl->st.misses, false);
 	fn(ctx, "portland.floods_sent", pl->st.floods_sent, false);
+	faults_counters(pl->faults, fn, ctx);
 	for (int r = 0; r < NPLR; r++)
 		fn(ctx, plr_names[r], pl->st.refused[r], false);
 }
@@ -635,10 +587,15 @@ static L2f__SwitchLocation *location_msg(const struct pl_switch *w)
 		if (p->lost) {
 			q->has_lost = q->lost = q->has_lost_since_ms = true;
 			q->lost_since_ms = (uint64_t)p->lost_since_ms;
+			q->has_down = q->down = p->down;
 		}
 		l->ports[i] = q;
 	}
 	l->n_ports = n;
+	if (faults_row_msg(w, &l->avoid, &l->n_avoid) < 0) {
+		free(l);
+		return NULL;
+	}
 	for (size_t i = 0; i < k; i++) {
 		const struct pl_miswire *m = &w->mis[i];
 
@@ -671,8 +628,10 @@ int portland_topo(const struct portland *pl, L2f__Reply *r)
 
 void portland_topo_free(L2f__Reply *r)
 {
-	for (size_t i = 0; i < r->n_switches; i++)
+	for (size_t i = 0; i < r->n_switches; i++) {
+		free(r->switches[i]->avoid);   /* faults_row_msg's one allocation */
 		free(r->switches[i]);
+	}
 	free(r->switches);
 	r->switches = NULL;
 	r->n_switches = 0;

@@ -585,6 +585,27 @@ static int check_host_binding(const L2f__HostBinding *h, const char **why)
 	return 0;
 }
 
+static int check_avoid(const L2f__UplinkAvoidTable *t, const char **why)
+{
+	if (t->n_entries > WIRE_MAX_PL_BATCH)
+		return badf(why, "UplinkAvoidTable with more than %u entries", WIRE_MAX_PL_BATCH);
+	for (size_t i = 0; i < t->n_entries; i++) {
+		const L2f__UplinkAvoid *a = t->entries[i];
+
+		if (a->pod > 0xffff || (a->has_position && a->position > 0xff))
+			return bad(why, "UplinkAvoid pod over 16 bits or position over 8");
+		if (a->n_avoid == 0)
+			return bad(why, "UplinkAvoid with no neighbour to avoid");
+		if (a->n_avoid > WIRE_MAX_SWITCH_PORTS)
+			return too_many(why, "UplinkAvoid", a->n_avoid, "neighbours",
+					WIRE_MAX_SWITCH_PORTS);
+		for (size_t k = 0; k < a->n_avoid; k++)
+			if (!mac_ok(&a->avoid[k]))
+				return bad(why, "UplinkAvoid neighbour id not 6 bytes");
+	}
+	return 0;
+}
+
 static int check_portland(const L2f__Portland *p, const char **why)
 {
 	int ret = 0;
@@ -596,6 +617,8 @@ static int check_portland(const L2f__Portland *p, const char **why)
 		return badf(why, "Portland with more than %u items in a list", WIRE_MAX_PL_BATCH);
 	if (p->has_pod_assign && p->pod_assign > 0xffff)
 		return bad(why, "Portland pod over 16 bits");
+	if (p->avoid && (ret = check_avoid(p->avoid, why)))
+		return ret;
 	if (p->location && (ret = check_location(p->location, why)))
 		return ret;
 	for (size_t i = 0; i < p->n_hosts_add; i++)

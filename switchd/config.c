@@ -44,7 +44,7 @@ const struct daemon_spec switchd_spec = {
 		"  --bpf-dir DIR  where the data plane's maps are pinned, under DIR/ID (default\n"
 		"      " SWITCHD_BPF_DIR ")\n"
 		"  --ldp-interval MS  the LDM period (default 10), also the keepalive\n"
-		"  --ldp-miss N   LDMs missed before a neighbour is lost (default 5)\n"
+		"  --ldp-miss N   LDMs missed before a neighbour is lost (default 3)\n"
 		"  --host-timeout MS  a port silent this long has hosts (default 1000)\n"
 		"  --host-age S   an edge forgets a host quiet for S seconds (default 300; 0: never)\n"
 		"  --vmid-hold S  and gives its vmid to no other host for S seconds (default 60)\n",

@@ -42,12 +42,13 @@ static const char *const verdict_names[SW_V_COUNT] = {
 	[SW_V_DROPPED_UNKNOWN_PORT] = "dropped_unknown_port",
 	[SW_V_DROPPED_NO_UPLINK] = "dropped_no_uplink",
 	[SW_V_DROPPED_FAULT] = "dropped_fault",
+	[SW_V_FORWARDED_UP_AVOIDING] = "forwarded_up_avoiding",
 };
 
 /* Every map the program pins, by its pinned name (= its name in switch.bpf.c). */
 static const char *const pinned_maps[] = {
 	"sw_config", "sw_ports", "sw_up", "sw_pods", "sw_positions", "sw_hosts", "sw_amacs",
-	"sw_verdicts", "sw_unknown", "sw_port_tx", "sw_vmid_holds",
+	"sw_verdicts", "sw_unknown", "sw_port_tx", "sw_vmid_holds", "sw_up_dest",
 };
 
 const char *dp_verdict_name(unsigned reason)
@@ -442,6 +443,22 @@ int dp_set_up_group(struct dp *dp, const uint32_t *ifindex, unsigned n)
 	return map_set(dp->skel->maps.sw_up, &zero, &g);
 }
 
+int dp_set_dest_group(struct dp *dp, uint32_t key, const uint32_t *ifindex, unsigned n)
+{
+	struct sw_up_group g = { .count = n };
+
+	if (n > SW_MAX_UP)
+		return -E2BIG;
+	if (n)
+		memcpy(g.ifindex, ifindex, n * sizeof(*ifindex));
+	return map_set(dp->skel->maps.sw_up_dest, &key, &g);
+}
+
+int dp_del_dest_group(struct dp *dp, uint32_t key)
+{
+	return map_del(dp->skel->maps.sw_up_dest, &key);
+}
+
 int dp_set_pod_route(struct dp *dp, uint16_t pod, int ifindex)
 {
 	__u32 key = pod, port = (__u32)ifindex;
@@ -636,6 +653,8 @@ static int write_wanted(struct dp *dp, const struct dp_want *w)
 						w->positions[i].ifindex);
 	for (i = 0; i < w->n_hosts && err == 0; i++)
 		err = dp_set_host(dp, &w->hosts[i].pmac, &w->hosts[i].amac, w->hosts[i].ifindex);
+	for (i = 0; !w->keep_dests && i < w->n_dests && err == 0; i++)
+		err = dp_set_dest_group(dp, w->dests[i].key, w->dests[i].ifindex, w->dests[i].n);
 	if (err == 0)
 		err = dp_set_up_group(dp, w->up, w->n_up);
 	if (err == 0)
@@ -677,6 +696,20 @@ static bool pod_wanted(const struct dp_want *w, const void *key)
 static bool position_wanted(const struct dp_want *w, const void *key)
 {
 	return route_in(w->positions, w->n_positions, key);
+}
+
+static bool dest_wanted(const struct dp_want *w, const void *key)
+{
+	__u32 k;
+	unsigned i;
+
+	if (w->keep_dests)
+		return true;
+	memcpy(&k, key, sizeof(k));
+	for (i = 0; i < w->n_dests; i++)
+		if (w->dests[i].key == k)
+			return true;
+	return false;
 }
 
 static bool pmac_wanted(const struct dp_want *w, const void *key)
@@ -734,10 +767,21 @@ int dp_reconcile(struct dp *dp, const struct dp_want *want)
 		{ dp->skel->maps.sw_positions, position_wanted },
 		{ dp->skel->maps.sw_pods, pod_wanted },
 		{ dp->skel->maps.sw_ports, port_wanted },
+		{ dp->skel->maps.sw_up_dest, dest_wanted },
 	};
+	struct dp_want w = *want;
+	struct sw_config pinned;
 	size_t i;
 	int err, removed = 0;
 
+	/* the destination groups are looked up only while config says there are some: set
+	 * after they are written, cleared before they are removed (config is written before
+	 * the sweeps) */
+	if (w.keep_dests)
+		w.config.dests = dp_get_config(dp, &pinned) == 0 ? pinned.dests : 0;
+	else
+		w.config.dests = w.n_dests > 0;
+	want = &w;
 	err = write_wanted(dp, want);
 	for (i = 0; i < sizeof(sweeps) / sizeof(sweeps[0]) && err >= 0; i++) {
 		err = sweep(sweeps[i].map, want, sweeps[i].wanted);
@@ -820,6 +864,7 @@ int dp_count_entries(struct dp *dp, struct dp_map_count out[DP_COUNTED_MAPS])
 	struct bpf_map *maps[DP_COUNTED_MAPS] = {
 		dp->skel->maps.sw_ports, dp->skel->maps.sw_up, dp->skel->maps.sw_pods,
 		dp->skel->maps.sw_positions, dp->skel->maps.sw_hosts, dp->skel->maps.sw_amacs,
+		dp->skel->maps.sw_up_dest,
 	};
 	int i, n;
 

@@ -54,6 +54,9 @@ int dp_read_port_tx(struct dp *dp, int ifindex, struct sw_port_stats *out);
 int dp_del_port(struct dp *dp, int ifindex);
 /* The whole ECMP group at once (n <= SW_MAX_UP), replacing the previous one atomically. */
 int dp_set_up_group(struct dp *dp, const uint32_t *ifindex, unsigned n);
+/* The ECMP group for one destination (sw_up_dest), or none. */
+int dp_set_dest_group(struct dp *dp, uint32_t key, const uint32_t *ifindex, unsigned n);
+int dp_del_dest_group(struct dp *dp, uint32_t key);
 int dp_set_pod_route(struct dp *dp, uint16_t pod, int ifindex);       /* core */
 int dp_del_pod_route(struct dp *dp, uint16_t pod);
 int dp_set_position_route(struct dp *dp, uint8_t pos, int ifindex);   /* aggregation */
@@ -80,6 +83,12 @@ struct dp_route_want {
 	uint32_t key;           /* pod (core) or position (aggregation) */
 	int ifindex;
 };
+/* An ECMP group for one destination (fabricd's fault matrix): key SW_DEST_KEY(pod, position). */
+struct dp_dest_want {
+	uint32_t key;
+	uint32_t ifindex[SW_MAX_UP];
+	unsigned n;
+};
 struct dp_host_want {
 	struct mac pmac, amac;
 	int ifindex;
@@ -94,6 +103,9 @@ struct dp_want {
 	unsigned n_pods, n_positions;
 	const struct dp_host_want *hosts;
 	unsigned n_hosts;
+	const struct dp_dest_want *dests;
+	unsigned n_dests;
+	bool keep_dests;        /* leave sw_up_dest as it is (and config.dests as pinned) */
 };
 /*
  * Reconcile the maps to want in place, without a moment where a wanted entry is missing:
@@ -127,7 +139,7 @@ struct dp_map_count {
 	const char *name;
 	unsigned entries;
 };
-#define DP_COUNTED_MAPS 6
+#define DP_COUNTED_MAPS 7
 int dp_count_entries(struct dp *dp, struct dp_map_count out[DP_COUNTED_MAPS]);
 
 /* The program's fd, for BPF_PROG_TEST_RUN (tests/unit/switchd_dp). */

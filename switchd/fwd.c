@@ -108,15 +108,18 @@ int fwd_apply(struct switchd *s)
 	struct dp_route_want routes[SWITCHD_MAX_PORTS];
 	uint32_t up[SWITCHD_MAX_PORTS];
 	struct dp_host_want *hosts = calloc(s->nhosts + 1, sizeof(*hosts));
-	struct dp_want w = { .ports = ports, .up = up, .hosts = hosts };
+	unsigned maxdests = s->navoid < SW_MAX_DESTS ? (unsigned)s->navoid : SW_MAX_DESTS;
+	struct dp_dest_want *dests = calloc(maxdests + 1, sizeof(*dests));
+	struct dp_want w = { .ports = ports, .up = up, .hosts = hosts, .dests = dests };
 	const struct ldp_location *l = &s->loc;
 	unsigned nroutes = 0;
 	int ret;
 
-	if (!s->dp)
-		return 0;
-	if (!hosts)
-		return -ENOMEM;
+	if (!s->dp || !hosts || !dests) {
+		free(hosts);
+		free(dests);
+		return s->dp ? -ENOMEM : 0;
+	}
 	w.config.level = dp_level(l->level);
 	w.config.located = s->located;
 	w.config.pod = l->pod >= 0 ? (uint16_t)l->pod : 0;
@@ -168,11 +171,18 @@ int fwd_apply(struct switchd *s)
 		w.positions = routes;
 		w.n_positions = nroutes;
 	}
+	/* around faults fabricd told of: per destination, the up group less what cannot reach it */
+	ret = avoid_groups(s, up, w.n_up, dests, maxdests);
+	if (ret < 0)
+		w.keep_dests = true;
+	else
+		w.n_dests = (unsigned)ret;
 	for (size_t i = 0; l->level == LDP_LEVEL_EDGE && i < s->nhosts; i++)
 		hosts[w.n_hosts++] = (struct dp_host_want){ s->hosts[i].pmac, s->hosts[i].amac,
 							     s->ports[s->hosts[i].port].ifindex };
 	ret = dp_reconcile(s->dp, &w);
 	free(hosts);
+	free(dests);
 	if (ret >= 0)
 		s->routes_key = routes_key(s);
 	if (ret > 0)

@@ -28,7 +28,7 @@
  * (10 ms, "keepalives to their immediate neighbors every 10ms") and, as recalled, a 50 ms
  * failure timeout; the others are ours. The defaults: */
 #define LDP_LDM_PERIOD_US (10 * USEC_PER_MSEC)
-#define LDP_DEAD_US (5 * LDP_LDM_PERIOD_US)         /* no LDM for this long: link failed */
+#define LDP_DEAD_US (3 * LDP_LDM_PERIOD_US)         /* no LDM for this long: link failed */
 /* Alg. 1 "for sufficiently long": a port up this long without an LDM is host-connected,
  * and a switch that heard no more than k/2 switches this long is an edge. Long because a
  * neighbour switch that starts later than this is taken for a host; a switch that starts

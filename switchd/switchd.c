@@ -93,12 +93,26 @@ static void location_msg(struct switchd *s, struct loc_msg *m)
 		p->port = s->ports[i].num;
 		p->dir = pb_dir(s, i);
 		p->name = s->ports[i].name;
+		const struct ldp_neigh *nb = NULL;
+
 		if (lp->state == LDP_PORT_SWITCH || lp->state == LDP_PORT_LOST) {
+			nb = &lp->nb;
+			s->gone[i] = lp->nb;
+			s->has_gone[i] = true;
 			p->has_lost = p->lost = lp->state == LDP_PORT_LOST;
+		} else if (lp->state == LDP_PORT_HOST) {
+			s->has_gone[i] = false;   /* hosts there now: no link to report */
+		} else if (s->has_gone[i]) {
+			/* down, or up again without an LDM yet: the link is still dead */
+			nb = &s->gone[i];
+			p->has_lost = p->lost = true;
+			p->has_down = p->down = lp->state == LDP_PORT_DOWN;
+		}
+		if (nb) {
 			p->has_peer_id = p->has_peer_port = p->has_peer_level = true;
-			p->peer_id = (ProtobufCBinaryData){ MAC_LEN, (uint8_t *)lp->nb.id.b };
-			p->peer_port = lp->nb.port;
-			p->peer_level = pb_level(lp->nb.level);
+			p->peer_id = (ProtobufCBinaryData){ MAC_LEN, (uint8_t *)nb->id.b };
+			p->peer_port = nb->port;
+			p->peer_level = pb_level(nb->level);
 		}
 		m->pp[i] = p;
 	}
@@ -166,6 +180,8 @@ static void on_fabric_msg(struct wire *w, const L2f__Envelope *env, void *ctx)
 		return;
 	if (m->has_pod_assign)
 		ldpio_pod(s, (int)m->pod_assign);
+	if (m->avoid)
+		avoid_table(s, m->avoid);
 	if (m->answers)
 		edge_answers(s, m->answers);
 	if (m->n_floods)
@@ -272,6 +288,9 @@ static void status_reply(struct switchd *s, L2f__Reply *r, struct ctlsrv_cleanup
 	C("edge.hosts_refused", s->c.hosts_refused);
 	C("edge.vmids_held", vmids_held(&s->vmids));
 	C("frames_dropped", s->c.frames_dropped);
+	C("faults.avoid_rows", s->c.avoid_tables);
+	C("faults.avoid_entries", s->navoid);
+	C("faults.avoid_over_cap", s->c.avoid_over_cap);
 	if (s->dp && dp_read_verdicts(s->dp, verdicts) == 0)
 		for (unsigned v = 0; v < SW_V_COUNT; v++)
 			C(dp_verdict_name(v), verdicts[v]);
@@ -426,6 +445,7 @@ int main(int argc, char **argv)
 	ldpio_stop(&s);
 	edge_stop(&s);
 	fwd_close(&s);
+	avoid_free(&s);
 	nl_close(&s.mon);
 	nl_close(&s.nl);
 	daemon_finish(&s.dm);

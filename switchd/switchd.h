@@ -6,6 +6,7 @@
  *   fwd.c      the data plane (dp.c) programmed from the location LDP found
  *   edge.c     an edge's hosts: PMACs for new source MACs, proxy ARP and ND through fabricd
  *   age.c      host aging, and the holds of the vmids it frees (vmid.c: the vmids)
+ *   avoid.c    fabricd's fault matrix row: the up neighbours to avoid per destination
  */
 #ifndef SWITCHD_H
 #define SWITCHD_H
@@ -64,12 +65,21 @@ struct edge_query {
 	struct monotime due, created;
 };
 
+/* One entry of fabricd's fault matrix row (Portland.avoid): frames for the edge at pod.position
+ * (position -1: any edge of the pod) go up only to neighbours not in ids[first..first+n). */
+struct sw_avoid {
+	uint16_t pod;
+	int16_t position;
+	uint32_t first, n;
+};
+
 struct sw_counters {
 	uint64_t ldp_rx, ldp_tx, ldp_tx_errors;
 	uint64_t arp_rx, nd_rx, arp_answered, nd_answered, queries_sent, misses, floods_rx;
 	uint64_t floods_sent, hosts_new, hosts_registered, unknown_src, frames_dropped;
 	uint64_t fabric_sessions, located_changes, miswirings;
 	uint64_t hosts_aged, hosts_refused;
+	uint64_t avoid_tables, avoid_over_cap;
 };
 
 struct switchd {
@@ -100,6 +110,16 @@ struct switchd {
 	char pin_dir[sizeof(((struct switchd_cfg *)0)->bpf_dir) + WIRE_ID_MAX + 2];
 	uint32_t salt;
 	uint64_t routes_key;               /* the neighbours the routes were made from */
+	/* each port's last neighbour, reported as lost (carrier down, or no LDM) until another
+	 * is heard or the port turns out to have hosts */
+	struct ldp_neigh gone[SWITCHD_MAX_PORTS];
+	bool has_gone[SWITCHD_MAX_PORTS];
+	/* fabricd's fault matrix row (avoid.c); until one came in this run, the data plane's
+	 * destination groups are left as a previous run pinned them */
+	struct sw_avoid *avoid;
+	size_t navoid;
+	struct mac *avoid_ids;
+	bool avoid_known;
 	int8_t kept_role[SWITCHD_MAX_PORTS];   /* fwd.c: each port's last decided role ... */
 	int32_t kept_route[SWITCHD_MAX_PORTS]; /* ... and the pod or position it led to, or -1 */
 	struct ring_buffer *unknown;
@@ -159,6 +179,17 @@ int age_start(struct switchd *s);
 void age_stop(struct switchd *s);
 /* Every host forgotten (at fabricd first, as aging does): the switch is no edge any more. */
 void age_forget_all(struct switchd *s);
+
+/* avoid.c */
+/* fabricd's new row: replaces the last, and the data plane follows. */
+void avoid_table(struct switchd *s, const L2f__UplinkAvoidTable *t);
+struct dp_dest_want;
+/* The destination groups for fwd_apply: the up group (up[0..n_up)) less what each entry
+ * avoids, where that leaves some but not all. Returns how many were written to out (at most
+ * max), or -1 when no row came yet (the pinned groups stay). */
+int avoid_groups(struct switchd *s, const uint32_t *up, unsigned n_up, struct dp_dest_want *out,
+		 unsigned max);
+void avoid_free(struct switchd *s);
 
 struct metrics_out;
 /* GET /metrics (metrics.c); ctx is the struct switchd. */

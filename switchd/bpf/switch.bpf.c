@@ -14,6 +14,8 @@
  *        aggregation  own pod: its position -> the edge's port; else ECMP up
  *        edge         own pod and position: PMAC -> host port, dst rewritten PMAC -> AMAC
  *                     ("only on the last hop", p. 43); else ECMP up
+ *      where ECMP up is over the destination's own group when fabricd's fault matrix gave
+ *      it one (the up neighbours that still reach it), else over all the up ports,
  *      and never out an up port after arriving on one (the paper's Constraint 1).
  *   4. At an edge's host port the source AMAC is first rewritten to the host's PMAC. A source
  *      with no PMAC (or seen on another port: it moved) is dropped, counted, and reported on
@@ -63,6 +65,14 @@ struct {
 	__type(value, struct sw_up_group);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } sw_up SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SW_MAX_DESTS);
+	__type(key, __u32);
+	__type(value, struct sw_up_group);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sw_up_dest SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -189,21 +199,38 @@ static __always_inline __u32 mix(__u32 h, __u32 salt)
 	return h;
 }
 
-static __always_inline int go_up(struct __sk_buff *skb, const struct sw_config *cfg,
-				 __u8 in_dir)
+/* The destination's own group, when fabricd's fault matrix gave it one: the edge's, else
+ * its pod's. Looked up only while there are any (cfg->dests), so a fabric without faults pays
+ * nothing for it. */
+static __always_inline struct sw_up_group *dest_group(const __u8 *dst)
 {
-	__u32 zero = 0, idx;
-	struct sw_up_group *up;
+	__u32 key = SW_DEST_KEY(sw_pmac_pod(dst), sw_pmac_position(dst));
+	struct sw_up_group *up = bpf_map_lookup_elem(&sw_up_dest, &key);
+
+	if (up)
+		return up;
+	key = SW_DEST_KEY(sw_pmac_pod(dst), SW_DEST_POD);
+	return bpf_map_lookup_elem(&sw_up_dest, &key);
+}
+
+static __always_inline int go_up(struct __sk_buff *skb, const struct sw_config *cfg,
+				 __u8 in_dir, const __u8 *dst)
+{
+	__u32 zero = 0, idx, reason = SW_V_FORWARDED_UP;
+	struct sw_up_group *up = 0;
 
 	if (in_dir == SW_DIR_UP)
 		return verdict(SW_V_DROPPED_UP_TO_UP, TC_ACT_SHOT);
-	up = bpf_map_lookup_elem(&sw_up, &zero);
+	if (cfg->dests && (up = dest_group(dst)))
+		reason = SW_V_FORWARDED_UP_AVOIDING;
+	if (!up)
+		up = bpf_map_lookup_elem(&sw_up, &zero);
 	if (!up || up->count == 0 || up->count > SW_MAX_UP)
 		return verdict(SW_V_DROPPED_NO_UPLINK, TC_ACT_SHOT);
 	idx = (__u32)(((__u64)mix(bpf_get_hash_recalc(skb), cfg->salt) * up->count) >> 32);
 	if (idx >= SW_MAX_UP)
 		return verdict(SW_V_DROPPED_NO_UPLINK, TC_ACT_SHOT);
-	return forward(skb, SW_V_FORWARDED_UP, up->ifindex[idx]);
+	return forward(skb, reason, up->ifindex[idx]);
 }
 
 static __always_inline int route_core(struct __sk_buff *skb, const __u8 *dst)
@@ -223,7 +250,7 @@ static __always_inline int route_aggregation(struct __sk_buff *skb, const struct
 	__u32 *port;
 
 	if (sw_pmac_pod(dst) != cfg->pod)
-		return go_up(skb, cfg, in_dir);
+		return go_up(skb, cfg, in_dir, dst);
 	port = bpf_map_lookup_elem(&sw_positions, &pos);
 	if (!port)
 		return verdict(SW_V_DROPPED_NO_ROUTE, TC_ACT_SHOT);
@@ -238,7 +265,7 @@ static __always_inline int route_edge(struct __sk_buff *skb, const struct sw_con
 	struct sw_host *host;
 
 	if (sw_pmac_pod(eth->h_dest) != cfg->pod || sw_pmac_position(eth->h_dest) != cfg->position)
-		return go_up(skb, cfg, in_dir);
+		return go_up(skb, cfg, in_dir, eth->h_dest);
 	__builtin_memcpy(key.addr, eth->h_dest, ETH_ALEN);
 	host = bpf_map_lookup_elem(&sw_hosts, &key);
 	if (!host)

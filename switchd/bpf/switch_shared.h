@@ -12,6 +12,9 @@
  *   sw_ports    ifindex -> struct sw_port          up / down / host, for every switch port;
  *                                                 and its slot in sw_port_tx
  *   sw_up       {0} -> struct sw_up_group          the ECMP group of up ports (edge, agg)
+ *   sw_up_dest  SW_DEST_KEY(pod, position) -> struct sw_up_group   the same, less the up
+ *               neighbours fabricd's fault matrix says cannot reach that destination edge (or
+ *               any edge of the pod: SW_DEST_POD); consulted only while config.dests is set
  *   sw_pods     pod -> ifindex                     core: the down port towards each pod
  *   sw_positions position -> ifindex               aggregation: the edge at each position
  *   sw_hosts    PMAC -> {ifindex, AMAC}            edge: its own hosts only (last hop)
@@ -42,6 +45,7 @@
 #define SW_MAX_PODS 1024
 #define SW_MAX_POSITIONS 256  /* position is 8 bits */
 #define SW_MAX_HOSTS 4096     /* hosts (PMACs) below one edge switch */
+#define SW_MAX_DESTS 4096     /* destinations with a group of their own (faults) */
 #define SW_MAX_VMIDS (2 * SW_MAX_HOSTS)   /* vmids an edge has in use or held (switchd/vmid.h) */
 #define SW_UNKNOWN_RING (64 * 1024)
 
@@ -79,6 +83,7 @@ enum sw_verdict {
 	SW_V_DROPPED_UNKNOWN_PORT, /* ingress port not in sw_ports */
 	SW_V_DROPPED_NO_UPLINK,    /* must go up, but the up group is empty */
 	SW_V_DROPPED_FAULT,        /* arrived on a port with SW_PORT_F_FAULT (LDMs too) */
+	SW_V_FORWARDED_UP_AVOIDING,/* ECMP over a destination's group: around a fault */
 	SW_V_COUNT
 };
 
@@ -87,7 +92,8 @@ struct sw_config {
 	__u8 located;      /* 0 until LDP has fixed level, pod and position: drop all but punts */
 	__u16 pod;         /* host order; not used by a core switch */
 	__u8 position;     /* edge: its own; aggregation: unused */
-	__u8 pad[3];
+	__u8 dests;        /* sw_up_dest has entries: look a destination's group up first */
+	__u8 pad[2];
 	__u32 salt;        /* mixed into the flow hash, different on every switch (no polarization) */
 };
 
@@ -111,6 +117,10 @@ struct sw_up_group {
 	__u32 count;                  /* 0..SW_MAX_UP */
 	__u32 ifindex[SW_MAX_UP];
 };
+
+/* sw_up_dest's key: a destination edge, or (SW_DEST_POD) every edge of the pod. */
+#define SW_DEST_POD 0x100
+#define SW_DEST_KEY(pod, position) ((__u32)(pod) << 9 | (__u32)(position))
 
 struct sw_mac {
 	__u8 addr[6];

@@ -475,7 +475,8 @@ static void test_reconcile(void **state)
 	for (int i = 0; i < DP_COUNTED_MAPS; i++) {
 		unsigned expect = strcmp(c[i].name, "sw_ports") == 0 ? 2
 				  : strcmp(c[i].name, "sw_pods") == 0 ||
-				    strcmp(c[i].name, "sw_positions") == 0 ? 0 : 1;
+				    strcmp(c[i].name, "sw_positions") == 0 ||
+				    strcmp(c[i].name, "sw_up_dest") == 0 ? 0 : 1;
 		if (c[i].entries != expect)
 			fail_msg("%s holds %u, want %u", c[i].name, c[i].entries, expect);
 	}
@@ -484,6 +485,83 @@ static void test_reconcile(void **state)
 	frame_ipv4(&f, &PMAC2, &AMAC1);
 	run(dp, &f, DOWN, TC_ACT_SHOT, SW_V_DROPPED_UNKNOWN_PORT);
 	assert_int_equal(dp_reconcile(dp, &want), 0);   /* again: nothing to do */
+}
+
+static uint64_t tx_of(struct dp *dp, int ifindex)
+{
+	struct sw_port_stats st;
+
+	assert_int_equal(dp_read_port_tx(dp, ifindex, &st), 0);
+	return st.frames;
+}
+
+/* n flows (UDP source ports) from the host to dst, each with the verdict given. */
+static void flows_to(struct dp *dp, const struct mac *dst, int n, unsigned reason)
+{
+	struct frame f;
+
+	for (int i = 0; i < n; i++) {
+		frame_ipv4(&f, dst, &AMAC1);
+		f.b[34] = (uint8_t)(i >> 8);
+		f.b[35] = (uint8_t)i;
+		run(dp, &f, HOST, TC_ACT_REDIRECT, reason);
+	}
+}
+
+/* fabricd's fault matrix: a destination edge's own group is taken first, then its pod's,
+ * then the whole up group; only while config says there are groups. A reconcile that keeps
+ * them (no row from fabricd yet) leaves them as pinned; one without them removes them all. */
+static void test_dest_groups(void **state)
+{
+	static const struct mac PMAC3 = { { 0x02, 0x03, 0x05, 0x01, 0x00, 0x01 } };  /* pod 3 */
+	static const struct mac PMAC4 = { { 0x02, 0x04, 0x00, 0x01, 0x00, 0x01 } };  /* pod 4 */
+	static const struct dp_port_want ports[] = {
+		{ HOST, SW_DIR_HOST }, { UP1, SW_DIR_UP }, { UP2, SW_DIR_UP } };
+	static const uint32_t up[] = { UP1, UP2 };
+	struct dp_host_want hosts[] = { { PMAC1, AMAC1, HOST } };
+	struct dp_dest_want dests[] = { { SW_DEST_KEY(2, 0), { UP2 }, 1 },
+					{ SW_DEST_KEY(3, SW_DEST_POD), { UP1 }, 1 } };
+	struct dp_want want = {
+		.config = { .level = SW_LEVEL_EDGE, .located = 1, .pod = 1, .position = 1 },
+		.ports = ports, .n_ports = 3, .up = up, .n_up = 2, .hosts = hosts, .n_hosts = 1,
+		.dests = dests, .n_dests = 2,
+	};
+	struct dp *dp = need_dp(state);
+	struct dp_map_count c[DP_COUNTED_MAPS];
+	struct sw_config cfg;
+	uint64_t u1, u2;
+
+	configure(dp, SW_LEVEL_EDGE, 1);
+	assert_true(dp_reconcile(dp, &want) >= 0);
+	assert_int_equal(dp_get_config(dp, &cfg), 0);
+	assert_int_equal(cfg.dests, 1);
+	u1 = tx_of(dp, UP1);
+	u2 = tx_of(dp, UP2);
+	flows_to(dp, &PMAC2, 32, SW_V_FORWARDED_UP_AVOIDING);     /* pod 2 position 0: UP2 */
+	assert_int_equal(tx_of(dp, UP1), u1);
+	assert_int_equal(tx_of(dp, UP2), u2 + 32);
+	flows_to(dp, &PMAC3, 32, SW_V_FORWARDED_UP_AVOIDING);     /* all of pod 3: UP1 */
+	assert_int_equal(tx_of(dp, UP1), u1 + 32);
+	flows_to(dp, &PMAC4, 32, SW_V_FORWARDED_UP);              /* no group: both */
+	assert_true(tx_of(dp, UP1) > u1 + 32 && tx_of(dp, UP2) > u2 + 32);
+	/* no row yet (a restarted switchd): the pinned groups stay, and so does the flag */
+	want.dests = NULL;
+	want.n_dests = 0;
+	want.keep_dests = true;
+	assert_true(dp_reconcile(dp, &want) >= 0);
+	assert_int_equal(dp_get_config(dp, &cfg), 0);
+	assert_int_equal(cfg.dests, 1);
+	flows_to(dp, &PMAC2, 1, SW_V_FORWARDED_UP_AVOIDING);
+	/* an empty row: every group goes */
+	want.keep_dests = false;
+	assert_int_equal(dp_reconcile(dp, &want), 2);
+	assert_int_equal(dp_get_config(dp, &cfg), 0);
+	assert_int_equal(cfg.dests, 0);
+	assert_int_equal(dp_count_entries(dp, c), 0);
+	for (int i = 0; i < DP_COUNTED_MAPS; i++)
+		if (strcmp(c[i].name, "sw_up_dest") == 0)
+			assert_int_equal(c[i].entries, 0);
+	flows_to(dp, &PMAC2, 1, SW_V_FORWARDED_UP);
 }
 
 /* Pins anywhere but on a bpffs are refused, with the reason. */
@@ -511,6 +589,7 @@ int main(void)
 		cmocka_unit_test(test_pins_reused),
 		cmocka_unit_test(test_host_reassigned),
 		cmocka_unit_test(test_reconcile),
+		cmocka_unit_test(test_dest_groups),
 		cmocka_unit_test(test_seen),
 		cmocka_unit_test(test_vmid_holds),
 		cmocka_unit_test(test_pins_mismatch),
