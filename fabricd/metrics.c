@@ -60,14 +60,25 @@ static void put(void *ctx, const char *name, uint64_t v, bool limit)
 			      v, bound ? "bound" : "reason", dot + 1, NULL);
 		return;
 	}
-	snprintf(metric, sizeof(metric), "l2f_fabricd_%s%s", name, gauge ? "" : "_total");
+	/* A time counted in microseconds ("compute_us", "compute_us_last") goes out in seconds. */
+	const char *us = strstr(name, "_us");
+	bool in_us = us && (us[3] == '\0' || us[3] == '_');
+
+	if (in_us)
+		snprintf(metric, sizeof(metric), "l2f_fabricd_%.*s_seconds%s%s", (int)(us - name), name,
+			 us + 3, gauge ? "" : "_total");
+	else
+		snprintf(metric, sizeof(metric), "l2f_fabricd_%s%s", name, gauge ? "" : "_total");
 	for (char *p = metric; *p; p++)
 		if (*p == '.')
 			*p = '_';
-	snprintf(help, sizeof(help), "%s (fabricctl status: %s)", gauge ? "now" : "since start",
-		 name);
+	snprintf(help, sizeof(help), "%s (fabricctl status: %s%s)", gauge ? "now" : "since start",
+		 name, in_us ? ", in microseconds there" : "");
 	family_once(x, metric, gauge ? "gauge" : "counter", help);
-	metrics_value(x->m, metric, v, NULL);
+	if (in_us)
+		metrics_value_us(x->m, metric, v);
+	else
+		metrics_value(x->m, metric, v, NULL);
 }
 
 void fabricd_metrics(struct metrics_out *m, void *ctx)

@@ -277,6 +277,12 @@ void metrics_value(struct metrics_out *m, const char *name, uint64_t value, ...)
 	evbuffer_add_printf(m->buf, "%s %llu\n", first ? "" : "}", (unsigned long long)value);
 }
 
+void metrics_value_us(struct metrics_out *m, const char *name, uint64_t us)
+{
+	evbuffer_add_printf(m->buf, "%s %llu.%06llu\n", name, (unsigned long long)(us / 1000000),
+			    (unsigned long long)(us % 1000000));
+}
+
 void metrics_one(struct metrics_out *m, const char *name, const char *type, const char *help,
 		 uint64_t value)
 {

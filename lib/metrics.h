@@ -42,6 +42,9 @@ void metrics_family(struct metrics_out *m, const char *name, const char *type, c
 /* "name{labels} value": labels as alternating key, value strings, NULL-terminated. */
 void metrics_value(struct metrics_out *m, const char *name, uint64_t value, ...)
 	__attribute__((sentinel));
+/* "name value" for a value counted in microseconds, written in seconds (Prometheus' base
+ * unit: promtool refuses _us in a name). */
+void metrics_value_us(struct metrics_out *m, const char *name, uint64_t us);
 /* One family of one unlabelled sample. */
 void metrics_one(struct metrics_out *m, const char *name, const char *type, const char *help,
 		 uint64_t value);
