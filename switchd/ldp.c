@@ -49,7 +49,7 @@
  */
 #include <errno.h>
 #include <string.h>
-#include "ldp.h"
+#include "ldp_priv.h"
 
 const char *ldp_role_name(enum ldp_role r)
 {
@@ -82,48 +82,12 @@ const char *ldp_port_state_name(enum ldp_port_state s)
 	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "?";
 }
 
-static int half_k(const struct ldp *l)
-{
-	return l->nports / 2;
-}
-
-/* Of the pod's k/2 aggregation switches. */
-static int majority(const struct ldp *l)
-{
-	return half_k(l) / 2 + 1;
-}
-
-static bool due(struct monotime deadline, struct monotime now)
-{
-	return monotime_is_set(deadline) && deadline.us <= now.us;
-}
-
-static bool was_switch(const struct ldp_port *pp)
-{
-	return pp->state == LDP_PORT_SWITCH || pp->state == LDP_PORT_LOST;
-}
-
-/* A live neighbour switch on a port with no miswiring: the ports the algorithms use. */
-static bool usable(const struct ldp_port *pp)
-{
-	return pp->state == LDP_PORT_SWITCH && !pp->miswired;
-}
-
 static int switch_count(const struct ldp *l)
 {
 	int n = 0;
 
 	for (int p = 0; p < l->nports; p++)
 		n += was_switch(&l->port[p]);
-	return n;
-}
-
-static int usable_count(const struct ldp *l, enum ldp_level level)
-{
-	int n = 0;
-
-	for (int p = 0; p < l->nports; p++)
-		n += usable(&l->port[p]) && l->port[p].nb.level == level;
 	return n;
 }
 
@@ -189,7 +153,7 @@ void ldp_location(const struct ldp *l, struct ldp_location *out)
 		out->role[p] = port_role(l, p);
 }
 
-static void header(const struct ldp *l, int p, enum ldp_type type, struct ldp_msg *m)
+void ldp_header(const struct ldp *l, int p, enum ldp_type type, struct ldp_msg *m)
 {
 	memset(m, 0, sizeof(*m));
 	m->type = type;
@@ -205,7 +169,7 @@ static void send_ldm(struct ldp *l, int p)
 {
 	struct ldp_msg m;
 
-	header(l, p, LDP_TYPE_LDM, &m);
+	ldp_header(l, p, LDP_TYPE_LDM, &m);
 	l->ops->send(l->ctx, p, &m);
 }
 
@@ -239,171 +203,12 @@ static void report(struct ldp *l, int p, enum ldp_miswire why, const struct ldp_
 	l->ops->miswired(l->ctx, p, why, seen);
 }
 
-static void report_neigh(struct ldp *l, int p, enum ldp_miswire why)
+void ldp_report_neigh(struct ldp *l, int p, enum ldp_miswire why)
 {
 	struct ldp_msg seen;
 
 	neigh_msg(&l->port[p], &seen);
 	report(l, p, why, &seen);
-}
-
-/* ---- aggregation switch: the positions of the pod's edges (Alg. 2) ---- */
-
-static void release_slots(struct ldp *l, const struct mac *edge, int keep)
-{
-	for (int i = 0; i < half_k(l); i++)
-		if (i != keep && mac_eq(&l->slot[i].owner, edge))
-			memset(&l->slot[i], 0, sizeof(l->slot[i]));
-}
-
-static bool slot_taken(const struct ldp_slot *s, const struct mac *edge, struct monotime now)
-{
-	if (mac_eq(&s->owner, &mac_zero) || mac_eq(&s->owner, edge))
-		return false;
-	return s->final || s->hold_until.us > now.us;
-}
-
-static enum ldp_verdict agg_decide(struct ldp *l, struct monotime now, const struct mac *edge,
-				   int pos)
-{
-	struct ldp_slot *s;
-
-	if (pos >= half_k(l))
-		return LDP_DENY;
-	/* a new proposal replaces whatever this edge claimed before (it restarted) */
-	release_slots(l, edge, pos);
-	s = &l->slot[pos];
-	if (slot_taken(s, edge, now))
-		return LDP_DENY;
-	s->owner = *edge;
-	s->final = false;
-	s->hold_until = monotime_add_us(now, LDP_HOLD_PERIODS * l->t.ldm_us);
-	return LDP_ACCEPT;
-}
-
-/* An edge's LDM announcing a final position turns the hold into a final claim. */
-static void agg_learn_position(struct ldp *l, int p)
-{
-	const struct ldp_neigh *nb = &l->port[p].nb;
-	struct ldp_slot *s;
-
-	if (l->level != LDP_LEVEL_AGG || nb->level != LDP_LEVEL_EDGE ||
-	    nb->position == LDP_NONE || !usable(&l->port[p]))
-		return;
-	if (nb->position >= half_k(l)) {
-		report_neigh(l, p, LDP_MISWIRE_POSITION);
-		return;
-	}
-	s = &l->slot[nb->position];
-	if (s->final && !mac_eq(&s->owner, &nb->id) && !mac_eq(&s->owner, &mac_zero)) {
-		report_neigh(l, p, LDP_MISWIRE_POSITION);
-		return;
-	}
-	release_slots(l, &nb->id, nb->position);
-	s->owner = nb->id;
-	s->final = true;
-}
-
-static void on_propose(struct ldp *l, struct monotime now, int p, const struct ldp_msg *m)
-{
-	struct ldp_msg r;
-
-	if (l->level != LDP_LEVEL_AGG || !usable(&l->port[p])) {
-		l->c.drops[PKT_DROP_LDP_UNEXPECTED]++;
-		return;
-	}
-	header(l, p, LDP_TYPE_REPLY, &r);
-	r.proposal = m->proposal;
-	r.nonce = m->nonce;
-	r.proposer = m->switch_id;
-	r.verdict = agg_decide(l, now, &m->switch_id, m->proposal);
-	l->ops->send(l->ctx, p, &r);
-}
-
-/* ---- edge: proposing a position (Alg. 2) and asking for the pod ---- */
-
-static void propose(struct ldp *l, struct monotime now)
-{
-	int cand[LDP_MAX_PORTS / 2], n = 0;
-	struct ldp_msg m;
-
-	for (int i = 0; i < half_k(l); i++)
-		if (!(l->denied_positions & 1ull << i))
-			cand[n++] = i;
-	if (!n) {
-		/* every position denied once: holds time out, start the round again */
-		l->denied_positions = 0;
-		for (int i = 0; i < half_k(l); i++)
-			cand[n++] = i;
-	}
-	l->proposal = cand[l->ops->random(l->ctx) % (uint32_t)n];
-	l->nonce = l->ops->random(l->ctx);
-	l->accepts = l->denies = 0;
-	l->proposal_deadline = monotime_add_us(now, LDP_PROPOSE_PERIODS * l->t.ldm_us);
-	l->c.proposals++;
-	for (int p = 0; p < l->nports; p++) {
-		if (!usable(&l->port[p]) || l->port[p].nb.level != LDP_LEVEL_AGG)
-			continue;
-		header(l, p, LDP_TYPE_PROPOSE, &m);
-		m.proposal = (uint8_t)l->proposal;
-		m.nonce = l->nonce;
-		l->ops->send(l->ctx, p, &m);
-	}
-}
-
-static void on_reply(struct ldp *l, struct monotime now, int p, const struct ldp_msg *m)
-{
-	if (l->level != LDP_LEVEL_EDGE || !mac_eq(&m->proposer, &l->id)) {
-		l->c.drops[PKT_DROP_LDP_UNEXPECTED]++;
-		return;
-	}
-	/* the answer to an attempt already decided, or replaced after a deny: normal while
-	 * replies cross, and no evidence for the attempt under way */
-	if (l->proposal == LDP_NONE || m->nonce != l->nonce || m->proposal != l->proposal ||
-	    !usable(&l->port[p])) {
-		l->c.stale_replies++;
-		return;
-	}
-	if (m->verdict == LDP_ACCEPT)
-		l->accepts |= 1ull << p;
-	else
-		l->denies |= 1ull << p;
-	if (__builtin_popcountll(l->accepts) >= majority(l)) {
-		l->position = l->proposal;
-		l->proposal = LDP_NONE;
-		l->denied_positions = 0;
-		l->proposal_deadline = (struct monotime){ 0 };
-	} else if (__builtin_popcountll(l->denies) > half_k(l) - majority(l)) {
-		l->c.proposal_denied++;
-		l->denied_positions |= 1ull << l->proposal;
-		propose(l, now);
-	}
-}
-
-static void edge_position(struct ldp *l, struct monotime now)
-{
-	if (l->position != LDP_NONE)
-		return;
-	if (l->proposal == LDP_NONE) {
-		if (usable_count(l, LDP_LEVEL_AGG) >= majority(l))
-			propose(l, now);
-		return;
-	}
-	if (due(l->proposal_deadline, now)) {
-		l->c.proposal_timeouts++;
-		propose(l, now);
-	}
-}
-
-static void edge_pod(struct ldp *l, struct monotime now)
-{
-	if (l->position != 0 || l->pod != LDP_NONE)
-		return;
-	if (monotime_is_set(l->pod_retry) && !due(l->pod_retry, now))
-		return;
-	l->pod_retry = monotime_add_us(now, LDP_POD_RETRY_PERIODS * l->t.ldm_us);
-	l->c.pod_requests++;
-	l->ops->request_pod(l->ctx);
 }
 
 /* ---- level (Alg. 1) ---- */
@@ -538,12 +343,12 @@ static void check_port(struct ldp *l, int p)
 	if (pp->state != LDP_PORT_SWITCH)
 		return;
 	if (l->level == LDP_LEVEL_EDGE && pp->nb.level == LDP_LEVEL_EDGE)
-		report_neigh(l, p, LDP_MISWIRE_EDGE_EDGE);
+		ldp_report_neigh(l, p, LDP_MISWIRE_EDGE_EDGE);
 	else if (!levels_can_face(l->level, pp->nb.level))
-		report_neigh(l, p, LDP_MISWIRE_LEVEL);
+		ldp_report_neigh(l, p, LDP_MISWIRE_LEVEL);
 	else if (has_pod(l->level) && has_pod(pp->nb.level) && l->pod != LDP_NONE &&
 		 pp->nb.pod != LDP_NONE && pp->nb.pod != l->pod && !pp->miswired)
-		report_neigh(l, p, LDP_MISWIRE_POD);
+		ldp_report_neigh(l, p, LDP_MISWIRE_POD);
 }
 
 /* An edge takes the pod from its aggregation switches, an aggregation switch from its edges. */
@@ -683,8 +488,8 @@ static bool settle(struct ldp *l, struct monotime now, const struct advert *befo
 		check_port(l, p);
 	adopt_pod(l);
 	if (l->level == LDP_LEVEL_EDGE) {
-		edge_position(l, now);
-		edge_pod(l, now);
+		ldp_edge_position(l, now);
+		ldp_edge_pod(l, now);
 	}
 	report_location(l);
 	if (before->level == l->level && before->pod == l->pod &&
@@ -763,7 +568,7 @@ void ldp_port_down(struct ldp *l, struct monotime now, int port)
 		return;
 	pp = &l->port[port];
 	if (was_switch(pp))
-		release_slots(l, &pp->nb.id, -1);
+		ldp_release_slots(l, &pp->nb.id, -1);
 	memset(pp, 0, sizeof(*pp));
 	settle(l, now, &before);
 }
@@ -775,13 +580,13 @@ static void learn(struct ldp *l, struct monotime now, int p, const struct ldp_ms
 	if (!was_switch(pp) || !mac_eq(&pp->nb.id, &m->switch_id)) {
 		/* another switch on this port: what was reported of the last one is void */
 		if (was_switch(pp))
-			release_slots(l, &pp->nb.id, -1);
+			ldp_release_slots(l, &pp->nb.id, -1);
 		pp->miswired = 0;
 	} else if (pp->nb.level != m->level) {
 		/* the neighbour took its level back (or found it): judged again; no edge any
 		 * more, it holds no position */
 		if (pp->nb.level == LDP_LEVEL_EDGE)
-			release_slots(l, &pp->nb.id, -1);
+			ldp_release_slots(l, &pp->nb.id, -1);
 		pp->miswired = 0;
 	}
 	pp->state = LDP_PORT_SWITCH;
@@ -823,11 +628,11 @@ void ldp_rx(struct ldp *l, struct monotime now, int port, const struct ldp_msg *
 	}
 	learn(l, now, port, m);
 	/* the position an edge announces counts before its proposal is weighed */
-	agg_learn_position(l, port);
+	ldp_agg_learn_position(l, port);
 	if (m->type == LDP_TYPE_PROPOSE)
-		on_propose(l, now, port, m);
+		ldp_on_propose(l, now, port, m);
 	else if (m->type == LDP_TYPE_REPLY)
-		on_reply(l, now, port, m);
+		ldp_on_reply(l, now, port, m);
 	settle(l, now, &before);
 }
 
