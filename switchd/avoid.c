@@ -62,7 +62,9 @@ void avoid_table(struct switchd *s, const L2f__UplinkAvoidTable *t)
 	s->avoid_known = true;
 	s->c.avoid_tables++;
 	log_info("fault matrix: %zu destination(s) to reach around faults", s->navoid);
-	if (fwd_apply(s) < 0)
+	/* not located yet (a restart: fabricd's row may come first): the pinned maps stay as
+	 * they are, and the row goes in with the location */
+	if (s->located && fwd_apply(s) < 0)
 		log_err("fault matrix: the data plane could not take the row");
 }
 

@@ -859,6 +859,29 @@ int dp_walk_hosts(struct dp *dp, int (*cb)(void *ctx, const struct mac *pmac,
 	return 0;
 }
 
+int dp_walk_routes(struct dp *dp, int (*cb)(void *ctx, bool pod, uint32_t key, int ifindex),
+		   void *ctx)
+{
+	struct bpf_map *maps[] = { dp->skel->maps.sw_pods, dp->skel->maps.sw_positions };
+
+	for (unsigned m = 0; m < 2; m++) {
+		__u32 key, next, ifindex;
+		void *prev = NULL;
+		unsigned n = 0;
+
+		while (n++ < bpf_map__max_entries(maps[m]) &&
+		       bpf_map__get_next_key(maps[m], prev, &next, sizeof(next)) == 0) {
+			key = next;
+			prev = &key;
+			if (bpf_map__lookup_elem(maps[m], &key, sizeof(key), &ifindex,
+						 sizeof(ifindex), 0) == 0 &&
+			    cb(ctx, m == 0, key, (int)ifindex))
+				return 0;
+		}
+	}
+	return 0;
+}
+
 int dp_count_entries(struct dp *dp, struct dp_map_count out[DP_COUNTED_MAPS])
 {
 	struct bpf_map *maps[DP_COUNTED_MAPS] = {

@@ -129,6 +129,10 @@ int dp_walk_vmid_holds(struct dp *dp, int (*cb)(void *ctx, uint8_t port, uint16_
 int dp_walk_hosts(struct dp *dp, int (*cb)(void *ctx, const struct mac *pmac,
 					   const struct mac *amac, int ifindex), void *ctx);
 
+/* Every route in sw_pods (pod true) and sw_positions, to cb until it returns non-zero. */
+int dp_walk_routes(struct dp *dp, int (*cb)(void *ctx, bool pod, uint32_t key, int ifindex),
+		   void *ctx);
+
 /* Each reason's count summed over the CPUs. */
 int dp_read_verdicts(struct dp *dp, uint64_t out[SW_V_COUNT]);
 /* Stable name of a reason ("forwarded_up", "dropped_up_to_up"), NULL past SW_V_COUNT. */

@@ -46,8 +46,43 @@ static void on_ring(evutil_socket_t fd, short what, void *arg)
 	ring_buffer__consume(s->unknown);
 }
 
+static int port_index(const struct switchd *s, int ifindex)
+{
+	for (int i = 0; i < s->nports; i++)
+		if (s->ports[i].ifindex == ifindex)
+			return i;
+	return -1;
+}
+
+static int keep_route(void *ctx, bool pod, uint32_t key, int ifindex)
+{
+	struct switchd *s = ctx;
+	int i = port_index(s, ifindex);
+
+	if (i >= 0 && key <= INT32_MAX)
+		s->kept_route[i] = (int32_t)key;
+	return 0;
+}
+
+/* What the previous run pinned is what each port keeps until its neighbour is heard (see
+ * above): a core that restarts and locates on its first neighbour's LDM must not drop its
+ * routes to the pods it has not heard from yet in that moment. */
+static void keep_pinned(struct switchd *s)
+{
+	for (int i = 0; i < s->nports; i++) {
+		struct sw_port p;
+
+		if (dp_get_port(s->dp, s->ports[i].ifindex, &p) < 0)
+			continue;
+		s->kept_role[i] = p.dir == SW_DIR_UP ? LDP_ROLE_UP : p.dir == SW_DIR_DOWN ?
+				  LDP_ROLE_DOWN : p.dir == SW_DIR_HOST ? LDP_ROLE_HOST : LDP_ROLE_NONE;
+	}
+	dp_walk_routes(s->dp, keep_route, s);
+}
+
 int fwd_open(struct switchd *s)
 {
+	struct sw_config pinned;
 	int err;
 
 	snprintf(s->pin_dir, sizeof(s->pin_dir), "%s/%s", s->cfg.bpf_dir, s->id);
@@ -59,7 +94,11 @@ int fwd_open(struct switchd *s)
 		if (err < 0)
 			return err;
 	}
-	if (getrandom(&s->salt, sizeof(s->salt), 0) != sizeof(s->salt))
+	keep_pinned(s);
+	/* the previous run's ECMP salt, so that a restart moves no flow to another path */
+	if (dp_get_config(s->dp, &pinned) == 0 && pinned.salt)
+		s->salt = pinned.salt;
+	else if (getrandom(&s->salt, sizeof(s->salt), 0) != sizeof(s->salt))
 		s->salt = (uint32_t)random();
 	s->unknown = ring_buffer__new(dp_unknown_src_fd(s->dp), on_unknown, s, NULL);
 	if (!s->unknown)
@@ -139,8 +178,10 @@ int fwd_apply(struct switchd *s)
 		if (role == LDP_ROLE_DOWN) {
 			/* a core reaches each pod, an aggregation switch each edge of its pod, on
 			 * the port its LDMs came from */
-			key = l->level == LDP_LEVEL_CORE ? nb->pod :
+			key = kept ? -1 : l->level == LDP_LEVEL_CORE ? nb->pod :
 			      l->level == LDP_LEVEL_AGG ? nb->position : -1;
+			/* a kept role keeps its route: its neighbour is not heard (a port not
+			 * heard since a restart has no neighbour at all, nb all zero) */
 			if (key < 0 && lp->state != LDP_PORT_DOWN)
 				key = s->kept_route[i];
 		}
