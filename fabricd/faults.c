@@ -383,6 +383,22 @@ static bool view_complete(const struct graph *g)
 	return true;
 }
 
+bool faults_settled(struct portland *pl)
+{
+	struct pl_faults *f = pl->faults;
+	struct graph g;
+	bool done;
+
+	if (!f || f->complete ||
+	    monotime_diff_us(monotime_now(), f->started) / USEC_PER_MSEC >= FAULTS_SETTLE_MS)
+		return true;
+	if (graph_build(&g, pl) < 0)
+		return false;
+	done = view_complete(&g);
+	graph_free(&g);
+	return done;
+}
+
 static int recompute(struct pl_faults *f)
 {
 	struct portland *pl = f->pl;

@@ -165,6 +165,21 @@ static bool is_located_edge(const struct pl_switch *w)
 
 /* --- location --------------------------------------------------------------------------------- */
 
+/* A located edge's pod, which fabricd gave it (this run or an earlier one): after a restart
+ * the pods come back from the switches' reports (soft state), so the next pod handed out is
+ * above every pod a switch has, and the position-0 edge that has a pod keeps it. */
+static void adopt_pod(struct portland *pl, struct pl_switch *w)
+{
+	if (!is_located_edge(w) || w->pod > PMAC_POD_MAX)
+		return;
+	if ((uint64_t)w->pod >= pl->st.pods_assigned)
+		pl->st.pods_assigned = (uint64_t)w->pod + 1;
+	if (w->position == 0 && w->assigned_pod < 0) {
+		w->assigned_pod = w->pod;
+		pl->st.pods_adopted++;
+	}
+}
+
 static int take_location(struct portland *pl, struct session *s, struct pl_switch *w,
 			 const L2f__SwitchLocation *l)
 {
@@ -231,6 +246,7 @@ static int take_location(struct portland *pl, struct session *s, struct pl_switc
 			 w->name, l->located ? "located" : "not located", w->level, w->pod,
 			 w->position, l->why ? ": " : "", l->why ? l->why : "");
 	w->located = l->located;
+	adopt_pod(pl, w);
 	snprintf(w->why, sizeof(w->why), "%s", l->why ? l->why : "");
 	w->reported = true;
 	pl->st.locations++;
@@ -243,7 +259,8 @@ static int take_location(struct portland *pl, struct session *s, struct pl_switc
 
 /* The lowest pod no other switch holds; the same one again for the switch that has it. A pod
  * is never taken back (the switch's record outlives its sessions), so the pods given are
- * 0..pods_assigned-1 and the next is pods_assigned: no search over the switches. At most
+ * 0..pods_assigned-1 and the next is pods_assigned: no search over the switches (after a
+ * restart, pods_assigned is above every pod reported: adopt_pod). At most
  * PMAC_POD_MAX + 1 pods, what a PMAC can carry. */
 static int assign_pod(struct portland *pl, struct pl_switch *w)
 {
@@ -463,6 +480,13 @@ static void pl_msg(struct session *s, const L2f__Envelope *env)
 	if (m->has_pod_request && m->pod_request) {
 		if (w->level != L2F__SWITCH_LEVEL__LEVEL_EDGE || w->position != 0) {
 			refuse(pl, PLR_POD, s, "a pod asked by a switch that is not the position-0 edge");
+		} else if (w->assigned_pod < 0 && !faults_settled(pl)) {
+			/* after a restart, a pod is given only once every switch some report names
+			 * has reported (its pod taken back): the edge asks again */
+			pl->st.pod_requests_held++;
+			if (ratelimit_ok(&pl->rl))
+				log_info("%s: pod for switch %s held: not every switch has reported "
+					 "since fabricd started", wire_name(s->w), w->name);
 		} else {
 			L2f__Portland a = L2F__PORTLAND__INIT;
 			L2f__Envelope out = L2F__ENVELOPE__INIT;
@@ -524,6 +548,8 @@ void portland_counters(const struct portland *pl, fabricd_counter_fn fn, void *c
 	fn(ctx, "portland.hosts", pl->hosts.count, false);
 	fn(ctx, "portland.locations", pl->st.locations, false);
 	fn(ctx, "portland.pods_assigned", pl->st.pods_assigned, false);
+	fn(ctx, "portland.pods_adopted", pl->st.pods_adopted, false);
+	fn(ctx, "portland.pod_requests_held", pl->st.pod_requests_held, false);
 	fn(ctx, "portland.hosts_added", pl->st.hosts_added, false);
 	fn(ctx, "portland.hosts_moved", pl->st.hosts_moved, false);
 	fn(ctx, "portland.hosts_deleted", pl->st.hosts_deleted, false);

@@ -83,7 +83,7 @@ struct portland {
 	struct ratelimit rl;
 	struct pl_faults *faults;
 	struct {
-		uint64_t locations, pods_assigned, hosts_added, hosts_moved, hosts_deleted;
+		uint64_t locations, pods_assigned, pods_adopted, pod_requests_held, hosts_added, hosts_moved, hosts_deleted;
 		uint64_t queries, hits, misses, floods_sent;
 		uint64_t refused[NPLR];
 	} st;
@@ -96,6 +96,10 @@ void faults_free(struct pl_faults *f);
 /* Links may have changed (a location came, a session began): the matrix is computed again on
  * the next turn of fd's loop, and the switches whose row changed are sent it. */
 void faults_changed(struct portland *pl, struct fabricd *fd);
+/* Has the view settled since fabricd started: every switch a report names has reported, or
+ * FAULTS_SETTLE_MS have passed. What is handed out from the switches' reports (rows, pods)
+ * waits for it after a restart. */
+bool faults_settled(struct portland *pl);
 /* A switch's session went: its row is sent again to the next one. */
 void faults_session_gone(struct pl_switch *w);
 void faults_counters(const struct pl_faults *f, fabricd_counter_fn fn, void *ctx);
