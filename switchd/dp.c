@@ -18,13 +18,8 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "dp.h"
+#include "dp_priv.h"
 #include "log.h"
-#include "switch.skel.h"
-
-struct dp {
-	struct switch_bpf *skel;
-	char pin_dir[256];
-};
 
 static const char *const verdict_names[SW_V_COUNT] = {
 	[SW_V_FORWARDED_DOWN] = "forwarded_down",
@@ -43,12 +38,14 @@ static const char *const verdict_names[SW_V_COUNT] = {
 	[SW_V_DROPPED_NO_UPLINK] = "dropped_no_uplink",
 	[SW_V_DROPPED_FAULT] = "dropped_fault",
 	[SW_V_FORWARDED_UP_AVOIDING] = "forwarded_up_avoiding",
+	[SW_V_FORWARDED_MOVED] = "forwarded_moved",
 };
 
 /* Every map the program pins, by its pinned name (= its name in switch.bpf.c). */
 static const char *const pinned_maps[] = {
 	"sw_config", "sw_ports", "sw_up", "sw_pods", "sw_positions", "sw_hosts", "sw_amacs",
-	"sw_verdicts", "sw_unknown", "sw_port_tx", "sw_vmid_holds", "sw_up_dest",
+	"sw_verdicts", "sw_unknown", "sw_port_tx", "sw_vmid_holds", "sw_up_dest", "sw_moved",
+	"sw_trapped",
 };
 
 const char *dp_verdict_name(unsigned reason)
@@ -864,7 +861,7 @@ int dp_count_entries(struct dp *dp, struct dp_map_count out[DP_COUNTED_MAPS])
 	struct bpf_map *maps[DP_COUNTED_MAPS] = {
 		dp->skel->maps.sw_ports, dp->skel->maps.sw_up, dp->skel->maps.sw_pods,
 		dp->skel->maps.sw_positions, dp->skel->maps.sw_hosts, dp->skel->maps.sw_amacs,
-		dp->skel->maps.sw_up_dest,
+		dp->skel->maps.sw_up_dest, dp->skel->maps.sw_moved,
 	};
 	int i, n;
 
