@@ -13,9 +13,9 @@
 #include "log.h"
 
 static const char *const event_names[SW_E_COUNT] = {
-	[SW_E_TRAPPED] = "moved_trapped",
-	[SW_E_TRAP_LIMITED] = "moved_trap_limited",
-	[SW_E_TRAP_RING_FULL] = "moved_trap_ring_full",
+	[SW_E_TRAPPED] = "moved.dp_trapped",
+	[SW_E_TRAP_LIMITED] = "moved.dp_trap_limited",
+	[SW_E_TRAP_RING_FULL] = "moved.dp_trap_ring_full",
 };
 
 const char *dp_event_name(unsigned e)
