@@ -23,7 +23,7 @@
  *
  * Bounds: SW_MAX_MOVED entries (one more is refused and counted: its senders learn the new
  * PMAC from their own edge's proxy ARP once their entry is probed); one announcement per
- * sender and moved PMAC per MOVED_TELL_MS, remembered in MOVED_TELL_SLOTS slots (4-way, the
+ * sender, moved PMAC and family per MOVED_TELL_MS, remembered in MOVED_TELL_SLOTS slots (4-way, the
  * oldest replaced and counted); the program reports at most one sender a millisecond per
  * moved PMAC. Records shorter than struct sw_trapped are dropped and counted.
  */
@@ -46,6 +46,7 @@
 
 struct moved_tell {
 	struct mac sender, old;
+	uint8_t family;                 /* an ARP and an NA are told apart */
 	struct monotime at;             /* 0: free */
 };
 
@@ -175,9 +176,10 @@ void moved_pmac_taken(struct switchd *s, const struct mac *pmac)
 
 /* --- telling senders ---------------------------------------------------------------------- */
 
-/* Once per MOVED_TELL_MS per sender and moved PMAC: false when told more recently. A new
+/* Once per MOVED_TELL_MS per sender, moved PMAC and family: false when told more recently. A new
  * pair takes a free slot of its set, else the oldest (counted when that one was recent). */
-static bool tell_allowed(struct switchd *s, const struct mac *sender, const struct mac *old)
+static bool tell_allowed(struct switchd *s, const struct mac *sender, const struct mac *old,
+			 uint8_t family)
 {
 	const int64_t tell_us = (int64_t)MOVED_TELL_MS * USEC_PER_MSEC;
 	struct monotime now = monotime_now();
@@ -186,11 +188,13 @@ static bool tell_allowed(struct switchd *s, const struct mac *sender, const stru
 
 	for (int i = 0; i < MAC_LEN; i++)
 		h = ((h ^ sender->b[i]) * 16777619u ^ old->b[i]) * 16777619u;
+	h = (h ^ family) * 16777619u;
 	set = &s->tells[(h % (MOVED_TELL_SLOTS / MOVED_TELL_WAYS)) * MOVED_TELL_WAYS];
 	for (int w = 0; w < MOVED_TELL_WAYS; w++) {
 		struct moved_tell *t = &set[w];
 
-		if (t->at.us && mac_eq(&t->sender, sender) && mac_eq(&t->old, old)) {
+		if (t->at.us && mac_eq(&t->sender, sender) && mac_eq(&t->old, old) &&
+		    t->family == family) {
 			if (monotime_diff_us(now, t->at) < tell_us) {
 				s->c.moved.tell_limited++;
 				return false;
@@ -203,7 +207,7 @@ static bool tell_allowed(struct switchd *s, const struct mac *sender, const stru
 	}
 	if (pick->at.us && monotime_diff_us(now, pick->at) < tell_us)
 		s->c.moved.tell_evicted++;
-	*pick = (struct moved_tell){ *sender, *old, now };
+	*pick = (struct moved_tell){ *sender, *old, family, now };
 	return true;
 }
 
@@ -299,7 +303,7 @@ static int on_trapped(void *ctx, void *data, size_t len)
 		s->c.moved.trap_stale++;   /* the entry ended meanwhile */
 		return 0;
 	}
-	if (tell_allowed(s, &sender, &old))
+	if (tell_allowed(s, &sender, &old, t.family))
 		tell(s, &t, &v);
 	return 0;
 }
