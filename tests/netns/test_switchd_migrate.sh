@@ -16,14 +16,15 @@
 #  - afterwards no host's neighbour table holds the old PMAC for M's addresses, and the
 #    senders' hold the new one;
 #  - the old edge counts what it did (moves received, trapped senders, ARPs and NAs sent,
-#    frames forwarded to the new PMAC) and holds the old PMAC in sw_moved.
+#    frames forwarded to the new PMAC) and holds the old PMAC in sw_moved; its metrics say
+#    the same and pass promtool.
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/netns/switchd_lib.sh
 . "$(dirname "$0")/switchd_lib.sh"
 t_require_root
-t_require_cmd jq arping tcpdump tshark
+t_require_cmd jq arping tcpdump tshark curl promtool
 sw_lab 4
-sw_start_all
+sw_start_all --metrics 9741
 
 M=h0-0-0 PEER=h1-0-0 LOCAL=h0-0-1 GIVER=h2-0-1
 M4=$(ft_host_ip4 $M) M6=$(ft_host_ip6 $M) MMAC=$(ft_host_mac $M)
@@ -125,4 +126,9 @@ t_assert_eq "$(counter e0-0 moved.received)" 2 "moves e0-0 was told (IPv4 and IP
 t_assert_eq "$(counter e0-0 moved.hosts_forgotten)" 1 "hosts e0-0 forgot as moved"
 [ "$(counter e0-0 moved.arp_sent)" -ge 2 ] || t_fail "e0-0 sent $(counter e0-0 moved.arp_sent) gratuitous ARPs for 2 senders"
 t_assert_eq "$(counter e2-0 moved.received)" 0 "moves the new edge was told"
+lab_exec e0-0 curl -sf http://127.0.0.1:9741/metrics >"$LAB_TMP/e0-0.prom" || t_fail "e0-0's metrics"
+promtool check metrics <"$LAB_TMP/e0-0.prom" >"$LAB_TMP/e0-0.lint" 2>&1 ||
+    t_fail "e0-0's metrics: promtool: $(head -5 "$LAB_TMP/e0-0.lint")"
+t_assert_eq "$(awk '$1 == "l2f_switchd_migration_events_total{event=\"arp_sent\"}" { print $2 }' "$LAB_TMP/e0-0.prom")" \
+    "$(counter e0-0 moved.arp_sent)" "e0-0's metric of gratuitous ARPs sent"
 t_pass
