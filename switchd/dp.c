@@ -787,28 +787,33 @@ int dp_reconcile(struct dp *dp, const struct dp_want *want)
 	return err < 0 ? err : removed;
 }
 
-int dp_read_verdicts(struct dp *dp, uint64_t out[SW_V_COUNT])
+int dp_sum_percpu(struct bpf_map *map, __u32 first, unsigned n, uint64_t *out)
 {
 	int ncpu = libbpf_num_possible_cpus(), err = 0;
-	struct bpf_map *map = dp->skel->maps.sw_verdicts;
 	__u64 *per_cpu;
-	__u32 r;
 
 	if (ncpu <= 0)
 		return ncpu < 0 ? ncpu : -EINVAL;
 	per_cpu = calloc((size_t)ncpu, sizeof(*per_cpu));
 	if (!per_cpu)
 		return -ENOMEM;
-	for (r = 0; r < SW_V_COUNT && err == 0; r++) {
-		int c;
+	for (unsigned i = 0; i < n && err == 0; i++) {
+		__u32 key = first + i;
 
-		err = bpf_map__lookup_elem(map, &r, sizeof(r), per_cpu,
+		err = bpf_map__lookup_elem(map, &key, sizeof(key), per_cpu,
 					   (size_t)ncpu * sizeof(*per_cpu), 0);
-		out[r] = 0;
-		for (c = 0; err == 0 && c < ncpu; c++)
-			out[r] += per_cpu[c];
+		out[i] = 0;
+		for (int c = 0; err == 0 && c < ncpu; c++)
+			out[i] += per_cpu[c];
 	}
 	free(per_cpu);
+	return err;
+}
+
+int dp_read_verdicts(struct dp *dp, uint64_t out[SW_V_COUNT])
+{
+	int err = dp_sum_percpu(dp->skel->maps.sw_verdicts, 0, SW_V_COUNT, out);
+
 	if (err < 0)
 		log_err("dp: sw_verdicts: read: %s", strerror(-err));
 	return err;

@@ -98,25 +98,7 @@ int dp_walk_moved(struct dp *dp, int (*cb)(void *ctx, const struct mac *old,
 
 int dp_read_events(struct dp *dp, uint64_t out[SW_E_COUNT])
 {
-	int ncpu = libbpf_num_possible_cpus(), err = 0;
-	__u64 *per_cpu;
-
-	if (ncpu <= 0)
-		return ncpu < 0 ? ncpu : -EINVAL;
-	per_cpu = calloc((size_t)ncpu, sizeof(*per_cpu));
-	if (!per_cpu)
-		return -ENOMEM;
-	for (__u32 e = 0; e < SW_E_COUNT && err == 0; e++) {
-		__u32 key = SW_V_COUNT + e;
-
-		err = bpf_map__lookup_elem(dp->skel->maps.sw_verdicts, &key, sizeof(key), per_cpu,
-					   (size_t)ncpu * sizeof(*per_cpu), 0);
-		out[e] = 0;
-		for (int c = 0; err == 0 && c < ncpu; c++)
-			out[e] += per_cpu[c];
-	}
-	free(per_cpu);
-	return err;
+	return dp_sum_percpu(dp->skel->maps.sw_verdicts, SW_V_COUNT, SW_E_COUNT, out);
 }
 
 int dp_trapped_fd(struct dp *dp)

@@ -6,11 +6,15 @@
 #ifndef SWITCHD_DP_PRIV_H
 #define SWITCHD_DP_PRIV_H
 
+#include <stdint.h>
 #include "switch.skel.h"
 
 struct dp {
 	struct switch_bpf *skel;
 	char pin_dir[256];
 };
+
+/* Keys first..first+n-1 of a per-CPU array of u64, each summed over the CPUs into out. */
+int dp_sum_percpu(struct bpf_map *map, __u32 first, unsigned n, uint64_t *out);
 
 #endif

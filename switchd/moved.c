@@ -92,34 +92,24 @@ static void forget_host(struct switchd *s, struct edge_host *h, struct sw_moved 
 	static const uint8_t none[16];
 	ProtobufCBinaryData del[EDGE_MAX_IPS];
 	L2f__Portland m = L2F__PORTLAND__INIT;
-	size_t i = (size_t)(h - s->hosts), last;
 
 	for (uint8_t k = 0; k < h->nips; k++) {
 		const struct ipaddr *ip = &h->ips[k];
-		struct edge_ip *e = ipmap_get(&s->by_ip, ip);
 
 		if (!memcmp(ip->af == AF_INET ? v->ip4 : v->ip6, none, ipaddr_len(ip)))
 			put_ip(v, ip);
 		else if (!carried(v, ip))
 			del[m.n_hosts_del++] = (ProtobufCBinaryData){ ipaddr_len(ip),
 								    (uint8_t *)ip->b };
-		if (e && e->h == h)
-			free(ipmap_del(&s->by_ip, ip));
 	}
 	m.hosts_del = del;
 	if (m.n_hosts_del)
 		switchd_send(s, &m);
-	fwd_host(s, h, false);
-	vmid_release(&s->vmids, h->port, h->vmid, &h->amac, monotime_now());
 	s->c.moved.hosts_forgotten++;
 	log_info("edge: host %s (PMAC %s) moved away: forgotten, its PMAC redirected %u s",
 		 mac_fmt(&h->amac, (char[MAC_STRLEN]){ 0 }), mac_fmt(&h->pmac, (char[MAC_STRLEN]){ 0 }),
 		 MOVED_HOLD_S);
-	last = --s->nhosts;
-	if (i != last) {
-		s->hosts[i] = s->hosts[last];
-		edge_repoint(s, s->hosts, i);
-	}
+	age_drop_host(s, (size_t)(h - s->hosts), monotime_now());
 }
 
 static void moved_one(struct switchd *s, const L2f__HostMoved *hm)

@@ -193,6 +193,9 @@ int age_start(struct switchd *s);
 void age_stop(struct switchd *s);
 /* Every host forgotten (at fabricd first, as aging does): the switch is no edge any more. */
 void age_forget_all(struct switchd *s);
+/* hosts[i] forgotten here only (fabricd told already, or not to be): its data plane entries
+ * and addresses dropped, its vmid held; the last host takes its place. */
+void age_drop_host(struct switchd *s, size_t i, struct monotime now);
 
 /* avoid.c */
 /* fabricd's new row: replaces the last, and the data plane follows. */
