@@ -150,7 +150,7 @@ int dp_unknown_src_fd(struct dp *dp);
 
 /* dp_moved.c - migration (switchd/moved.c). An edge's moved PMACs: the program rewrites
  * frames to old to m->pmac and reports their senders on sw_trapped. -E2BIG: SW_MAX_MOVED
- * entries already. A set keeps the entry's trap clock. */
+ * entries already. A set keeps the entry's trap clock. No reconcile touches them. */
 int dp_set_moved(struct dp *dp, const struct mac *old, const struct sw_moved *m);
 int dp_get_moved(struct dp *dp, const struct mac *old, struct sw_moved *out);
 int dp_del_moved(struct dp *dp, const struct mac *old);
