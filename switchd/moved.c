@@ -202,10 +202,12 @@ static bool tell_allowed(struct switchd *s, const struct mac *sender, const stru
 }
 
 /* Where a frame to dst leaves: the host port of a host of ours (dst its AMAC), else an up
- * port with carrier, one per destination; -1 when there is none. */
+ * port with carrier that fabricd's fault matrix does not avoid for dst (any up port with
+ * carrier when it avoids them all), one per destination; -1 when there is none. */
 static int out_port(struct switchd *s, const struct mac *dst, struct mac *eth_dst)
 {
-	int up[SWITCHD_MAX_PORTS], n = 0;
+	int up[SWITCHD_MAX_PORTS], n = 0, nfree = 0;
+	struct pmac p = { 0 };
 	uint32_t h = 0;
 
 	*eth_dst = *dst;
@@ -217,11 +219,22 @@ static int out_port(struct switchd *s, const struct mac *dst, struct mac *eth_ds
 		*eth_dst = host->amac;
 		return host->port;
 	}
-	for (int i = 0; i < s->nports && i < s->loc.nports; i++)
-		if (s->loc.role[i] == LDP_ROLE_UP && s->ports[i].carrier)
+	pmac_unpack(dst, &p);
+	for (int i = 0; i < s->nports && i < s->loc.nports; i++) {
+		if (s->loc.role[i] != LDP_ROLE_UP || !s->ports[i].carrier)
+			continue;
+		/* the ports not avoided first, then the others */
+		if (!avoid_port(s, p.pod, p.position, i)) {
+			up[n++] = up[nfree];
+			up[nfree++] = i;
+		} else {
 			up[n++] = i;
+		}
+	}
 	for (int i = 0; i < MAC_LEN; i++)
 		h = h * 31 + dst->b[i];
+	if (nfree)
+		return up[h % (unsigned)nfree];
 	return n ? up[h % (unsigned)n] : -1;
 }
 

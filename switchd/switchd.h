@@ -207,6 +207,8 @@ struct dp_dest_want;
 int avoid_groups(struct switchd *s, const uint32_t *up, unsigned n_up, struct dp_dest_want *out,
 		 unsigned max);
 void avoid_free(struct switchd *s);
+/* The row says port's neighbour does not reach the edge at pod.position (user-space sends). */
+bool avoid_port(const struct switchd *s, uint16_t pod, uint8_t position, int port);
 
 /* moved.c */
 int moved_start(struct switchd *s);
