@@ -84,7 +84,7 @@ struct portland {
 	struct pl_faults *faults;
 	struct {
 		uint64_t locations, pods_assigned, hosts_added, hosts_moved, hosts_deleted;
-		uint64_t moves_told, moves_untold;
+		uint64_t moves_told, moves_untold, moves_told_late;
 		uint64_t queries, hits, misses, floods_sent;
 		uint64_t refused[NPLR];
 	} st;

@@ -15,6 +15,8 @@
  *       moved_e0 OLD>NEW  e1 registered e0's host (same IP and AMAC) on its port 1: fabricd
  *                         told e0 the host moved, from PMAC OLD to NEW
  *       moved_closed yes  e0 sending a HostMoved itself (fabricd's message) was closed
+ *       late_e1 yes       the host moved back to e0 while e1 was away; e1, back, registered
+ *                         it again as it had it: fabricd told e1 the move then (pm2 > pm)
  *     Refusals (a forged PMAC, a host on an up port, a multicast address, hosts and a pod
  *     request from a0) show in fabricctl status; the sessions stay.
  *   plpeer SOCKET bench HOSTS BATCH SECONDS [6]
@@ -329,6 +331,19 @@ static int scenario(const char *path)
 			return 1;
 		printf("moved_closed %s\n", pump(&e0, &s0, never, 2000) < 0 ? "yes" : "no");
 	}
+	/* a move while the old edge is away: e1 goes, the host comes back to e0 (a new session);
+	 * e1, back, registers it again as it had it: told the move then, and the host stays */
+	tpeer_close(&e1);
+	tpeer_close(&e0);
+	if (hello(&e0, path, "e0") || locate(&e0, 0xe0, L2F__SWITCH_LEVEL__LEVEL_EDGE, pod, 0, true) ||
+	    add_host(&e0, h10, pm, 0) || pump(&e0, &s0, never, 300) < 0)
+		return 1;
+	s1.moved = false;
+	if (hello(&e1, path, "e1") || locate(&e1, 0xe1, L2F__SWITCH_LEVEL__LEVEL_EDGE, pod, 1, true) ||
+	    add_host(&e1, h10, pm2, 1) || pump(&e1, &s1, has_moved, 2000) < 0)
+		return 1;
+	printf("late_e1 %s\n", s1.moved && !memcmp(s1.moved_old, pm2, 6) &&
+	       !memcmp(s1.moved_new, pm, 6) ? "yes" : "no");
 	tpeer_close(&dup);
 	tpeer_close(&a0);
 	tpeer_close(&e1);
