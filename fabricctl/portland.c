@@ -4,7 +4,8 @@
  *   topo   every switch that reported: level, pod, position, located or why not, its ports
  *          and their direction; the links between switches (each port's LDM neighbour); the
  *          miswirings the switches found
- *   hosts  every host an edge registered: IP, its own MAC (AMAC), its PMAC, edge and port
+ *   hosts  every host an edge registered: IP, its own MAC (AMAC), its PMAC, edge and port,
+ *          and its moves (migration): how many, and the last one's edge, PMAC and age
  *   switch status  one switchd, on its control socket (-s): its location, ports,
  *          counters (LDP, proxy ARP/ND, the data plane's verdicts and map entries), hosts
  * --json is the typed reply (SwitchLocation, HostBinding, SwitchStatus) by pbjson.c.
@@ -229,17 +230,31 @@ static int hosts_page(const L2f__Reply *r, bool first, void *ctx)
 	struct hosts_out *h = ctx;
 	char ip[IPADDR_STRLEN], amac[MAC_STRLEN], pmac[MAC_STRLEN];
 
+	char from[MAC_STRLEN];
+
 	if (first && !h->json)
-		printf("%-40s %-17s %-17s %-16s %s\n", "IP", "AMAC", "PMAC", "EDGE", "PORT");
+		printf("%-40s %-17s %-17s %-16s %-4s %-5s %s\n", "IP", "AMAC", "PMAC", "EDGE", "PORT",
+		       "MOVES", "LAST MOVE (FROM EDGE, PMAC, WHEN)");
 	for (size_t i = 0; i < r->n_pl_hosts; i++) {
 		const L2f__HostBinding *b = r->pl_hosts[i];
 
-		if (h->json)
+		if (h->json) {
 			pbjson_element(pbjson(&b->base), &h->none);
-		else
-			printf("%-40s %-17s %-17s %-16s %u\n", pb_addr_text(&b->ip, ip),
-			       pb_mac_text(&b->amac, amac), pb_mac_text(&b->pmac, pmac),
-			       b->edge ? b->edge : "-", b->port);
+			continue;
+		}
+		printf("%-40s %-17s %-17s %-16s %-4u %-5u", pb_addr_text(&b->ip, ip),
+		       pb_mac_text(&b->amac, amac), pb_mac_text(&b->pmac, pmac),
+		       b->edge ? b->edge : "-", b->port, b->has_moves ? b->moves : 0);
+		if (b->has_moves && b->moves) {
+			time_t t = (time_t)(b->moved_at_ms / 1000);
+			char when[32];
+
+			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime(&t));
+			printf(" %s %s %s.%03u", b->moved_from ? b->moved_from : "-",
+			       b->has_moved_from_pmac ? pb_mac_text(&b->moved_from_pmac, from) : "-",
+			       when, (unsigned)(b->moved_at_ms % 1000));
+		}
+		printf("\n");
 	}
 	return 0;
 }

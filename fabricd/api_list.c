@@ -265,7 +265,8 @@ static int page_pl_hosts(struct pager *p, const struct fabricd *fd, L2f__Reply *
 		if (!h)
 			continue;
 		r->pl_hosts[r->n_pl_hosts++] = h;
-		bytes += 40 + strlen(h->edge);
+		bytes += 40 + strlen(h->edge) + (h->has_moves ? 32 : 0) +
+			 (h->moved_from ? strlen(h->moved_from) : 0);
 	}
 	return 0;
 }

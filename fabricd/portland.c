@@ -23,6 +23,13 @@ struct pl_host {
 	uint8_t amac[MAC_LEN], pmac[MAC_LEN];
 	uint16_t edge;                     /* index into pl->sw */
 	uint8_t port;
+	/* migration: how often it moved to another PMAC, and the last move's edge (-1: none),
+	 * PMAC and time (Unix ms) */
+	uint32_t moves;
+	int32_t moved_from;
+	uint8_t moved_from_pmac[MAC_LEN];
+	int64_t moved_at_ms;
+	bool untold;                       /* the old edge was away: told when it is back */
 };
 
 static const char *const plr_names[NPLR] = {
@@ -290,6 +297,70 @@ static bool pmac_ours(const struct pl_switch *w, const L2f__HostBinding *h)
 	return false;
 }
 
+/* The edge w is told that n moved away from it (from n's moved_from_pmac): false when it
+ * cannot be now. */
+static bool tell_moved(struct portland *pl, struct pl_switch *w, const struct pl_host *n)
+{
+	L2f__HostMoved hm = L2F__HOST_MOVED__INIT, *hp = &hm;
+	L2f__Portland m = L2F__PORTLAND__INIT;
+	L2f__Envelope env = L2F__ENVELOPE__INIT;
+
+	hm.ip = (ProtobufCBinaryData){ ipaddr_len(&n->ip), (uint8_t *)n->ip.b };
+	hm.old_pmac = (ProtobufCBinaryData){ MAC_LEN, (uint8_t *)n->moved_from_pmac };
+	hm.new_pmac = (ProtobufCBinaryData){ MAC_LEN, (uint8_t *)n->pmac };
+	hm.amac = (ProtobufCBinaryData){ MAC_LEN, (uint8_t *)n->amac };
+	m.moved = &hp;
+	m.n_moved = 1;
+	env.msg_case = L2F__ENVELOPE__MSG_PORTLAND;
+	env.portland = &m;
+	return w->s && wire_send(w->s->w, &env) == 0;
+}
+
+/* The host moved from old (at edge from) to n: the move recorded in n, and the old edge told,
+ * when it is the same host (AMAC) that moved: it invalidates the old PMAC (PortLand §3.5). An
+ * address taken over by another host is recorded as a move but not told: the old PMAC is
+ * still that other host's. An old edge that is away is told when it registers the host
+ * again (host_add). */
+static void host_moved(struct portland *pl, uint16_t from, const struct pl_host *old,
+		       struct pl_host *n)
+{
+	struct pl_switch *w = &pl->sw[from];
+
+	n->moves = old->moves + 1;
+	n->moved_from = from;
+	memcpy(n->moved_from_pmac, old->pmac, MAC_LEN);
+	n->moved_at_ms = now_unix_ms();
+	n->untold = false;
+	pl->st.hosts_moved++;
+	if (memcmp(old->amac, n->amac, MAC_LEN))
+		return;
+	if (tell_moved(pl, w, n)) {
+		pl->st.moves_told++;
+		return;
+	}
+	n->untold = true;
+	pl->st.moves_untold++;
+	if (ratelimit_ok(&pl->rl))
+		log_warn("portland: a host moved from %s, which cannot be told now (%llu so far)",
+			 w->name, (unsigned long long)pl->st.moves_untold);
+}
+
+/* The old edge of an untold move, back, registers the host it had as it was (its resend of
+ * every host on a new session): not a move back, but the move it missed, told now. */
+static bool stale_after_move(struct portland *pl, struct pl_switch *w, struct pl_host *old,
+			     const L2f__HostBinding *h)
+{
+	if (!old || !old->untold || old->moved_from != (int32_t)(w - pl->sw) ||
+	    memcmp(old->amac, h->amac.data, MAC_LEN) || memcmp(old->moved_from_pmac, h->pmac.data,
+								MAC_LEN))
+		return false;
+	if (tell_moved(pl, w, old)) {
+		old->untold = false;
+		pl->st.moves_told_late++;
+	}
+	return true;
+}
+
 static void host_add(struct portland *pl, struct session *s, struct pl_switch *w,
 		     const L2f__HostBinding *h)
 {
@@ -308,9 +379,18 @@ static void host_add(struct portland *pl, struct session *s, struct pl_switch *w
 		return;
 	}
 	old = ipmap_get(&pl->hosts, &ip);
+	if (stale_after_move(pl, w, old, h))
+		return;
 	if (old && old->edge == edge) {
+		if (memcmp(old->pmac, h->pmac.data, MAC_LEN)) {
+			/* another port of the same edge: a move all the same */
+			struct pl_host was = *old;
+
+			memcpy(old->amac, h->amac.data, MAC_LEN);
+			memcpy(old->pmac, h->pmac.data, MAC_LEN);
+			host_moved(pl, edge, &was, old);
+		}
 		memcpy(old->amac, h->amac.data, MAC_LEN);
-		memcpy(old->pmac, h->pmac.data, MAC_LEN);
 		old->port = (uint8_t)h->port;
 		return;
 	}
@@ -318,7 +398,7 @@ static void host_add(struct portland *pl, struct session *s, struct pl_switch *w
 		refuse(pl, PLR_HOSTS_CAP, s, "a host over the cap");
 		return;
 	}
-	n = malloc(sizeof(*n));
+	n = calloc(1, sizeof(*n));
 	if (!n)
 		return;
 	n->ip = ip;
@@ -326,6 +406,7 @@ static void host_add(struct portland *pl, struct session *s, struct pl_switch *w
 	memcpy(n->pmac, h->pmac.data, MAC_LEN);
 	n->edge = edge;
 	n->port = (uint8_t)h->port;
+	n->moved_from = -1;
 	old = ipmap_put(&pl->hosts, n, &err);
 	if (err < 0) {
 		free(n);
@@ -333,9 +414,8 @@ static void host_add(struct portland *pl, struct session *s, struct pl_switch *w
 	}
 	w->nhosts++;
 	if (old) {
-		/* it moved here (the next issue tells the old edge: migration) */
 		pl->sw[old->edge].nhosts--;
-		pl->st.hosts_moved++;
+		host_moved(pl, old->edge, old, n);
 		free(old);
 	} else {
 		pl->st.hosts_added++;
@@ -464,7 +544,7 @@ static void pl_msg(struct session *s, const L2f__Envelope *env)
 	if (!w)
 		return;
 	if (env->msg_case != L2F__ENVELOPE__MSG_PORTLAND || m->has_pod_assign || m->answers ||
-	    m->n_floods || m->avoid) {
+	    m->n_floods || m->avoid || m->n_moved) {
 		fabricd_refuse(s->fd, REFUSE_UNEXPECTED, "%s: a message switchd does not send: closed",
 			       wire_name(s->w));
 		wire_close(s->w, "unexpected message for this role");
@@ -552,6 +632,9 @@ void portland_counters(const struct portland *pl, fabricd_counter_fn fn, void *c
 	fn(ctx, "portland.pod_requests_held", pl->st.pod_requests_held, false);
 	fn(ctx, "portland.hosts_added", pl->st.hosts_added, false);
 	fn(ctx, "portland.hosts_moved", pl->st.hosts_moved, false);
+	fn(ctx, "portland.moves_told", pl->st.moves_told, false);
+	fn(ctx, "portland.moves_untold", pl->st.moves_untold, false);
+	fn(ctx, "portland.moves_told_late", pl->st.moves_told_late, false);
 	fn(ctx, "portland.hosts_deleted", pl->st.hosts_deleted, false);
 	fn(ctx, "portland.queries", pl->st.queries, false);
 	fn(ctx, "portland.hits", pl->st.hits, false);
@@ -701,5 +784,12 @@ L2f__HostBinding *portland_host_msg(const struct portland *pl, const struct ipad
 	m->pmac = (ProtobufCBinaryData){ MAC_LEN, (uint8_t *)h->pmac };
 	m->port = h->port;
 	m->edge = (char *)pl->sw[h->edge].name;
+	if (h->moves) {
+		m->has_moves = m->has_moved_at_ms = m->has_moved_from_pmac = true;
+		m->moves = h->moves;
+		m->moved_at_ms = (uint64_t)h->moved_at_ms;
+		m->moved_from_pmac = (ProtobufCBinaryData){ MAC_LEN, (uint8_t *)h->moved_from_pmac };
+		m->moved_from = h->moved_from >= 0 ? (char *)pl->sw[h->moved_from].name : NULL;
+	}
 	return m;
 }

@@ -83,7 +83,9 @@ struct portland {
 	struct ratelimit rl;
 	struct pl_faults *faults;
 	struct {
-		uint64_t locations, pods_assigned, pods_adopted, pod_requests_held, hosts_added, hosts_moved, hosts_deleted;
+		uint64_t locations, pods_assigned, pods_adopted, pod_requests_held;
+		uint64_t hosts_added, hosts_moved, hosts_deleted;
+		uint64_t moves_told, moves_untold, moves_told_late;
 		uint64_t queries, hits, misses, floods_sent;
 		uint64_t refused[NPLR];
 	} st;

@@ -7,9 +7,10 @@
       Each carries its sequence number.
   udpprobe.py recv PORT SECONDS [FAMILY]
       Receives for at most SECONDS (and stops 1 s after the last datagram once some came);
-      prints "received N lost L gap_ms G first_ms F last_ms T": G is the longest time between
-      two consecutive arrivals less the interval they were sent at (so 0 without an outage),
-      F and T the first and last arrival, in epoch ms.
+      prints "received N lost L gap_ms G first_ms F last_ms T stopped_ms S resumed_ms R": G is
+      the longest time between two consecutive arrivals less the interval they were sent at
+      (so 0 without an outage), F and T the first and last arrival, S and R the two arrivals
+      around the longest gap, in epoch ms.
   udpprobe.py tcprecv PORT SECONDS / tcpsend DST PORT SECONDS
       A bulk TCP flow; tcprecv prints "bytes B stall_ms S": S the longest time between two
       reads that returned data.
@@ -50,6 +51,7 @@ def recv(port, seconds, fam="4"):
     s.settimeout(0.2)
     end = time.time() + seconds
     n, seen, gap, first, last, interval, prev = 0, set(), 0.0, None, None, 1.0, None
+    stopped = resumed = 0.0
     while time.time() < end:
         try:
             data = s.recv(64)
@@ -67,12 +69,13 @@ def recv(port, seconds, fam="4"):
         n += 1
         if prev is not None and now - prev - interval > gap:
             gap = now - prev - interval
+            stopped, resumed = prev, now
         prev = now
         first = now if first is None else first
         last = now
     lost = (max(seen) + 1 - n) if seen else 0
-    print("received %d lost %d gap_ms %.1f first_ms %.0f last_ms %.0f"
-          % (n, lost, max(gap, 0.0), first or 0, last or 0))
+    print("received %d lost %d gap_ms %.1f first_ms %.0f last_ms %.0f stopped_ms %.1f "
+          "resumed_ms %.1f" % (n, lost, max(gap, 0.0), first or 0, last or 0, stopped, resumed))
 
 
 def tcprecv(port, seconds):

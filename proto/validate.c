@@ -580,7 +580,8 @@ static int check_location(const L2f__SwitchLocation *l, const char **why)
 static int check_host_binding(const L2f__HostBinding *h, const char **why)
 {
 	if (!addr_ok(&h->ip) || !mac_ok(&h->amac) || !mac_ok(&h->pmac) || h->port > 0xff ||
-	    (h->edge && !id_ok(h->edge)))
+	    (h->edge && !id_ok(h->edge)) || (h->moved_from && !id_ok(h->moved_from)) ||
+	    (h->has_moved_from_pmac && !mac_ok(&h->moved_from_pmac)))
 		return bad(why, "HostBinding address, MAC, port or edge out of bounds");
 	return 0;
 }
@@ -612,6 +613,7 @@ static int check_portland(const L2f__Portland *p, const char **why)
 
 	if (p->n_hosts_add > WIRE_MAX_PL_BATCH || p->n_hosts_del > WIRE_MAX_PL_BATCH ||
 	    p->n_floods > WIRE_MAX_PL_BATCH || p->n_misses > WIRE_MAX_PL_BATCH ||
+	    p->n_moved > WIRE_MAX_PL_BATCH ||
 	    (p->queries && p->queries->n_ipv4 + p->queries->ipv6.len / 16 > WIRE_MAX_PL_BATCH) ||
 	    (p->answers && p->answers->n_pmac4 + p->answers->n_pmac6 > WIRE_MAX_PL_BATCH))
 		return badf(why, "Portland with more than %u items in a list", WIRE_MAX_PL_BATCH);
@@ -640,6 +642,13 @@ static int check_portland(const L2f__Portland *p, const char **why)
 
 		if (!addr_ok(&m->ip) || !addr_ok(&m->sender_ip) || !mac_ok(&m->sender_pmac))
 			return bad(why, "ArpMiss address or MAC of a wrong length");
+	}
+	for (size_t i = 0; i < p->n_moved; i++) {
+		const L2f__HostMoved *m = p->moved[i];
+
+		if (!addr_ok(&m->ip) || !mac_ok(&m->old_pmac) || !mac_ok(&m->new_pmac) ||
+		    !mac_ok(&m->amac))
+			return bad(why, "HostMoved address or MAC of a wrong length");
 	}
 	return 0;
 }

@@ -38,21 +38,11 @@ static struct monotime last_heard(struct switchd *s, const struct edge_host *h)
 	return last.us > s->age_from.us ? last : s->age_from;
 }
 
-/* hosts[i] is forgotten: at fabricd first (false when that cannot be said now: it stays,
- * for the next round), then here; the last host takes its place. */
-static bool host_forget(struct switchd *s, size_t i, struct monotime now, int64_t quiet_us)
+void age_drop_host(struct switchd *s, size_t i, struct monotime now)
 {
 	struct edge_host *h = &s->hosts[i];
-	ProtobufCBinaryData ips[EDGE_MAX_IPS];
-	L2f__Portland m = L2F__PORTLAND__INIT;
 	size_t last;
 
-	for (uint8_t k = 0; k < h->nips; k++)
-		ips[k] = (ProtobufCBinaryData){ ipaddr_len(&h->ips[k]), h->ips[k].b };
-	m.hosts_del = ips;
-	m.n_hosts_del = h->nips;
-	if (h->nips && !switchd_send(s, &m))
-		return false;
 	if (fwd_host(s, h, false) < 0)
 		log_warn("edge: host %s: its data plane entries could not be removed",
 			 mac_fmt(&h->amac, (char[MAC_STRLEN]){ 0 }));
@@ -63,16 +53,33 @@ static bool host_forget(struct switchd *s, size_t i, struct monotime now, int64_
 			free(ipmap_del(&s->by_ip, &h->ips[k]));
 	}
 	vmid_release(&s->vmids, h->port, h->vmid, &h->amac, now);
-	s->c.hosts_aged++;
-	log_info("edge: host %s on %s (PMAC %s, %u address%s) quiet for %lld s: forgotten, its "
-		 "vmid held %u s", mac_fmt(&h->amac, (char[MAC_STRLEN]){ 0 }),
-		 s->ports[h->port].name, mac_fmt(&h->pmac, (char[MAC_STRLEN]){ 0 }), h->nips,
-		 h->nips == 1 ? "" : "es", (long long)(quiet_us / USEC_PER_SEC), s->cfg.vmid_hold_s);
 	last = --s->nhosts;
 	if (i != last) {
 		s->hosts[i] = s->hosts[last];
 		edge_repoint(s, s->hosts, i);
 	}
+}
+
+/* hosts[i] is forgotten: at fabricd first (false when that cannot be said now: it stays,
+ * for the next round), then here; the last host takes its place. */
+static bool host_forget(struct switchd *s, size_t i, struct monotime now, int64_t quiet_us)
+{
+	struct edge_host *h = &s->hosts[i];
+	ProtobufCBinaryData ips[EDGE_MAX_IPS];
+	L2f__Portland m = L2F__PORTLAND__INIT;
+
+	for (uint8_t k = 0; k < h->nips; k++)
+		ips[k] = (ProtobufCBinaryData){ ipaddr_len(&h->ips[k]), h->ips[k].b };
+	m.hosts_del = ips;
+	m.n_hosts_del = h->nips;
+	if (h->nips && !switchd_send(s, &m))
+		return false;
+	s->c.hosts_aged++;
+	log_info("edge: host %s on %s (PMAC %s, %u address%s) quiet for %lld s: forgotten, its "
+		 "vmid held %u s", mac_fmt(&h->amac, (char[MAC_STRLEN]){ 0 }),
+		 s->ports[h->port].name, mac_fmt(&h->pmac, (char[MAC_STRLEN]){ 0 }), h->nips,
+		 h->nips == 1 ? "" : "es", (long long)(quiet_us / USEC_PER_SEC), s->cfg.vmid_hold_s);
+	age_drop_host(s, i, now);
 	return true;
 }
 

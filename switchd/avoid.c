@@ -123,3 +123,21 @@ int avoid_groups(struct switchd *s, const uint32_t *up, unsigned n_up, struct dp
 	}
 	return (int)n;
 }
+
+bool avoid_port(const struct switchd *s, uint16_t pod, uint8_t position, int port)
+{
+	const struct sw_avoid *edge = NULL, *whole_pod = NULL, *a;
+
+	for (size_t i = 0; i < s->navoid; i++) {
+		a = &s->avoid[i];
+		if (a->pod == pod && a->position == position)
+			edge = a;
+		else if (a->pod == pod && a->position < 0)
+			whole_pod = a;
+	}
+	a = edge ? edge : whole_pod;   /* as the data plane looks them up */
+	for (uint32_t j = 0; a && j < a->n; j++)
+		if (port_of_neighbour(s, &s->avoid_ids[a->first + j]) == port)
+			return true;
+	return false;
+}

@@ -18,13 +18,8 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "dp.h"
+#include "dp_priv.h"
 #include "log.h"
-#include "switch.skel.h"
-
-struct dp {
-	struct switch_bpf *skel;
-	char pin_dir[256];
-};
 
 static const char *const verdict_names[SW_V_COUNT] = {
 	[SW_V_FORWARDED_DOWN] = "forwarded_down",
@@ -43,12 +38,14 @@ static const char *const verdict_names[SW_V_COUNT] = {
 	[SW_V_DROPPED_NO_UPLINK] = "dropped_no_uplink",
 	[SW_V_DROPPED_FAULT] = "dropped_fault",
 	[SW_V_FORWARDED_UP_AVOIDING] = "forwarded_up_avoiding",
+	[SW_V_FORWARDED_MOVED] = "forwarded_moved",
 };
 
 /* Every map the program pins, by its pinned name (= its name in switch.bpf.c). */
 static const char *const pinned_maps[] = {
 	"sw_config", "sw_ports", "sw_up", "sw_pods", "sw_positions", "sw_hosts", "sw_amacs",
-	"sw_verdicts", "sw_unknown", "sw_port_tx", "sw_vmid_holds", "sw_up_dest",
+	"sw_verdicts", "sw_unknown", "sw_port_tx", "sw_vmid_holds", "sw_up_dest", "sw_moved",
+	"sw_trapped",
 };
 
 const char *dp_verdict_name(unsigned reason)
@@ -790,28 +787,33 @@ int dp_reconcile(struct dp *dp, const struct dp_want *want)
 	return err < 0 ? err : removed;
 }
 
-int dp_read_verdicts(struct dp *dp, uint64_t out[SW_V_COUNT])
+int dp_sum_percpu(struct bpf_map *map, __u32 first, unsigned n, uint64_t *out)
 {
 	int ncpu = libbpf_num_possible_cpus(), err = 0;
-	struct bpf_map *map = dp->skel->maps.sw_verdicts;
 	__u64 *per_cpu;
-	__u32 r;
 
 	if (ncpu <= 0)
 		return ncpu < 0 ? ncpu : -EINVAL;
 	per_cpu = calloc((size_t)ncpu, sizeof(*per_cpu));
 	if (!per_cpu)
 		return -ENOMEM;
-	for (r = 0; r < SW_V_COUNT && err == 0; r++) {
-		int c;
+	for (unsigned i = 0; i < n && err == 0; i++) {
+		__u32 key = first + i;
 
-		err = bpf_map__lookup_elem(map, &r, sizeof(r), per_cpu,
+		err = bpf_map__lookup_elem(map, &key, sizeof(key), per_cpu,
 					   (size_t)ncpu * sizeof(*per_cpu), 0);
-		out[r] = 0;
-		for (c = 0; err == 0 && c < ncpu; c++)
-			out[r] += per_cpu[c];
+		out[i] = 0;
+		for (int c = 0; err == 0 && c < ncpu; c++)
+			out[i] += per_cpu[c];
 	}
 	free(per_cpu);
+	return err;
+}
+
+int dp_read_verdicts(struct dp *dp, uint64_t out[SW_V_COUNT])
+{
+	int err = dp_sum_percpu(dp->skel->maps.sw_verdicts, 0, SW_V_COUNT, out);
+
 	if (err < 0)
 		log_err("dp: sw_verdicts: read: %s", strerror(-err));
 	return err;
@@ -887,7 +889,7 @@ int dp_count_entries(struct dp *dp, struct dp_map_count out[DP_COUNTED_MAPS])
 	struct bpf_map *maps[DP_COUNTED_MAPS] = {
 		dp->skel->maps.sw_ports, dp->skel->maps.sw_up, dp->skel->maps.sw_pods,
 		dp->skel->maps.sw_positions, dp->skel->maps.sw_hosts, dp->skel->maps.sw_amacs,
-		dp->skel->maps.sw_up_dest,
+		dp->skel->maps.sw_up_dest, dp->skel->maps.sw_moved,
 	};
 	int i, n;
 

@@ -143,7 +143,7 @@ struct dp_map_count {
 	const char *name;
 	unsigned entries;
 };
-#define DP_COUNTED_MAPS 7
+#define DP_COUNTED_MAPS 8
 int dp_count_entries(struct dp *dp, struct dp_map_count out[DP_COUNTED_MAPS]);
 
 /* The program's fd, for BPF_PROG_TEST_RUN (tests/unit/switchd_dp). */
@@ -151,5 +151,20 @@ int dp_prog_fd(struct dp *dp);
 
 /* The sw_unknown ring (struct sw_unknown_src records), for ring_buffer__new. */
 int dp_unknown_src_fd(struct dp *dp);
+
+/* dp_moved.c - migration (switchd/moved.c). An edge's moved PMACs: the program rewrites
+ * frames to old to m->pmac and reports their senders on sw_trapped. -E2BIG: SW_MAX_MOVED
+ * entries already. A set keeps the entry's trap clock. No reconcile touches them. */
+int dp_set_moved(struct dp *dp, const struct mac *old, const struct sw_moved *m);
+int dp_get_moved(struct dp *dp, const struct mac *old, struct sw_moved *out);
+int dp_del_moved(struct dp *dp, const struct mac *old);
+/* Every moved entry, to cb until it returns non-zero (cb may delete its own). */
+int dp_walk_moved(struct dp *dp, int (*cb)(void *ctx, const struct mac *old,
+					   const struct sw_moved *m), void *ctx);
+/* The events counted beside the verdicts (enum sw_event), summed over the CPUs. */
+int dp_read_events(struct dp *dp, uint64_t out[SW_E_COUNT]);
+const char *dp_event_name(unsigned e);
+/* The sw_trapped ring (struct sw_trapped records), for ring_buffer__new. */
+int dp_trapped_fd(struct dp *dp);
 
 #endif

@@ -235,6 +235,8 @@ int fwd_host(struct switchd *s, const struct edge_host *h, bool add)
 {
 	if (!s->dp)
 		return 0;
+	if (add)
+		moved_pmac_taken(s, &h->pmac);
 	return add ? dp_set_host(s->dp, &h->pmac, &h->amac, s->ports[h->port].ifindex)
 		   : dp_del_host(s->dp, &h->pmac);
 }

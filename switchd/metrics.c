@@ -1,11 +1,20 @@
 /* metrics.c - switchd's Prometheus metrics: its location, LDP, the edge's proxy ARP/ND, the
  * data plane's verdicts by reason and its map entries (what `fabricctl switch status` shows),
- * and the control socket. */
+ * migration's events, and the control socket. */
 #include <stdio.h>
+#include <string.h>
 #include "ctlsrv.h"
 #include "dp.h"
 #include "metrics.h"
 #include "switchd.h"
+
+static void migration_event(void *ctx, const char *name, uint64_t v)
+{
+	const char *dot = strchr(name, '.');
+
+	metrics_value(ctx, "l2f_switchd_migration_events_total", v, "event",
+		      dot ? dot + 1 : name, NULL);
+}
 
 void switchd_metrics(struct metrics_out *m, void *ctx)
 {
@@ -61,6 +70,10 @@ void switchd_metrics(struct metrics_out *m, void *ctx)
 			metrics_value(m, "l2f_switchd_map_entries", maps[i].entries, "map",
 				      maps[i].name, NULL);
 	}
+	metrics_family(m, "l2f_switchd_migration_events_total", "counter",
+		       "migration at an old edge: moves told by fabricd, moved PMACs redirected "
+		       "and expired, senders trapped and told the new PMAC, bounds hit");
+	moved_counters(s, migration_event, m);
 	if (s->ctl)
 		ctlsrv_metrics(m, s->ctl, "switchd");
 }

@@ -186,6 +186,8 @@ static void on_fabric_msg(struct wire *w, const L2f__Envelope *env, void *ctx)
 		edge_answers(s, m->answers);
 	if (m->n_floods)
 		edge_floods(s, m->floods, m->n_floods);
+	if (m->n_moved)
+		moved_hosts(s, m->moved, m->n_moved);
 }
 
 static void on_fabric_close(struct wire *w, const char *why, void *ctx)
@@ -214,15 +216,36 @@ static int fabric_start(struct switchd *s)
 
 /* --- the control socket ------------------------------------------------------------------ */
 
+struct counter_ctx {
+	L2f__SwitchStatus *st;
+	L2f__Counter *c, **cp;
+	size_t max;
+};
+
+static void add_counter(void *ctx, const char *name, uint64_t v)
+{
+	struct counter_ctx *cc = ctx;
+	L2f__Counter *c = &cc->c[cc->st->n_counters];
+
+	if (cc->st->n_counters >= cc->max)
+		return;
+	l2f__counter__init(c);
+	c->name = (char *)name;
+	c->value = v;
+	cc->cp[cc->st->n_counters++] = c;
+}
+
 static void status_reply(struct switchd *s, L2f__Reply *r, struct ctlsrv_cleanup *cl)
 {
 	struct ctlsrv_pool *pl = ctlsrv_pool_new(cl);
 	L2f__SwitchStatus *st = pl ? ctlsrv_palloc(pl, sizeof(*st)) : NULL;
 	struct loc_msg *lm = pl ? ctlsrv_palloc(pl, sizeof(*lm)) : NULL;
 	const struct wire_client_status *cs = wire_client_status(s->fc);
-	/* at most 40 after LDP's (see below), 14 of the edge, the verdicts and the maps: 74 */
-	L2f__Counter *c = pl ? ctlsrv_palloc(pl, 96 * sizeof(*c)) : NULL;
-	L2f__Counter **cp = pl ? ctlsrv_palloc(pl, 96 * sizeof(*cp)) : NULL;
+	/* at most 40 after LDP's (see below), 17 of the edge, the verdicts, the maps and
+	 * migration's */
+	size_t maxc = 40 + 17 + SW_V_COUNT + DP_COUNTED_MAPS + MOVED_COUNTERS;
+	L2f__Counter *c = pl ? ctlsrv_palloc(pl, maxc * sizeof(*c)) : NULL;
+	L2f__Counter **cp = pl ? ctlsrv_palloc(pl, maxc * sizeof(*cp)) : NULL;
 	L2f__HostBinding *hb = pl ? ctlsrv_palloc(pl, (s->nhosts * EDGE_MAX_IPS + 1) * sizeof(*hb))
 				  : NULL;
 	L2f__HostBinding **hp = pl ? ctlsrv_palloc(pl, (s->nhosts * EDGE_MAX_IPS + 1) * sizeof(*hp))
@@ -291,6 +314,11 @@ static void status_reply(struct switchd *s, L2f__Reply *r, struct ctlsrv_cleanup
 	C("faults.avoid_rows", s->c.avoid_tables);
 	C("faults.avoid_entries", s->navoid);
 	C("faults.avoid_over_cap", s->c.avoid_over_cap);
+	{
+		struct counter_ctx cc = { st, c, cp, maxc };
+
+		moved_counters(s, add_counter, &cc);
+	}
 	if (s->dp && dp_read_verdicts(s->dp, verdicts) == 0)
 		for (unsigned v = 0; v < SW_V_COUNT; v++)
 			C(dp_verdict_name(v), verdicts[v]);
@@ -409,7 +437,7 @@ int main(int argc, char **argv)
 		log_err("data plane: %s", strerror(-err));
 		return 1;
 	}
-	if (edge_start(&s) < 0 || ldpio_start(&s) < 0)
+	if (edge_start(&s) < 0 || moved_start(&s) < 0 || ldpio_start(&s) < 0)
 		return 1;
 	if (fabric_start(&s) < 0) {
 		log_err("fabricd %s: cannot start the session", s.cfg.fabricd);
@@ -444,6 +472,7 @@ int main(int argc, char **argv)
 	ctlsrv_close(s.ctl_status);
 	ldpio_stop(&s);
 	edge_stop(&s);
+	moved_stop(&s);
 	fwd_close(&s);
 	avoid_free(&s);
 	nl_close(&s.mon);

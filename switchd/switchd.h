@@ -7,6 +7,7 @@
  *   edge.c     an edge's hosts: PMACs for new source MACs, proxy ARP and ND through fabricd
  *   age.c      host aging, and the holds of the vmids it frees (vmid.c: the vmids)
  *   avoid.c    fabricd's fault matrix row: the up neighbours to avoid per destination
+ *   moved.c    migration: an old edge's moved PMACs, and the senders it tells the new one
  */
 #ifndef SWITCHD_H
 #define SWITCHD_H
@@ -80,7 +81,16 @@ struct sw_counters {
 	uint64_t fabric_sessions, located_changes, miswirings;
 	uint64_t hosts_aged, hosts_refused;
 	uint64_t avoid_tables, avoid_over_cap;
+	struct {
+		uint64_t received, refused, hosts_forgotten, installed, over_cap, expired;
+		uint64_t taken_back, trapped, trap_short, trap_stale, arp_sent, na_sent;
+		uint64_t tell_limited, tell_evicted, tell_no_address, tell_no_port;
+	} moved;
 };
+
+#define MOVED_TELL_SLOTS 1024              /* moved.c: senders told lately (4-way sets) */
+#define MOVED_COUNTERS 19                  /* what moved_counters gives */
+struct moved_tell;
 
 struct switchd {
 	struct daemon dm;
@@ -124,6 +134,10 @@ struct switchd {
 	int32_t kept_route[SWITCHD_MAX_PORTS]; /* ... and the pod or position it led to, or -1 */
 	struct ring_buffer *unknown;
 	struct event *unknown_ev;
+	/* migration (moved.c) */
+	struct ring_buffer *trapped;
+	struct event *trapped_ev, *moved_ev;
+	struct moved_tell *tells;          /* MOVED_TELL_SLOTS */
 	/* edge */
 	struct edge_host *hosts;
 	size_t nhosts, caphosts;
@@ -179,6 +193,9 @@ int age_start(struct switchd *s);
 void age_stop(struct switchd *s);
 /* Every host forgotten (at fabricd first, as aging does): the switch is no edge any more. */
 void age_forget_all(struct switchd *s);
+/* hosts[i] forgotten here only (fabricd told already, or not to be): its data plane entries
+ * and addresses dropped, its vmid held; the last host takes its place. */
+void age_drop_host(struct switchd *s, size_t i, struct monotime now);
 
 /* avoid.c */
 /* fabricd's new row: replaces the last, and the data plane follows. */
@@ -190,6 +207,19 @@ struct dp_dest_want;
 int avoid_groups(struct switchd *s, const uint32_t *up, unsigned n_up, struct dp_dest_want *out,
 		 unsigned max);
 void avoid_free(struct switchd *s);
+/* The row says port's neighbour does not reach the edge at pod.position (user-space sends). */
+bool avoid_port(const struct switchd *s, uint16_t pod, uint8_t position, int port);
+
+/* moved.c */
+int moved_start(struct switchd *s);
+void moved_stop(struct switchd *s);
+/* fabricd's HostMoved: hosts that left this edge. */
+void moved_hosts(struct switchd *s, L2f__HostMoved *const *m, size_t n);
+/* A host here has pmac (again): it leaves sw_moved. */
+void moved_pmac_taken(struct switchd *s, const struct mac *pmac);
+/* Every migration counter by name (MOVED_COUNTERS of them), the data plane's events too. */
+void moved_counters(const struct switchd *s, void (*fn)(void *ctx, const char *name,
+							  uint64_t v), void *ctx);
 
 struct metrics_out;
 /* GET /metrics (metrics.c); ctx is the struct switchd. */

@@ -22,6 +22,14 @@
  *      the sw_unknown ring so switchd can assign one without waiting for the host's next ARP.
  *   5. Broadcast and multicast other than ARP and ND are dropped and counted (multicast is
  *      the next issue).
+ *   6. Migration (PortLand §3.5): at an edge, a destination PMAC of its own with no host but
+ *      an entry in sw_moved (its host moved away) is rewritten to the host's new PMAC and
+ *      sent on - down to a host of its own, or back up, the one exception to Constraint 1
+ *      (a moved entry never points at a PMAC of the same edge's sw_moved: switchd removes an
+ *      entry whose PMAC comes back) - and its sender is reported on the sw_trapped ring, at
+ *      most once a millisecond per moved PMAC, so that switchd tells it the new PMAC. Unicast
+ *      ARP and ND from a switch port (such an announcement on its way to a host) are
+ *      forwarded like data; from a host port, and broadcast, they stay switchd's (proxy ARP).
  * Frames are counted per port as they go out (forward(), below).
  * ECMP takes skb->hash (bpf_get_hash_recalc: the flow hash, computed if absent) mixed with
  * the switch's own salt, so the edge and the aggregation switch above it do not pick the same
@@ -31,6 +39,7 @@
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
+#include <linux/ip.h>
 #include <linux/ipv6.h>
 #include <linux/icmpv6.h>
 #include <linux/in.h>
@@ -118,8 +127,22 @@ struct {
 } sw_vmid_holds SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SW_MAX_MOVED);
+	__type(key, struct sw_mac);
+	__type(value, struct sw_moved);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sw_moved SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, SW_TRAPPED_RING);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sw_trapped SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, SW_V_COUNT);
+	__uint(max_entries, SW_V_COUNT + SW_E_COUNT);
 	__type(key, __u32);
 	__type(value, __u64);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
@@ -146,6 +169,15 @@ static __always_inline int verdict(__u32 reason, int action)
 	if (n)
 		*n += 1;   /* per CPU: no other writer */
 	return action;
+}
+
+static __always_inline void event(__u32 e)
+{
+	__u32 key = SW_V_COUNT + e;
+	__u64 *n = bpf_map_lookup_elem(&sw_verdicts, &key);
+
+	if (n)
+		*n += 1;
 }
 
 /* Out of a port, counted by its slot. bpf_redirect: the frame takes the port's transmit (a
@@ -213,15 +245,14 @@ static __always_inline struct sw_up_group *dest_group(const __u8 *dst)
 	return bpf_map_lookup_elem(&sw_up_dest, &key);
 }
 
-static __always_inline int go_up(struct __sk_buff *skb, const struct sw_config *cfg,
-				 __u8 in_dir, const __u8 *dst)
+/* ECMP up, counted as reason (or as avoiding, when a plain forward goes around a fault). */
+static __always_inline int go_up_as(struct __sk_buff *skb, const struct sw_config *cfg,
+				    const __u8 *dst, __u32 reason)
 {
-	__u32 zero = 0, idx, reason = SW_V_FORWARDED_UP;
+	__u32 zero = 0, idx;
 	struct sw_up_group *up = 0;
 
-	if (in_dir == SW_DIR_UP)
-		return verdict(SW_V_DROPPED_UP_TO_UP, TC_ACT_SHOT);
-	if (cfg->dests && (up = dest_group(dst)))
+	if (cfg->dests && (up = dest_group(dst)) && reason == SW_V_FORWARDED_UP)
 		reason = SW_V_FORWARDED_UP_AVOIDING;
 	if (!up)
 		up = bpf_map_lookup_elem(&sw_up, &zero);
@@ -231,6 +262,14 @@ static __always_inline int go_up(struct __sk_buff *skb, const struct sw_config *
 	if (idx >= SW_MAX_UP)
 		return verdict(SW_V_DROPPED_NO_UPLINK, TC_ACT_SHOT);
 	return forward(skb, reason, up->ifindex[idx]);
+}
+
+static __always_inline int go_up(struct __sk_buff *skb, const struct sw_config *cfg,
+				 __u8 in_dir, const __u8 *dst)
+{
+	if (in_dir == SW_DIR_UP)
+		return verdict(SW_V_DROPPED_UP_TO_UP, TC_ACT_SHOT);
+	return go_up_as(skb, cfg, dst, SW_V_FORWARDED_UP);
 }
 
 static __always_inline int route_core(struct __sk_buff *skb, const __u8 *dst)
@@ -257,19 +296,91 @@ static __always_inline int route_aggregation(struct __sk_buff *skb, const struct
 	return forward(skb, SW_V_FORWARDED_DOWN, *port);
 }
 
+static __always_inline int is_own_edge(const struct sw_config *cfg, const __u8 *pmac)
+{
+	return sw_pmac_pod(pmac) == cfg->pod && sw_pmac_position(pmac) == cfg->position;
+}
+
+/* The sender of a data frame to a moved PMAC, for switchd to tell (at most once a ms per
+ * moved PMAC: a flow at line rate does not flood the ring). */
+static __always_inline void trap(struct __sk_buff *skb, struct sw_moved *m, struct ethhdr *eth,
+				 void *data_end)
+{
+	__u64 now = bpf_ktime_get_ns();
+	struct sw_trapped *t;
+	__u16 proto = bpf_ntohs(eth->h_proto);
+
+	if (now - m->trapped_ns < SW_MOVED_TRAP_NS) {
+		event(SW_E_TRAP_LIMITED);
+		return;
+	}
+	m->trapped_ns = now;
+	t = bpf_ringbuf_reserve(&sw_trapped, sizeof(*t), 0);
+	if (!t) {
+		event(SW_E_TRAP_RING_FULL);
+		return;
+	}
+	__builtin_memset(t, 0, sizeof(*t));
+	__builtin_memcpy(t->dst, eth->h_dest, ETH_ALEN);
+	__builtin_memcpy(t->src, eth->h_source, ETH_ALEN);
+	t->ifindex = skb->ingress_ifindex;
+	if (proto == ETH_P_IP) {
+		struct iphdr *ip = (void *)(eth + 1);
+
+		if ((void *)(ip + 1) <= data_end) {
+			t->family = 4;
+			__builtin_memcpy(t->ip, &ip->saddr, 4);
+		}
+	} else if (proto == ETH_P_IPV6) {
+		struct ipv6hdr *ip6 = (void *)(eth + 1);
+
+		if ((void *)(ip6 + 1) <= data_end) {
+			t->family = 6;
+			__builtin_memcpy(t->ip, &ip6->saddr, 16);
+		}
+	}
+	bpf_ringbuf_submit(t, 0);
+	event(SW_E_TRAPPED);
+}
+
+/* A PMAC of ours with no host: its host moved (sw_moved), or there is no route. */
+static __always_inline int route_moved(struct __sk_buff *skb, const struct sw_config *cfg,
+				       struct ethhdr *eth, void *data_end, int control)
+{
+	struct sw_mac key = {};
+	struct sw_moved *m;
+	struct sw_host *host;
+
+	__builtin_memcpy(key.addr, eth->h_dest, ETH_ALEN);
+	m = bpf_map_lookup_elem(&sw_moved, &key);
+	if (!m)
+		return verdict(SW_V_DROPPED_NO_ROUTE, TC_ACT_SHOT);
+	if (!control)
+		trap(skb, m, eth, data_end);
+	__builtin_memcpy(eth->h_dest, m->pmac, ETH_ALEN);
+	if (!is_own_edge(cfg, m->pmac))
+		return go_up_as(skb, cfg, m->pmac, SW_V_FORWARDED_MOVED);
+	__builtin_memcpy(key.addr, m->pmac, ETH_ALEN);
+	host = bpf_map_lookup_elem(&sw_hosts, &key);
+	if (!host)
+		return verdict(SW_V_DROPPED_NO_ROUTE, TC_ACT_SHOT);
+	__builtin_memcpy(eth->h_dest, host->amac, ETH_ALEN);
+	return forward(skb, SW_V_FORWARDED_MOVED, host->ifindex);
+}
+
 /* The last hop: the host gets its own AMAC as destination, never a PMAC (p. 43). */
 static __always_inline int route_edge(struct __sk_buff *skb, const struct sw_config *cfg,
-				      __u8 in_dir, struct ethhdr *eth)
+				      __u8 in_dir, struct ethhdr *eth, void *data_end, int control)
 {
 	struct sw_mac key = {};
 	struct sw_host *host;
 
-	if (sw_pmac_pod(eth->h_dest) != cfg->pod || sw_pmac_position(eth->h_dest) != cfg->position)
+	if (!is_own_edge(cfg, eth->h_dest))
 		return go_up(skb, cfg, in_dir, eth->h_dest);
 	__builtin_memcpy(key.addr, eth->h_dest, ETH_ALEN);
 	host = bpf_map_lookup_elem(&sw_hosts, &key);
 	if (!host)
-		return verdict(SW_V_DROPPED_NO_ROUTE, TC_ACT_SHOT);
+		return route_moved(skb, cfg, eth, data_end, control);
 	__builtin_memcpy(eth->h_dest, host->amac, ETH_ALEN);
 	return forward(skb, SW_V_TO_HOST, host->ifindex);
 }
@@ -318,6 +429,7 @@ int sw_ingress(struct __sk_buff *skb)
 	struct sw_config *cfg;
 	struct sw_port *port;
 	__u16 proto;
+	int control = 0;
 
 	port = bpf_map_lookup_elem(&sw_ports, &ifindex);
 	if (port && (port->flags & SW_PORT_F_FAULT))
@@ -327,10 +439,14 @@ int sw_ingress(struct __sk_buff *skb)
 	proto = bpf_ntohs(eth->h_proto);
 	if (proto == SW_ETH_P_LDP)
 		return verdict(SW_V_PUNTED_LDP, TC_ACT_OK);
-	if (proto == ETH_P_ARP)
-		return verdict(SW_V_PUNTED_ARP, TC_ACT_OK);
-	if (proto == ETH_P_IPV6 && is_nd(eth + 1, data_end))
-		return verdict(SW_V_PUNTED_ND, TC_ACT_OK);
+	/* ARP and ND are switchd's, but for unicast from a switch port: an announcement on its
+	 * way to a host, forwarded like data (a switch's own neighbours speak LDP only) */
+	if (proto == ETH_P_ARP || (proto == ETH_P_IPV6 && is_nd(eth + 1, data_end))) {
+		if (!port || port->dir == SW_DIR_HOST || (eth->h_dest[0] & 1))
+			return verdict(proto == ETH_P_ARP ? SW_V_PUNTED_ARP : SW_V_PUNTED_ND,
+				       TC_ACT_OK);
+		control = 1;
+	}
 
 	cfg = bpf_map_lookup_elem(&sw_config, &zero);
 	if (!cfg || !cfg->located)
@@ -348,7 +464,7 @@ int sw_ingress(struct __sk_buff *skb)
 	case SW_LEVEL_EDGE:
 		if (port->dir == SW_DIR_HOST && rewrite_source(skb, eth) < 0)
 			return verdict(SW_V_DROPPED_UNKNOWN_SRC, TC_ACT_SHOT);
-		return route_edge(skb, cfg, port->dir, eth);
+		return route_edge(skb, cfg, port->dir, eth, data_end, control);
 	}
 	return verdict(SW_V_DROPPED_NO_ROUTE, TC_ACT_SHOT);
 }

@@ -26,6 +26,10 @@
  *   sw_port_tx  per-CPU array[SW_MAX_PORTS] of struct sw_port_stats   what went out of each
  *               port, by its slot
  *   sw_unknown  ring buffer of struct sw_unknown_src   edge: sources with no PMAC yet
+ *   sw_moved    old PMAC -> struct sw_moved        edge: PMACs of hosts that moved away
+ *               (migration): frames to one are rewritten to the new PMAC and forwarded
+ *   sw_trapped  ring buffer of struct sw_trapped   edge: who sent to a moved PMAC, so that
+ *               switchd tells that sender the new one (a unicast gratuitous ARP or NA)
  *
  * Config and the up group are single-entry *hash* maps, not arrays: a hash update swaps in a
  * whole new element under RCU, so the program never sees half of a new group or config (an
@@ -48,6 +52,9 @@
 #define SW_MAX_DESTS 4096     /* destinations with a group of their own (faults) */
 #define SW_MAX_VMIDS (2 * SW_MAX_HOSTS)   /* vmids an edge has in use or held (switchd/vmid.h) */
 #define SW_UNKNOWN_RING (64 * 1024)
+#define SW_MAX_MOVED 1024     /* moved PMACs an edge redirects at once (switchd/moved.c) */
+#define SW_TRAPPED_RING (64 * 1024)
+#define SW_MOVED_TRAP_NS 1000000ULL   /* at most one trap record a millisecond per moved PMAC */
 
 /* The tc filter switchd owns on each port's clsact ingress: replaced in place on restart. */
 #define SW_TC_HANDLE 0x1f2f
@@ -84,7 +91,18 @@ enum sw_verdict {
 	SW_V_DROPPED_NO_UPLINK,    /* must go up, but the up group is empty */
 	SW_V_DROPPED_FAULT,        /* arrived on a port with SW_PORT_F_FAULT (LDMs too) */
 	SW_V_FORWARDED_UP_AVOIDING,/* ECMP over a destination's group: around a fault */
+	SW_V_FORWARDED_MOVED,      /* edge: to a moved PMAC, rewritten to the new one and sent on
+	                              (back up if need be: the one exception to Constraint 1) */
 	SW_V_COUNT
+};
+
+/* Events counted beside the verdicts (in sw_verdicts after them: SW_V_COUNT + event); a frame
+ * moves one verdict and any number of these. */
+enum sw_event {
+	SW_E_TRAPPED = 0,          /* a sender reported on sw_trapped */
+	SW_E_TRAP_LIMITED,         /* not reported: one for that PMAC less than 1 ms before */
+	SW_E_TRAP_RING_FULL,       /* not reported: switchd is behind */
+	SW_E_COUNT
 };
 
 struct sw_config {
@@ -156,6 +174,27 @@ struct sw_unknown_src {
 	__u32 ifindex;
 	__u8 amac[6];
 	__u8 pad[2];
+};
+
+/* A PMAC whose host moved away (fabricd's HostMoved): the new PMAC and the moved addresses
+ * (the last IPv4 and IPv6 fabricd named; zero: none), which switchd announces to senders. */
+struct sw_moved {
+	__u8 pmac[6];      /* the new PMAC */
+	__u8 pad[2];
+	__u32 until;       /* CLOCK_MONOTONIC second it ends (switchd's: the program ignores it) */
+	__u8 ip4[4];
+	__u8 ip6[16];
+	__u64 trapped_ns;  /* the program's: its last record on sw_trapped for this PMAC */
+};
+
+/* One record on sw_trapped: a data frame (not ARP or ND) sent to a moved PMAC. */
+struct sw_trapped {
+	__u8 dst[6];       /* the moved (old) PMAC */
+	__u8 src[6];       /* the sender's PMAC (its source as the fabric carries it) */
+	__u32 ifindex;     /* the port it came in on */
+	__u8 family;       /* 4 or 6: ip is the sender's address; 0: neither */
+	__u8 pad[3];
+	__u8 ip[16];       /* IPv4: the first 4 bytes */
 };
 
 /*

@@ -8,6 +8,10 @@
 #  - refused and counted, the session going on: a PMAC of another position, a host on an up
 #    port, a multicast address, hosts and a pod request from an aggregation switch; a switch
 #    claiming another's switch id is closed;
+#  - a host registered again by e1 (same IP and AMAC, e1's port 1) has moved: fabricd tells
+#    e0 (HostMoved, old and new PMAC) and fabricctl hosts shows the move; e0 sending a
+#    HostMoved itself (fabricd's message) is closed; the host moves back to e0 while e1 is
+#    away, and e1, back, registering it again as it had it, is told the move instead;
 #  - fabricctl hosts and topo show what the switches said, with --json.
 . "$(dirname "$0")/lib.sh"
 t_require_root
@@ -36,6 +40,10 @@ t_assert_eq "$(val flood_e1)" 198.18.0.99 "the miss flooded to e1"
 burst=$(val burst_floods_e1)
 [ "$burst" -gt 0 ] && [ "$burst" -le 50 ] || t_fail "200 misses at once: e1 flooded $burst, want 1..50"
 t_assert_eq "$(val dup_closed)" yes "a switch claiming e0's switch id"
+pmac1=$(printf '%02x:%02x:01:01:00:01' $(( (pod >> 8) << 2 | 2 )) $((pod & 255)))
+t_assert_eq "$(val moved_e0)" "$pmac>$pmac1" "the move fabricd told e0 (old PMAC > new)"
+t_assert_eq "$(val moved_closed)" yes "a switch sending HostMoved"
+t_assert_eq "$(val late_e1)" yes "the old edge, back after a move it missed, told it"
 
 st=$(ctl status --json) || t_fail "fabricctl status"
 c() { jq -r ".counters[\"portland.$1\"]" <<<"$st"; }
@@ -45,12 +53,14 @@ t_assert_eq "$(c refused.not_a_located_edge)" 1 "refused: hosts from an aggregat
 t_assert_eq "$(c refused.pod_request)" 1 "refused: a pod asked by an aggregation switch"
 t_assert_eq "$(c refused.switch_id_taken)" 1 "refused: a switch id already held"
 t_assert_eq "$(c hits) $(c misses)" "1 1" "answers from memory and misses"
+t_assert_eq "$(c moves_told) $(c moves_untold) $(c moves_told_late)" "1 1 1" "moves told, untold, told late"
 t_assert_eq "$(( $(c flood_rate_limited) + burst ))" 200 "misses of the burst flooded or counted"
 
 hosts=$(ctl hosts --json) || t_fail "fabricctl hosts --json"
-t_assert_eq "$(jq -c '[.[] | [.ip, .amac, .pmac, .edge, .port]]' <<<"$hosts")" \
-    "[[\"198.18.0.10\",\"02:aa:00:00:00:0a\",\"$pmac\",\"e0\",0]]" "fabricctl hosts: the one host"
-ctl hosts | grep -q "^198.18.0.10 .* $pmac .*e0" || t_fail "fabricctl hosts (table): $(ctl hosts)"
+t_assert_eq "$(jq -c '[.[] | [.ip, .amac, .pmac, .edge, .port, .moves, .moved_from, .moved_from_pmac]]' <<<"$hosts")" \
+    "[[\"198.18.0.10\",\"02:aa:00:00:00:0a\",\"$pmac\",\"e0\",0,2,\"e1\",\"$pmac1\"]]" "fabricctl hosts: the one host, moved there and back"
+jq -e '.[0].moved_at_ms > 0' <<<"$hosts" >/dev/null || t_fail "fabricctl hosts --json: no time for the move"
+ctl hosts | grep -q "^198.18.0.10 .* $pmac .*e0 .* 2 .* e1 $pmac1 " || t_fail "fabricctl hosts (table): $(ctl hosts)"
 topo=$(ctl topo --json) || t_fail "fabricctl topo --json"
 t_assert_eq "$(jq -c '[.[] | [.name, .level, .pod, .position, .located]] | sort' <<<"$topo")" \
     "[[\"a0\",\"LEVEL_AGGREGATION\",$pod,null,true],[\"e0\",\"LEVEL_EDGE\",$pod,0,true],[\"e1\",\"LEVEL_EDGE\",$pod,1,true]]" \

@@ -12,6 +12,11 @@
  *       flood_e1 IP       ... and e1 was asked to flood it, when e0 sent it as a miss
  *       burst_floods_e1 N of 200 misses sent at once, those e1 was asked to flood
  *       dup_closed yes    the session claiming e0's switch id was closed
+ *       moved_e0 OLD>NEW  e1 registered e0's host (same IP and AMAC) on its port 1: fabricd
+ *                         told e0 the host moved, from PMAC OLD to NEW
+ *       moved_closed yes  e0 sending a HostMoved itself (fabricd's message) was closed
+ *       late_e1 yes       the host moved back to e0 while e1 was away; e1, back, registered
+ *                         it again as it had it: fabricd told e1 the move then (pm2 > pm)
  *     Refusals (a forged PMAC, a host on an up port, a multicast address, hosts and a pod
  *     request from a0) show in fabricctl status; the sessions stay.
  *   plpeer SOCKET bench HOSTS BATCH SECONDS [6]
@@ -37,6 +42,8 @@ struct seen {
 	uint8_t pmac[6];
 	uint8_t flood_ip[4];
 	uint64_t answers, hits;
+	bool moved;
+	uint8_t moved_old[6], moved_new[6];
 };
 
 static void on_env(struct tpeer *p, const L2f__Envelope *env, void *ctx)
@@ -61,6 +68,11 @@ static void on_env(struct tpeer *p, const L2f__Envelope *env, void *ctx)
 		} else {
 			s->miss = true;
 		}
+	}
+	for (size_t i = 0; i < m->n_moved; i++) {
+		s->moved = true;
+		memcpy(s->moved_old, m->moved[i]->old_pmac.data, 6);
+		memcpy(s->moved_new, m->moved[i]->new_pmac.data, 6);
 	}
 	for (size_t i = 0; i < m->n_floods; i++) {
 		s->flood = true;
@@ -94,6 +106,11 @@ static bool has_answer(const struct seen *s)
 static bool has_flood(const struct seen *s)
 {
 	return s->flood;
+}
+
+static bool has_moved(const struct seen *s)
+{
+	return s->moved;
 }
 
 static bool never(const struct seen *s)
@@ -292,6 +309,41 @@ static int scenario(const char *path)
 	if (hello(&dup, path, "dup") || locate(&dup, 0xe0, L2F__SWITCH_LEVEL__LEVEL_EDGE, pod, 1, true))
 		return 1;
 	printf("dup_closed %s\n", pump(&dup, &sd, never, 2000) < 0 ? "yes" : "no");
+	/* migration: the host moves to e1's port 1; e0 is told, and may not say it itself */
+	pmac_of(pm2, pod, 1, 1, 1);
+	if (add_host(&e1, h10, pm2, 1) || pump(&e0, &s0, has_moved, 2000) || !s0.moved)
+		return 1;
+	printf("moved_e0 %02x:%02x:%02x:%02x:%02x:%02x>%02x:%02x:%02x:%02x:%02x:%02x\n",
+	       s0.moved_old[0], s0.moved_old[1], s0.moved_old[2], s0.moved_old[3],
+	       s0.moved_old[4], s0.moved_old[5], s0.moved_new[0], s0.moved_new[1],
+	       s0.moved_new[2], s0.moved_new[3], s0.moved_new[4], s0.moved_new[5]);
+	{
+		L2f__HostMoved hm = L2F__HOST_MOVED__INIT, *hp = &hm;
+		L2f__Portland m = L2F__PORTLAND__INIT;
+
+		hm.ip = BIN(h10, 4);
+		hm.old_pmac = BIN(pm, 6);
+		hm.new_pmac = BIN(pm2, 6);
+		hm.amac = BIN(pm, 6);
+		m.moved = &hp;
+		m.n_moved = 1;
+		if (send_pl(&e0, &m))
+			return 1;
+		printf("moved_closed %s\n", pump(&e0, &s0, never, 2000) < 0 ? "yes" : "no");
+	}
+	/* a move while the old edge is away: e1 goes, the host comes back to e0 (a new session);
+	 * e1, back, registers it again as it had it: told the move then, and the host stays */
+	tpeer_close(&e1);
+	tpeer_close(&e0);
+	if (hello(&e0, path, "e0") || locate(&e0, 0xe0, L2F__SWITCH_LEVEL__LEVEL_EDGE, pod, 0, true) ||
+	    add_host(&e0, h10, pm, 0) || pump(&e0, &s0, never, 300) < 0)
+		return 1;
+	s1.moved = false;
+	if (hello(&e1, path, "e1") || locate(&e1, 0xe1, L2F__SWITCH_LEVEL__LEVEL_EDGE, pod, 1, true) ||
+	    add_host(&e1, h10, pm2, 1) || pump(&e1, &s1, has_moved, 2000) < 0)
+		return 1;
+	printf("late_e1 %s\n", s1.moved && !memcmp(s1.moved_old, pm2, 6) &&
+	       !memcmp(s1.moved_new, pm, 6) ? "yes" : "no");
 	tpeer_close(&dup);
 	tpeer_close(&a0);
 	tpeer_close(&e1);

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <linux/pkt_cls.h>
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include <cmocka.h>
 #include "dp.h"
 #include "log.h"
@@ -476,7 +477,8 @@ static void test_reconcile(void **state)
 		unsigned expect = strcmp(c[i].name, "sw_ports") == 0 ? 2
 				  : strcmp(c[i].name, "sw_pods") == 0 ||
 				    strcmp(c[i].name, "sw_positions") == 0 ||
-				    strcmp(c[i].name, "sw_up_dest") == 0 ? 0 : 1;
+				    strcmp(c[i].name, "sw_up_dest") == 0 ||
+				    strcmp(c[i].name, "sw_moved") == 0 ? 0 : 1;
 		if (c[i].entries != expect)
 			fail_msg("%s holds %u, want %u", c[i].name, c[i].entries, expect);
 	}
@@ -564,6 +566,90 @@ static void test_dest_groups(void **state)
 	flows_to(dp, &PMAC2, 1, SW_V_FORWARDED_UP);
 }
 
+static int on_trapped(void *ctx, void *data, size_t len)
+{
+	struct sw_trapped *out = ctx;
+
+	if (len == sizeof(*out))
+		memcpy(out, data, sizeof(*out));
+	return 0;
+}
+
+static uint64_t event_count(struct dp *dp, unsigned e)
+{
+	uint64_t ev[SW_E_COUNT];
+
+	assert_int_equal(dp_read_events(dp, ev), 0);
+	return ev[e];
+}
+
+/* Migration: a frame to a PMAC whose host moved (sw_moved) is rewritten to the new PMAC and
+ * sent on - up, even after arriving from up, or to a host of the same edge - and its sender
+ * is reported on sw_trapped (once a millisecond per moved PMAC); unicast ARP from a switch
+ * port goes the same way without a report; a frame to a PMAC with neither a host nor a moved
+ * entry is still no route. */
+static void test_moved(void **state)
+{
+	static const struct mac OLD = { { 0x02, 0x01, 0x01, 0x01, 0x00, 0x05 } };   /* ours */
+	static const struct mac OLD2 = { { 0x02, 0x01, 0x01, 0x01, 0x00, 0x06 } };
+	struct sw_moved m = { .pmac = { 0x02, 0x02, 0x00, 0x01, 0x00, 0x01 },
+			      .ip4 = { 198, 18, 0, 2 } };                      /* pod 2 */
+	struct sw_moved here = { .pmac = { 0x02, 0x01, 0x01, 0x01, 0x00, 0x01 } };   /* PMAC1 */
+	struct dp *dp = need_dp(state);
+	struct ring_buffer *rb;
+	struct sw_trapped t;
+	struct frame f;
+	uint64_t trapped;
+
+	configure(dp, SW_LEVEL_EDGE, 1);
+	frame_ipv4(&f, &OLD, &PMAC2);
+	run(dp, &f, UP1, TC_ACT_SHOT, SW_V_DROPPED_NO_ROUTE);
+	assert_int_equal(dp_set_moved(dp, &OLD, &m), 0);
+	rb = ring_buffer__new(dp_trapped_fd(dp), on_trapped, &t, NULL);
+	assert_non_null(rb);
+	ring_buffer__consume(rb);   /* whatever an earlier test left */
+	trapped = event_count(dp, SW_E_TRAPPED);
+	memset(&t, 0, sizeof(t));
+	frame_ipv4(&f, &OLD, &PMAC2);
+	run(dp, &f, UP1, TC_ACT_REDIRECT, SW_V_FORWARDED_MOVED);
+	assert_memory_equal(f.b, m.pmac, 6);   /* the new PMAC, back up */
+	assert_memory_equal(f.b + 6, PMAC2.b, 6);
+	assert_int_equal(event_count(dp, SW_E_TRAPPED), trapped + 1);
+	assert_int_equal(ring_buffer__consume(rb), 1);
+	assert_memory_equal(t.dst, OLD.b, 6);
+	assert_memory_equal(t.src, PMAC2.b, 6);
+	assert_int_equal(t.ifindex, UP1);
+	assert_int_equal(t.family, 4);
+	assert_memory_equal(t.ip, ((uint8_t[]){ 198, 18, 0, 1 }), 4);
+	/* from its own host too: source rewritten first, then the same */
+	frame_icmp6(&f, &OLD, &AMAC1, 128);
+	run(dp, &f, HOST, TC_ACT_REDIRECT, SW_V_FORWARDED_MOVED);
+	assert_macs(&f, (const struct mac *)m.pmac, &PMAC1);
+	/* a unicast ARP from a switch port: forwarded, not trapped and not punted */
+	trapped = event_count(dp, SW_E_TRAPPED) + event_count(dp, SW_E_TRAP_LIMITED);
+	frame_eth(&f, &OLD, &PMAC2, 0x0806);
+	run(dp, &f, UP2, TC_ACT_REDIRECT, SW_V_FORWARDED_MOVED);
+	assert_int_equal(event_count(dp, SW_E_TRAPPED) + event_count(dp, SW_E_TRAP_LIMITED),
+			 trapped);
+	/* ... to a host of ours: delivered as any last hop */
+	frame_eth(&f, &PMAC1, &PMAC2, 0x0806);
+	run(dp, &f, UP2, TC_ACT_REDIRECT, SW_V_TO_HOST);
+	assert_macs(&f, &AMAC1, &PMAC2);
+	/* a host that moved to another port of the same edge: delivered here */
+	assert_int_equal(dp_set_moved(dp, &OLD2, &here), 0);
+	frame_ipv4(&f, &OLD2, &PMAC2);
+	run(dp, &f, UP1, TC_ACT_REDIRECT, SW_V_FORWARDED_MOVED);
+	assert_macs(&f, &AMAC1, &PMAC2);
+	ring_buffer__free(rb);
+	assert_int_equal(dp_del_moved(dp, &OLD), 0);
+	assert_int_equal(dp_del_moved(dp, &OLD2), 0);
+	frame_ipv4(&f, &OLD, &PMAC2);
+	run(dp, &f, UP1, TC_ACT_SHOT, SW_V_DROPPED_NO_ROUTE);
+	/* broadcast ARP from a switch port stays switchd's */
+	frame_eth(&f, &BCAST, &PMAC2, 0x0806);
+	run(dp, &f, UP1, TC_ACT_OK, SW_V_PUNTED_ARP);
+}
+
 /* Pins anywhere but on a bpffs are refused, with the reason. */
 static void test_not_bpffs(void **state)
 {
@@ -590,6 +676,7 @@ int main(void)
 		cmocka_unit_test(test_host_reassigned),
 		cmocka_unit_test(test_reconcile),
 		cmocka_unit_test(test_dest_groups),
+		cmocka_unit_test(test_moved),
 		cmocka_unit_test(test_seen),
 		cmocka_unit_test(test_vmid_holds),
 		cmocka_unit_test(test_pins_mismatch),

@@ -1,0 +1,20 @@
+/*
+ * dp_priv.h - what the user side's files of the data plane share (dp.c: load, attach and
+ * the forwarding maps; dp_moved.c: migration's map and ring): the loaded skeleton. Not for
+ * the rest of switchd, which uses dp.h.
+ */
+#ifndef SWITCHD_DP_PRIV_H
+#define SWITCHD_DP_PRIV_H
+
+#include <stdint.h>
+#include "switch.skel.h"
+
+struct dp {
+	struct switch_bpf *skel;
+	char pin_dir[256];
+};
+
+/* Keys first..first+n-1 of a per-CPU array of u64, each summed over the CPUs into out. */
+int dp_sum_percpu(struct bpf_map *map, __u32 first, unsigned n, uint64_t *out);
+
+#endif
