@@ -7,6 +7,7 @@
  *   edge.c     an edge's hosts: PMACs for new source MACs, proxy ARP and ND through fabricd
  *   age.c      host aging, and the holds of the vmids it frees (vmid.c: the vmids)
  *   avoid.c    fabricd's fault matrix row: the up neighbours to avoid per destination
+ *   mcast.c    an edge's IGMP / MLD membership to fabricd; fabricd's multicast table
  */
 #ifndef SWITCHD_H
 #define SWITCHD_H
@@ -33,6 +34,8 @@ struct ring_buffer;
 struct sw_io {
 	int ldp_fd, arp_fd, nd_fd;         /* -1 when not open */
 	struct event *ldp_ev, *arp_ev, *nd_ev;
+	int igmp_fd, mld_fd;               /* mcast.c */
+	struct event *igmp_ev, *mld_ev;
 };
 
 /* A host below an edge: its AMAC, PMAC and addresses (edge.c). Keyed by AMAC in `hosts`,
@@ -73,6 +76,17 @@ struct sw_avoid {
 	uint32_t first, n;
 };
 
+/* A group hosts below this edge joined (mcast.c): who, on which port (s->ports index). */
+#define MCAST_MAX_MEMBERS 64
+struct sw_mgroup {
+	struct ipaddr group;
+	uint16_t n;
+	struct {
+		uint8_t port;
+		struct mac amac;
+	} members[MCAST_MAX_MEMBERS];
+};
+
 struct sw_counters {
 	uint64_t ldp_rx, ldp_tx, ldp_tx_errors;
 	uint64_t arp_rx, nd_rx, arp_answered, nd_answered, queries_sent, misses, floods_rx;
@@ -80,6 +94,9 @@ struct sw_counters {
 	uint64_t fabric_sessions, located_changes, miswirings;
 	uint64_t hosts_aged, hosts_refused;
 	uint64_t avoid_tables, avoid_over_cap;
+	uint64_t mcast_reports_rx, mcast_reports_dropped, mcast_joins, mcast_leaves;
+	uint64_t mcast_groups_over_cap, mcast_members_over_cap, mcast_reports_sent;
+	uint64_t mcast_tables, mcast_entries, mcast_entries_over_cap, mcast_entries_removed;
 };
 
 struct switchd {
@@ -135,6 +152,9 @@ struct switchd {
 	struct edge_query *queries;
 	size_t nqueries;
 	struct event *query_ev, *retry_ev;
+	/* multicast (mcast.c): WIRE_MAX_MCAST_GROUPS slots */
+	struct sw_mgroup *mgroups;
+	size_t nmgroups;
 	/* fabricd */
 	struct wire_client *fc;
 	struct wire_tls *tls;
@@ -190,6 +210,16 @@ struct dp_dest_want;
 int avoid_groups(struct switchd *s, const uint32_t *up, unsigned n_up, struct dp_dest_want *out,
 		 unsigned max);
 void avoid_free(struct switchd *s);
+
+/* mcast.c */
+int mcast_start(struct switchd *s);
+void mcast_stop(struct switchd *s);
+/* The membership to fabricd (on each new session; changes send it by themselves). */
+void mcast_report(struct switchd *s);
+/* Ports may have stopped being host ports: their members are forgotten. */
+void mcast_ports_changed(struct switchd *s);
+/* fabricd's multicast table for this switch. */
+void mcast_table(struct switchd *s, const L2f__McastTable *t);
 
 struct metrics_out;
 /* GET /metrics (metrics.c); ctx is the struct switchd. */
