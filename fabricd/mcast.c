@@ -407,7 +407,7 @@ static void choose(struct ctx *c, const uint32_t *cores, size_t ncores)
 		if (n == nm)
 			g->cores[g->ncores++] = C;
 	}
-	for (left = nm; covered && g->ncores == 0 && left > 0;) {
+	for (left = g->ncores ? 0 : nm; covered && left > 0;) {
 		size_t best = 0, best_n = 0;
 
 		for (size_t r = 0; r < ncores; r++) {
@@ -428,8 +428,6 @@ static void choose(struct ctx *c, const uint32_t *cores, size_t ncores)
 			if (c->member[i] && agg_between(c, cores[best], (uint32_t)i) >= 0)
 				covered[i] = true;
 		left -= best_n;
-		if (left == 0 || g->ncores == ncores)
-			break;
 	}
 	free(covered);
 	for (size_t i = 0; i < pl->nsw; i++) {
