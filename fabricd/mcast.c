@@ -1,5 +1,5 @@
 /*
- * mcast.c - PortLand's multicast (SIGCOMM 2009, §3.5; docs/switchd.md "Multicast"): the
+ * mcast.c - PortLand's multicast (SIGCOMM 2009, §3.6 and Fig. 5; docs/switchd.md "Multicast"): the
  * edges report the groups their hosts joined, per host port; per group, fabricd designates a
  * core by a hash of the group address among the located cores, and gives every switch on
  * the group's tree its own entries: for a frame of the group arriving on a port, the ports it
