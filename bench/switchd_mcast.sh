@@ -48,7 +48,7 @@ members() { ctl groups --json | jq --arg g $G '[.[] | select(.group == $g) | .me
 cores() { ctl groups --json | jq -r --arg g $G '[.[] | select(.group == $g) | .cores[]] | join(",")'; }
 fault() { ip netns exec "$(lab_ns "$1")" "$DPCTL" -d "$bpffs/$1" fault "$2" "$3"; }
 # the core's link down to pod 0: cN's port p0 (lab/fattree.sh wires core port P to pod P)
-cut() {
+cut_link() {
     local peer pport
     read -r peer pport <<<"$(ft_peer "$1" p0)"
     LINK=("$1" p0 "$peer" "$pport")
@@ -101,7 +101,7 @@ for k in $KS; do
             spid=$!
             sleep 1
             m0=$(fm messages)
-            cut "$C0" "$how"
+            cut_link "$C0" "$how"
             wait "$spid"
             wait "$p1" "$p2"
             msgs+=($(( $(fm messages) - m0 )))

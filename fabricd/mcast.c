@@ -1,6 +1,7 @@
 /*
- * mcast.c - PortLand's multicast (SIGCOMM 2009, §3.6 and Fig. 5; docs/switchd.md "Multicast"): the
- * edges report the groups their hosts joined, per host port; per group, fabricd designates a
+ * mcast.c - PortLand's multicast (SIGCOMM 2009, §3.6 and Fig. 5; docs/switchd.md
+ * "Multicast"): the edges report the groups their hosts joined, per host port; per group,
+ * fabricd designates a
  * core by a hash of the group address among the located cores, and gives every switch on
  * the group's tree its own entries: for a frame of the group arriving on a port, the ports it
  * goes out of.
@@ -19,13 +20,17 @@
  * from its own aggregation switch or edge on the way up). The sender's edge is not known in
  * advance: every edge gets its from-hosts entry.
  *
- * S is the hashed core when it reaches every member edge; else the first core after it (in
- * switch id order) that does; else a greedy set cover (the paper's Fig. 5): the core that
- * reaches most of the member edges not covered yet, until none is left or no core reaches
- * more. Member edges no core reaches are counted (edges_unreached).
+ * S is the core the group has, while it reaches every member edge (a tree moves only when
+ * it must); else the first core, from a hash of the group address along the ring of cores
+ * (every switch ever located as a core, in switch id order, so that one dropping out for a
+ * moment does not move the other groups), that reaches them all; else a greedy set cover
+ * (the paper's Fig. 5): the core that reaches most of the member edges not covered yet,
+ * until none is left or no core reaches more. Member edges no core reaches are counted
+ * (edges_unreached).
  *
  * Each switch's table is sent whole, only when it changed (a hash of it, per switch), and
- * again on its next session. Recomputed on each membership report and each change faults.c
+ * again on its next session; cores first, edges last, so that the switches below a new path
+ * are told before the sender's edge turns to it. Recomputed on each membership report and each change faults.c
  * hears of (faults_changed), coalesced into one recompute a turn of the loop; a recompute is
  * O(groups x switches x ports).
  *
@@ -386,6 +391,17 @@ static int core_cmp(const void *x, const void *y, void *arg)
 		      MAC_LEN);
 }
 
+/* Does core C (located now) reach every member edge? */
+static bool reaches_all(const struct ctx *c, uint32_t C)
+{
+	if (!located(&c->pl->sw[C], CORE))
+		return false;
+	for (size_t i = 0; i < c->pl->nsw; i++)
+		if (c->member[i] && agg_between(c, C, (uint32_t)i) < 0)
+			return false;
+	return true;
+}
+
 /* S and asg for the group (see the top of the file). */
 static void choose(struct ctx *c, const uint32_t *cores, size_t ncores)
 {
@@ -394,19 +410,16 @@ static void choose(struct ctx *c, const uint32_t *cores, size_t ncores)
 	size_t start = ncores ? group_hash(&g->group) % ncores : 0, nm = 0, left;
 	bool *covered = calloc(pl->nsw + 1, sizeof(*covered));
 
-	g->ncores = 0;
-	g->unreached = 0;
 	for (size_t i = 0; i < pl->nsw; i++)
 		nm += c->member[i];
-	for (size_t r = 0; r < ncores && g->ncores == 0; r++) {
-		uint32_t C = cores[(start + r) % ncores];
-		size_t n = 0;
-
-		for (size_t i = 0; i < pl->nsw; i++)
-			n += c->member[i] && agg_between(c, C, (uint32_t)i) >= 0;
-		if (n == nm)
-			g->cores[g->ncores++] = C;
-	}
+	/* a single core that still reaches every member edge stays: a tree moves only when
+	 * it must (a repaired link does not move it back) */
+	if (g->ncores != 1 || !reaches_all(c, g->cores[0]))
+		g->ncores = 0;
+	g->unreached = 0;
+	for (size_t r = 0; r < ncores && g->ncores == 0; r++)
+		if (reaches_all(c, cores[(start + r) % ncores]))
+			g->cores[g->ncores++] = cores[(start + r) % ncores];
 	for (left = g->ncores ? 0 : nm; covered && left > 0;) {
 		size_t best = 0, best_n = 0;
 
@@ -414,7 +427,7 @@ static void choose(struct ctx *c, const uint32_t *cores, size_t ncores)
 			uint32_t C = cores[(start + r) % ncores];
 			size_t n = 0;
 
-			for (size_t i = 0; i < pl->nsw; i++)
+			for (size_t i = 0; located(&pl->sw[C], CORE) && i < pl->nsw; i++)
 				n += c->member[i] && !covered[i] && agg_between(c, C, (uint32_t)i) >= 0;
 			if (n > best_n) {
 				best_n = n;
@@ -555,9 +568,13 @@ static int recompute(struct pl_mcast *mc)
 		c.err = -ENOMEM;
 		goto out;
 	}
-	for (size_t i = 0; i < pl->nsw; i++)
-		if (located(&pl->sw[i], CORE))
+	/* the ring the hash picks from: every switch ever located as a core, so that one that
+	 * drops out for a moment (its session, its LDP) does not move every other group */
+	for (size_t i = 0; i < pl->nsw; i++) {
+		pl->sw[i].mcast_core |= located(&pl->sw[i], CORE);
+		if (pl->sw[i].mcast_core)
 			cores[ncores++] = (uint32_t)i;
+	}
 	qsort_r(cores, ncores, sizeof(*cores), core_cmp, pl);
 	for (size_t i = 0; i < mc->ng && !c.err; i++) {
 		c.g = &mc->g[i];
@@ -567,13 +584,18 @@ static int recompute(struct pl_mcast *mc)
 	}
 	mc->st.covers = covers;
 	mc->st.unreached = unreached;
-	for (size_t i = 0; i < pl->nsw && !c.err; i++) {
+	/* cores first, edges last: the switches below a new path have their entries before
+	 * the sender's edge turns to it (as far as the order of messages goes) */
+	for (size_t k = 0; k < 3 * pl->nsw && !c.err; k++) {
+		static const int order[3] = { CORE, AGG, EDGE };
+		size_t i = k % pl->nsw;
 		struct pl_switch *w = &pl->sw[i];
 		size_t n;
-		uint64_t h = table_hash(mc, (uint32_t)i, &n);
+		uint64_t h;
 
-		if (!w->reported || !w->located)
+		if (!w->reported || !w->located || w->level != order[k / pl->nsw])
 			continue;
+		h = table_hash(mc, (uint32_t)i, &n);
 		if (h != w->mcast_hash || !w->mcast_known) {
 			if (w->mcast_known || n)
 				mc->st.tables_changed++;

@@ -57,6 +57,7 @@ struct pl_switch {
 	 * session has it (told: some session was sent a non-empty one) */
 	uint64_t mcast_hash;
 	bool mcast_known, mcast_sent, mcast_told;
+	bool mcast_core;                   /* located as a core once: in the ring of cores */
 };
 
 /* One entry of a switch's row of the fault matrix: the destination edge (or every edge of a

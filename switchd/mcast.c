@@ -96,7 +96,8 @@ void mcast_report(struct switchd *s)
 	mm.groups = gp;
 	mm.n_groups = s->nmgroups;
 	m.mcast_members = &mm;
-	if (switchd_send(s, &m))
+	s->mcast_unsent = !switchd_send(s, &m);
+	if (!s->mcast_unsent)
 		s->c.mcast_reports_sent++;
 out:
 	free(g);

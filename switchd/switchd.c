@@ -169,8 +169,8 @@ static void on_fabric_hello(struct wire *w, void *ctx)
 	log_info("fabricd %s: session up", s->cfg.fabricd);
 	switchd_report(s);
 	edge_resend(s);
-	if (s->nmgroups)
-		mcast_report(s);
+	if (s->nmgroups || s->mcast_unsent)
+		mcast_report(s);   /* else: fabricd keeps what a previous run reported */
 }
 
 static void on_fabric_msg(struct wire *w, const L2f__Envelope *env, void *ctx)

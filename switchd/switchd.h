@@ -155,6 +155,7 @@ struct switchd {
 	/* multicast (mcast.c): WIRE_MAX_MCAST_GROUPS slots */
 	struct sw_mgroup *mgroups;
 	size_t nmgroups;
+	bool mcast_unsent;                 /* a change fabricd has not heard yet */
 	/* fabricd */
 	struct wire_client *fc;
 	struct wire_tls *tls;
