@@ -23,7 +23,8 @@ static int want_cmp(const void *a, const void *b)
 		       &((const struct dp_mcast_want *)b)->key);
 }
 
-int dp_mcast_reconcile(struct dp *dp, const struct dp_mcast_want *want, unsigned n)
+int dp_mcast_reconcile(struct dp *dp, const struct dp_mcast_want *want, unsigned n,
+		       bool keep_stale)
 {
 	int fd = dp_mcast_fd(dp), removed = 0;
 	struct dp_mcast_want *sorted = calloc(n + 1, sizeof(*sorted));
@@ -48,7 +49,7 @@ int dp_mcast_reconcile(struct dp *dp, const struct dp_mcast_want *want, unsigned
 			free(stale);
 			return err;
 		}
-	while (nstale < SW_MAX_MCAST && bpf_map_get_next_key(fd, prev, &next) == 0) {
+	while (!keep_stale && nstale < SW_MAX_MCAST && bpf_map_get_next_key(fd, prev, &next) == 0) {
 		if (!bsearch(&next, sorted, n, sizeof(*sorted), want_cmp))
 			stale[nstale++] = next;
 		key = next;

@@ -12,8 +12,10 @@ struct dp_mcast_want {
 	struct sw_mcast_out out;
 };
 
-/* Writes every wanted entry (an equal rewrite changes nothing the program sees), then
- * removes the entries not wanted. Returns how many were removed, or a negative errno. */
-int dp_mcast_reconcile(struct dp *dp, const struct dp_mcast_want *want, unsigned n);
+/* Writes every wanted entry (an equal rewrite changes nothing the program sees), then, unless
+ * keep_stale, removes the entries not wanted. Returns how many were removed, or a negative
+ * errno. */
+int dp_mcast_reconcile(struct dp *dp, const struct dp_mcast_want *want, unsigned n,
+		       bool keep_stale);
 
 #endif

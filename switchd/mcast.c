@@ -9,6 +9,11 @@
  * counted), MCAST_MAX_MEMBERS hosts a group, SW_MAX_MCAST data plane entries, SW_MCAST_MAX_OUT
  * ports an entry (fabricd's entries past those are counted, not written).
  *
+ * Make before break: a new table's entries are written at once, the entries it no longer
+ * has are removed MCAST_BREAK_MS later. When a tree moves, the switches of the old one keep
+ * forwarding until the sender's edge, told last, has turned to the new one: frames of the
+ * moment take the old path or the new, never none (each frame one path: no duplicate).
+ *
  * Membership is soft only in the hosts' sense: there is no querier, so a host that goes away
  * without a leave stays a member until its port stops being a host port.
  */
@@ -242,12 +247,28 @@ static int open_sock(struct switchd *s, int port, uint16_t type, const struct so
 	return *ev && event_add(*ev, NULL) == 0 ? 0 : -ENOMEM;
 }
 
+/* The stale entries go: the data plane reconciled to the last table. */
+static void on_break(evutil_socket_t fd, short what, void *arg)
+{
+	struct switchd *s = arg;
+	int removed;
+
+	if (!s->dp)
+		return;
+	removed = dp_mcast_reconcile(s->dp, s->mcast_want, s->n_mcast_want, false);
+	if (removed < 0)
+		log_err("mcast: stale entries not removed: %s", strerror(-removed));
+	else
+		s->c.mcast_entries_removed += (uint64_t)removed;
+}
+
 int mcast_start(struct switchd *s)
 {
 	int err = 0;
 
 	s->mgroups = calloc(WIRE_MAX_MCAST_GROUPS, sizeof(*s->mgroups));
-	if (!s->mgroups)
+	s->mcast_ev = evtimer_new(s->base, on_break, s);
+	if (!s->mgroups || !s->mcast_ev)
 		return -ENOMEM;
 	for (int i = 0; i < s->nports && !err; i++) {
 		err = open_sock(s, i, ETHERTYPE_IPV4, igmp_filter, 4, &s->io[i].igmp_fd,
@@ -273,7 +294,10 @@ void mcast_stop(struct switchd *s)
 		if (s->io[i].mld_fd >= 0)
 			close(s->io[i].mld_fd);
 	}
+	if (s->mcast_ev)
+		event_free(s->mcast_ev);
 	free(s->mgroups);
+	free(s->mcast_want);
 }
 
 static int index_of_num(const struct switchd *s, uint32_t num)
@@ -324,13 +348,19 @@ void mcast_table(struct switchd *s, const L2f__McastTable *t)
 		}
 		n++;
 	}
-	removed = dp_mcast_reconcile(s->dp, w, n);
-	free(w);
+	removed = dp_mcast_reconcile(s->dp, w, n, true);
+	free(s->mcast_want);
+	s->mcast_want = w;
+	s->n_mcast_want = n;
 	if (removed < 0) {
 		log_err("mcast: the data plane could not take the table: %s", strerror(-removed));
 		return;
 	}
 	s->c.mcast_entries = n;
-	s->c.mcast_entries_removed += (uint64_t)removed;
-	log_info("mcast: %u multicast entries from fabricd (%d removed)", n, removed);
+	if (!evtimer_pending(s->mcast_ev, NULL)) {
+		struct timeval tv = { 0, MCAST_BREAK_MS * 1000 };
+
+		evtimer_add(s->mcast_ev, &tv);
+	}
+	log_info("mcast: %u multicast entries from fabricd", n);
 }

@@ -78,6 +78,7 @@ struct sw_avoid {
 
 /* A group hosts below this edge joined (mcast.c): who, on which port (s->ports index). */
 #define MCAST_MAX_MEMBERS 64
+#define MCAST_BREAK_MS 200                 /* make before break: stale entries stay this long */
 struct sw_mgroup {
 	struct ipaddr group;
 	uint16_t n;
@@ -156,6 +157,9 @@ struct switchd {
 	struct sw_mgroup *mgroups;
 	size_t nmgroups;
 	bool mcast_unsent;                 /* a change fabricd has not heard yet */
+	struct dp_mcast_want *mcast_want;  /* fabricd's last table, as the data plane takes it */
+	unsigned n_mcast_want;
+	struct event *mcast_ev;            /* the stale entries' removal, MCAST_BREAK_MS later */
 	/* fabricd */
 	struct wire_client *fc;
 	struct wire_tls *tls;
