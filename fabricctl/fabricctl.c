@@ -21,6 +21,7 @@ static const struct subcommand subcommands[] = {
 	{ "topo", cmd_topo, "PortLand (fabricd): switches, levels, pods, positions, links, miswirings" },
 	{ "hosts", cmd_hosts, "PortLand (fabricd): hosts, their PMACs, edges and ports" },
 	{ "faults", cmd_faults, "PortLand (fabricd): links whose LDMs stopped, who says so, since when" },
+	{ "groups", cmd_groups, "PortLand (fabricd): multicast groups, members, cores, trees" },
 	{ "switch", cmd_switch, "a PortLand switch (switchd) itself: status" },
 };
 

@@ -30,6 +30,7 @@ int cmd_topo(const struct fabricctl_opts *o, int argc, char **argv);
 int cmd_hosts(const struct fabricctl_opts *o, int argc, char **argv);
 int cmd_faults(const struct fabricctl_opts *o, int argc, char **argv);
 int cmd_switch(const struct fabricctl_opts *o, int argc, char **argv);
+int cmd_groups(const struct fabricctl_opts *o, int argc, char **argv);
 
 /* The TLS context the options name (*out NULL when none): 0, or the exit code 2 after
  * printing why. */

@@ -433,6 +433,20 @@ static int topo(struct fabricd *fd, struct queued *q, const char **why)
 	return err;
 }
 
+/* The multicast groups and their trees. */
+static int groups(struct fabricd *fd, struct queued *q, const char **why)
+{
+	L2f__Reply r = L2F__REPLY__INIT;
+	int err = mcast_groups_reply(fd->pl, &r);
+
+	if (!err)
+		err = encode(q, &r);
+	mcast_groups_free(&r);
+	if (err)
+		*why = "the multicast groups could not be encoded";
+	return err;
+}
+
 /* --- requests ------------------------------------------------------------------------------ */
 
 static int request(struct fabricd *fd, const L2f__Request *req, struct queued *q,
@@ -463,6 +477,8 @@ static int request(struct fabricd *fd, const L2f__Request *req, struct queued *q
 		return status(fd, q);
 	case L2F__REQUEST__OP_TOPO:
 		return topo(fd, q, why);
+	case L2F__REQUEST__OP_MCAST_GROUPS:
+		return groups(fd, q, why);
 	case L2F__REQUEST__OP__NOT_SET:
 	default:
 		*why = "empty request";

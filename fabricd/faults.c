@@ -166,6 +166,28 @@ static int graph_build(struct graph *g, const struct portland *pl)
 	return 0;
 }
 
+int32_t **faults_links(const struct portland *pl)
+{
+	struct graph g;
+	int32_t **nb;
+
+	if (graph_build(&g, pl) < 0) {
+		graph_free(&g);
+		return NULL;
+	}
+	nb = g.nb;
+	g.nb = NULL;
+	graph_free(&g);
+	return nb;
+}
+
+void faults_links_free(const struct portland *pl, int32_t **nb)
+{
+	for (size_t i = 0; nb && i < pl->nsw; i++)
+		free(nb[i]);
+	free(nb);
+}
+
 static bool is_level(const struct pl_switch *w, int level)
 {
 	return w->reported && w->located && w->level == level;
@@ -544,6 +566,7 @@ void faults_changed(struct portland *pl, struct fabricd *fd)
 			return;
 	}
 	event_active(f->ev, EV_TIMEOUT, 0);
+	mcast_changed(pl, fd);   /* the trees use the same links */
 }
 
 void faults_counters(const struct pl_faults *f, fabricd_counter_fn fn, void *ctx)

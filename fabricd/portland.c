@@ -47,9 +47,12 @@ int portland_new(struct portland **out)
 {
 	struct portland *pl = calloc(1, sizeof(*pl));
 
-	if (!pl || ipmap_init(&pl->hosts) < 0 || faults_new(&pl->faults) < 0) {
-		if (pl)
+	if (!pl || ipmap_init(&pl->hosts) < 0 || faults_new(&pl->faults) < 0 ||
+	    mcast_new(&pl->mcast) < 0) {
+		if (pl) {
 			ipmap_free(&pl->hosts);
+			faults_free(pl->faults);
+		}
 		free(pl);
 		return -ENOMEM;
 	}
@@ -77,6 +80,7 @@ void portland_free(struct portland *pl)
 		free(pl->sw[i].avoid_ids);
 	}
 	faults_free(pl->faults);
+	mcast_free(pl->mcast);
 	free(pl->sw);
 	free(pl);
 }
@@ -160,6 +164,7 @@ static void pl_close(struct session *s)
 	if (w && w->s == s) {
 		w->s = NULL;
 		faults_session_gone(w);
+		mcast_session_gone(w);
 	}
 	s->role_state = NULL;
 }
@@ -544,7 +549,7 @@ static void pl_msg(struct session *s, const L2f__Envelope *env)
 	if (!w)
 		return;
 	if (env->msg_case != L2F__ENVELOPE__MSG_PORTLAND || m->has_pod_assign || m->answers ||
-	    m->n_floods || m->avoid || m->n_moved) {
+	    m->n_floods || m->avoid || m->n_moved || m->mcast_table) {
 		fabricd_refuse(s->fd, REFUSE_UNEXPECTED, "%s: a message switchd does not send: closed",
 			       wire_name(s->w));
 		wire_close(s->w, "unexpected message for this role");
@@ -582,7 +587,8 @@ static void pl_msg(struct session *s, const L2f__Envelope *env)
 			}
 		}
 	}
-	if ((m->n_hosts_add || m->n_hosts_del || m->queries || m->n_misses) && !is_located_edge(w)) {
+	if ((m->n_hosts_add || m->n_hosts_del || m->queries || m->n_misses || m->mcast_members) &&
+	    !is_located_edge(w)) {
 		refuse(pl, PLR_NOT_EDGE, s, "hosts or queries from a switch that is not a located edge");
 		return;
 	}
@@ -594,6 +600,10 @@ static void pl_msg(struct session *s, const L2f__Envelope *env)
 		answer(pl, s, m->queries);
 	if (m->n_misses)
 		flood(pl, s, w, m);
+	if (m->mcast_members) {
+		mcast_members(pl, (uint32_t)(w - pl->sw), m->mcast_members);
+		mcast_changed(pl, s->fd);
+	}
 }
 
 /* A batch of WIRE_MAX_PL_BATCH IPv6 queries is about 1.2 MiB; its answers half that. */
@@ -641,6 +651,7 @@ void portland_counters(const struct portland *pl, fabricd_counter_fn fn, void *c
 	fn(ctx, "portland.misses", pl->st.misses, false);
 	fn(ctx, "portland.floods_sent", pl->st.floods_sent, false);
 	faults_counters(pl->faults, fn, ctx);
+	mcast_counters(pl->mcast, fn, ctx);
 	for (int r = 0; r < NPLR; r++)
 		fn(ctx, plr_names[r], pl->st.refused[r], false);
 }
@@ -650,6 +661,7 @@ void portland_limits(fabricd_counter_fn fn, void *ctx)
 	fn(ctx, "portland_max_hosts", PL_MAX_HOSTS, true);
 	fn(ctx, "portland_max_hosts_per_edge", PL_MAX_HOSTS_PER_EDGE, true);
 	fn(ctx, "portland_flood_rate", PL_FLOOD_RATE, true);
+	fn(ctx, "portland_max_mcast_groups", PL_MAX_MCAST_GROUPS, true);
 }
 
 /* One switch's location in one allocation. */

@@ -30,6 +30,7 @@
 #define PL_MAX_SWITCHES 8192u
 #define PL_FLOOD_RATE 200u
 #define PL_FLOOD_BURST 50u
+#define PL_MAX_MCAST_GROUPS WIRE_MAX_MCAST_FABRIC   /* multicast groups in the fabric */
 
 struct portland;
 
@@ -46,6 +47,10 @@ void portland_limits(fabricd_counter_fn fn, void *ctx);
  * switches: in one allocation each, freed with portland_topo_free. */
 int portland_topo(const struct portland *pl, L2f__Reply *r);
 void portland_topo_free(L2f__Reply *r);
+/* fabricctl groups: every multicast group, its members, cores and tree, in one allocation
+ * freed with mcast_groups_free (mcast.c). */
+int mcast_groups_reply(const struct portland *pl, L2f__Reply *r);
+void mcast_groups_free(L2f__Reply *r);
 /* The hosts' addresses now (a snapshot for a listing): *out malloc'd, or -ENOMEM. */
 int portland_host_keys(const struct portland *pl, struct ipaddr **out, size_t *n);
 /* The HostBinding of ip (one allocation, free()), or NULL: gone meanwhile, or no memory. */

@@ -53,6 +53,11 @@ struct pl_switch {
 	uint64_t avoid_hash;
 	bool avoid_known;                  /* computed at least once */
 	bool avoid_sent;
+	/* its multicast table (mcast.c): a hash of it as last computed, and whether this
+	 * session has it (told: some session was sent a non-empty one) */
+	uint64_t mcast_hash;
+	bool mcast_known, mcast_sent, mcast_told;
+	bool mcast_core;                   /* located as a core once: in the ring of cores */
 };
 
 /* One entry of a switch's row of the fault matrix: the destination edge (or every edge of a
@@ -82,6 +87,7 @@ struct portland {
 	struct ipmap hosts;
 	struct ratelimit rl;
 	struct pl_faults *faults;
+	struct pl_mcast *mcast;
 	struct {
 		uint64_t locations, pods_assigned, pods_adopted, pod_requests_held;
 		uint64_t hosts_added, hosts_moved, hosts_deleted;
@@ -107,5 +113,21 @@ void faults_session_gone(struct pl_switch *w);
 void faults_counters(const struct pl_faults *f, fabricd_counter_fn fn, void *ctx);
 /* The switch's row as UplinkAvoid messages (for replies): *out malloc'd, NULL when empty. */
 int faults_row_msg(const struct pl_switch *w, L2f__UplinkAvoid ***out, size_t *n);
+
+/* The usable links (a link as faults.c judges it): nb[i][p], the switch port p of switch i
+ * reaches, or -1. NULL when out of memory; freed with faults_links_free. */
+int32_t **faults_links(const struct portland *pl);
+void faults_links_free(const struct portland *pl, int32_t **nb);
+
+/* mcast.c: multicast groups and their trees (docs/switchd.md, "Multicast"). */
+int mcast_new(struct pl_mcast **out);
+void mcast_free(struct pl_mcast *mc);
+/* Edge sw's whole membership (validated), replacing its last. */
+void mcast_members(struct portland *pl, uint32_t sw, const L2f__McastMembership *mm);
+/* Members or links may have changed: the trees are computed again on the next turn of fd's
+ * loop, and the switches whose table changed are sent it. */
+void mcast_changed(struct portland *pl, struct fabricd *fd);
+void mcast_session_gone(struct pl_switch *w);
+void mcast_counters(const struct pl_mcast *mc, fabricd_counter_fn fn, void *ctx);
 
 #endif

@@ -4,9 +4,11 @@
   udpprobe.py send DST PORT COUNT [INTERVAL_MS] [SPORT]
       COUNT datagrams to DST:PORT, one every INTERVAL_MS (1) on an absolute schedule (a late
       one does not shift the rest), from source port SPORT (fixed: one flow, one path).
-      Each carries its sequence number.
-  udpprobe.py recv PORT SECONDS [FAMILY]
-      Receives for at most SECONDS (and stops 1 s after the last datagram once some came);
+      Each carries its sequence number. A multicast DST goes out of eth0 (hosts have no
+      route for it), with TTL / hop limit 8.
+  udpprobe.py recv PORT SECONDS [FAMILY [GROUP]]
+      Receives for at most SECONDS (and stops 1 s after the last datagram once some came),
+      after joining GROUP on eth0 when one is given (IGMP / MLD from the host's own stack);
       prints "received N lost L gap_ms G first_ms F last_ms T stopped_ms S resumed_ms R": G is
       the longest time between two consecutive arrivals less the interval they were sent at
       (so 0 without an outage), F and T the first and last arrival, S and R the two arrivals
@@ -26,8 +28,35 @@ def family(addr):
     return socket.AF_INET6 if ":" in addr else socket.AF_INET
 
 
+def is_multicast(addr):
+    return addr.lower().startswith("ff") if ":" in addr else 224 <= int(addr.split(".")[0]) < 240
+
+
+def mcast_out(s, dst):
+    ifindex = socket.if_nametoindex("eth0")
+    if ":" in dst:
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_IF, ifindex)
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_HOPS, 8)
+    else:
+        s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF,
+                     struct.pack("=4s4si", b"\0" * 4, b"\0" * 4, ifindex))
+        s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 8)
+
+
+def join(s, group):
+    ifindex = socket.if_nametoindex("eth0")
+    if ":" in group:
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_JOIN_GROUP,
+                     socket.inet_pton(socket.AF_INET6, group) + struct.pack("=I", ifindex))
+    else:
+        s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP,
+                     socket.inet_aton(group) + b"\0" * 4 + struct.pack("=i", ifindex))
+
+
 def send(dst, port, count, interval_ms=1.0, sport=0):
     s = socket.socket(family(dst), socket.SOCK_DGRAM)
+    if is_multicast(dst):
+        mcast_out(s, dst)
     if sport:
         s.bind(("::" if ":" in dst else "0.0.0.0", sport))
     t0 = time.monotonic()
@@ -44,10 +73,12 @@ def send(dst, port, count, interval_ms=1.0, sport=0):
             pass  # no route for a moment: the receiver sees the gap
 
 
-def recv(port, seconds, fam="4"):
+def recv(port, seconds, fam="4", group=None):
     af = socket.AF_INET6 if fam == "6" else socket.AF_INET
     s = socket.socket(af, socket.SOCK_DGRAM)
     s.bind(("::" if fam == "6" else "0.0.0.0", port))
+    if group:
+        join(s, group)
     s.settimeout(0.2)
     end = time.time() + seconds
     n, seen, gap, first, last, interval, prev = 0, set(), 0.0, None, None, 1.0, None
@@ -117,7 +148,7 @@ def main(a):
         send(a[1], int(a[2]), int(a[3]), float(a[4]) if len(a) > 4 else 1.0,
              int(a[5]) if len(a) > 5 else 0)
     elif len(a) >= 3 and a[0] == "recv":
-        recv(int(a[1]), float(a[2]), a[3] if len(a) > 3 else "4")
+        recv(int(a[1]), float(a[2]), a[3] if len(a) > 3 else "4", a[4] if len(a) > 4 else None)
     elif len(a) == 3 and a[0] == "tcprecv":
         tcprecv(int(a[1]), float(a[2]))
     elif len(a) == 4 and a[0] == "tcpsend":

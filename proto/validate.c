@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "validate_mcast.h"
 #include "wire.h"
 
 static int bad(const char **why, const char *reason)
@@ -363,6 +364,7 @@ static int check_request(const L2f__Request *r, const char **why)
 	case L2F__REQUEST__OP_TOPO:
 	case L2F__REQUEST__OP_PL_HOSTS:
 	case L2F__REQUEST__OP_SWITCH_STATUS:
+	case L2F__REQUEST__OP_MCAST_GROUPS:
 		return 0;
 	default:
 		return bad(why, "Request with no op");
@@ -621,6 +623,10 @@ static int check_portland(const L2f__Portland *p, const char **why)
 		return bad(why, "Portland pod over 16 bits");
 	if (p->avoid && (ret = check_avoid(p->avoid, why)))
 		return ret;
+	if (p->mcast_members && (ret = check_mcast_members(p->mcast_members, why)))
+		return ret;
+	if (p->mcast_table && (ret = check_mcast_table(p->mcast_table, why)))
+		return ret;
 	if (p->location && (ret = check_location(p->location, why)))
 		return ret;
 	for (size_t i = 0; i < p->n_hosts_add; i++)
@@ -700,6 +706,8 @@ static int check_reply(const L2f__Reply *r, const char **why)
 		ret = too_many(why, "Reply", r->n_pl_hosts, "hosts", WIRE_MAX_ENTRIES);
 	for (size_t i = 0; !ret && i < r->n_pl_hosts; i++)
 		ret = check_host_binding(r->pl_hosts[i], why);
+	if (!ret)
+		ret = check_mcast_groups(r->mcast_groups, r->n_mcast_groups, why);
 	return ret;
 }
 

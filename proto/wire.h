@@ -43,6 +43,9 @@
 #define WIRE_MAX_SWITCH_PORTS 256     /* SwitchLocation.ports, .miswirings: a port is 8 bits */
 #define WIRE_MAX_SWITCHES 65536       /* Reply.switches */
 #define WIRE_MAX_TEXT 256             /* SwitchLocation.why, Miswiring.reason */
+#define WIRE_MAX_MCAST_GROUPS 1024    /* McastMembership.groups: the groups of one edge */
+#define WIRE_MAX_MCAST_ENTRIES 16384  /* McastTable.entries: one switch's (group, in port) */
+#define WIRE_MAX_MCAST_FABRIC 4096    /* Reply.mcast_groups: the groups of the fabric */
 /* --- end of the limits ------------------------------------------------------------------- */
 
 struct event_base;

@@ -39,13 +39,17 @@ static const char *const verdict_names[SW_V_COUNT] = {
 	[SW_V_DROPPED_FAULT] = "dropped_fault",
 	[SW_V_FORWARDED_UP_AVOIDING] = "forwarded_up_avoiding",
 	[SW_V_FORWARDED_MOVED] = "forwarded_moved",
+	[SW_V_PUNTED_MCAST] = "punted_mcast",
+	[SW_V_MCAST_FORWARDED] = "mcast_forwarded",
+	[SW_V_MCAST_COPIES] = "mcast_copies",
+	[SW_V_DROPPED_MCAST_UNKNOWN] = "dropped_mcast_unknown",
 };
 
 /* Every map the program pins, by its pinned name (= its name in switch.bpf.c). */
 static const char *const pinned_maps[] = {
 	"sw_config", "sw_ports", "sw_up", "sw_pods", "sw_positions", "sw_hosts", "sw_amacs",
 	"sw_verdicts", "sw_unknown", "sw_port_tx", "sw_vmid_holds", "sw_up_dest", "sw_moved",
-	"sw_trapped",
+	"sw_trapped", "sw_mcast",
 };
 
 const char *dp_verdict_name(unsigned reason)
@@ -821,7 +825,7 @@ int dp_read_verdicts(struct dp *dp, uint64_t out[SW_V_COUNT])
 
 static int count_keys(struct bpf_map *map)
 {
-	__u8 key[16], next[16];
+	__u8 key[32], next[32];
 	unsigned n = 0;
 	void *prev = NULL;
 
@@ -889,7 +893,7 @@ int dp_count_entries(struct dp *dp, struct dp_map_count out[DP_COUNTED_MAPS])
 	struct bpf_map *maps[DP_COUNTED_MAPS] = {
 		dp->skel->maps.sw_ports, dp->skel->maps.sw_up, dp->skel->maps.sw_pods,
 		dp->skel->maps.sw_positions, dp->skel->maps.sw_hosts, dp->skel->maps.sw_amacs,
-		dp->skel->maps.sw_up_dest, dp->skel->maps.sw_moved,
+		dp->skel->maps.sw_up_dest, dp->skel->maps.sw_moved, dp->skel->maps.sw_mcast,
 	};
 	int i, n;
 
@@ -901,6 +905,11 @@ int dp_count_entries(struct dp *dp, struct dp_map_count out[DP_COUNTED_MAPS])
 		out[i].entries = (unsigned)n;
 	}
 	return 0;
+}
+
+int dp_mcast_fd(struct dp *dp)
+{
+	return bpf_map__fd(dp->skel->maps.sw_mcast);
 }
 
 int dp_unknown_src_fd(struct dp *dp)

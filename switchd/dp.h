@@ -143,11 +143,14 @@ struct dp_map_count {
 	const char *name;
 	unsigned entries;
 };
-#define DP_COUNTED_MAPS 8
+#define DP_COUNTED_MAPS 9
 int dp_count_entries(struct dp *dp, struct dp_map_count out[DP_COUNTED_MAPS]);
 
 /* The program's fd, for BPF_PROG_TEST_RUN (tests/unit/switchd_dp). */
 int dp_prog_fd(struct dp *dp);
+
+/* sw_mcast (dp_mcast.c fills it). */
+int dp_mcast_fd(struct dp *dp);
 
 /* The sw_unknown ring (struct sw_unknown_src records), for ring_buffer__new. */
 int dp_unknown_src_fd(struct dp *dp);

@@ -94,6 +94,7 @@ static void op_located(void *ctx, const struct ldp_location *loc)
 	if (fwd_apply(s) < 0)
 		log_err("ldp: the data plane could not take the location");
 	switchd_report(s);
+	mcast_ports_changed(s);
 }
 
 static void op_miswired(void *ctx, int port, enum ldp_miswire why, const struct ldp_msg *seen)

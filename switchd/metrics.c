@@ -56,6 +56,22 @@ void switchd_metrics(struct metrics_out *m, void *ctx)
 	metrics_one(m, "l2f_switchd_frames_dropped_total", "counter",
 		    "LDP, ARP and ND frames dropped (malformed, or not from a host port)",
 		    s->c.frames_dropped);
+	metrics_one(m, "l2f_switchd_mcast_groups", "gauge",
+		    "multicast groups hosts below this edge joined", s->nmgroups);
+	metrics_one(m, "l2f_switchd_mcast_reports_received_total", "counter",
+		    "IGMP and MLD reports from hosts", s->c.mcast_reports_rx);
+	metrics_one(m, "l2f_switchd_mcast_reports_dropped_total", "counter",
+		    "IGMP and MLD reports that did not parse", s->c.mcast_reports_dropped);
+	metrics_one(m, "l2f_switchd_mcast_refused_total", "counter",
+		    "joins refused: groups or members over their bound",
+		    s->c.mcast_groups_over_cap + s->c.mcast_members_over_cap);
+	metrics_one(m, "l2f_switchd_mcast_tables_total", "counter",
+		    "multicast tables fabricd sent", s->c.mcast_tables);
+	metrics_one(m, "l2f_switchd_mcast_entries", "gauge",
+		    "multicast entries in the data plane", s->c.mcast_entries);
+	metrics_one(m, "l2f_switchd_mcast_entries_over_cap_total", "counter",
+		    "multicast entries from fabricd not written: over a bound",
+		    s->c.mcast_entries_over_cap);
 	if (s->dp && dp_read_verdicts(s->dp, v) == 0) {
 		metrics_family(m, "l2f_switchd_verdicts_total", "counter",
 			       "frames the data plane handled, by verdict");

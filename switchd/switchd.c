@@ -169,6 +169,8 @@ static void on_fabric_hello(struct wire *w, void *ctx)
 	log_info("fabricd %s: session up", s->cfg.fabricd);
 	switchd_report(s);
 	edge_resend(s);
+	if (s->nmgroups || s->mcast_unsent)
+		mcast_report(s);   /* else: fabricd keeps what a previous run reported */
 }
 
 static void on_fabric_msg(struct wire *w, const L2f__Envelope *env, void *ctx)
@@ -188,6 +190,8 @@ static void on_fabric_msg(struct wire *w, const L2f__Envelope *env, void *ctx)
 		edge_floods(s, m->floods, m->n_floods);
 	if (m->n_moved)
 		moved_hosts(s, m->moved, m->n_moved);
+	if (m->mcast_table)
+		mcast_table(s, m->mcast_table);
 }
 
 static void on_fabric_close(struct wire *w, const char *why, void *ctx)
@@ -241,9 +245,9 @@ static void status_reply(struct switchd *s, L2f__Reply *r, struct ctlsrv_cleanup
 	L2f__SwitchStatus *st = pl ? ctlsrv_palloc(pl, sizeof(*st)) : NULL;
 	struct loc_msg *lm = pl ? ctlsrv_palloc(pl, sizeof(*lm)) : NULL;
 	const struct wire_client_status *cs = wire_client_status(s->fc);
-	/* at most 40 after LDP's (see below), 17 of the edge, the verdicts, the maps and
-	 * migration's */
-	size_t maxc = 40 + 17 + SW_V_COUNT + DP_COUNTED_MAPS + MOVED_COUNTERS;
+	/* at most 40 after LDP's (see below), 17 of the edge, 12 of multicast, the verdicts,
+	 * the maps and migration's */
+	size_t maxc = 40 + 17 + 12 + SW_V_COUNT + DP_COUNTED_MAPS + MOVED_COUNTERS;
 	L2f__Counter *c = pl ? ctlsrv_palloc(pl, maxc * sizeof(*c)) : NULL;
 	L2f__Counter **cp = pl ? ctlsrv_palloc(pl, maxc * sizeof(*cp)) : NULL;
 	L2f__HostBinding *hb = pl ? ctlsrv_palloc(pl, (s->nhosts * EDGE_MAX_IPS + 1) * sizeof(*hb))
@@ -314,6 +318,18 @@ static void status_reply(struct switchd *s, L2f__Reply *r, struct ctlsrv_cleanup
 	C("faults.avoid_rows", s->c.avoid_tables);
 	C("faults.avoid_entries", s->navoid);
 	C("faults.avoid_over_cap", s->c.avoid_over_cap);
+	C("mcast.groups", s->nmgroups);
+	C("mcast.reports_rx", s->c.mcast_reports_rx);
+	C("mcast.reports_dropped", s->c.mcast_reports_dropped);
+	C("mcast.joins", s->c.mcast_joins);
+	C("mcast.leaves", s->c.mcast_leaves);
+	C("mcast.groups_over_cap", s->c.mcast_groups_over_cap);
+	C("mcast.members_over_cap", s->c.mcast_members_over_cap);
+	C("mcast.reports_sent", s->c.mcast_reports_sent);
+	C("mcast.tables", s->c.mcast_tables);
+	C("mcast.entries", s->c.mcast_entries);
+	C("mcast.entries_over_cap", s->c.mcast_entries_over_cap);
+	C("mcast.entries_removed", s->c.mcast_entries_removed);
 	{
 		struct counter_ctx cc = { st, c, cp, maxc };
 
@@ -394,7 +410,7 @@ int main(int argc, char **argv)
 	int err;
 
 	for (int i = 0; i < SWITCHD_MAX_PORTS; i++) {
-		s.io[i] = (struct sw_io){ -1, -1, -1, NULL, NULL, NULL };
+		s.io[i] = (struct sw_io){ -1, -1, -1, NULL, NULL, NULL, -1, -1, NULL, NULL };
 		s.kept_route[i] = -1;
 	}
 	err = daemon_args(&s.dm, &switchd_spec, argc, argv);
@@ -437,7 +453,8 @@ int main(int argc, char **argv)
 		log_err("data plane: %s", strerror(-err));
 		return 1;
 	}
-	if (edge_start(&s) < 0 || moved_start(&s) < 0 || ldpio_start(&s) < 0)
+	if (edge_start(&s) < 0 || moved_start(&s) < 0 || mcast_start(&s) < 0 ||
+	    ldpio_start(&s) < 0)
 		return 1;
 	if (fabric_start(&s) < 0) {
 		log_err("fabricd %s: cannot start the session", s.cfg.fabricd);
@@ -473,6 +490,7 @@ int main(int argc, char **argv)
 	ldpio_stop(&s);
 	edge_stop(&s);
 	moved_stop(&s);
+	mcast_stop(&s);
 	fwd_close(&s);
 	avoid_free(&s);
 	nl_close(&s.mon);

@@ -8,6 +8,7 @@
  *   age.c      host aging, and the holds of the vmids it frees (vmid.c: the vmids)
  *   avoid.c    fabricd's fault matrix row: the up neighbours to avoid per destination
  *   moved.c    migration: an old edge's moved PMACs, and the senders it tells the new one
+ *   mcast.c    an edge's IGMP / MLD membership to fabricd; fabricd's multicast table
  */
 #ifndef SWITCHD_H
 #define SWITCHD_H
@@ -34,6 +35,8 @@ struct ring_buffer;
 struct sw_io {
 	int ldp_fd, arp_fd, nd_fd;         /* -1 when not open */
 	struct event *ldp_ev, *arp_ev, *nd_ev;
+	int igmp_fd, mld_fd;               /* mcast.c */
+	struct event *igmp_ev, *mld_ev;
 };
 
 /* A host below an edge: its AMAC, PMAC and addresses (edge.c). Keyed by AMAC in `hosts`,
@@ -74,6 +77,18 @@ struct sw_avoid {
 	uint32_t first, n;
 };
 
+/* A group hosts below this edge joined (mcast.c): who, on which port (s->ports index). */
+#define MCAST_MAX_MEMBERS 64
+#define MCAST_BREAK_MS 200                 /* make before break: stale entries stay this long */
+struct sw_mgroup {
+	struct ipaddr group;
+	uint16_t n;
+	struct {
+		uint8_t port;
+		struct mac amac;
+	} members[MCAST_MAX_MEMBERS];
+};
+
 struct sw_counters {
 	uint64_t ldp_rx, ldp_tx, ldp_tx_errors;
 	uint64_t arp_rx, nd_rx, arp_answered, nd_answered, queries_sent, misses, floods_rx;
@@ -86,6 +101,9 @@ struct sw_counters {
 		uint64_t taken_back, trapped, trap_short, trap_stale, arp_sent, na_sent;
 		uint64_t tell_limited, tell_evicted, tell_no_address, tell_no_port;
 	} moved;
+	uint64_t mcast_reports_rx, mcast_reports_dropped, mcast_joins, mcast_leaves;
+	uint64_t mcast_groups_over_cap, mcast_members_over_cap, mcast_reports_sent;
+	uint64_t mcast_tables, mcast_entries, mcast_entries_over_cap, mcast_entries_removed;
 };
 
 #define MOVED_TELL_SLOTS 1024              /* moved.c: senders told lately (4-way sets) */
@@ -149,6 +167,13 @@ struct switchd {
 	struct edge_query *queries;
 	size_t nqueries;
 	struct event *query_ev, *retry_ev;
+	/* multicast (mcast.c): WIRE_MAX_MCAST_GROUPS slots */
+	struct sw_mgroup *mgroups;
+	size_t nmgroups;
+	bool mcast_unsent;                 /* a change fabricd has not heard yet */
+	struct dp_mcast_want *mcast_want;  /* fabricd's last table, as the data plane takes it */
+	unsigned n_mcast_want;
+	struct event *mcast_ev;            /* the stale entries' removal, MCAST_BREAK_MS later */
 	/* fabricd */
 	struct wire_client *fc;
 	struct wire_tls *tls;
@@ -220,6 +245,16 @@ void moved_pmac_taken(struct switchd *s, const struct mac *pmac);
 /* Every migration counter by name (MOVED_COUNTERS of them), the data plane's events too. */
 void moved_counters(const struct switchd *s, void (*fn)(void *ctx, const char *name,
 							  uint64_t v), void *ctx);
+
+/* mcast.c */
+int mcast_start(struct switchd *s);
+void mcast_stop(struct switchd *s);
+/* The membership to fabricd (on each new session; changes send it by themselves). */
+void mcast_report(struct switchd *s);
+/* Ports may have stopped being host ports: their members are forgotten. */
+void mcast_ports_changed(struct switchd *s);
+/* fabricd's multicast table for this switch. */
+void mcast_table(struct switchd *s, const L2f__McastTable *t);
 
 struct metrics_out;
 /* GET /metrics (metrics.c); ctx is the struct switchd. */

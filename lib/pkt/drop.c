@@ -38,6 +38,10 @@ static const char *const drop_names[PKT_DROP_COUNT] = {
 	[PKT_DROP_LDP_PORT] = "ldp_port",
 	[PKT_DROP_LDP_HOST_PORT] = "ldp_host_port",
 	[PKT_DROP_LDP_UNEXPECTED] = "ldp_unexpected",
+	[PKT_DROP_MCAST_CHECKSUM] = "mcast_checksum",
+	[PKT_DROP_MCAST_TYPE] = "mcast_type",
+	[PKT_DROP_MCAST_GROUP] = "mcast_group",
+	[PKT_DROP_MCAST_RECORD] = "mcast_record",
 };
 
 const char *pkt_drop_name(enum pkt_drop d)

@@ -45,6 +45,10 @@ enum pkt_drop {
 	PKT_DROP_LDP_HOST_PORT,      /* on a port already found host-connected (daemon) */
 	PKT_DROP_LDP_UNEXPECTED,     /* a proposal to a non-aggregation switch, a reply to no
 	                                proposal of ours (daemon) */
+	PKT_DROP_MCAST_CHECKSUM,     /* IGMP checksum (RFC 2236 2.3) */
+	PKT_DROP_MCAST_TYPE,         /* IGMP / MLD type not a report or a leave */
+	PKT_DROP_MCAST_GROUP,        /* a v1/v2 report's group not multicast */
+	PKT_DROP_MCAST_RECORD,       /* a v3 / MLDv2 record of an unknown type or group */
 	PKT_DROP_COUNT
 };
 

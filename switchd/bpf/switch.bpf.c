@@ -20,8 +20,14 @@
  *   4. At an edge's host port the source AMAC is first rewritten to the host's PMAC. A source
  *      with no PMAC (or seen on another port: it moved) is dropped, counted, and reported on
  *      the sw_unknown ring so switchd can assign one without waiting for the host's next ARP.
- *   5. Broadcast and multicast other than ARP and ND are dropped and counted (multicast is
- *      the next issue).
+ *   5. Multicast by fabricd's trees (docs/switchd.md "Multicast"): IGMP and MLD are left to
+ *      switchd (the edge reports its hosts' groups); a frame to a routable group is
+ *      replicated by bpf_clone_redirect, in a bpf_loop bounded by SW_MCAST_MAX_OUT, out of
+ *      the ports sw_mcast names for its group and in port, never back out of that port.
+ *      Fabricd's entries go up only from an edge's hosts or an aggregation switch's edges,
+ *      down only otherwise (Constraint 1 holds for multicast too: no loop). A group with no
+ *      entry, broadcast, non-IP multicast and link-local groups (224.0.0.x, ff02::) are
+ *      dropped and counted.
  *   6. Migration (PortLand §3.5): at an edge, a destination PMAC of its own with no host but
  *      an entry in sw_moved (its host moved away) is rewritten to the host's new PMAC and
  *      sent on - down to a host of its own, or back up, the one exception to Constraint 1
@@ -155,6 +161,15 @@ struct {
 	__type(value, struct sw_port_stats);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } sw_port_tx SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SW_MAX_MCAST);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct sw_mcast_key);
+	__type(value, struct sw_mcast_out);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sw_mcast SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -420,6 +435,128 @@ static __always_inline int rewrite_source(struct __sk_buff *skb, struct ethhdr *
 	return 0;
 }
 
+/* RFC 2236 2, RFC 3376 4: IGMP is IP protocol 2. */
+static __always_inline int is_igmp(void *l3, void *data_end)
+{
+	struct iphdr *ip = l3;
+
+	return (void *)(ip + 1) <= data_end && ip->protocol == IPPROTO_IGMP;
+}
+
+/* RFC 2710 3, RFC 3810 5: MLD is ICMPv6 (130-132, 143) behind a Hop-by-Hop Options header
+ * with Router Alert. Only that header is looked through: the hosts' stacks send no other. */
+static __always_inline int is_mld(void *l3, void *data_end)
+{
+	struct ipv6hdr *ip6 = l3;
+	__u8 *hbh = (void *)(ip6 + 1), *icmp;
+	__u8 t;
+
+	if ((void *)(hbh + 2) > data_end || ip6->nexthdr != 0 || hbh[0] != IPPROTO_ICMPV6)
+		return 0;
+	icmp = hbh + ((__u32)hbh[1] + 1) * 8;
+	if ((void *)(icmp + 1) > data_end)
+		return 0;
+	t = icmp[0];
+	return (t >= 130 && t <= 132) || t == 143;
+}
+
+struct mcast_loop {
+	struct __sk_buff *skb;
+	struct sw_mcast_out *out;
+	__u32 in;
+	__u32 copies;
+};
+
+/* One copy out of out->ifindex[i], unless that is where the frame came from. */
+static long mcast_copy(__u32 i, void *arg)
+{
+	struct mcast_loop *c = arg;
+	struct sw_port_stats *st;
+	struct sw_port *port;
+	__u32 ifindex, slot;
+
+	if (i >= SW_MCAST_MAX_OUT)
+		return 1;
+	ifindex = c->out->ifindex[i];
+	if (ifindex == c->in)
+		return 0;
+	if (bpf_clone_redirect(c->skb, ifindex, 0) < 0)
+		return 0;
+	c->copies++;
+	port = bpf_map_lookup_elem(&sw_ports, &ifindex);
+	if (port) {
+		slot = port->slot;
+		st = bpf_map_lookup_elem(&sw_port_tx, &slot);
+		if (st) {
+			st->frames += 1;   /* per CPU: no other writer */
+			st->bytes += c->skb->len;
+		}
+	}
+	return 0;
+}
+
+/* The group of an IP multicast frame into key->group, or -1: not IP, not multicast, or a
+ * link-local group (RFC 5771 224.0.0.0/24; RFC 4291 2.7 scopes 0-2), which stays on the link. */
+static __always_inline int mcast_group(struct ethhdr *eth, void *data_end, struct sw_mcast_key *key)
+{
+	__u16 proto = bpf_ntohs(eth->h_proto);
+
+	if (proto == ETH_P_IP) {
+		struct iphdr *ip = (void *)(eth + 1);
+		__u8 *d;
+
+		if ((void *)(ip + 1) > data_end)
+			return -1;
+		d = (__u8 *)&ip->daddr;
+		if ((d[0] & 0xf0) != 0xe0 || (d[0] == 224 && d[1] == 0 && d[2] == 0))
+			return -1;
+		key->group[10] = key->group[11] = 0xff;
+		__builtin_memcpy(&key->group[12], d, 4);
+		return 0;
+	}
+	if (proto == ETH_P_IPV6) {
+		struct ipv6hdr *ip6 = (void *)(eth + 1);
+
+		if ((void *)(ip6 + 1) > data_end)
+			return -1;
+		if (ip6->daddr.s6_addr[0] != 0xff || (ip6->daddr.s6_addr[1] & 0x0f) <= 2)
+			return -1;
+		__builtin_memcpy(key->group, ip6->daddr.s6_addr, 16);
+		return 0;
+	}
+	return -1;
+}
+
+static __always_inline int route_mcast(struct __sk_buff *skb, const struct sw_config *cfg,
+				       const struct sw_port *port, struct ethhdr *eth,
+				       void *data_end)
+{
+	struct sw_mcast_key key = {};
+	struct mcast_loop loop = {};
+	__u32 reason = SW_V_MCAST_COPIES;
+	__u64 *n;
+
+	if (mcast_group(eth, data_end, &key) < 0)
+		return verdict(SW_V_DROPPED_MULTICAST, TC_ACT_SHOT);
+	key.in_ifindex = skb->ingress_ifindex;
+	if (cfg->level == SW_LEVEL_EDGE && port->dir == SW_DIR_HOST) {
+		if (rewrite_source(skb, eth) < 0)
+			return verdict(SW_V_DROPPED_UNKNOWN_SRC, TC_ACT_SHOT);
+		key.in_ifindex = SW_MCAST_FROM_HOSTS;
+	}
+	loop.out = bpf_map_lookup_elem(&sw_mcast, &key);
+	if (!loop.out)
+		return verdict(SW_V_DROPPED_MCAST_UNKNOWN, TC_ACT_SHOT);
+	loop.skb = skb;
+	loop.in = skb->ingress_ifindex;
+	bpf_loop(loop.out->count < SW_MCAST_MAX_OUT ? loop.out->count : SW_MCAST_MAX_OUT,
+		 mcast_copy, &loop, 0);
+	n = bpf_map_lookup_elem(&sw_verdicts, &reason);
+	if (n)
+		*n += loop.copies;
+	return verdict(SW_V_MCAST_FORWARDED, TC_ACT_SHOT);
+}
+
 SEC("tc")
 int sw_ingress(struct __sk_buff *skb)
 {
@@ -447,6 +584,9 @@ int sw_ingress(struct __sk_buff *skb)
 				       TC_ACT_OK);
 		control = 1;
 	}
+	if ((proto == ETH_P_IP && is_igmp(eth + 1, data_end)) ||
+	    (proto == ETH_P_IPV6 && is_mld(eth + 1, data_end)))
+		return verdict(SW_V_PUNTED_MCAST, TC_ACT_OK);
 
 	cfg = bpf_map_lookup_elem(&sw_config, &zero);
 	if (!cfg || !cfg->located)
@@ -454,7 +594,7 @@ int sw_ingress(struct __sk_buff *skb)
 	if (!port)
 		return verdict(SW_V_DROPPED_UNKNOWN_PORT, TC_ACT_SHOT);
 	if (eth->h_dest[0] & 1)
-		return verdict(SW_V_DROPPED_MULTICAST, TC_ACT_SHOT);
+		return route_mcast(skb, cfg, port, eth, data_end);
 
 	switch (cfg->level) {
 	case SW_LEVEL_CORE:

@@ -30,6 +30,9 @@
  *               (migration): frames to one are rewritten to the new PMAC and forwarded
  *   sw_trapped  ring buffer of struct sw_trapped   edge: who sent to a moved PMAC, so that
  *               switchd tells that sender the new one (a unicast gratuitous ARP or NA)
+ *   sw_mcast    {group, in ifindex} -> struct sw_mcast_out   fabricd's multicast tree
+ *               entries of this switch (docs/switchd.md "Multicast"): the ports a group's
+ *               frames arriving on that port go out of (in ifindex 0: any host port)
  *
  * Config and the up group are single-entry *hash* maps, not arrays: a hash update swaps in a
  * whole new element under RCU, so the program never sees half of a new group or config (an
@@ -55,6 +58,9 @@
 #define SW_MAX_MOVED 1024     /* moved PMACs an edge redirects at once (switchd/moved.c) */
 #define SW_TRAPPED_RING (64 * 1024)
 #define SW_MOVED_TRAP_NS 1000000ULL   /* at most one trap record a millisecond per moved PMAC */
+#define SW_MAX_MCAST 16384    /* (group, in port) entries: WIRE_MAX_MCAST_ENTRIES */
+#define SW_MCAST_MAX_OUT 64   /* out ports of one entry (k/2 down + k/2 up, or an edge's hosts) */
+#define SW_MCAST_FROM_HOSTS 0 /* sw_mcast_key.in_ifindex of an edge's entry for its hosts */
 
 /* The tc filter switchd owns on each port's clsact ingress: replaced in place on restart. */
 #define SW_TC_HANDLE 0x1f2f
@@ -86,13 +92,18 @@ enum sw_verdict {
 	SW_V_DROPPED_NO_ROUTE,     /* no entry for the destination's pod / position / PMAC */
 	SW_V_DROPPED_UNKNOWN_SRC,  /* host source with no PMAC here yet (reported on sw_unknown) */
 	SW_V_DROPPED_MALFORMED,    /* shorter than its headers */
-	SW_V_DROPPED_MULTICAST,    /* broadcast/multicast other than ARP and ND: next issue */
+	SW_V_DROPPED_MULTICAST,    /* broadcast, non-IP multicast, link-local groups (224.0.0.x,
+	                              ff02::) other than ARP, ND, IGMP and MLD */
 	SW_V_DROPPED_UNKNOWN_PORT, /* ingress port not in sw_ports */
 	SW_V_DROPPED_NO_UPLINK,    /* must go up, but the up group is empty */
 	SW_V_DROPPED_FAULT,        /* arrived on a port with SW_PORT_F_FAULT (LDMs too) */
 	SW_V_FORWARDED_UP_AVOIDING,/* ECMP over a destination's group: around a fault */
 	SW_V_FORWARDED_MOVED,      /* edge: to a moved PMAC, rewritten to the new one and sent on
 	                              (back up if need be: the one exception to Constraint 1) */
+	SW_V_PUNTED_MCAST,         /* IGMP, and MLD (ICMPv6 behind Hop-by-Hop): to switchd */
+	SW_V_MCAST_FORWARDED,      /* a group's frame replicated along its tree (once a frame) */
+	SW_V_MCAST_COPIES,         /* the copies sent (bpf_clone_redirect), not a verdict */
+	SW_V_DROPPED_MCAST_UNKNOWN,/* a routable group with no entry for its in port here */
 	SW_V_COUNT
 };
 
@@ -167,6 +178,18 @@ struct sw_vmid_hold {
 	__u8 amac[6];      /* the host that had it: the one that may have it back meanwhile */
 	__u8 pad[2];
 	__u32 until;       /* CLOCK_MONOTONIC second the hold ends */
+};
+
+/* sw_mcast's key: the group (IPv4 as ::ffff:a.b.c.d, RFC 4291 2.5.5.2) and the port a frame
+ * arrived on. */
+struct sw_mcast_key {
+	__u8 group[16];
+	__u32 in_ifindex;  /* SW_MCAST_FROM_HOSTS: any of an edge's host ports */
+};
+
+struct sw_mcast_out {
+	__u32 count;       /* 0..SW_MCAST_MAX_OUT */
+	__u32 ifindex[SW_MCAST_MAX_OUT];
 };
 
 /* One record on sw_unknown: a frame from a host port whose source has no PMAC (yet). */

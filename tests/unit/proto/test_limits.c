@@ -521,6 +521,68 @@ static void test_flood_vtep_twice(void **state)
 	free(a);
 }
 
+/* Multicast: an edge's groups (distinct: a group twice is refused on its own), a switch's
+ * table, and what a membership may not say. */
+static void test_mcast(void **state)
+{
+	L2f__McastGroup *g = calloc(WIRE_MAX_MCAST_GROUPS + 1, sizeof(*g));
+	L2f__McastGroup **gp = calloc(WIRE_MAX_MCAST_GROUPS + 1, sizeof(*gp));
+	uint8_t (*addr)[4] = calloc(WIRE_MAX_MCAST_GROUPS + 1, 4);
+	uint32_t ports[2] = { 0, 1 }, twice[2] = { 1, 1 };
+	L2f__McastMembership mm = L2F__MCAST_MEMBERSHIP__INIT;
+	L2f__McastTable t = L2F__MCAST_TABLE__INIT;
+	L2f__McastEntry e = L2F__MCAST_ENTRY__INIT;
+	L2f__Portland pl = L2F__PORTLAND__INIT;
+	L2f__Envelope env = L2F__ENVELOPE__INIT;
+
+	assert_non_null(g);
+	assert_non_null(gp);
+	assert_non_null(addr);
+	for (size_t i = 0; i <= WIRE_MAX_MCAST_GROUPS; i++) {
+		l2f__mcast_group__init(&g[i]);
+		addr[i][0] = 239;
+		addr[i][2] = (uint8_t)(i >> 8);
+		addr[i][3] = (uint8_t)i;
+		g[i].group = (ProtobufCBinaryData){ 4, addr[i] };
+		g[i].ports = ports;
+		g[i].n_ports = 2;
+		gp[i] = &g[i];
+	}
+	mm.groups = gp;
+	pl.mcast_members = &mm;
+	env.msg_case = L2F__ENVELOPE__MSG_PORTLAND;
+	env.portland = &pl;
+	expect_bound(&env, &mm.n_groups, WIRE_MAX_MCAST_GROUPS,
+		     "McastMembership with 1025 groups, at most 1024");
+	mm.n_groups = 2;
+	g[1].ports = twice;
+	expect_refused(&env, "McastGroup port over 8 bits or named twice");
+	g[1].ports = ports;
+	addr[1][3] = 0;
+	expect_refused(&env, "McastMembership names a group twice");
+	addr[1][0] = 224;
+	addr[1][1] = addr[1][2] = 0;
+	expect_refused(&env, "McastGroup group not a routable multicast address");
+	pl.mcast_members = NULL;
+
+	e.group = (ProtobufCBinaryData){ 4, addr[5] };
+	e.has_in_port = true;
+	e.in_port = 1;
+	e.out_ports = ports;
+	e.n_out_ports = 2;
+	t.entries = (L2f__McastEntry **)same(&e, WIRE_MAX_MCAST_ENTRIES + 1);
+	pl.mcast_table = &t;
+	t.n_entries = 1;
+	expect_refused(&env, "McastEntry sends back out of its in port");
+	e.in_port = 2;
+	expect_bound(&env, &t.n_entries, WIRE_MAX_MCAST_ENTRIES,
+		     "McastTable with 16385 entries, at most 16384");
+	free(t.entries);
+	free(g);
+	free(gp);
+	free(addr);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -546,6 +608,7 @@ int main(void)
 		cmocka_unit_test(test_learned_and_port_ips_twice),
 		cmocka_unit_test(test_port_host_twice),
 		cmocka_unit_test(test_flood_vtep_twice),
+		cmocka_unit_test(test_mcast),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
