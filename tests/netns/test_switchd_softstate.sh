@@ -8,6 +8,8 @@
 #     tree (every switch's level, pod and position), the same hosts with the same PMACs (the
 #     edges register them again), takes the four pods back from the position-0 edges
 #     (portland.pods_adopted), and, its view complete, sends the same fault rows as before;
+#     the multicast group two hosts in two pods joined comes back from the edges' reports
+#     with the same members, and a sender's datagrams reach both after the restart;
 #  2. an aggregation switch's and a core's switchd are killed with -9 and started again: the
 #     pings lose nothing, each locates where it was, and no host moves (fabricd's PMACs and
 #     portland.hosts_moved unchanged).
@@ -23,6 +25,7 @@ sw_start_all
 
 located() { [ "$(ctl topo --json 2>/dev/null | jq '[.[] | select(.located)] | length')" = 20 ]; }
 t_assert_wait 20 "not every switch located: $(ctl topo 2>&1 | head -22)" located
+MCPIDS=()
 mapfile -t HOSTS < <(ft_hosts)
 all4=()
 for h in "${HOSTS[@]}"; do all4+=("$(ft_host_ip4 "$h")"); done
@@ -37,13 +40,22 @@ rows() {
     ctl faults --json 2>/dev/null | jq -r 'map(.name as $s | (.avoid // [])[] |
         "\($s) \(.pod).\(.position // "*") \([.avoid[]] | join(","))") | sort | .[]'
 }
+groups() { ctl groups --json 2>/dev/null | jq -r '.[] | "\(.group) \([.members[] | "\(.switch_name):\(.port)"] | sort | join(","))"' | sort; }
 nhosts=$(hosts | grep -c .)
 t_assert_eq "$nhosts" "${#HOSTS[@]}" "hosts registered with fabricd"
 
 # a core link down: fault rows in force across the restarts
 ft_link_down a0-0 p2
 t_assert_wait 5 "no fault rows for a0-0 p2 down: $(ctl faults 2>&1)" '[ "$(rows | grep -c .)" = 3 ]'
-TREE=$(tree) HOSTS_BEFORE=$(hosts) ROWS=$(rows)
+# a multicast group with members in two pods, held across fabricd's restart
+G=239.1.2.3
+for h in h1-1-0 h2-0-1; do
+    lab_exec "$h" "$T_PYTHON" "$T_ROOT/lab/udpprobe.py" recv 9500 60 4 $G >"$LAB_TMP/mc-$h" 2>&1 &
+    MCPIDS+=($!)
+done
+t_assert_wait 5 "the group's two members not at fabricd: $(ctl groups 2>&1)" \
+    '[ "$(groups | grep -c "^$G [^,]*,[^,]*$")" = 1 ]'
+TREE=$(tree) HOSTS_BEFORE=$(hosts) ROWS=$(rows) GROUPS_BEFORE=$(groups)
 t_log "the tree, $nhosts hosts and $(echo "$ROWS" | grep -c .) fault rows recorded"
 
 # FROM TO pairs across pods, each pinging for the whole of one phase
@@ -87,11 +99,19 @@ t_assert_wait 10 "the tree after fabricd's restart: $(diff <(echo "$TREE") <(tre
 t_assert_wait 10 "the hosts after fabricd's restart: $(diff <(echo "$HOSTS_BEFORE") <(hosts))" \
     '[ "$(hosts)" = "$HOSTS_BEFORE" ]'
 t_assert_wait 10 "the fault rows after fabricd's restart: $(rows)" '[ "$(rows)" = "$ROWS" ]'
+t_assert_wait 10 "the groups after fabricd's restart: $(groups)" '[ "$(groups)" = "$GROUPS_BEFORE" ]'
 t_assert_eq "$(counter pods_adopted)" 4 "pods the new fabricd took back from the position-0 edges"
 t_assert_eq "$(counter pods_assigned)" 4 "pods the new fabricd counts as given"
 t_assert_eq "$(counter faults.view_complete)" 1 "the new fabricd's view complete"
 matrix_check
 grep -q "view complete after" "$FT_LAST_LOG" || t_fail "the new fabricd did not log its view complete"
+sleep 0.5   # the new trees in the switches
+lab_exec h0-0-0 "$T_PYTHON" "$T_ROOT/lab/udpprobe.py" send $G 9500 200 1 || t_fail "udpprobe send to $G"
+wait "${MCPIDS[@]}"
+for h in h1-1-0 h2-0-1; do
+    t_log "$G after fabricd's restart: $h $(cat "$LAB_TMP/mc-$h")"
+    grep -q "^received 200 lost 0 " "$LAB_TMP/mc-$h" || t_fail "$h did not get the group's 200 datagrams: $(cat "$LAB_TMP/mc-$h")"
+done
 
 # --- 2. an aggregation switch's and a core's switchd kill -9 and restart -----------------------
 moved=$(counter hosts_moved)
