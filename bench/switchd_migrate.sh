@@ -76,11 +76,8 @@ for _ in $(seq 600); do [ "$(located_count)" = 20 ] && break; sleep 0.05; done
 [ "$(located_count)" = 20 ] || { echo "not every switch located"; exit 1; }
 
 M=h0-0-0 SRC=h3-1-1
-M4=$(ft_host_ip4 $M) M6=$(ft_host_ip6 $M) MMAC=$(ft_host_mac $M)
-lab_exec h2-0-1 ip link set eth0 down
-lab_exec h2-0-1 ip link set eth0 name mig0
-lab_exec h2-0-1 ip link set mig0 netns "$(lab_ns $M)"
-lab_exec $M ip link set mig0 address "$MMAC"
+M4=$(ft_host_ip4 $M)
+ft_graft_link $M h2-0-1 mig0 || { echo "ft_graft_link failed"; exit 1; }
 lab_exec $SRC ping -c 3 -i 0.2 -q "$M4" >/dev/null 2>&1
 coproc GARPER { ip netns exec "$(lab_ns $M)" "$T_PYTHON" -c "$GARP_PY" "$M4"; }
 # LINK EDGE PORT: M's links, and the edge port at the other end of each
@@ -92,11 +89,7 @@ host_port() {   # EDGE PORT: the edge has it as a host port
 move() {   # FROM TO: prints "move_ms garp_epoch_ms"
     local t0 t1 tg from=$1 to=$2
     t0=$(now_ms)
-    lab_exec $M ip link set "$from" down
-    lab_exec $M ip addr flush dev "$from"
-    lab_exec $M ip addr add "$M4/16" dev "$to"
-    lab_exec $M ip addr add "$M6/64" dev "$to" nodad
-    lab_exec $M ip link set "$to" up
+    ft_host_relink $M "$from" "$to"
     # shellcheck disable=SC2086  # EDGE PORT
     for _ in $(seq 500); do host_port ${EDGE[$to]} && break; sleep 0.01; done
     t1=$(now_ms)

@@ -65,6 +65,11 @@
 #   ft_port_mac SW PORT / ft_switch_id SW / ft_ctl_mac SW / ft_ctl_ip SW / ft_sw_num SW
 #   ft_link_down SW PORT / ft_link_up SW PORT   take a switch port down / up (the peer
 #                               sees NO-CARRIER: a pulled cable)
+#   ft_graft_link H GIVER [IF]  migration's lab part: GIVER's eth0 (its edge port) moves into
+#                               H's namespace as IF (mig0), down, with H's MAC; GIVER is
+#                               left with no link
+#   ft_host_relink H FROM TO    H's addresses leave its link FROM (down) for TO (up): H now
+#                               hangs off TO's edge port, same MAC and IPs
 #   ft_start NAME TAG CMD...    run CMD in NAME's namespace in the background, logging to
 #                               $LAB_TMP/TAG-NAME.log; FT_LAST_PID / FT_LAST_LOG (call directly)
 #   ft_start_switchd SW [ARG...]  "$SWITCHD" ARG... in SW (errors out if SWITCHD is unset
@@ -240,6 +245,21 @@ ft_links() {
 
 ft_link_down() { local _ftl _ftp _fti _ftx _ftn; _ft_switch "$1"; _ft_portnum "$2"; lab_exec "$1" ip link set "p$_ftn" down; }
 ft_link_up() { local _ftl _ftp _fti _ftx _ftn; _ft_switch "$1"; _ft_portnum "$2"; lab_exec "$1" ip link set "p$_ftn" up; }
+ft_graft_link() {
+    local h=$1 giver=$2 ifname=${3:-mig0}
+    lab_exec "$giver" ip link set eth0 down &&
+        lab_exec "$giver" ip link set eth0 name "$ifname" &&
+        lab_exec "$giver" ip link set "$ifname" netns "$(lab_ns "$h")" &&
+        lab_exec "$h" ip link set "$ifname" address "$(ft_host_mac "$h")"
+}
+ft_host_relink() {
+    local h=$1 from=$2 to=$3
+    lab_exec "$h" ip link set "$from" down &&
+        lab_exec "$h" ip addr flush dev "$from" &&
+        lab_exec "$h" ip addr add "$(ft_host_ip4 "$h")/16" dev "$to" &&
+        lab_exec "$h" ip addr add "$(ft_host_ip6 "$h")/64" dev "$to" nodad &&
+        lab_exec "$h" ip link set "$to" up
+}
 
 # --- building ---------------------------------------------------------------------------------
 # A k=8 tree is 210 namespaces and 465 veth pairs: everything is done in bulk, with as few

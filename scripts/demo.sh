@@ -336,7 +336,7 @@ done
 
 # --- PortLand migration -----------------------------------------------------------------------
 say "A VM migrates: h0-0-0 leaves e0-0 for e2-0's port p1, in another pod, keeping its IP and MAC"
-M=h0-0-0 GIVER=h2-0-1 M4=$(ft_host_ip4 h0-0-0) M6=$(ft_host_ip6 h0-0-0) MMAC=$(ft_host_mac h0-0-0)
+M=h0-0-0 GIVER=h2-0-1 M4=$(ft_host_ip4 h0-0-0)
 pmac_of() { "${PCTL[@]}" hosts --json | jq -r --arg ip "$1" '.[] | select(.ip == $ip) | .pmac'; }
 OLDP=$(pmac_of "$M4")
 lab_exec h1-0-0 ping -q -c 2 -i 0.1 "$M4" >/dev/null 2>&1 || true
@@ -345,15 +345,8 @@ measure_ping_start h1-0-0 "$M4" 3000
 sleep 0.8
 t_move=$(date +%s%N)
 # the lab's part: the VM's interface now hangs off e2-0 p1 (h2-0-1's link), same MAC and IPs
-lab_exec $GIVER ip link set eth0 down
-lab_exec $GIVER ip link set eth0 name mig0
-lab_exec $GIVER ip link set mig0 netns "$(lab_ns $M)"
-lab_exec $M ip addr flush dev eth0
-lab_exec $M ip link set eth0 down
-lab_exec $M ip link set mig0 address "$MMAC"
-lab_exec $M ip addr add "$M4/16" dev mig0
-lab_exec $M ip addr add "$M6/64" dev mig0 nodad
-lab_exec $M ip link set mig0 up
+ft_graft_link $M $GIVER mig0
+ft_host_relink $M eth0 mig0
 for _ in $(seq 100); do
     [ "$(SCTL e2-0 switch status --json | jq -r '.location.ports[] | select(.name == "p1") | .dir')" = DIR_HOST ] && break
     sleep 0.05

@@ -258,7 +258,7 @@ static void answer(struct switchd *s, const struct edge_query *q, const struct m
 
 		a.spa = q->target.v4;
 		a.tpa = q->sender.v4;
-		send_on(s, q->port, s->io[q->port].arp_fd,
+		send_on(s, q->port, s->io[q->port].arp.fd,
 			f, arp_build_frame(f, sizeof(f), &q->sender_amac, pmac, &a));
 		s->c.arp_answered++;
 	} else {
@@ -269,7 +269,7 @@ static void answer(struct switchd *s, const struct edge_query *q, const struct m
 		na.src = q->target.v6;
 		na.dst = q->sender.v6;
 		na.target = q->target.v6;
-		send_on(s, q->port, s->io[q->port].nd_fd, f, ndisc_build_na(f, sizeof(f), &na));
+		send_on(s, q->port, s->io[q->port].nd.fd, f, ndisc_build_na(f, sizeof(f), &na));
 		s->c.nd_answered++;
 	}
 }
@@ -442,7 +442,7 @@ void edge_floods(struct switchd *s, L2f__ArpMiss *const *m, size_t n)
 				a.spa = sender.v4;
 				a.tpa = target.v4;
 				len = arp_build_frame(f, sizeof(f), &mac_broadcast, &spmac, &a);
-				send_on(s, p, s->io[p].arp_fd, f, len);
+				send_on(s, p, s->io[p].arp.fd, f, len);
 			} else {
 				struct nd_ns_tx ns = { .eth_src = spmac, .slla = spmac };
 
@@ -453,7 +453,7 @@ void edge_floods(struct switchd *s, L2f__ArpMiss *const *m, size_t n)
 						      ns.dst.s6_addr[13], ns.dst.s6_addr[14],
 						      ns.dst.s6_addr[15] }, MAC_LEN);
 				len = ndisc_build_ns(f, sizeof(f), &ns);
-				send_on(s, p, s->io[p].nd_fd, f, len);
+				send_on(s, p, s->io[p].nd.fd, f, len);
 			}
 			s->c.floods_sent++;
 		}
@@ -538,29 +538,6 @@ void edge_frame(struct switchd *s, int port, const uint8_t *f, size_t len)
 		s->c.frames_dropped++;
 }
 
-static int port_of_fd(const struct switchd *s, int fd)
-{
-	for (int i = 0; i < s->nports; i++)
-		if (s->io[i].arp_fd == fd || s->io[i].nd_fd == fd)
-			return i;
-	return -1;
-}
-
-static void on_frame(evutil_socket_t fd, short what, void *arg)
-{
-	struct switchd *s = arg;
-	int port = port_of_fd(s, fd);
-	uint8_t buf[2048];
-
-	for (int n = 0; port >= 0 && n < 64; n++) {
-		ssize_t len = recv(fd, buf, sizeof(buf), 0);
-
-		if (len < 0)
-			break;
-		edge_frame(s, port, buf, (size_t)len);
-	}
-}
-
 void edge_resend(struct switchd *s)
 {
 	size_t n = 0;
@@ -582,16 +559,6 @@ void edge_resend(struct switchd *s)
 	}
 	free(b);
 	free(bp);
-}
-
-static int open_sock(struct switchd *s, int port, uint16_t type, const struct sock_filter *f,
-		     size_t nf, int *fd, struct event **ev)
-{
-	*fd = rawsock_open_proto(s->ports[port].ifindex, type, f, nf);
-	if (*fd < 0)
-		return *fd;
-	*ev = event_new(s->base, *fd, EV_READ | EV_PERSIST, on_frame, s);
-	return *ev && event_add(*ev, NULL) == 0 ? 0 : -ENOMEM;
 }
 
 /* A host the previous run gave a PMAC (the pinned maps): kept, so that its PMAC, which
@@ -638,11 +605,11 @@ int edge_start(struct switchd *s)
 	if (err < 0 || !s->queries || !s->query_ev || !s->retry_ev)
 		return -ENOMEM;
 	for (int i = 0; i < s->nports; i++) {
-		err = open_sock(s, i, ETHERTYPE_ARP, NULL, 0, &s->io[i].arp_fd, &s->io[i].arp_ev);
+		err = port_sock_open(s, i, ETHERTYPE_ARP, NULL, 0, edge_frame, &s->io[i].arp);
 		if (!err)
-			err = open_sock(s, i, ETHERTYPE_IPV6, nd_filter,
-					sizeof(nd_filter) / sizeof(nd_filter[0]), &s->io[i].nd_fd,
-					&s->io[i].nd_ev);
+			err = port_sock_open(s, i, ETHERTYPE_IPV6, nd_filter,
+					     sizeof(nd_filter) / sizeof(nd_filter[0]), edge_frame,
+					     &s->io[i].nd);
 		if (err < 0) {
 			log_err("edge: port %s: packet socket: %s", s->ports[i].name, strerror(-err));
 			return err;
@@ -660,14 +627,8 @@ static int free_ip(void *val, void *ctx)
 void edge_stop(struct switchd *s)
 {
 	for (int i = 0; i < s->nports; i++) {
-		if (s->io[i].arp_ev)
-			event_free(s->io[i].arp_ev);
-		if (s->io[i].nd_ev)
-			event_free(s->io[i].nd_ev);
-		if (s->io[i].arp_fd >= 0)
-			close(s->io[i].arp_fd);
-		if (s->io[i].nd_fd >= 0)
-			close(s->io[i].nd_fd);
+		port_sock_close(&s->io[i].arp);
+		port_sock_close(&s->io[i].nd);
 	}
 	if (s->query_ev)
 		event_free(s->query_ev);

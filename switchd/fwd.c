@@ -12,7 +12,8 @@
  * itself again yet keeps the port's last role and route while the carrier stays: its data
  * plane may well be forwarding still, and there is no other way to the edge position or pod
  * behind a down port. Only an up port leaves the ECMP group meanwhile (the other cores carry
- * its share). The carrier going, a miswiring, or LDP deciding otherwise ends what was kept.
+ * its share), unless no up port is heard at all (then the kept ones stay in it). The
+ * carrier going, a miswiring, or LDP deciding otherwise ends what was kept.
  */
 #include <errno.h>
 #include <event2/event.h>
@@ -145,13 +146,13 @@ int fwd_apply(struct switchd *s)
 {
 	struct dp_port_want ports[SWITCHD_MAX_PORTS];
 	struct dp_route_want routes[SWITCHD_MAX_PORTS];
-	uint32_t up[SWITCHD_MAX_PORTS];
+	uint32_t up[SWITCHD_MAX_PORTS], kept_up[SWITCHD_MAX_PORTS];
 	struct dp_host_want *hosts = calloc(s->nhosts + 1, sizeof(*hosts));
 	unsigned maxdests = s->navoid < SW_MAX_DESTS ? (unsigned)s->navoid : SW_MAX_DESTS;
 	struct dp_dest_want *dests = calloc(maxdests + 1, sizeof(*dests));
 	struct dp_want w = { .ports = ports, .up = up, .hosts = hosts, .dests = dests };
 	const struct ldp_location *l = &s->loc;
-	unsigned nroutes = 0;
+	unsigned nroutes = 0, n_kept_up = 0;
 	int ret;
 
 	if (!s->dp || !hosts || !dests) {
@@ -192,6 +193,8 @@ int fwd_apply(struct switchd *s)
 			ports[w.n_ports++] = (struct dp_port_want){ ifindex, SW_DIR_UP };
 			if (!kept)
 				up[w.n_up++] = (uint32_t)ifindex;
+			else
+				kept_up[n_kept_up++] = (uint32_t)ifindex;
 			break;
 		case LDP_ROLE_DOWN:
 			ports[w.n_ports++] = (struct dp_port_want){ ifindex, SW_DIR_DOWN };
@@ -204,6 +207,12 @@ int fwd_apply(struct switchd *s)
 		default:
 			break;             /* not forwarding: miswired, lost or undecided */
 		}
+	}
+	/* no up neighbour heard (a restart that located on its down neighbours' LDMs first):
+	 * the kept ones stay in the group rather than none, their data planes may forward */
+	if (!w.n_up) {
+		memcpy(up, kept_up, n_kept_up * sizeof(*up));
+		w.n_up = n_kept_up;
 	}
 	if (l->level == LDP_LEVEL_CORE) {
 		w.pods = routes;

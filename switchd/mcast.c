@@ -214,39 +214,6 @@ void mcast_ports_changed(struct switchd *s)
 		mcast_report(s);
 }
 
-static int port_of_fd(const struct switchd *s, int fd)
-{
-	for (int i = 0; i < s->nports; i++)
-		if (s->io[i].igmp_fd == fd || s->io[i].mld_fd == fd)
-			return i;
-	return -1;
-}
-
-static void on_frame(evutil_socket_t fd, short what, void *arg)
-{
-	struct switchd *s = arg;
-	int port = port_of_fd(s, fd);
-	uint8_t buf[2048];
-
-	for (int n = 0; port >= 0 && n < 64; n++) {
-		ssize_t len = recv(fd, buf, sizeof(buf), 0);
-
-		if (len < 0)
-			break;
-		mcast_frame(s, port, buf, (size_t)len);
-	}
-}
-
-static int open_sock(struct switchd *s, int port, uint16_t type, const struct sock_filter *f,
-		     size_t nf, int *fd, struct event **ev)
-{
-	*fd = rawsock_open_proto(s->ports[port].ifindex, type, f, nf);
-	if (*fd < 0)
-		return *fd;
-	*ev = event_new(s->base, *fd, EV_READ | EV_PERSIST, on_frame, s);
-	return *ev && event_add(*ev, NULL) == 0 ? 0 : -ENOMEM;
-}
-
 /* The stale entries go: the data plane reconciled to the last table. */
 static void on_break(evutil_socket_t fd, short what, void *arg)
 {
@@ -271,11 +238,11 @@ int mcast_start(struct switchd *s)
 	if (!s->mgroups || !s->mcast_ev)
 		return -ENOMEM;
 	for (int i = 0; i < s->nports && !err; i++) {
-		err = open_sock(s, i, ETHERTYPE_IPV4, igmp_filter, 4, &s->io[i].igmp_fd,
-				&s->io[i].igmp_ev);
+		err = port_sock_open(s, i, ETHERTYPE_IPV4, igmp_filter, 4, mcast_frame,
+				     &s->io[i].igmp);
 		if (!err)
-			err = open_sock(s, i, ETHERTYPE_IPV6, mld_filter, 4, &s->io[i].mld_fd,
-					&s->io[i].mld_ev);
+			err = port_sock_open(s, i, ETHERTYPE_IPV6, mld_filter, 4, mcast_frame,
+					     &s->io[i].mld);
 		if (err < 0)
 			log_err("mcast: port %s: packet socket: %s", s->ports[i].name, strerror(-err));
 	}
@@ -285,14 +252,8 @@ int mcast_start(struct switchd *s)
 void mcast_stop(struct switchd *s)
 {
 	for (int i = 0; i < s->nports; i++) {
-		if (s->io[i].igmp_ev)
-			event_free(s->io[i].igmp_ev);
-		if (s->io[i].mld_ev)
-			event_free(s->io[i].mld_ev);
-		if (s->io[i].igmp_fd >= 0)
-			close(s->io[i].igmp_fd);
-		if (s->io[i].mld_fd >= 0)
-			close(s->io[i].mld_fd);
+		port_sock_close(&s->io[i].igmp);
+		port_sock_close(&s->io[i].mld);
 	}
 	if (s->mcast_ev)
 		event_free(s->mcast_ev);

@@ -265,7 +265,7 @@ static void tell(struct switchd *s, const struct sw_trapped *t, const struct sw_
 		memcpy(&a.spa, v->ip4, 4);
 		a.tpa = a.spa;
 		len = arp_build_frame(f, sizeof(f), &eth_dst, &pmac, &a);
-		fd = s->io[port].arp_fd;
+		fd = s->io[port].arp.fd;
 	} else {
 		/* RFC 4861 7.2.6: unsolicited, override; to the sender alone */
 		struct nd_na_tx na = { .eth_dst = eth_dst, .eth_src = pmac, .tlla = pmac,
@@ -275,7 +275,7 @@ static void tell(struct switchd *s, const struct sw_trapped *t, const struct sw_
 		memcpy(&na.dst, t->ip, 16);
 		na.target = na.src;
 		len = ndisc_build_na(f, sizeof(f), &na);
-		fd = s->io[port].nd_fd;
+		fd = s->io[port].nd.fd;
 	}
 	if (len < 0 || fd < 0 || rawsock_send(fd, s->ports[port].ifindex, f, (size_t)len) < 0) {
 		s->c.frames_dropped++;

@@ -18,9 +18,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "ctlsrv.h"
 #include "dp.h"
 #include "log.h"
+#include "rawsock.h"
 #include "switchd.h"
 #include "tls.h"
 
@@ -159,6 +161,42 @@ void switchd_report(struct switchd *s)
 bool switchd_report_pod_request(struct switchd *s)
 {
 	return report(s, true);
+}
+
+static void on_port_sock(evutil_socket_t fd, short what, void *arg)
+{
+	struct port_sock *ps = arg;
+	uint8_t buf[2048];
+
+	for (int n = 0; n < 64; n++) {
+		ssize_t len = recv(fd, buf, sizeof(buf), 0);
+
+		if (len < 0)
+			break;
+		ps->fn(ps->s, ps->port, buf, (size_t)len);
+	}
+}
+
+int port_sock_open(struct switchd *s, int port, uint16_t type, const struct sock_filter *f,
+		   size_t nf, void (*fn)(struct switchd *s, int port, const uint8_t *f, size_t len),
+		   struct port_sock *ps)
+{
+	*ps = (struct port_sock){ .s = s, .port = port, .fn = fn };
+	ps->fd = rawsock_open_proto(s->ports[port].ifindex, type, f, nf);
+	if (ps->fd < 0)
+		return ps->fd;
+	ps->ev = event_new(s->base, ps->fd, EV_READ | EV_PERSIST, on_port_sock, ps);
+	return ps->ev && event_add(ps->ev, NULL) == 0 ? 0 : -ENOMEM;
+}
+
+void port_sock_close(struct port_sock *ps)
+{
+	if (ps->ev)
+		event_free(ps->ev);
+	if (ps->fd >= 0)
+		close(ps->fd);
+	ps->ev = NULL;
+	ps->fd = -1;
 }
 
 static void on_fabric_hello(struct wire *w, void *ctx)
@@ -410,7 +448,8 @@ int main(int argc, char **argv)
 	int err;
 
 	for (int i = 0; i < SWITCHD_MAX_PORTS; i++) {
-		s.io[i] = (struct sw_io){ -1, -1, -1, NULL, NULL, NULL, -1, -1, NULL, NULL };
+		s.io[i] = (struct sw_io){ .ldp_fd = -1, .arp.fd = -1, .nd.fd = -1, .igmp.fd = -1,
+					  .mld.fd = -1 };
 		s.kept_route[i] = -1;
 	}
 	err = daemon_args(&s.dm, &switchd_spec, argc, argv);

@@ -32,11 +32,20 @@ struct event;
 struct ring_buffer;
 
 /* One port's packet sockets and their events. */
+/* A packet socket on one port whose frames go to fn, up to 64 a turn (port_sock_open). */
+struct port_sock {
+	struct switchd *s;
+	int port;
+	int fd;                            /* -1 when not open */
+	struct event *ev;
+	void (*fn)(struct switchd *s, int port, const uint8_t *f, size_t len);
+};
+
 struct sw_io {
-	int ldp_fd, arp_fd, nd_fd;         /* -1 when not open */
-	struct event *ldp_ev, *arp_ev, *nd_ev;
-	int igmp_fd, mld_fd;               /* mcast.c */
-	struct event *igmp_ev, *mld_ev;
+	int ldp_fd;                        /* -1 when not open (ldpio.c) */
+	struct event *ldp_ev;
+	struct port_sock arp, nd;          /* edge.c */
+	struct port_sock igmp, mld;        /* mcast.c */
 };
 
 /* A host below an edge: its AMAC, PMAC and addresses (edge.c). Keyed by AMAC in `hosts`,
@@ -245,6 +254,14 @@ void moved_pmac_taken(struct switchd *s, const struct mac *pmac);
 /* Every migration counter by name (MOVED_COUNTERS of them), the data plane's events too. */
 void moved_counters(const struct switchd *s, void (*fn)(void *ctx, const char *name,
 							  uint64_t v), void *ctx);
+
+struct sock_filter;
+/* switchd.c: a packet socket of ethertype type (and filter f, nf instructions, if any) on
+ * port, read from the event loop into fn. 0 or -errno. */
+int port_sock_open(struct switchd *s, int port, uint16_t type, const struct sock_filter *f,
+		   size_t nf, void (*fn)(struct switchd *s, int port, const uint8_t *f, size_t len),
+		   struct port_sock *ps);
+void port_sock_close(struct port_sock *ps);
 
 /* mcast.c */
 int mcast_start(struct switchd *s);

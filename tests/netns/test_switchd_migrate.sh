@@ -53,15 +53,15 @@ caps_ready() { for h in "${HOSTS[@]}"; do [ "$h" = $GIVER ] || [ -e "$LAB_TMP/ca
 t_assert_wait 5 "tcpdump did not start in every host" caps_ready
 
 # --- the move ---------------------------------------------------------------------------------
-lab_exec $GIVER ip link set eth0 down
-lab_exec $GIVER ip link set eth0 name mig0
-lab_exec $GIVER ip link set mig0 netns "$(lab_ns $M)"
-lab_exec $M ip addr flush dev eth0
-lab_exec $M ip link set eth0 down
-lab_exec $M ip link set mig0 address "$MMAC"
-lab_exec $M ip addr add "$M4/16" dev mig0
-lab_exec $M ip addr add "$M6/64" dev mig0 nodad
-lab_exec $M ip link set mig0 up
+# The senders' entries for M as a sender that has just talked to it holds them (REACHABLE on
+# the old PMAC): so their next frames go to the old PMAC, not to a probe of their own that
+# their edge would answer with the new one, whenever their timers had put them in STALE.
+for s in $PEER $LOCAL; do
+    lab_exec $s ip neigh replace "$M4" lladdr "$OLD" dev eth0 nud reachable
+    lab_exec $s ip -6 neigh replace "$M6" lladdr "$OLD" dev eth0 nud reachable
+done
+ft_graft_link $M $GIVER mig0 || t_fail "ft_graft_link $M $GIVER"
+ft_host_relink $M eth0 mig0 || t_fail "ft_host_relink $M eth0 mig0"
 p1_host() { [ "$(sw_ctl e2-0 switch status --json | jq -r '.location.ports[] | select(.name == "p1") | .dir')" = DIR_HOST ]; }
 t_assert_wait 10 "e2-0 p1 is not a host port again after the move" p1_host
 lab_exec $M arping -q -U -c 1 -i mig0 "$M4" >/dev/null 2>&1 || true
