@@ -80,7 +80,7 @@ struct pl_mcast {
 	size_t ng;
 	struct {
 		uint64_t reports, recomputes, messages, tables_changed, groups_over_cap;
-		uint64_t entries_over_cap, covers, unreached;
+		uint64_t entries_over_cap, covers, unreached, not_host_ports;
 	} st;
 };
 
@@ -163,8 +163,13 @@ void mcast_members(struct portland *pl, uint32_t sw, const L2f__McastMembership 
 		if (!(m = realloc(g->m, (g->n + r->n_ports) * sizeof(*m))))
 			continue;
 		g->m = m;
+		/* only the edge's host ports: a switch port named as a member would send the
+		 * group's frames back into the fabric (a loop) */
 		for (size_t k = 0; k < r->n_ports; k++)
-			g->m[g->n++] = (struct member){ sw, (uint8_t)r->ports[k] };
+			if (pl_host_port(&pl->sw[sw], r->ports[k]))
+				g->m[g->n++] = (struct member){ sw, (uint8_t)r->ports[k] };
+			else
+				mc->st.not_host_ports++;
 	}
 	for (size_t i = 0; i < mc->ng;) {
 		if (mc->g[i].n == 0) {
@@ -281,8 +286,9 @@ static void entry_done(struct ctx *c, struct mentry *e)
 
 static void host_ports(const struct ctx *c, uint32_t sw, struct mentry *e)
 {
+	/* a member port that is no host port any more (the location changed) is left out */
 	for (size_t k = 0; e && k < c->g->n; k++)
-		if (c->g->m[k].sw == sw)
+		if (c->g->m[k].sw == sw && pl_host_port(&c->pl->sw[sw], c->g->m[k].port))
 			out_add(e, c->g->m[k].port);
 }
 
@@ -655,6 +661,7 @@ void mcast_counters(const struct pl_mcast *mc, fabricd_counter_fn fn, void *ctx)
 	fn(ctx, "portland.mcast.edges_unreached", mc->st.unreached, false);
 	fn(ctx, "portland.mcast.groups_over_cap", mc->st.groups_over_cap, false);
 	fn(ctx, "portland.mcast.entries_over_cap", mc->st.entries_over_cap, false);
+	fn(ctx, "portland.refused.mcast_not_a_host_port", mc->st.not_host_ports, false);
 }
 
 /* --- fabricctl groups ------------------------------------------------------------------------ */

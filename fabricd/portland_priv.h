@@ -98,6 +98,9 @@ struct portland {
 };
 
 
+/* Is port one of w's host ports, as its last location said (portland.c)? */
+bool pl_host_port(const struct pl_switch *w, uint32_t port);
+
 /* faults.c: the fault matrix (docs/switchd.md, "Faults"). */
 int faults_new(struct pl_faults **out);
 void faults_free(struct pl_faults *f);

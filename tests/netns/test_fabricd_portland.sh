@@ -6,7 +6,8 @@
 #    a miss, and the miss the edge sends is flooded to the other located edge;
 #  - 200 misses at once: only a burst of them is flooded (rate limit), the rest counted;
 #  - refused and counted, the session going on: a PMAC of another position, a host on an up
-#    port, a multicast address, hosts and a pod request from an aggregation switch; a switch
+#    port, a multicast address, hosts and a pod request from an aggregation switch, a group
+#    member on an up port (fabricctl groups shows only the host port's); a switch
 #    claiming another's switch id is closed;
 #  - a host registered again by e1 (same IP and AMAC, e1's port 1) has moved: fabricd tells
 #    e0 (HostMoved, old and new PMAC) and fabricctl hosts shows the move; e0 sending a
@@ -52,6 +53,9 @@ t_assert_eq "$(c refused.address_not_a_host)" 1 "refused: a multicast host addre
 t_assert_eq "$(c refused.not_a_located_edge)" 1 "refused: hosts from an aggregation switch"
 t_assert_eq "$(c refused.pod_request)" 1 "refused: a pod asked by an aggregation switch"
 t_assert_eq "$(c refused.switch_id_taken)" 1 "refused: a switch id already held"
+t_assert_eq "$(c refused.mcast_not_a_host_port)" 1 "refused: a group member on an up port"
+t_assert_eq "$(ctl groups --json | jq -c '[.[] | [.group, [.members[] | "\(.switch_name):\(.port)"]]]')" \
+    '[["239.1.1.1",["e0:0"]]]' "fabricctl groups: e0's member on its host port only"
 t_assert_eq "$(c hits) $(c misses)" "1 1" "answers from memory and misses"
 t_assert_eq "$(c moves_told) $(c moves_untold) $(c moves_told_late)" "1 1 1" "moves told, untold, told late"
 t_assert_eq "$(( $(c flood_rate_limited) + burst ))" 200 "misses of the burst flooded or counted"

@@ -18,7 +18,8 @@
  *       late_e1 yes       the host moved back to e0 while e1 was away; e1, back, registered
  *                         it again as it had it: fabricd told e1 the move then (pm2 > pm)
  *     Refusals (a forged PMAC, a host on an up port, a multicast address, hosts and a pod
- *     request from a0) show in fabricctl status; the sessions stay.
+ *     request from a0, a group member on e0's up port) show in fabricctl status; the
+ *     sessions stay.
  *   plpeer SOCKET bench HOSTS BATCH SECONDS [6]
  *     HOSTS hosts registered by edges of 65536 each (pod 1), IPv4 in 198.18.0.0/15 (at most
  *     131070), or with 6 IPv6 in 2001:db8:f::/64; then the last edge asks for their addresses
@@ -256,6 +257,23 @@ static int scenario(const char *path)
 	add_host(&e0, h12, pm2, 2);
 	pmac_of(pm2, pod, 0, 1, 7);
 	add_host(&e0, mc, pm2, 1);
+	/* a group with members on host port 0 and on up port 2: the up port is refused */
+	{
+		uint8_t g[4] = { 239, 1, 1, 1 };
+		uint32_t gports[2] = { 0, 2 };
+		L2f__McastGroup mg = L2F__MCAST_GROUP__INIT, *mgp = &mg;
+		L2f__McastMembership mm = L2F__MCAST_MEMBERSHIP__INIT;
+		L2f__Portland m = L2F__PORTLAND__INIT;
+
+		mg.group = BIN(g, 4);
+		mg.ports = gports;
+		mg.n_ports = 2;
+		mm.groups = &mgp;
+		mm.n_groups = 1;
+		m.mcast_members = &mm;
+		if (send_pl(&e0, &m))
+			return 1;
+	}
 	if (hello(&e1, path, "e1") || locate(&e1, 0xe1, L2F__SWITCH_LEVEL__LEVEL_EDGE, pod, 1, true))
 		return 1;
 	if (hello(&a0, path, "a0") ||
