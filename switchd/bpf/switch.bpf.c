@@ -584,8 +584,9 @@ int sw_ingress(struct __sk_buff *skb)
 				       TC_ACT_OK);
 		control = 1;
 	}
-	if ((proto == ETH_P_IP && is_igmp(eth + 1, data_end)) ||
-	    (proto == ETH_P_IPV6 && is_mld(eth + 1, data_end)))
+	/* IGMP and MLD go to multicast addresses: a unicast frame is not parsed for them */
+	if ((eth->h_dest[0] & 1) && ((proto == ETH_P_IP && is_igmp(eth + 1, data_end)) ||
+				     (proto == ETH_P_IPV6 && is_mld(eth + 1, data_end))))
 		return verdict(SW_V_PUNTED_MCAST, TC_ACT_OK);
 
 	cfg = bpf_map_lookup_elem(&sw_config, &zero);
