@@ -102,10 +102,10 @@ t_assert_eq "$(jq -r '.[] | select(.ip == "198.18.3.21") | "\(.edge) \(.port) \(
 # One capture on h2-0-1 through both phases: the second matrices must put no ARP broadcast
 # and no multicast NS on its wire; then h0-0-0 asks for an address nobody has, and the flood
 # of that miss must reach h2-0-1 (which shows the capture sees what it is looking for).
-lab_exec h2-0-1 tcpdump -i eth0 -nn -U -w "$LAB_TMP/quiet.pcap" \
-    'arp or (icmp6 and ip6[40] == 135 and ether multicast)' >/dev/null 2>&1 &
-tdpid=$!
-sleep 0.5
+# Immediate mode (t_capture_start): a frame is in the file as it comes, so the count below
+# sees the last matrix's frames too.
+t_capture_start h2-0-1 eth0 "$LAB_TMP/quiet.pcap" 'arp or (icmp6 and ip6[40] == 135 and ether multicast)'
+tdpid=$T_CAPTURE_PID
 matrix 4 || t_fail "IPv4 matrix, second round"
 matrix 6 || t_fail "IPv6 matrix, second round"
 sleep 0.3
@@ -114,7 +114,7 @@ t_assert_eq "$(flooded | grep -c .)" 0 "ARP broadcasts and multicast NSs reachin
 lab_exec h0-0-0 ping -c 1 -W 1 198.18.9.9 >/dev/null 2>&1
 t_assert_wait 5 "the miss for 198.18.9.9 was not flooded to h2-0-1 (capture: $(flooded))" \
     'flooded | grep -q "who-has 198.18.9.9 tell $(ft_host_ip4 h0-0-0)"'
-kill "$tdpid" 2>/dev/null; wait "$tdpid" 2>/dev/null
+t_capture_stop "$tdpid"
 
 # --- O(k) state ---------------------------------------------------------------------------------
 for sw in e0-0 a0-0 c0; do

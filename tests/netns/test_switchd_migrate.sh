@@ -39,18 +39,16 @@ OLD=$(pmac_of "$M4")
 [ -n "$OLD" ] && [ "$(pmac_of "$M6")" = "$OLD" ] || t_fail "fabricd's PMACs for $M before the move: '$OLD', '$(pmac_of "$M6")'"
 t_log "$M ($MMAC) at e0-0 with PMAC $OLD"
 
-# Every host's capture of ARP and ND from here on (what arrives in its namespace).
+# Every host's capture of ARP and ND from here on (what arrives in its namespace), in libpcap's
+# immediate mode (t_capture_start): without it the ring holds frames up to a 1 s block timeout
+# and the stop loses them (every capture came back empty that way).
 mapfile -t HOSTS < <(ft_hosts)
 CAPS=()
 for h in "${HOSTS[@]}"; do
     [ "$h" = $GIVER ] && continue
-    # ip netns exec execs tcpdump: $! is tcpdump itself
-    ip netns exec "$(lab_ns "$h")" tcpdump -i eth0 -U -n -w "$LAB_TMP/cap-$h.pcap" \
-        'arp or (icmp6 and ip6[40] == 136)' >/dev/null 2>&1 &
-    CAPS+=($!)
+    t_capture_start "$h" eth0 "$LAB_TMP/cap-$h.pcap" 'arp or (icmp6 and ip6[40] == 136)'
+    CAPS+=("$T_CAPTURE_PID")
 done
-caps_ready() { for h in "${HOSTS[@]}"; do [ "$h" = $GIVER ] || [ -e "$LAB_TMP/cap-$h.pcap" ] || return 1; done; }
-t_assert_wait 5 "tcpdump did not start in every host" caps_ready
 
 # --- the move ---------------------------------------------------------------------------------
 # The senders' entries for M as a sender that has just talked to it holds them (REACHABLE on
@@ -86,8 +84,7 @@ for s in $PEER $LOCAL; do
     t_assert_wait 5 "$s's neighbour entry for $M4: $(neigh_of $s "$M4")" '[ "$(neigh_of '$s' "$M4")" = "$NEW" ]'
     t_assert_wait 5 "$s's neighbour entry for $M6: $(neigh_of $s "$M6")" '[ "$(neigh_of '$s' "$M6")" = "$NEW" ]'
 done
-sleep 0.3   # tcpdump -U writes each frame as it comes; the last ones still on their way
-lab_kill_pids "${CAPS[@]}"
+for pid in "${CAPS[@]}"; do t_capture_stop "$pid"; done
 garps() {   # HOST: the gratuitous ARPs for M it captured: "eth.dst sender-hw sender-ip target-ip"
     tshark -r "$LAB_TMP/cap-$1.pcap" -Y "arp.src.proto_ipv4 == $M4 && arp.dst.proto_ipv4 == $M4" \
         -T fields -e eth.dst -e arp.src.hw_mac -e arp.src.proto_ipv4 -e arp.dst.proto_ipv4 2>/dev/null | sort -u
