@@ -9,10 +9,14 @@
   udpprobe.py recv PORT SECONDS [FAMILY [GROUP]]
       Receives for at most SECONDS (and stops 1 s after the last datagram once some came),
       after joining GROUP on eth0 when one is given (IGMP / MLD from the host's own stack);
-      prints "received N lost L gap_ms G first_ms F last_ms T stopped_ms S resumed_ms R": G is
-      the longest time between two consecutive arrivals less the interval they were sent at
-      (so 0 without an outage), F and T the first and last arrival, S and R the two arrivals
-      around the longest gap, in epoch ms.
+      prints "received N lost L gap_ms G first_ms F last_ms T stopped_ms S resumed_ms R
+      lostrun_ms U": G is the longest time between two consecutive arrivals less the interval
+      they were sent at (so 0 without an outage), F and T the first and last arrival, S and R
+      the two arrivals around the longest gap, in epoch ms; arrivals are the kernel's receive
+      timestamps (SO_TIMESTAMPNS), so the receiver's own scheduling adds nothing. U is the
+      longest run of consecutive sequence numbers never received, times the interval: the
+      time the path dropped what was sent on schedule, which neither end's scheduling
+      delays change (a sender late by 5 ms sends its datagrams late, it loses none).
   udpprobe.py tcprecv PORT SECONDS / tcpsend DST PORT SECONDS
       A bulk TCP flow; tcprecv prints "bytes B stall_ms S": S the longest time between two
       reads that returned data.
@@ -22,6 +26,8 @@ import socket
 import struct
 import sys
 import time
+
+SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)  # asm-generic/socket.h
 
 
 def family(addr):
@@ -79,18 +85,23 @@ def recv(port, seconds, fam="4", group=None):
     s.bind(("::" if fam == "6" else "0.0.0.0", port))
     if group:
         join(s, group)
+    s.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
     s.settimeout(0.2)
     end = time.time() + seconds
     n, seen, gap, first, last, interval, prev = 0, set(), 0.0, None, None, 1.0, None
     stopped = resumed = 0.0
     while time.time() < end:
         try:
-            data = s.recv(64)
+            data, anc, _, _ = s.recvmsg(64, socket.CMSG_SPACE(16))
         except socket.timeout:
             if last is not None and time.time() * 1000 - last > 1000:
                 break
             continue
         now = time.time() * 1000
+        for level, kind, val in anc:
+            if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(val) >= 16:
+                sec, nsec = struct.unpack("=qq", val[:16])
+                now = sec * 1000 + nsec / 1e6
         if len(data) < 12:
             continue
         seq, interval = struct.unpack("!Id", data[:12])
@@ -105,8 +116,13 @@ def recv(port, seconds, fam="4", group=None):
         first = now if first is None else first
         last = now
     lost = (max(seen) + 1 - n) if seen else 0
+    run = longest = 0
+    for seq in range(max(seen) + 1 if seen else 0):
+        run = 0 if seq in seen else run + 1
+        longest = max(longest, run)
     print("received %d lost %d gap_ms %.1f first_ms %.0f last_ms %.0f stopped_ms %.1f "
-          "resumed_ms %.1f" % (n, lost, max(gap, 0.0), first or 0, last or 0, stopped, resumed))
+          "resumed_ms %.1f lostrun_ms %.1f" % (n, lost, max(gap, 0.0), first or 0, last or 0,
+                                              stopped, resumed, longest * interval))
 
 
 def tcprecv(port, seconds):

@@ -152,7 +152,9 @@ int fwd_apply(struct switchd *s)
 	struct dp_dest_want *dests = calloc(maxdests + 1, sizeof(*dests));
 	struct dp_want w = { .ports = ports, .up = up, .hosts = hosts, .dests = dests };
 	const struct ldp_location *l = &s->loc;
+	struct monotime t0 = monotime_now();
 	unsigned nroutes = 0, n_kept_up = 0;
+	int64_t us;
 	int ret;
 
 	if (!s->dp || !hosts || !dests) {
@@ -233,6 +235,11 @@ int fwd_apply(struct switchd *s)
 	ret = dp_reconcile(s->dp, &w);
 	free(hosts);
 	free(dests);
+	us = monotime_diff_us(monotime_now(), t0);
+	s->c.fwd_applies++;
+	s->c.fwd_apply_us += us > 0 ? (uint64_t)us : 0;
+	if (us > 0 && (uint64_t)us > s->c.fwd_apply_us_max)
+		s->c.fwd_apply_us_max = (uint64_t)us;
 	if (ret >= 0)
 		s->routes_key = routes_key(s);
 	if (ret > 0)

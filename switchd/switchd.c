@@ -283,9 +283,10 @@ static void status_reply(struct switchd *s, L2f__Reply *r, struct ctlsrv_cleanup
 	L2f__SwitchStatus *st = pl ? ctlsrv_palloc(pl, sizeof(*st)) : NULL;
 	struct loc_msg *lm = pl ? ctlsrv_palloc(pl, sizeof(*lm)) : NULL;
 	const struct wire_client_status *cs = wire_client_status(s->fc);
-	/* at most 40 after LDP's (see below), 17 of the edge, 12 of multicast, the verdicts,
-	 * the maps and migration's */
-	size_t maxc = 40 + 17 + 12 + SW_V_COUNT + DP_COUNTED_MAPS + MOVED_COUNTERS;
+	/* at most 40 after LDP's (see below), 20 of the edge, faults and fwd_apply, 12 of
+	 * multicast, the verdicts, the maps and migration's (C() stops at maxc: a counter
+	 * added without its room here is missing from the list, never written past it) */
+	size_t maxc = 40 + 20 + 12 + SW_V_COUNT + DP_COUNTED_MAPS + MOVED_COUNTERS;
 	L2f__Counter *c = pl ? ctlsrv_palloc(pl, maxc * sizeof(*c)) : NULL;
 	L2f__Counter **cp = pl ? ctlsrv_palloc(pl, maxc * sizeof(*cp)) : NULL;
 	L2f__HostBinding *hb = pl ? ctlsrv_palloc(pl, (s->nhosts * EDGE_MAX_IPS + 1) * sizeof(*hb))
@@ -316,7 +317,8 @@ static void status_reply(struct switchd *s, L2f__Reply *r, struct ctlsrv_cleanup
 	st->fabricd_connected = cs->connected;
 	st->fabricd_last_error = cs->last_error[0] ? (char *)cs->last_error : NULL;
 	st->control_interface = s->control[0] ? s->control : NULL;
-#define C(n, v) do { l2f__counter__init(&c[st->n_counters]); c[st->n_counters].name = (char *)(n); \
+#define C(n, v) do { if (st->n_counters >= maxc) break; \
+		     l2f__counter__init(&c[st->n_counters]); c[st->n_counters].name = (char *)(n); \
 		     c[st->n_counters].value = v; cp[st->n_counters] = &c[st->n_counters]; \
 		     st->n_counters++; } while (0)
 	C("ldp.rx", s->c.ldp_rx);
@@ -353,6 +355,9 @@ static void status_reply(struct switchd *s, L2f__Reply *r, struct ctlsrv_cleanup
 	C("edge.hosts_refused", s->c.hosts_refused);
 	C("edge.vmids_held", vmids_held(&s->vmids));
 	C("frames_dropped", s->c.frames_dropped);
+	C("fwd.applies", s->c.fwd_applies);
+	C("fwd.apply_us", s->c.fwd_apply_us);
+	C("fwd.apply_us_max", s->c.fwd_apply_us_max);
 	C("faults.avoid_rows", s->c.avoid_tables);
 	C("faults.avoid_entries", s->navoid);
 	C("faults.avoid_over_cap", s->c.avoid_over_cap);

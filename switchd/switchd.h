@@ -105,6 +105,7 @@ struct sw_counters {
 	uint64_t fabric_sessions, located_changes, miswirings;
 	uint64_t hosts_aged, hosts_refused;
 	uint64_t avoid_tables, avoid_over_cap;
+	uint64_t fwd_applies, fwd_apply_us, fwd_apply_us_max;   /* fwd_apply's cost */
 	struct {
 		uint64_t received, refused, hosts_forgotten, installed, over_cap, expired;
 		uint64_t taken_back, trapped, trap_short, trap_stale, arp_sent, na_sent;
