@@ -44,8 +44,10 @@
  * a neighbour in another pod, two edges claiming one position, LDMs on a host port (those are
  * also dropped), our own LDMs back.
  *
- * Every timeout is a multiple of the LDM period, so the machine wakes only for the next LDM
- * (ldp_next_deadline) and checks the timeouts then: each fires at most one period late.
+ * Every timeout is a multiple of the LDM period, so the machine wakes for the next LDM
+ * (ldp_next_deadline) and checks the timeouts then: each fires at most one period late -
+ * except a neighbour's dead time, which it wakes for on its own (silent-link detection is
+ * the failover's floor: last LDM + miss x period, not a period more).
  */
 #include <errno.h>
 #include <string.h>
@@ -706,7 +708,21 @@ void ldp_tick(struct ldp *l, struct monotime now)
 	schedule_ldm(l, now);
 }
 
+/* The next LDM, or a neighbour's last LDM plus the dead time when that comes first: a
+ * silent link is found dead_us after the last LDM it carried, not up to a period later. */
 struct monotime ldp_next_deadline(const struct ldp *l)
 {
-	return l->next_ldm;
+	struct monotime at = l->next_ldm;
+
+	for (int p = 0; p < l->nports; p++) {
+		const struct ldp_port *pp = &l->port[p];
+		struct monotime dead;
+
+		if (pp->state != LDP_PORT_SWITCH)
+			continue;
+		dead = monotime_add_us(pp->last_rx, l->t.dead_us);
+		if (monotime_diff_us(dead, at) < 0)
+			at = dead;
+	}
+	return at;
 }

@@ -748,6 +748,31 @@ static void neighbour_lost_and_back(void **state)
 	assert_int_equal(l.level, LDP_LEVEL_CORE);
 }
 
+/* The machine wakes for a neighbour's dead time on its own: a neighbour last heard between
+ * two periods is lost LDP_DEAD_US after that LDM, not at the next period after it. */
+static void neighbour_lost_at_its_deadline(void **state)
+{
+	struct ldp_msg m[K];
+	int64_t dead = LDP_DEAD_US / USEC_PER_MSEC;
+	struct ldp l;
+	struct rec r;
+
+	for (int p = 0; p < K; p++)
+		m[p] = ldm(p + 1, LDP_LEVEL_AGG, LDP_DIR_UNKNOWN, 3, LDP_NONE);
+	start(&l, &r);
+	run(&l, 0, 0, m, 0xf);
+	ldp_rx(&l, at_ms(3), 3, &m[3]);
+	run(&l, 10, dead, m, 0x7);
+	assert_int_equal(l.port[3].state, LDP_PORT_SWITCH);
+	assert_int_equal(ldp_next_deadline(&l).us, at_ms(3 + dead).us);
+	ldp_tick(&l, at_ms(3 + dead));
+	assert_int_equal(l.port[3].state, LDP_PORT_LOST);
+	assert_int_equal(l.c.neighbours_lost, 1);
+	assert_int_equal(r.loc.role[3], LDP_ROLE_NONE);
+	/* no neighbour left to wait for: the next LDM again */
+	assert_int_equal(ldp_next_deadline(&l).us, at_ms(dead + 10).us);
+}
+
 static void names(void **state)
 {
 	assert_string_equal(ldp_role_name(LDP_ROLE_HOST), "host");
@@ -778,6 +803,7 @@ int main(void)
 		cmocka_unit_test(miswired_levels),
 		cmocka_unit_test(drops_counted),
 		cmocka_unit_test(neighbour_lost_and_back),
+		cmocka_unit_test(neighbour_lost_at_its_deadline),
 		cmocka_unit_test(names),
 	};
 
