@@ -57,7 +57,10 @@ cut_link() {
     if [ "$2" = carrier ]; then
         ip netns exec "$(lab_ns "$1")" ip link set p0 down
     else
-        fault "${LINK[0]}" "${LINK[1]}" on; fault "${LINK[2]}" "${LINK[3]}" on
+        # the end the probe's frames arrive at first: the outage starts there and then, while
+        # the other end (flagged a dpctl run later) keeps hearing LDMs that moment longer; the
+        # other order started its neighbour timer before the outage and flattered the figure
+        fault "${LINK[2]}" "${LINK[3]}" on; fault "${LINK[0]}" "${LINK[1]}" on
     fi
 }
 restore() {
