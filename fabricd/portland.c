@@ -141,8 +141,7 @@ static void pl_hello(struct session *s, const L2f__Hello *hello)
 		memset(n, 0, sizeof(*n));
 		snprintf(n->name, sizeof(n->name), "%s", hello->id);
 		n->pod = n->position = n->assigned_pod = -1;
-		n->tokens = PL_FLOOD_BURST;
-		n->refilled = monotime_now();
+		bucket_init(&n->flood_rate, PL_FLOOD_RATE, PL_FLOOD_BURST, monotime_now());
 		i = (int)pl->nsw++;
 	} else if (pl->sw[i].s) {
 		struct session *old = pl->sw[i].s;
@@ -447,20 +446,6 @@ static void host_del(struct portland *pl, struct pl_switch *w, const ProtobufCBi
 
 /* --- queries ---------------------------------------------------------------------------------- */
 
-static bool flood_allowed(struct pl_switch *w)
-{
-	struct monotime now = monotime_now();
-
-	w->tokens += monotime_diff_us(now, w->refilled) / 1e6 * PL_FLOOD_RATE;
-	if (w->tokens > PL_FLOOD_BURST)
-		w->tokens = PL_FLOOD_BURST;
-	w->refilled = now;
-	if (w->tokens < 1)
-		return false;
-	w->tokens -= 1;
-	return true;
-}
-
 /* The misses of one message that its edge may have flooded, to every located edge, in one
  * Portland each. */
 static void flood(struct portland *pl, struct session *s, struct pl_switch *w,
@@ -473,7 +458,7 @@ static void flood(struct portland *pl, struct session *s, struct pl_switch *w,
 	if (!fl)
 		return;
 	for (size_t i = 0; i < in->n_misses; i++) {
-		if (flood_allowed(w))
+		if (bucket_take(&w->flood_rate, monotime_now()))
 			fl[m.n_floods++] = in->misses[i];
 		else
 			refuse(pl, PLR_FLOOD_RATE, s, "a miss not flooded: over the flood rate");

@@ -7,6 +7,7 @@
 #define FABRICD_PORTLAND_PRIV_H
 
 #include <net/if.h>
+#include "bucket.h"
 #include "ipmap.h"
 #include "portland.h"
 
@@ -43,8 +44,7 @@ struct pl_switch {
 	size_t nmis;
 	int assigned_pod;                  /* the pod fabricd gave it (position 0), or -1 */
 	uint32_t nhosts;
-	double tokens;                     /* misses it may still have flooded */
-	struct monotime refilled;
+	struct bucket flood_rate;          /* the misses it may have flooded */
 	/* its row of the fault matrix (faults.c), as last computed, and whether this session
 	 * has been sent it */
 	struct pl_avoid *avoid;
