@@ -30,12 +30,17 @@
  *
  * Each switch's table is sent whole, only when it changed (a hash of it, per switch), and
  * again on its next session; cores first, edges last, so that the switches below a new path
- * are told before the sender's edge turns to it. Recomputed on each membership report and each change faults.c
- * hears of (faults_changed), coalesced into one recompute a turn of the loop; a recompute is
- * O(groups x switches x ports).
+ * are told before the sender's edge turns to it. Recomputed on each membership report taken
+ * and each change faults.c hears of (faults_changed), coalesced into one recompute a turn of
+ * the loop; a recompute is O(groups x switches x ports).
  *
- * Bounds: PL_MAX_MCAST_GROUPS groups in the fabric (a member report past it is refused for
- * that group and counted), WIRE_MAX_MCAST_ENTRIES entries a switch (the rest counted).
+ * Bounds: an edge's reports, PL_MCAST_REPORT_RATE a second (a burst of PL_MCAST_REPORT_BURST;
+ * one past it is refused whole, counted and logged: the edge's last membership stays until
+ * its next report within the rate, each report being the whole of it), so that the
+ * recomputes one edge causes are bounded however fast it changes; PL_MAX_MCAST_GROUPS_PER_EDGE
+ * groups an edge has members in and PL_MAX_MCAST_GROUPS in the fabric (a group past either is
+ * refused for that edge and counted), so that one edge cannot take every group alone;
+ * WIRE_MAX_MCAST_ENTRIES entries a switch (the rest counted). portland.h says why these.
  */
 #include <errno.h>
 #include <event2/event.h>
@@ -81,6 +86,7 @@ struct pl_mcast {
 	struct {
 		uint64_t reports, recomputes, messages, tables_changed, groups_over_cap;
 		uint64_t entries_over_cap, covers, unreached, not_host_ports;
+		uint64_t rate_limited, edge_over_cap;
 	} st;
 };
 
@@ -134,11 +140,28 @@ static struct mgroup *group_get(struct pl_mcast *mc, const struct ipaddr *a, boo
 	return n;
 }
 
-/* Edge sw's membership replaces what it reported before. */
-void mcast_members(struct portland *pl, uint32_t sw, const L2f__McastMembership *mm)
+static void refused(struct portland *pl, struct session *s, const char *what,
+		    const char *counter, uint64_t n)
+{
+	if (ratelimit_ok(&pl->rl))
+		log_warn("%s: %s (%s: %llu so far)", wire_name(s->w), what, counter,
+			 (unsigned long long)n);
+}
+
+/* Edge sw's membership replaces what it reported before, if within its rate. */
+bool mcast_members(struct portland *pl, struct session *s, uint32_t sw,
+		   const L2f__McastMembership *mm)
 {
 	struct pl_mcast *mc = pl->mcast;
+	uint64_t over = mc->st.edge_over_cap;
+	size_t taken = 0;
 
+	if (!bucket_take(&pl->sw[sw].mcast_rate, monotime_now())) {
+		mc->st.rate_limited++;
+		refused(pl, s, "a membership report refused: over the report rate",
+			"portland.mcast.reports_rate_limited", mc->st.rate_limited);
+		return false;
+	}
 	mc->st.reports++;
 	for (size_t i = 0; i < mc->ng; i++) {
 		struct mgroup *g = &mc->g[i];
@@ -155,7 +178,13 @@ void mcast_members(struct portland *pl, uint32_t sw, const L2f__McastMembership 
 		struct mgroup *g;
 		struct member *m;
 
+		size_t before;
+
 		wire_ipaddr(&a, &r->group);   /* validated: 4 or 16 bytes, routable */
+		if (taken >= PL_MAX_MCAST_GROUPS_PER_EDGE) {
+			mc->st.edge_over_cap++;
+			continue;
+		}
 		if (!(g = group_get(mc, &a, true))) {
 			mc->st.groups_over_cap++;
 			continue;
@@ -163,6 +192,7 @@ void mcast_members(struct portland *pl, uint32_t sw, const L2f__McastMembership 
 		if (!(m = realloc(g->m, (g->n + r->n_ports) * sizeof(*m))))
 			continue;
 		g->m = m;
+		before = g->n;
 		/* only the edge's host ports: a switch port named as a member would send the
 		 * group's frames back into the fabric (a loop) */
 		for (size_t k = 0; k < r->n_ports; k++)
@@ -170,7 +200,11 @@ void mcast_members(struct portland *pl, uint32_t sw, const L2f__McastMembership 
 				g->m[g->n++] = (struct member){ sw, (uint8_t)r->ports[k] };
 			else
 				mc->st.not_host_ports++;
+		taken += g->n > before;
 	}
+	if (mc->st.edge_over_cap > over)
+		refused(pl, s, "groups of a membership report refused: over the groups of an edge",
+			"portland.mcast.groups_over_edge_cap", mc->st.edge_over_cap);
 	for (size_t i = 0; i < mc->ng;) {
 		if (mc->g[i].n == 0) {
 			group_free(&mc->g[i]);
@@ -179,6 +213,7 @@ void mcast_members(struct portland *pl, uint32_t sw, const L2f__McastMembership 
 			i++;
 		}
 	}
+	return true;
 }
 
 /* --- the trees ------------------------------------------------------------------------------ */
@@ -660,6 +695,8 @@ void mcast_counters(const struct pl_mcast *mc, fabricd_counter_fn fn, void *ctx)
 	fn(ctx, "portland.mcast.set_covers", mc->st.covers, false);
 	fn(ctx, "portland.mcast.edges_unreached", mc->st.unreached, false);
 	fn(ctx, "portland.mcast.groups_over_cap", mc->st.groups_over_cap, false);
+	fn(ctx, "portland.mcast.groups_over_edge_cap", mc->st.edge_over_cap, false);
+	fn(ctx, "portland.mcast.reports_rate_limited", mc->st.rate_limited, false);
 	fn(ctx, "portland.mcast.entries_over_cap", mc->st.entries_over_cap, false);
 	fn(ctx, "portland.refused.mcast_not_a_host_port", mc->st.not_host_ports, false);
 }

@@ -142,6 +142,8 @@ static void pl_hello(struct session *s, const L2f__Hello *hello)
 		snprintf(n->name, sizeof(n->name), "%s", hello->id);
 		n->pod = n->position = n->assigned_pod = -1;
 		bucket_init(&n->flood_rate, PL_FLOOD_RATE, PL_FLOOD_BURST, monotime_now());
+		bucket_init(&n->mcast_rate, PL_MCAST_REPORT_RATE, PL_MCAST_REPORT_BURST,
+			    monotime_now());
 		i = (int)pl->nsw++;
 	} else if (pl->sw[i].s) {
 		struct session *old = pl->sw[i].s;
@@ -588,10 +590,8 @@ static void pl_msg(struct session *s, const L2f__Envelope *env)
 		answer(pl, s, m->queries);
 	if (m->n_misses)
 		flood(pl, s, w, m);
-	if (m->mcast_members) {
-		mcast_members(pl, (uint32_t)(w - pl->sw), m->mcast_members);
+	if (m->mcast_members && mcast_members(pl, s, (uint32_t)(w - pl->sw), m->mcast_members))
 		mcast_changed(pl, s->fd);
-	}
 }
 
 /* A batch of WIRE_MAX_PL_BATCH IPv6 queries is about 1.2 MiB; its answers half that. */
@@ -650,6 +650,8 @@ void portland_limits(fabricd_counter_fn fn, void *ctx)
 	fn(ctx, "portland_max_hosts_per_edge", PL_MAX_HOSTS_PER_EDGE, true);
 	fn(ctx, "portland_flood_rate", PL_FLOOD_RATE, true);
 	fn(ctx, "portland_max_mcast_groups", PL_MAX_MCAST_GROUPS, true);
+	fn(ctx, "portland_max_mcast_groups_per_edge", PL_MAX_MCAST_GROUPS_PER_EDGE, true);
+	fn(ctx, "portland_mcast_report_rate", PL_MCAST_REPORT_RATE, true);
 }
 
 struct keys_ctx {

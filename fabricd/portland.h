@@ -16,7 +16,19 @@
  * Bounds: PL_MAX_HOSTS hosts in all, PL_MAX_HOSTS_PER_EDGE per edge, PL_MAX_SWITCHES switches
  * known; the misses an edge can make fabricd flood are PL_FLOOD_RATE a second (a burst of
  * PL_FLOOD_BURST): a host asking for addresses nobody has cannot make every edge broadcast at
- * will. Each bound hit is counted and logged, rate-limited.
+ * will. Multicast (mcast.c): an edge's membership reports are PL_MCAST_REPORT_RATE a second
+ * (a burst of PL_MCAST_REPORT_BURST), whatever each carries, so that one edge cannot keep
+ * fabricd computing trees; an edge has members in at most PL_MAX_MCAST_GROUPS_PER_EDGE
+ * groups, so that it cannot take every one of the fabric's PL_MAX_MCAST_GROUPS alone. Each
+ * bound hit is counted and logged, rate-limited.
+ *
+ * The report rate: hosts join a few groups a second, and a host sends each change of its
+ * membership [Robustness Variable] = 2 times, at most [Unsolicited Report Interval] = 1 s
+ * apart (RFC 3376 5.1, 8.1, 8.11; RFC 3810 6.1, 9.1, 9.11), and an edge reports a change
+ * only when a group gains its first member on a port or loses its last: 20 a second is
+ * far above what its hosts make. The group cap: an eighth of the fabric's groups, half of what
+ * one edge can report (WIRE_MAX_MCAST_GROUPS): at least eight edges are needed to fill the
+ * fabric, and an edge's k/2 hosts still have 512 groups (at k = 48, 21 each, none shared).
  */
 #ifndef FABRICD_PORTLAND_H
 #define FABRICD_PORTLAND_H
@@ -31,6 +43,9 @@
 #define PL_FLOOD_RATE 200u
 #define PL_FLOOD_BURST 50u
 #define PL_MAX_MCAST_GROUPS WIRE_MAX_MCAST_FABRIC   /* multicast groups in the fabric */
+#define PL_MAX_MCAST_GROUPS_PER_EDGE (PL_MAX_MCAST_GROUPS / 8)
+#define PL_MCAST_REPORT_RATE 20u
+#define PL_MCAST_REPORT_BURST 20u
 
 struct portland;
 

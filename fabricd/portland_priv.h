@@ -45,6 +45,7 @@ struct pl_switch {
 	int assigned_pod;                  /* the pod fabricd gave it (position 0), or -1 */
 	uint32_t nhosts;
 	struct bucket flood_rate;          /* the misses it may have flooded */
+	struct bucket mcast_rate;          /* the membership reports it may make (mcast.c) */
 	/* its row of the fault matrix (faults.c), as last computed, and whether this session
 	 * has been sent it */
 	struct pl_avoid *avoid;
@@ -125,8 +126,10 @@ void faults_links_free(const struct portland *pl, int32_t **nb);
 /* mcast.c: multicast groups and their trees (docs/switchd.md, "Multicast"). */
 int mcast_new(struct pl_mcast **out);
 void mcast_free(struct pl_mcast *mc);
-/* Edge sw's whole membership (validated), replacing its last. */
-void mcast_members(struct portland *pl, uint32_t sw, const L2f__McastMembership *mm);
+/* Edge sw's whole membership (validated, from session s), replacing its last; false when
+ * the report is refused (over PL_MCAST_REPORT_RATE: the last stays). */
+bool mcast_members(struct portland *pl, struct session *s, uint32_t sw,
+		   const L2f__McastMembership *mm);
 /* Members or links may have changed: the trees are computed again on the next turn of fd's
  * loop, and the switches whose table changed are sent it. */
 void mcast_changed(struct portland *pl, struct fabricd *fd);

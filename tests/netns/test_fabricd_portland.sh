@@ -13,7 +13,12 @@
 #    e0 (HostMoved, old and new PMAC) and fabricctl hosts shows the move; e0 sending a
 #    HostMoved itself (fabricd's message) is closed; the host moves back to e0 while e1 is
 #    away, and e1, back, registering it again as it had it, is told the move instead;
-#  - fabricctl hosts and topo show what the switches said, with --json.
+#  - fabricctl hosts and topo show what the switches said, with --json;
+#  - multicast bounds (plpeer mcast): an edge sending 100 membership reports at once has some
+#    refused and counted (portland.mcast.reports_rate_limited; at least its burst taken) and
+#    fabricd holds its last report taken, while another edge's five reports all go through;
+#    an edge reporting 600 groups has 512 taken (portland.mcast.groups_over_edge_cap: 88),
+#    and the other edge still adds a group.
 . "$(dirname "$0")/lib.sh"
 t_require_root
 t_require_cmd jq
@@ -72,4 +77,34 @@ t_assert_eq "$(jq -c '[.[] | [.name, .level, .pod, .position, .located]] | sort'
 t_assert_eq "$(jq -r '.[] | select(.name == "e0") | [.ports[] | .dir] | join(",")' <<<"$topo")" \
     DIR_HOST,DIR_HOST,DIR_UP,DIR_UP "e0's ports"
 ctl topo | grep -q "^e0 .* edge " || t_fail "fabricctl topo (table): $(ctl topo)"
+
+# --- multicast: the report rate and the groups of an edge --------------------------------
+reports0=$(c mcast.reports)
+mout=$(lab_exec m "$PLPEER" "$SOCK" mcast-rate "$pod") || t_fail "plpeer mcast-rate: $mout"
+t_assert_eq "$mout" done "plpeer mcast-rate"
+st=$(ctl status --json) || t_fail "fabricctl status"
+limited=$(c mcast.reports_rate_limited)
+[ "$limited" -ge 1 ] && [ "$limited" -le 80 ] \
+    || t_fail "100 reports at once from m0: $limited refused, want 1..80 (a burst of 20 taken)"
+t_assert_eq "$(( $(c mcast.reports) - reports0 + limited ))" 105 "m0's and m1's reports, taken or refused"
+groups=$(ctl groups --json) || t_fail "fabricctl groups --json"
+of() { jq -r --arg sw "$1" --arg p "$2" '[.[] | select(.group | startswith($p)) | select(any(.members[]; .switch_name == $sw)) | .group] | sort_by(split(".") | map(tonumber)) | join(",")' <<<"$groups"; }
+t_assert_eq "$(of m1 239.2.1.)" "239.2.1.1,239.2.1.2,239.2.1.3,239.2.1.4,239.2.1.5" \
+    "m1's groups: its last report taken while m0 was over the rate"
+last=$(of m0 239.2.0.)
+# m0 holds its last report taken: the burst's 20th or a later one
+[[ "$last" =~ ^239\.2\.0\.([0-9]+)$ ]] && [ "${BASH_REMATCH[1]}" -ge 20 ] && [ "${BASH_REMATCH[1]}" -le 100 ] \
+    || t_fail "m0's groups after 100 reports: '$last', want one of 239.2.0.20..100"
+mout=$(lab_exec m "$PLPEER" "$SOCK" mcast-cap "$pod") || t_fail "plpeer mcast-cap: $mout"
+t_assert_eq "$mout" done "plpeer mcast-cap"
+st=$(ctl status --json) || t_fail "fabricctl status"
+groups=$(ctl groups --json) || t_fail "fabricctl groups --json"
+t_assert_eq "$(of m0 239.3. | tr ',' '\n' | grep -c .)" 512 "m0's groups of 600 reported: the cap of an edge"
+t_assert_eq "$(of m0 239.2.)" "" "m0's groups of its first reports: replaced"
+t_assert_eq "$(of m1 239.2.1.)" "239.2.1.1,239.2.1.2,239.2.1.3,239.2.1.4,239.2.1.5,239.2.1.100" \
+    "m1's groups: one more added with m0 at its cap"
+t_assert_eq "$(c mcast.groups_over_edge_cap) $(c mcast.groups_over_cap)" "88 0" \
+    "refused: m0's groups past the cap of an edge, none past the fabric's"
+jq -e '.limits["portland_mcast_report_rate"] == 20 and .limits["portland_max_mcast_groups_per_edge"] == 512' \
+    <<<"$st" >/dev/null || t_fail "fabricctl status: the multicast limits: $(jq -c .limits <<<"$st")"
 t_pass

@@ -20,6 +20,13 @@
  *     Refusals (a forged PMAC, a host on an up port, a multicast address, hosts and a pod
  *     request from a0, a group member on e0's up port) show in fabricctl status; the
  *     sessions stay.
+ *   plpeer SOCKET mcast-rate POD | mcast-cap POD
+ *     the multicast bounds, with edges m0 and m1 (pod POD, positions 2 and 3). mcast-rate:
+ *     m0 sends 100 membership reports at once (report i: group 239.2.0.i on port 0), then
+ *     m1 five (report j: 239.2.1.1 .. 239.2.1.j on port 1); m1 being another edge, all of
+ *     its are taken. mcast-cap, once m0's rate has refilled (1.5 s): m0 reports 600 groups
+ *     (239.3.x.y, port 0), and m1 its five and 239.2.1.100. What fabricd took shows in
+ *     fabricctl groups and status; each prints "done".
  *   plpeer SOCKET bench HOSTS BATCH SECONDS [6]
  *     HOSTS hosts registered by edges of 65536 each (pod 1), IPv4 in 198.18.0.0/15 (at most
  *     131070), or with 6 IPv6 in 2001:db8:f::/64; then the last edge asks for their addresses
@@ -369,6 +376,70 @@ static int scenario(const char *path)
 	return 0;
 }
 
+/* A membership of n groups, group i at g + 4 * i (IPv4), each on port. */
+static int members(struct tpeer *p, const uint8_t *g, size_t n, uint32_t port)
+{
+	L2f__McastGroup *mg = calloc(n + 1, sizeof(*mg)), **mgp = calloc(n + 1, sizeof(*mgp));
+	L2f__McastMembership mm = L2F__MCAST_MEMBERSHIP__INIT;
+	L2f__Portland m = L2F__PORTLAND__INIT;
+	int ret = -1;
+
+	if (mg && mgp) {
+		for (size_t i = 0; i < n; i++) {
+			l2f__mcast_group__init(&mg[i]);
+			mg[i].group = BIN(g + 4 * i, 4);
+			mg[i].ports = &port;
+			mg[i].n_ports = 1;
+			mgp[i] = &mg[i];
+		}
+		mm.groups = mgp;
+		mm.n_groups = n;
+		m.mcast_members = &mm;
+		ret = send_pl(p, &m);
+	}
+	free(mg);
+	free(mgp);
+	return ret;
+}
+
+static int mcast_bounds(const char *path, int pod, bool cap)
+{
+	struct tpeer m0, m1;
+	struct seen s = { .pod = -1 };
+	uint8_t g[600][4], g1[6][4];
+
+	if (hello(&m0, path, "m0") || locate(&m0, 0xc0, L2F__SWITCH_LEVEL__LEVEL_EDGE, pod, 2, true) ||
+	    hello(&m1, path, "m1") || locate(&m1, 0xc1, L2F__SWITCH_LEVEL__LEVEL_EDGE, pod, 3, true))
+		return 1;
+	for (int j = 0; j < 6; j++)
+		memcpy(g1[j], (uint8_t[]){ 239, 2, 1, (uint8_t)(j < 5 ? j + 1 : 100) }, 4);
+	if (!cap) {
+		/* m0 over its rate; m1's reports are its own */
+		for (int i = 0; i < 100; i++) {
+			memcpy(g[0], (uint8_t[]){ 239, 2, 0, (uint8_t)(i + 1) }, 4);
+			if (members(&m0, g[0], 1, 0))
+				return 1;
+		}
+		for (size_t j = 1; j <= 5; j++)
+			if (members(&m1, g1[0], j, 1))
+				return 1;
+	} else {
+		/* the groups of one edge: 600 asked, the cap taken; m1 can still add one */
+		if (pump(&m0, &s, never, 1500) < 0)
+			return 1;
+		for (int i = 0; i < 600; i++)
+			memcpy(g[i], (uint8_t[]){ 239, 3, (uint8_t)(i >> 8), (uint8_t)i }, 4);
+		if (members(&m0, g[0], 600, 0) || members(&m1, g1[0], 6, 1))
+			return 1;
+	}
+	if (pump(&m0, &s, never, 300) < 0 || pump(&m1, &s, never, 10) < 0)
+		return 1;
+	printf("done\n");
+	tpeer_close(&m0);
+	tpeer_close(&m1);
+	return 0;
+}
+
 /* Host i: 198.18.x.y (from 198.18.0.1), on edge i / 65536 (position), port i % 4, vmid. */
 static void host_ip(uint32_t i, uint8_t ip[4])
 {
@@ -475,9 +546,12 @@ int main(int argc, char **argv)
 {
 	if (argc == 3 && !strcmp(argv[2], "scenario"))
 		return scenario(argv[1]);
+	if (argc == 4 && (!strcmp(argv[2], "mcast-rate") || !strcmp(argv[2], "mcast-cap")))
+		return mcast_bounds(argv[1], atoi(argv[3]), !strcmp(argv[2], "mcast-cap"));
 	if ((argc == 6 || (argc == 7 && !strcmp(argv[6], "6"))) && !strcmp(argv[2], "bench"))
 		return bench(argv[1], (uint32_t)strtoul(argv[3], NULL, 10),
 			     (uint32_t)strtoul(argv[4], NULL, 10), atoi(argv[5]), argc == 7);
-	fprintf(stderr, "usage: plpeer SOCKET scenario | plpeer SOCKET bench HOSTS BATCH SECONDS [6]\n");
+	fprintf(stderr, "usage: plpeer SOCKET scenario | plpeer SOCKET mcast-rate|mcast-cap POD |\n"
+			"       plpeer SOCKET bench HOSTS BATCH SECONDS [6]\n");
 	return 2;
 }
