@@ -24,11 +24,12 @@
  *
  * The report rate: hosts join a few groups a second, and a host sends each change of its
  * membership [Robustness Variable] = 2 times, at most [Unsolicited Report Interval] = 1 s
- * apart (RFC 3376 5.1, 8.1, 8.11; RFC 3810 6.1, 9.1, 9.11), and an edge reports a change
- * only when a group gains its first member on a port or loses its last: 20 a second is
- * far above what its hosts make. The group cap: an eighth of the fabric's groups, half of what
- * one edge can report (WIRE_MAX_MCAST_GROUPS): at least eight edges are needed to fill the
- * fabric, and an edge's k/2 hosts still have 512 groups (at k = 48, 21 each, none shared).
+ * apart (RFC 3376 5.1, 8.1, 8.11; RFC 3810 6.1, 9.1, 9.11); and switchd sends at most one
+ * report every MCAST_REPORT_MS = 100 ms, however fast its hosts change (switchd/mcast.c):
+ * 20 a second is twice what a switchd sends, only a peer that is not one meets it. The
+ * group cap: an eighth of the fabric's groups, half of what one edge can report
+ * (WIRE_MAX_MCAST_GROUPS): at least eight edges are needed to fill the fabric, and an
+ * edge's k/2 hosts still have 512 groups (at k = 48, 21 each, none shared).
  */
 #ifndef FABRICD_PORTLAND_H
 #define FABRICD_PORTLAND_H

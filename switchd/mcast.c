@@ -9,6 +9,18 @@
  * counted), MCAST_MAX_MEMBERS hosts a group, SW_MAX_MCAST data plane entries, SW_MCAST_MAX_OUT
  * ports an entry (fabricd's entries past those are counted, not written).
  *
+ * Rates, so that a host sending joins as fast as it can (or leaves and joins by turns) makes
+ * neither this switch nor fabricd work at its pace: each host port's IGMP/MLD frames are read
+ * at MCAST_PORT_RATE a second (a burst of MCAST_PORT_BURST; a token bucket per port, so that
+ * one host does not take another port's), the rest dropped unread and counted
+ * (reports_rate_limited); and a report goes to fabricd at most every MCAST_REPORT_MS, the
+ * changes meanwhile coalesced into the next (reports_coalesced): at most 10 a second,
+ * half of fabricd's PL_MCAST_REPORT_RATE. A host sends each change of its membership
+ * [Robustness Variable] = 2 times, at most [Unsolicited Report Interval] = 1 s apart
+ * (RFC 3376 5.1, 8.1, 8.11; RFC 3810 6.1, 9.1, 9.11): hosts that join a few groups a second
+ * send a few frames a second, far below the port's rate. A join dropped over the rate is
+ * lost (there is no querier to ask again): only the flooding host's own.
+ *
  * Make before break: a new table's entries are written at once, the entries it no longer
  * has are removed MCAST_BREAK_MS later. When a tree moves, the switches of the old one keep
  * forwarding until the sender's edge, told last, has turned to the new one: frames of the
@@ -72,7 +84,7 @@ static bool port_in(const struct sw_mgroup *m, uint8_t port)
 }
 
 /* The membership as fabricd wants it: groups and their host ports (by number). */
-void mcast_report(struct switchd *s)
+static void report_now(struct switchd *s)
 {
 	L2f__McastMembership mm = L2F__MCAST_MEMBERSHIP__INIT;
 	L2f__Portland m = L2F__PORTLAND__INIT;
@@ -102,12 +114,38 @@ void mcast_report(struct switchd *s)
 	mm.n_groups = s->nmgroups;
 	m.mcast_members = &mm;
 	s->mcast_unsent = !switchd_send(s, &m);
-	if (!s->mcast_unsent)
+	if (!s->mcast_unsent) {
 		s->c.mcast_reports_sent++;
+		s->mcast_sent_at = monotime_now();
+	}
 out:
 	free(g);
 	free(gp);
 	free(ports);
+}
+
+static void on_report(evutil_socket_t fd, short what, void *arg)
+{
+	report_now(arg);
+}
+
+void mcast_report(struct switchd *s)
+{
+	int64_t wait = MCAST_REPORT_MS * USEC_PER_MSEC -
+		       monotime_diff_us(monotime_now(), s->mcast_sent_at);
+	struct timeval tv;
+
+	if (evtimer_pending(s->mcast_report_ev, NULL)) {
+		s->c.mcast_reports_coalesced++;   /* the one waiting will say it */
+		return;
+	}
+	if (!monotime_is_set(s->mcast_sent_at) || wait <= 0) {
+		report_now(s);
+		return;
+	}
+	tv.tv_sec = wait / USEC_PER_SEC;
+	tv.tv_usec = wait % USEC_PER_SEC;
+	evtimer_add(s->mcast_report_ev, &tv);
 }
 
 /* A join or leave of host amac on port; whether the group's port set changed. */
@@ -170,13 +208,21 @@ static void mcast_frame(struct switchd *s, int port, const uint8_t *f, size_t le
 
 	if (!is_host_port(s, port) || eth_parse(f, len, &eh) < 0 || (eh.src.b[0] & 1))
 		return;   /* not a host's: the data plane forwards none of these anyway */
+	s->c.mcast_reports_rx++;
+	if (!bucket_take(&s->io[port].mcast_rate, monotime_now())) {
+		s->c.mcast_rate_limited++;
+		if (ratelimit_ok(&mcast_rl))
+			log_warn("mcast: port %s: reports dropped unread: over %u a second "
+				 "(%llu so far)", s->ports[port].name, MCAST_PORT_RATE,
+				 (unsigned long long)s->c.mcast_rate_limited);
+		return;
+	}
 	if (eh.type == ETHERTYPE_IPV4)
 		ret = ip4_parse(f + ETH_HDR_LEN, len - ETH_HDR_LEN, &ip4);
 	else
 		ret = ip6_parse(f + ETH_HDR_LEN, len - ETH_HDR_LEN, &ip6);
 	if (ret == 0)
 		ret = eh.type == ETHERTYPE_IPV4 ? igmp_parse(&ip4, &rep) : mld_parse(&ip6, &rep);
-	s->c.mcast_reports_rx++;
 	if (ret < 0) {
 		s->c.mcast_reports_dropped++;
 		if (ratelimit_ok(&mcast_rl))
@@ -235,9 +281,11 @@ int mcast_start(struct switchd *s)
 
 	s->mgroups = calloc(WIRE_MAX_MCAST_GROUPS, sizeof(*s->mgroups));
 	s->mcast_ev = evtimer_new(s->base, on_break, s);
-	if (!s->mgroups || !s->mcast_ev)
+	s->mcast_report_ev = evtimer_new(s->base, on_report, s);
+	if (!s->mgroups || !s->mcast_ev || !s->mcast_report_ev)
 		return -ENOMEM;
 	for (int i = 0; i < s->nports && !err; i++) {
+		bucket_init(&s->io[i].mcast_rate, MCAST_PORT_RATE, MCAST_PORT_BURST, monotime_now());
 		err = port_sock_open(s, i, ETHERTYPE_IPV4, igmp_filter, 4, mcast_frame,
 				     &s->io[i].igmp);
 		if (!err)
@@ -257,6 +305,8 @@ void mcast_stop(struct switchd *s)
 	}
 	if (s->mcast_ev)
 		event_free(s->mcast_ev);
+	if (s->mcast_report_ev)
+		event_free(s->mcast_report_ev);
 	free(s->mgroups);
 	free(s->mcast_want);
 }

@@ -62,6 +62,9 @@ void switchd_metrics(struct metrics_out *m, void *ctx)
 		    "IGMP and MLD reports from hosts", s->c.mcast_reports_rx);
 	metrics_one(m, "l2f_switchd_mcast_reports_dropped_total", "counter",
 		    "IGMP and MLD reports that did not parse", s->c.mcast_reports_dropped);
+	metrics_one(m, "l2f_switchd_mcast_reports_rate_limited_total", "counter",
+		    "IGMP and MLD reports not read: over their host port's rate",
+		    s->c.mcast_rate_limited);
 	metrics_one(m, "l2f_switchd_mcast_refused_total", "counter",
 		    "joins refused: groups or members over their bound",
 		    s->c.mcast_groups_over_cap + s->c.mcast_members_over_cap);

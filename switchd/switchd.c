@@ -283,10 +283,10 @@ static void status_reply(struct switchd *s, L2f__Reply *r, struct ctlsrv_cleanup
 	L2f__SwitchStatus *st = pl ? ctlsrv_palloc(pl, sizeof(*st)) : NULL;
 	struct loc_msg *lm = pl ? ctlsrv_palloc(pl, sizeof(*lm)) : NULL;
 	const struct wire_client_status *cs = wire_client_status(s->fc);
-	/* at most 40 after LDP's (see below), 20 of the edge, faults and fwd_apply, 12 of
+	/* at most 40 after LDP's (see below), 20 of the edge, faults and fwd_apply, 14 of
 	 * multicast, the verdicts, the maps and migration's (C() stops at maxc: a counter
 	 * added without its room here is missing from the list, never written past it) */
-	size_t maxc = 40 + 20 + 12 + SW_V_COUNT + DP_COUNTED_MAPS + MOVED_COUNTERS;
+	size_t maxc = 40 + 20 + 14 + SW_V_COUNT + DP_COUNTED_MAPS + MOVED_COUNTERS;
 	L2f__Counter *c = pl ? ctlsrv_palloc(pl, maxc * sizeof(*c)) : NULL;
 	L2f__Counter **cp = pl ? ctlsrv_palloc(pl, maxc * sizeof(*cp)) : NULL;
 	L2f__HostBinding *hb = pl ? ctlsrv_palloc(pl, (s->nhosts * EDGE_MAX_IPS + 1) * sizeof(*hb))
@@ -364,11 +364,13 @@ static void status_reply(struct switchd *s, L2f__Reply *r, struct ctlsrv_cleanup
 	C("mcast.groups", s->nmgroups);
 	C("mcast.reports_rx", s->c.mcast_reports_rx);
 	C("mcast.reports_dropped", s->c.mcast_reports_dropped);
+	C("mcast.reports_rate_limited", s->c.mcast_rate_limited);
 	C("mcast.joins", s->c.mcast_joins);
 	C("mcast.leaves", s->c.mcast_leaves);
 	C("mcast.groups_over_cap", s->c.mcast_groups_over_cap);
 	C("mcast.members_over_cap", s->c.mcast_members_over_cap);
 	C("mcast.reports_sent", s->c.mcast_reports_sent);
+	C("mcast.reports_coalesced", s->c.mcast_reports_coalesced);
 	C("mcast.tables", s->c.mcast_tables);
 	C("mcast.entries", s->c.mcast_entries);
 	C("mcast.entries_over_cap", s->c.mcast_entries_over_cap);

@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "addr.h"
+#include "bucket.h"
 #include "config.h"
 #include "daemon.h"
 #include "ipmap.h"
@@ -46,6 +47,7 @@ struct sw_io {
 	struct event *ldp_ev;
 	struct port_sock arp, nd;          /* edge.c */
 	struct port_sock igmp, mld;        /* mcast.c */
+	struct bucket mcast_rate;          /* mcast.c: the IGMP/MLD frames it may still send */
 };
 
 /* A host below an edge: its AMAC, PMAC and addresses (edge.c). Keyed by AMAC in `hosts`,
@@ -89,6 +91,9 @@ struct sw_avoid {
 /* A group hosts below this edge joined (mcast.c): who, on which port (s->ports index). */
 #define MCAST_MAX_MEMBERS 64
 #define MCAST_BREAK_MS 200                 /* make before break: stale entries stay this long */
+#define MCAST_PORT_RATE 20                 /* IGMP/MLD frames taken from a host port a second */
+#define MCAST_PORT_BURST 40
+#define MCAST_REPORT_MS 100                /* at most one report to fabricd this often */
 struct sw_mgroup {
 	struct ipaddr group;
 	uint16_t n;
@@ -114,6 +119,7 @@ struct sw_counters {
 	uint64_t mcast_reports_rx, mcast_reports_dropped, mcast_joins, mcast_leaves;
 	uint64_t mcast_groups_over_cap, mcast_members_over_cap, mcast_reports_sent;
 	uint64_t mcast_tables, mcast_entries, mcast_entries_over_cap, mcast_entries_removed;
+	uint64_t mcast_rate_limited, mcast_reports_coalesced;
 };
 
 #define MOVED_TELL_SLOTS 1024              /* moved.c: senders told lately (4-way sets) */
@@ -181,6 +187,8 @@ struct switchd {
 	struct sw_mgroup *mgroups;
 	size_t nmgroups;
 	bool mcast_unsent;                 /* a change fabricd has not heard yet */
+	struct event *mcast_report_ev;     /* the next report, MCAST_REPORT_MS after the last */
+	struct monotime mcast_sent_at;     /* the last report sent */
 	struct dp_mcast_want *mcast_want;  /* fabricd's last table, as the data plane takes it */
 	unsigned n_mcast_want;
 	struct event *mcast_ev;            /* the stale entries' removal, MCAST_BREAK_MS later */
@@ -267,7 +275,8 @@ void port_sock_close(struct port_sock *ps);
 /* mcast.c */
 int mcast_start(struct switchd *s);
 void mcast_stop(struct switchd *s);
-/* The membership to fabricd (on each new session; changes send it by themselves). */
+/* The membership to fabricd (on each new session; changes send it by themselves): now, or
+ * MCAST_REPORT_MS after the last report, the changes meanwhile in that one. */
 void mcast_report(struct switchd *s);
 /* Ports may have stopped being host ports: their members are forgotten. */
 void mcast_ports_changed(struct switchd *s);

@@ -13,7 +13,14 @@
 #  4. two edge links down, one under each half of the cores, so that no core reaches every
 #     member edge: a set cover of two cores, and every member still receives each datagram
 #     once (no duplicates);
-#  5. IPv6: two hosts join an ff0e:: group (MLDv2), and receive.
+#  5. IPv6: two hosts join an ff0e:: group (MLDv2), and receive;
+#  6. a host (h0-0-1) sends IGMPv2 joins and leaves of a group by turns, as fast as a packet
+#     socket takes them: its edge reads a burst and then its port's rate
+#     (mcast.reports_rate_limited moves), coalesces the changes (mcast.reports_coalesced) and
+#     sends fabricd less than a report per hundred frames, none of which fabricd refuses;
+#     meanwhile h0-0-0, on the same edge, joins another group and fabricd has it; once the
+#     flooder leaves, every group has the members it had, and the new group's datagrams
+#     reach h0-0-0 and not the flooder.
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/netns/switchd_lib.sh
 . "$(dirname "$0")/switchd_lib.sh"
@@ -34,7 +41,7 @@ lab_exec "$SENDER" fping -q -r 3 -t 500 "$(ft_host_ip4 h0-0-0)" "$(ft_host_ip6 h
 
 # A host's view: a packet socket logs every UDP frame to the group's port as "raw TAG SEQ";
 # with "join", a UDP socket joined to the group logs "udp TAG SEQ"; the file DIR/leave-HOST
-# makes it leave, DIR/stop ends it (and 60 s at most).
+# makes it leave, DIR/stop ends it (and 120 s at most).
 cat >"$LAB_TMP/mrx.py" <<'EOF'
 import os, select, socket, struct, sys, time
 host, group, port, mode, d = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]
@@ -57,7 +64,7 @@ if mode == "join":
     socks.append(u)
 out = open("%s/rx-%s-%s" % (d, host, group), "w", buffering=1)
 open("%s/ready-%s-%s" % (d, host, group), "w").close()
-left, end = False, time.time() + 60
+left, end = False, time.time() + 120
 while time.time() < end and not os.path.exists(d + "/stop"):
     if mode == "join" and not left and os.path.exists("%s/leave-%s" % (d, host)):
         u.setsockopt(socket.IPPROTO_IPV6 if v6 else socket.IPPROTO_IP,
@@ -187,5 +194,90 @@ t_assert_wait 5 "the IPv6 members: $(members $G6)" '[ "$(members $G6)" = "e0-0:0
 send $G6 E 100
 check $G6 E 100 "h0-0-0 h3-0-1" "h1-0-0"
 t_log "IPv6: both members got 100 of 100"
+
+# --- 6. a host flooding joins and leaves ---------------------------------------------------
+# flood: joins and leaves of GROUP by turns (IGMPv2, RFC 2236: TTL 1, Router Alert), until
+# DIR/flood-stop once 20000 are sent, at most 10000000 frames or 30 s; prints how many it sent.
+# leave: one leave every 100 ms, at most 50, until DIR/leave-stop.
+cat >"$LAB_TMP/igmpflood.py" <<'PY'
+import os, socket, struct, sys, time
+mode, src_mac, src_ip, group, d = sys.argv[1:6]
+def csum(b):
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+def frame(kind):
+    dst = socket.inet_aton(group if kind == 0x16 else "224.0.0.2")
+    igmp = struct.pack("!BBH4s", kind, 0, 0, socket.inet_aton(group))
+    igmp = igmp[:2] + struct.pack("!H", csum(igmp)) + igmp[4:]
+    ip = struct.pack("!BBHHHBBH4s4s", 0x46, 0xc0, 32, 0, 0, 1, 2, 0,
+                     socket.inet_aton(src_ip), dst) + b"\x94\x04\x00\x00"
+    ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
+    dmac = bytes([1, 0, 0x5e, dst[1] & 0x7f, dst[2], dst[3]])
+    return dmac + bytes.fromhex(src_mac.replace(":", "")) + b"\x08\x00" + ip + igmp
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind(("eth0", 0))
+n = 0
+if mode == "flood":
+    fr, end = [frame(0x16), frame(0x17)], time.time() + 30
+    while n < 10000000 and time.time() < end and (n < 20000 or not os.path.exists(d + "/flood-stop")):
+        for _ in range(1000):
+            s.send(fr[n & 1])
+            n += 1
+else:
+    while n < 50 and not os.path.exists(d + "/leave-stop"):
+        s.send(frame(0x17))
+        n += 1
+        time.sleep(0.1)
+print(n)
+PY
+G2=239.9.9.9
+G3=239.1.2.4
+FLOODER=h0-0-1
+mc() { sw_ctl e0-0 switch status --json | jq -r --arg k "mcast.$1" '.counters[$k]'; }
+flood() {   # MODE
+    lab_exec "$FLOODER" "$T_PYTHON" "$LAB_TMP/igmpflood.py" "$1" "$(ft_host_mac $FLOODER)" \
+        "$(ft_host_ip4 $FLOODER)" $G2 "$LAB_TMP"
+}
+rl0=$(mc reports_rate_limited) sent0=$(mc reports_sent) co0=$(mc reports_coalesced)
+before="$(members $G) $(members $G6)"
+flood flood >"$LAB_TMP/flood.out" &
+flood_pid=$!
+t_assert_wait 5 "e0-0 rate-limits nothing of the flood: $(mc reports_rate_limited)" \
+    '[ "$(mc reports_rate_limited)" -gt "$rl0" ]'
+rx h0-0-0 $G3 join
+rx "$FLOODER" $G3 sniff
+for h in h0-0-0 $FLOODER; do
+    t_assert_wait 5 "$h's receiver of $G3 did not start" test -e "$LAB_TMP/ready-$h-$G3"
+done
+t_assert_wait 5 "h0-0-0's join of $G3 (port 0) while port 1 floods: $(members $G3)" \
+    '[ "$(members $G3)" = "e0-0:0" ]'
+kill -0 $flood_pid 2>/dev/null || t_fail "the flood was over before h0-0-0's join was seen"
+touch "$LAB_TMP/flood-stop"
+wait $flood_pid || t_fail "the flooder failed"
+frames=$(cat "$LAB_TMP/flood.out")
+rl=$(( $(mc reports_rate_limited) - rl0 )) sent=$(( $(mc reports_sent) - sent0 ))
+co=$(( $(mc reports_coalesced) - co0 ))
+t_log "flood: $frames frames sent by $FLOODER; e0-0 dropped $rl unread, sent fabricd $sent reports, coalesced $co changes"
+[ "$frames" -ge 20000 ] || t_fail "the flooder sent only $frames frames"
+[ "$co" -gt 0 ] || t_fail "e0-0 coalesced no change of the flood into a later report"
+[ $(( sent * 100 )) -lt "$frames" ] || t_fail "e0-0 sent fabricd $sent reports for $frames frames of the flood"
+# the flooder leaves (a leave every 100 ms, within its port's rate); then every group has the
+# members it had before the flood, and e0-0 holds G, G6 and G3
+flood leave >/dev/null &
+leave_pid=$!
+t_assert_wait 5 "$G2 still has members after the flooder's leaves: $(members $G2)" '[ -z "$(members $G2)" ]'
+touch "$LAB_TMP/leave-stop"
+wait $leave_pid
+t_assert_eq "$(members $G) $(members $G6)" "$before" "the members of $G and $G6, before and after the flood"
+t_assert_eq "$before" "e0-0:0,e2-0:1,e2-1:0,e3-0:1 e0-0:0,e3-0:1" "the members of $G and $G6 before the flood"
+t_assert_eq "$(members $G3)" "e0-0:0" "the members of $G3 after the flood"
+t_assert_wait 3 "e0-0's groups after the flood: $(mc groups)" '[ "$(mc groups)" = 3 ]'
+t_assert_eq "$(ctl status --json | jq -r '.counters["portland.mcast.reports_rate_limited"]')" 0 \
+    "fabricd refused none of the reports switchd sent"
+send $G3 F 100
+check $G3 F 100 "h0-0-0" "$FLOODER"
+t_log "after the flood: h0-0-0 got 100 of 100 of $G3, the flooder none"
 touch "$LAB_TMP/stop"
 t_pass
