@@ -252,13 +252,15 @@ ft_graft_link() {
         lab_exec "$giver" ip link set "$ifname" netns "$(lab_ns "$h")" &&
         lab_exec "$h" ip link set "$ifname" address "$(ft_host_mac "$h")"
 }
-ft_host_relink() {
+ft_host_relink() {   # one ip process (-batch): the move takes what the kernel takes
     local h=$1 from=$2 to=$3
-    lab_exec "$h" ip link set "$from" down &&
-        lab_exec "$h" ip addr flush dev "$from" &&
-        lab_exec "$h" ip addr add "$(ft_host_ip4 "$h")/16" dev "$to" &&
-        lab_exec "$h" ip addr add "$(ft_host_ip6 "$h")/64" dev "$to" nodad &&
-        lab_exec "$h" ip link set "$to" up
+    ip -n "$(lab_ns "$h")" -batch - <<EOF
+link set $from down
+addr flush dev $from
+addr add $(ft_host_ip4 "$h")/16 dev $to
+addr add $(ft_host_ip6 "$h")/64 dev $to nodad
+link set $to up
+EOF
 }
 
 # --- building ---------------------------------------------------------------------------------

@@ -17,11 +17,14 @@
       longest run of consecutive sequence numbers never received, times the interval: the
       time the path dropped what was sent on schedule, which neither end's scheduling
       delays change (a sender late by 5 ms sends its datagrams late, it loses none).
+      With UDPPROBE_ARRIVALS=FILE in the environment, each first arrival also goes to FILE
+      as "SEQ EPOCH_MS" (a line each), for a caller that looks at one moment of the run.
   udpprobe.py tcprecv PORT SECONDS / tcpsend DST PORT SECONDS
       A bulk TCP flow; tcprecv prints "bytes B stall_ms S": S the longest time between two
       reads that returned data.
 Bounded in count and time; nothing else is touched.
 """
+import os
 import socket
 import struct
 import sys
@@ -86,6 +89,7 @@ def recv(port, seconds, fam="4", group=None):
     if group:
         join(s, group)
     s.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+    log = open(os.environ["UDPPROBE_ARRIVALS"], "w") if os.environ.get("UDPPROBE_ARRIVALS") else None
     s.settimeout(0.2)
     end = time.time() + seconds
     n, seen, gap, first, last, interval, prev = 0, set(), 0.0, None, None, 1.0, None
@@ -109,12 +113,16 @@ def recv(port, seconds, fam="4", group=None):
             continue
         seen.add(seq)
         n += 1
+        if log:
+            log.write("%d %.3f\n" % (seq, now))
         if prev is not None and now - prev - interval > gap:
             gap = now - prev - interval
             stopped, resumed = prev, now
         prev = now
         first = now if first is None else first
         last = now
+    if log:
+        log.close()
     lost = (max(seen) + 1 - n) if seen else 0
     run = longest = 0
     for seq in range(max(seen) + 1 if seen else 0):
