@@ -79,6 +79,26 @@
 #                               FT_PKI: fabricd fm (IP SAN 203.0.113.1), fabricctl admin,
 #                               switchd <SW> for every switch (URI:urn:l2fabric:switchd:<SW>).
 #                               Then ft_tls ROLE ID prints "--ca F --cert F --key F".
+#   PortLand on the tree (what every switchd test and bench brings up; FABRICD, SWITCHD and
+#   FABRICCTL name the binaries):
+#   ft_fabric K                 ft_build K, ft_pki, ft_bpffs and ft_start_fabricd; dies
+#                               (lab_die) on what fails. Call directly
+#   ft_bpffs                    a private bpffs on $LAB_TMP/bpffs for the switches' pins, path
+#                               in FT_BPFFS; 1 if it cannot be mounted. ft_teardown unmounts
+#                               it, first (on every exit path, before the tree goes)
+#   ft_start_fabricd [ARG...]   "$FABRICD" in fm: -f, listening on FT_FM4:FT_FM_PORT over
+#                               mutual TLS (ft_tls fabricd fm), Unix control socket FT_FM_SOCK
+#                               ($LAB_TMP/fabricd.sock), no store (-S none), then ARG...; pid
+#                               in FT_FM_PID (and FT_LAST_PID); 1 if the socket is not there
+#                               within 5 s. ft_stop_fabricd: stop it, remove the socket
+#   ft_fabric_switchd SW [ARG...]  ft_start_switchd SW -f -F FT_FM4:FT_FM_PORT (ft_tls switchd
+#                               SW) --bpf-dir FT_BPFFS --control-socket $LAB_TMP/switchd-SW.sock
+#                               ARG...
+#   ft_fabric_switchds [ARG...] ft_fabric_switchd for every switch, in a random order (the
+#                               order in the array FT_START_ORDER, for a log)
+#   ft_located                  how many switches fabricd has located (fabricctl topo --json)
+#   ft_wait_located TIMEOUT_S [N]  until N switches (default: every one) are located; 1 if
+#                               not within TIMEOUT_S (polled every 20 ms)
 #   (namespace names: "$(lab_ns e0-1)"; run commands with lab_exec e0-1 CMD...)
 # Standalone: lab/fattree.sh [K] [--hold SECONDS]
 #   builds the tree, prints its build time, checks fm reaches every switch's ctl0 and every
@@ -105,11 +125,13 @@ FT_PIDS=()
 FT_BUILD_MS=0 FT_BUILD_TIMES=
 FT_LAST_PID='' FT_LAST_LOG=''
 declare -A FT_SWITCHD_PID=()
+FT_BPFFS='' FT_FM_SOCK='' FT_FM_PID=''
+FT_START_ORDER=()
 
 # --- names and numbers ------------------------------------------------------------------------
 
 ft_check_k() {
-    if ! [[ $1 =~ ^[0-9]+$ ]] || [ $(($1 % 2)) -ne 0 ] || [ "$1" -lt 4 ] || [ "$1" -gt $FT_KMAX ]; then
+    if ! [[ $1 =~ ^[0-9]+$ ]] || [ $(($1 % 2)) -ne 0 ] || [ "$1" -lt 4 ] || [ "$1" -gt "$FT_KMAX" ]; then
         lab_die "fat tree: k must be even, 4..$FT_KMAX, not '$1' (k > $FT_KMAX: more than the 245 switches $FT_CTL_NET.0/24 numbers from .10)"
     fi
 }
@@ -445,6 +467,78 @@ ft_pki() {
 
 ft_tls() { printf -- '--ca %s --cert %s --key %s\n' "$FT_PKI/ca.pem" "$FT_PKI/$1-$2.pem" "$FT_PKI/$1-$2.key"; }
 
+# --- PortLand on the tree: fabricd, a switchd per switch --------------------------------------
+# The bring-up every switchd test and bench shares (tests/netns/switchd_lib.sh, bench/switchd_*).
+# The pins go on a bpffs of the run's own, not /sys/fs/bpf: nothing outlives the run there, and
+# two runs never see each other's maps.
+
+ft_bpffs() {   # call directly
+    local dir
+    ft_require_built ft_bpffs
+    [ -z "$FT_BPFFS" ] || return 0
+    lab_tmpdir
+    dir=$LAB_TMP/bpffs
+    mkdir -p "$dir" || return 1
+    mount -t bpf bpf "$dir" || return 1
+    FT_BPFFS=$dir
+}
+
+ft_start_fabricd() {   # [ARG...] — call directly
+    ft_require_built ft_start_fabricd
+    [ -n "$FT_PKI" ] || lab_die "ft_start_fabricd: no certificates (ft_pki)"
+    [ -x "${FABRICD:-}" ] ||
+        lab_die "ft_start_fabricd: FABRICD='${FABRICD:-}' is not an executable file (the path of the fabricd binary)"
+    [ -z "$FT_FM_PID" ] || ! lab_alive "$FT_FM_PID" ||
+        lab_die "ft_start_fabricd: fabricd (pid $FT_FM_PID) is running (ft_stop_fabricd first)"
+    FT_FM_SOCK=$LAB_TMP/fabricd.sock
+    rm -f "$FT_FM_SOCK"   # one a killed fabricd left would pass for the new one's
+    # shellcheck disable=SC2046  # ft_tls prints options
+    ft_start fm fabricd "$FABRICD" -f -l "$FT_FM4:$FT_FM_PORT" $(ft_tls fabricd fm) \
+        -s "$FT_FM_SOCK" -S none "$@"
+    FT_FM_PID=$FT_LAST_PID
+    lab_wait_for 5 test -S "$FT_FM_SOCK"
+}
+
+ft_stop_fabricd() {
+    [ -n "$FT_FM_PID" ] || return 0
+    lab_kill_pids "$FT_FM_PID"
+    rm -f "$FT_FM_SOCK"
+    FT_FM_PID=
+}
+
+ft_fabric() {   # K — call directly
+    ft_build "$1"
+    ft_pki
+    ft_bpffs || lab_die "ft_fabric: cannot mount a bpffs on $LAB_TMP/bpffs"
+    ft_start_fabricd || lab_die "ft_fabric: fabricd did not start within 5 s ($FT_LAST_LOG)"
+}
+
+ft_fabric_switchd() {   # SW [ARG...] — call directly
+    local name=$1
+    shift
+    [ -n "$FT_BPFFS" ] || lab_die "ft_fabric_switchd $name: no bpffs for the pins (ft_bpffs)"
+    [ -n "$FT_PKI" ] || lab_die "ft_fabric_switchd $name: no certificates (ft_pki)"
+    # shellcheck disable=SC2046  # ft_tls prints options
+    ft_start_switchd "$name" -f -F "$FT_FM4:$FT_FM_PORT" $(ft_tls switchd "$name") \
+        --bpf-dir "$FT_BPFFS" --control-socket "$LAB_TMP/switchd-$name.sock" "$@"
+}
+
+ft_fabric_switchds() {   # [ARG...] — call directly
+    local name
+    mapfile -t FT_START_ORDER < <(ft_switches | shuf)
+    for name in "${FT_START_ORDER[@]}"; do ft_fabric_switchd "$name" "$@"; done
+}
+
+ft_located() {
+    "$FABRICCTL" -s "$FT_FM_SOCK" topo --json 2>/dev/null | jq '[.[] | select(.located)] | length'
+}
+
+_ft_located_is() { [ "$(ft_located)" = "$1" ]; }
+ft_wait_located() {   # TIMEOUT_S [N]
+    ft_require_built ft_wait_located
+    lab_wait_for "$1" _ft_located_is "${2:-$((2 * FT_K * FT_H + FT_H * FT_H))}"
+}
+
 # --- tearing down -----------------------------------------------------------------------------
 
 # Pids whose network namespace is one of ours: one stat over /proc, not one `ip netns pids`
@@ -466,6 +560,8 @@ _ft_ns_pids() {
 ft_teardown() {
     local pids=() ns keep=()
     local -A gone=()
+    # the pins' bpffs first: unmounted before its switches and their namespaces go
+    if [ -n "$FT_BPFFS" ]; then umount -l "$FT_BPFFS" 2>/dev/null; FT_BPFFS=; fi
     [ ${#FT_NAMESPACES[@]} -gt 0 ] || { FT_K=0; return 0; }
     lab_kill_pids "${FT_PIDS[@]}"
     mapfile -t pids < <(_ft_ns_pids)
@@ -475,7 +571,7 @@ ft_teardown() {
     for ns in "${LAB_NAMESPACES[@]}"; do [ -n "${gone[$ns]:-}" ] || keep+=("$ns"); done
     LAB_NAMESPACES=("${keep[@]}")
     FT_NAMESPACES=() FT_PIDS=() FT_K=0 FT_H=0 FT_PKI=
-    FT_SWITCHD_PID=()
+    FT_SWITCHD_PID=() FT_FM_PID='' FT_FM_SOCK='' FT_START_ORDER=()
     return 0
 }
 

@@ -17,8 +17,9 @@
 #    completes mutual TLS with every switch's switchd certificate (when fabricd is built);
 #  - ft_link_down / ft_link_up take a port's carrier away from its neighbour and back;
 #  - ft_build refuses an odd or out-of-range k, and a name already taken; ft_start_switchd refuses to run without
-#    SWITCHD and runs it in the switch's namespace with a log; ft_teardown, and the
-#    standalone lab on exit and on SIGTERM, leave no namespace behind.
+#    SWITCHD and runs it in the switch's namespace with a log; ft_bpffs mounts a bpffs and
+#    ft_teardown unmounts it; ft_teardown, and the standalone lab on exit and on SIGTERM,
+#    leave no namespace behind.
 # shellcheck source=tests/netns/lib.sh
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=lab/fattree.sh
@@ -293,8 +294,18 @@ else
     t_log "fabricd or fabricctl not built: TLS over the control network not checked"
 fi
 
+# ft_bpffs: the switches' pins on a bpffs of the run's own, which ft_teardown unmounts.
+bpffs=
+if ft_bpffs; then
+    bpffs=$FT_BPFFS
+    t_assert_eq "$(findmnt -n -o FSTYPE "$bpffs")" bpf "ft_bpffs's mount on $bpffs"
+else
+    t_log "no bpffs can be mounted here: ft_bpffs not checked"
+fi
+
 ft_teardown
 t_assert_eq "$(ours "$P" | grep -c .)" 0 "namespaces left by ft_teardown (k=4)"
+[ -z "$bpffs" ] || ! findmnt -n "$bpffs" >/dev/null || t_fail "ft_teardown left the bpffs on $bpffs mounted"
 
 # --- k=6 --------------------------------------------------------------------------------------
 ft_build 6
