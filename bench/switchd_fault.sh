@@ -41,18 +41,13 @@ while [ $# -gt 0 ]; do
     esac
 done
 [ "$(id -u)" -eq 0 ] || { echo "$0: run as root (network namespaces)" >&2; exit 1; }
-SWITCHD=$T_BUILD/switchd/switchd DPCTL=$T_BUILD/tests/tools/dpctl
+SWITCHD=$T_BUILD/switchd/switchd FABRICD=$T_BUILD/fabricd/fabricd DPCTL=$T_BUILD/tests/tools/dpctl
 PROBE=$BENCH_ROOT/lab/udpprobe.py
 [ -x "$SWITCHD" ] && [ -x "$DPCTL" ] || { echo "$0: build first (scripts/build.sh)" >&2; exit 1; }
 stats() { sort -n | awk '{ v[NR] = $1 } END { printf "%s %s %s", v[1], v[int((NR + 1) / 2)], v[NR] }'; }
 
-start_sw() {
-    ft_start_switchd "$1" -f -F "$FT_CTL_NET.1:$FT_FM_PORT" $(ft_tls switchd "$1") \
-        --bpf-dir "$bpffs" --control-socket "$LAB_TMP/switchd-$1.sock" \
-        --ldp-interval "$INTERVAL" --ldp-miss "$MISS" ${HOST_TIMEOUT:+--host-timeout "$HOST_TIMEOUT"}
-}
-ctl() { "$FABRICCTL" -s "$sock" "$@"; }
-located_count() { ctl topo --json 2>/dev/null | jq '[.[] | select(.located)] | length'; }
+SW_ARGS=(--ldp-interval "$INTERVAL" --ldp-miss "$MISS" ${HOST_TIMEOUT:+--host-timeout "$HOST_TIMEOUT"})
+ctl() { "$FABRICCTL" -s "$FT_FM_SOCK" "$@"; }
 fm() { ctl status --json | jq -r ".counters[\"portland.faults.$1\"] // 0"; }
 rows() { ctl faults --json | jq '[.[] | (.avoid // [])[]] | length'; }
 lost() { ctl faults --json | jq '[.[] | .ports[]] | length'; }
@@ -80,7 +75,7 @@ lost_all() {
     done
     echo "$n"
 }
-fault() { ip netns exec "$(lab_ns "$1")" "$DPCTL" -d "$bpffs/$1" fault "$2" "$3"; }
+fault() { ip netns exec "$(lab_ns "$1")" "$DPCTL" -d "$FT_BPFFS/$1" fault "$2" "$3"; }
 # CASE: cut (or with "restore", repair) the link on the probe's path, found now
 cut_link() {
     local how=$1 dir=$2 h=$((k / 2)) j
@@ -127,22 +122,12 @@ restore() {
 declare -A GAP RUN MSG CPU FALSE
 TCP=()
 for k in $KS; do
-    lab_tmpdir
-    ft_build "$k" >/dev/null || exit 1
-    ft_pki >/dev/null || exit 1
-    bpffs=$LAB_TMP/bpffs-$k
-    mkdir "$bpffs" && mount -t bpf bpf "$bpffs" || exit 1
-    bench_cleanup() { local rc=$?; umount -l "$bpffs" 2>/dev/null; (exit "$rc"); ft_cleanup; }
-    trap bench_cleanup EXIT
-    sock=$LAB_TMP/fabricd.sock
-    ft_start fm fabricd "$T_BUILD/fabricd/fabricd" -f -l "$FT_CTL_NET.1:$FT_FM_PORT" \
-        $(ft_tls fabricd fm) -s "$sock" -S none
-    for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.05; done
+    ft_fabric "$k" >/dev/null   # its bpffs unmounted by ft_teardown: below, or on any exit
     nsw=$(ft_switches | wc -l)
-    for sw in $(ft_switches | shuf); do start_sw "$sw"; done
+    ft_fabric_switchds "${SW_ARGS[@]}"
     # k^2/4 * 5 switchds loading their programs at once take a while at k=8 on a small machine
-    for _ in $(seq $((300 * k))); do [ "$(located_count)" = "$nsw" ] && break; sleep 0.05; done
-    [ "$(located_count)" = "$nsw" ] || { echo "k=$k: $(located_count) of $nsw switches located; skipped"; ft_teardown; continue; }
+    ft_wait_located $((15 * k)) ||
+        { echo "k=$k: $(ft_located) of $nsw switches located; skipped"; ft_teardown; continue; }
     src=h$((k - 1))-1-1 dst=h0-0-0
     srcip=$(ft_host_ip4 "$src") dstip=$(ft_host_ip4 "$dst")
     lab_exec "$src" ping -c 3 -i 0.2 -q "$dstip" >/dev/null 2>&1
@@ -189,7 +174,6 @@ for k in $KS; do
     wait "$rpid"
     TCP+=("k=$k: $(cat "$out")")
     restore silent
-    umount -l "$bpffs"
     ft_teardown
 done
 
