@@ -33,24 +33,18 @@ while [ $# -gt 0 ]; do
     esac
 done
 [ "$(id -u)" -eq 0 ] || { echo "$0: run as root (network namespaces)" >&2; exit 1; }
-SWITCHD=$T_BUILD/switchd/switchd DPCTL=$T_BUILD/tests/tools/dpctl
+SWITCHD=$T_BUILD/switchd/switchd FABRICD=$T_BUILD/fabricd/fabricd DPCTL=$T_BUILD/tests/tools/dpctl
 PROBE=$BENCH_ROOT/lab/udpprobe.py
 [ -x "$SWITCHD" ] && [ -x "$DPCTL" ] || { echo "$0: build first (scripts/build.sh)" >&2; exit 1; }
 stats() { sort -n | awk '{ v[NR] = $1 } END { printf "%s %s %s", v[1], v[int((NR + 1) / 2)], v[NR] }'; }
 G=239.1.2.4
 
-start_sw() {
-    ft_start_switchd "$1" -f -F "$FT_CTL_NET.1:$FT_FM_PORT" $(ft_tls switchd "$1") \
-        --bpf-dir "$bpffs" --control-socket "$LAB_TMP/switchd-$1.sock" \
-        --ldp-interval "$INTERVAL" --ldp-miss "$MISS"
-}
-ctl() { "$FABRICCTL" -s "$sock" "$@"; }
-located_count() { ctl topo --json 2>/dev/null | jq '[.[] | select(.located)] | length'; }
+ctl() { "$FABRICCTL" -s "$FT_FM_SOCK" "$@"; }
 fm() { ctl status --json | jq -r ".counters[\"portland.mcast.$1\"] // 0"; }
 lost() { ctl faults --json | jq '[.[] | .ports[]] | length'; }
 members() { ctl groups --json | jq --arg g $G '[.[] | select(.group == $g) | .members[]] | length'; }
 cores() { ctl groups --json | jq -r --arg g $G '[.[] | select(.group == $g) | .cores[]] | join(",")'; }
-fault() { ip netns exec "$(lab_ns "$1")" "$DPCTL" -d "$bpffs/$1" fault "$2" "$3"; }
+fault() { ip netns exec "$(lab_ns "$1")" "$DPCTL" -d "$FT_BPFFS/$1" fault "$2" "$3"; }
 # the core's link down to pod 0: cN's port p0 (lab/fattree.sh wires core port P to pod P)
 cut_link() {
     local peer pport
@@ -77,21 +71,9 @@ restore() {
 
 declare -A GAP GAP2 RUN MSG
 for k in $KS; do
-    lab_tmpdir
-    ft_build "$k" >/dev/null || exit 1
-    ft_pki >/dev/null || exit 1
-    bpffs=$LAB_TMP/bpffs-$k
-    mkdir "$bpffs" && mount -t bpf bpf "$bpffs" || exit 1
-    bench_cleanup() { local rc=$?; umount -l "$bpffs" 2>/dev/null; (exit "$rc"); ft_cleanup; }
-    trap bench_cleanup EXIT
-    sock=$LAB_TMP/fabricd.sock
-    ft_start fm fabricd "$T_BUILD/fabricd/fabricd" -f -l "$FT_CTL_NET.1:$FT_FM_PORT" \
-        $(ft_tls fabricd fm) -s "$sock" -S none
-    for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.05; done
-    nsw=$(ft_switches | wc -l)
-    for sw in $(ft_switches | shuf); do start_sw "$sw"; done
-    for _ in $(seq 600); do [ "$(located_count)" = "$nsw" ] && break; sleep 0.05; done
-    [ "$(located_count)" = "$nsw" ] || { echo "k=$k: not every switch located; skipped"; ft_teardown; continue; }
+    ft_fabric "$k" >/dev/null   # its bpffs unmounted by ft_teardown: below, or on any exit
+    ft_fabric_switchds --ldp-interval "$INTERVAL" --ldp-miss "$MISS"
+    ft_wait_located 30 || { echo "k=$k: not every switch located; skipped"; ft_teardown; continue; }
     src=h$((k - 2))-0-0 r1=h0-0-0 r2=h$((k - 1))-1-1
     lab_exec "$src" ping -c 3 -i 0.2 -q "$(ft_host_ip4 "$r1")" >/dev/null 2>&1
     for how in carrier silent; do
@@ -125,7 +107,6 @@ for k in $KS; do
         RUN[$k,$how]="$(printf '%s\n' "${runs[@]}" | stats)"
         MSG[$k,$how]="$(printf '%s\n' "${msgs[@]}" | stats)"
     done
-    umount -l "$bpffs"
     ft_teardown
 done
 
