@@ -32,30 +32,16 @@ while [ $# -gt 0 ]; do
     esac
 done
 [ "$(id -u)" -eq 0 ] || { echo "$0: run as root (network namespaces)" >&2; exit 1; }
-SWITCHD=$T_BUILD/switchd/switchd
+SWITCHD=$T_BUILD/switchd/switchd FABRICD=$T_BUILD/fabricd/fabricd
 [ -x "$SWITCHD" ] || { echo "$0: build switchd first (scripts/build.sh)" >&2; exit 1; }
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 stats() { sort -n | awk '{ v[NR] = $1 } END { printf "%d %d %d", v[1], v[int((NR + 1) / 2)], v[NR] }'; }
 
-start_sw() {
-    ft_start_switchd "$1" -f -F "$FT_CTL_NET.1:$FT_FM_PORT" $(ft_tls switchd "$1") \
-        --bpf-dir "$bpffs" --control-socket "$LAB_TMP/switchd-$1.sock" \
-        ${HOST_TIMEOUT:+--host-timeout "$HOST_TIMEOUT"}
-}
-located_count() { "$FABRICCTL" -s "$sock" topo --json 2>/dev/null | jq '[.[] | select(.located)] | length'; }
-located_all() {   # N TRIES: polled every 20 ms
-    local n
-    for _ in $(seq "$2"); do
-        n=$(located_count)
-        [ "${n:-0}" = "$1" ] && return 0
-        sleep 0.02
-    done
-    return 1
-}
+SW_ARGS=(${HOST_TIMEOUT:+--host-timeout "$HOST_TIMEOUT"})
 # "right", or what is wrong: levels against the wiring, pods and positions per physical pod
 check_right() {
     local topo bad=0 want p n
-    topo=$("$FABRICCTL" -s "$sock" topo --json 2>/dev/null)
+    topo=$("$FABRICCTL" -s "$FT_FM_SOCK" topo --json 2>/dev/null)
     for sw in $(ft_switches); do
         case $(ft_level "$sw") in
             edge) want=LEVEL_EDGE ;; agg) want=LEVEL_AGGREGATION ;; core) want=LEVEL_CORE ;;
@@ -78,27 +64,19 @@ check_right() {
 printf '%-3s %-10s %8s %8s %8s  %-22s %s\n' K SWITCHES "MIN ms" "MED ms" "MAX ms" "START WINDOWS ms" RESULT
 declare -A STATE RESTART
 for k in $KS; do
-    lab_tmpdir
-    ft_build "$k" >/dev/null || exit 1
-    ft_pki >/dev/null || exit 1
-    bpffs=$LAB_TMP/bpffs-$k
-    mkdir "$bpffs" && mount -t bpf bpf "$bpffs" || exit 1
-    # on every exit path: the pins' bpffs first, then the tree (lab/fattree.sh)
-    bench_cleanup() { local rc=$?; umount -l "$bpffs" 2>/dev/null; (exit "$rc"); ft_cleanup; }
-    trap bench_cleanup EXIT
-    sock=$LAB_TMP/fabricd.sock
+    # a fresh fabricd per run, below; the bpffs unmounted by ft_teardown: below, or on any exit
+    ft_build "$k" >/dev/null
+    ft_pki >/dev/null
+    ft_bpffs || lab_die "cannot mount a bpffs on $LAB_TMP/bpffs"
     times=() windows=() right=()
     for run in $(seq "$RUNS"); do
-        ft_start fm fabricd "$T_BUILD/fabricd/fabricd" -f -l "$FT_CTL_NET.1:$FT_FM_PORT" \
-            $(ft_tls fabricd fm) -s "$sock" -S none
-        fpid=$FT_LAST_PID
-        for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.05; done
+        ft_start_fabricd
         nsw=$(ft_switches | wc -l)
         ts=$(now_ms)
-        for sw in $(ft_switches | shuf); do start_sw "$sw"; done
+        ft_fabric_switchds "${SW_ARGS[@]}"
         t0=$(now_ms)
         windows+=($((t0 - ts)))
-        if located_all "$nsw" 1500; then
+        if ft_wait_located 30 "$nsw"; then
             times+=($(( $(now_ms) - t0 )))
         else
             times+=(never)
@@ -110,12 +88,12 @@ for k in $KS; do
                       $(ft_switches core | shuf -n 1); do
                 ft_stop_switchd "$sw"
                 for _ in $(seq 100); do
-                    [ "$(located_count)" -lt "$nsw" ] && break
+                    [ "$(ft_located)" -lt "$nsw" ] && break
                     sleep 0.05
                 done
                 t1=$(now_ms)
-                start_sw "$sw"
-                if located_all "$nsw" 500; then
+                ft_fabric_switchd "$sw" "${SW_ARGS[@]}"
+                if ft_wait_located 10 "$nsw"; then
                     RESTART[$k,$(ft_level "$sw")]="$(( $(now_ms) - t1 )) ms ($sw)"
                 else
                     RESTART[$k,$(ft_level "$sw")]="not located ($sw)"
@@ -141,8 +119,7 @@ for k in $KS; do
             done
         fi
         for sw in $(ft_switches); do ft_stop_switchd "$sw"; done
-        lab_kill_pids "$fpid"
-        rm -f "$sock"
+        ft_stop_fabricd
     done
     ok=$(printf '%s\n' "${times[@]}" | grep -c '^[0-9]')
     if [ "$ok" -gt 0 ]; then
@@ -152,7 +129,6 @@ for k in $KS; do
     fi
     printf '%-3s %-10s %8s %8s %8s  %-22s %s\n' "$k" "$nsw" "$tmin" "$tmed" "$tmax" \
         "$(IFS=/; echo "${windows[*]}")" "$(printf '%s\n' "${right[@]}" | sort | uniq -c | awk '{printf "%s%s x%d", (NR > 1 ? ", " : ""), $2, $1}')$([ "$ok" -lt "$RUNS" ] && echo ", $((RUNS - ok)) never all located in 30 s")"
-    umount -l "$bpffs"
     ft_teardown
 done
 echo
