@@ -34,7 +34,7 @@ while [ $# -gt 0 ]; do
     esac
 done
 [ "$(id -u)" -eq 0 ] || { echo "$0: run as root (network namespaces)" >&2; exit 1; }
-SWITCHD=$T_BUILD/switchd/switchd
+SWITCHD=$T_BUILD/switchd/switchd FABRICD=$T_BUILD/fabricd/fabricd
 PROBE=$BENCH_ROOT/lab/udpprobe.py
 [ -x "$SWITCHD" ] || { echo "$0: build first (scripts/build.sh)" >&2; exit 1; }
 stats() { sort -n | awk '{ v[NR] = $1 } END { printf "%s %s %s", v[1], v[int((NR + 1) / 2)], v[NR] }'; }
@@ -57,25 +57,10 @@ for line in sys.stdin:
     print("%.1f" % (t * 1000), flush=True)'
 
 
-lab_tmpdir
-ft_build 4 >/dev/null || exit 1
-ft_pki >/dev/null || exit 1
-bpffs=$LAB_TMP/bpffs
-mkdir "$bpffs" && mount -t bpf bpf "$bpffs" || exit 1
-bench_cleanup() { local rc=$?; umount -l "$bpffs" 2>/dev/null; (exit "$rc"); ft_cleanup; }
-trap bench_cleanup EXIT
-sock=$LAB_TMP/fabricd.sock
-ft_start fm fabricd "$T_BUILD/fabricd/fabricd" -f -l "$FT_CTL_NET.1:$FT_FM_PORT" \
-    $(ft_tls fabricd fm) -s "$sock" -S none
-for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.05; done
-for sw in $(ft_switches | shuf); do
-    ft_start_switchd "$sw" -f -F "$FT_CTL_NET.1:$FT_FM_PORT" $(ft_tls switchd "$sw") \
-        --bpf-dir "$bpffs" --control-socket "$LAB_TMP/switchd-$sw.sock"
-done
-ctl() { "$FABRICCTL" -s "$sock" "$@"; }
-located_count() { ctl topo --json 2>/dev/null | jq '[.[] | select(.located)] | length'; }
-for _ in $(seq 600); do [ "$(located_count)" = 20 ] && break; sleep 0.05; done
-[ "$(located_count)" = 20 ] || { echo "not every switch located"; exit 1; }
+ft_fabric 4 >/dev/null   # its bpffs unmounted by ft_teardown, on every exit path
+ft_fabric_switchds
+ctl() { "$FABRICCTL" -s "$FT_FM_SOCK" "$@"; }
+ft_wait_located 30 || { echo "not every switch located"; exit 1; }
 
 M=h0-0-0 SRC=h3-1-1
 M4=$(ft_host_ip4 $M)
