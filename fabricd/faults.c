@@ -444,6 +444,7 @@ static int recompute(struct pl_faults *f)
 			log_info("portland: fault matrix: %s after %lld ms: rows are sent from now",
 				 ms >= FAULTS_SETTLE_MS ? "view still incomplete (a switch named in "
 				 "reports has not reported)" : "view complete", (long long)ms);
+			mcast_changed(pl, f->fd);   /* the trees were held for it too */
 		}
 	}
 	for (size_t i = 0; i < pl->nsw; i++) {

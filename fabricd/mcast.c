@@ -84,7 +84,7 @@ struct pl_mcast {
 	struct mgroup *g;
 	size_t ng;
 	struct {
-		uint64_t reports, recomputes, messages, tables_changed, groups_over_cap;
+		uint64_t reports, recomputes, held, messages, tables_changed, groups_over_cap;
 		uint64_t entries_over_cap, covers, unreached, not_host_ports;
 		uint64_t rate_limited, edge_over_cap;
 	} st;
@@ -661,6 +661,14 @@ static void on_recompute(evutil_socket_t fd, short what, void *arg)
 {
 	struct pl_mcast *mc = arg;
 
+	/* a fabricd that starts sends no table until its view is complete (faults.c; it calls
+	 * mcast_changed then): a tree computed from the first switches to reconnect would move
+	 * groups to whichever core reported first and leave the switches still to report on the
+	 * old tree - they keep their pinned tables meanwhile, and so keep forwarding */
+	if (!faults_settled(mc->pl)) {
+		mc->st.held++;
+		return;
+	}
 	mc->st.recomputes++;
 	if (recompute(mc) < 0)
 		log_err("portland: multicast: out of memory: trees not updated");
@@ -690,6 +698,7 @@ void mcast_counters(const struct pl_mcast *mc, fabricd_counter_fn fn, void *ctx)
 	fn(ctx, "portland.mcast.members", members, false);
 	fn(ctx, "portland.mcast.reports", mc->st.reports, false);
 	fn(ctx, "portland.mcast.recomputes", mc->st.recomputes, false);
+	fn(ctx, "portland.mcast.recomputes_held", mc->st.held, false);
 	fn(ctx, "portland.mcast.tables_changed", mc->st.tables_changed, false);
 	fn(ctx, "portland.mcast.messages", mc->st.messages, false);
 	fn(ctx, "portland.mcast.set_covers", mc->st.covers, false);

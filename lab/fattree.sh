@@ -448,7 +448,14 @@ ft_stop_switchd() {
     local pid=${FT_SWITCHD_PID[$1]:-}
     [ -n "$pid" ] || return 0
     lab_kill_pids "$pid"
+    _ft_forget_pid "$pid"
     unset 'FT_SWITCHD_PID[$1]'
+}
+
+_ft_forget_pid() {   # PID: ended and waited for (lab_forget_pid): ft_teardown must not signal it
+    local p keep=()
+    for p in "${FT_PIDS[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done
+    FT_PIDS=("${keep[@]}")
 }
 
 FT_PKI=
@@ -502,6 +509,7 @@ ft_start_fabricd() {   # [ARG...] — call directly
 ft_stop_fabricd() {
     [ -n "$FT_FM_PID" ] || return 0
     lab_kill_pids "$FT_FM_PID"
+    _ft_forget_pid "$FT_FM_PID"
     rm -f "$FT_FM_SOCK"
     FT_FM_PID=
 }

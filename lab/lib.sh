@@ -28,6 +28,7 @@ LAB_LIB_SOURCED=1
 LAB_PREFIX=${LAB_PREFIX:-l2f-$$-}
 LAB_NAMESPACES=()
 LAB_PIDS=()
+declare -gA LAB_PID_START=()   # pid -> its start time (/proc/PID/stat): still the one we started?
 LAB_TMPDIRS=()
 LAB_TMP=
 LAB_LAST_PID=
@@ -81,11 +82,29 @@ lab_bg() {
     local ns=$LAB_PREFIX$1 log=$2; shift 2
     ip netns exec "$ns" "$@" </dev/null >"$log" 2>&1 &
     LAB_LAST_PID=$!
-    LAB_PIDS+=("$LAB_LAST_PID")
+    lab_track_pid "$LAB_LAST_PID"
 }
 
-# Record a pid started some other way (e.g. a daemon's child read from its pid file).
-lab_track_pid() { LAB_PIDS+=("$1"); }
+# PID's start time in clock ticks since boot (field 22 of /proc/PID/stat), or nothing.
+_lab_starttime() {
+    local st f
+    read -r st 2>/dev/null </proc/"$1"/stat || return 1
+    read -ra f <<<"${st##*) }"   # the fields after "(comm)", which may hold spaces
+    printf '%s\n' "${f[19]}"
+}
+
+# Record a pid started some other way (e.g. a daemon's child read from its pid file). With its
+# start time: lab_kill_pids signals it only while that pid is still the same process.
+lab_track_pid() {
+    LAB_PIDS+=("$1")
+    LAB_PID_START[$1]=$(_lab_starttime "$1")
+}
+
+# Whether PID is no longer the process we recorded (it ended, and the number may be another's).
+_lab_not_ours() {
+    local want=${LAB_PID_START[$1]:-}
+    [ -n "$want" ] && [ "$(_lab_starttime "$1")" != "$want" ]
+}
 
 lab_now_ms() {
     local t=${EPOCHREALTIME/./}
@@ -113,10 +132,24 @@ lab_tmpdir() {
 
 lab_alive() { kill -0 "$1" 2>/dev/null; }
 
+# PID... ended and waited for: no longer ours to end. Its number may be given to another
+# process from now on, so the cleanup must not signal it (every stop path calls this).
+lab_forget_pid() {
+    local p q keep=()
+    for p in "${LAB_PIDS[@]}"; do
+        for q in "$@"; do [ "$p" = "$q" ] && continue 2; done
+        keep+=("$p")
+    done
+    LAB_PIDS=("${keep[@]}")
+    for q in "$@"; do unset 'LAB_PID_START[$q]'; done
+}
+
 # Terminate pids politely, then forcibly after ~2 s. Only pids given by the caller.
 lab_kill_pids() {
-    local pid left i
-    [ $# -gt 0 ] || return 0
+    local pid left i mine=() all=("$@")
+    for pid in "$@"; do _lab_not_ours "$pid" || mine+=("$pid"); done
+    [ ${#mine[@]} -gt 0 ] || { lab_forget_pid "${all[@]}"; return 0; }
+    set -- "${mine[@]}"
     for pid in "$@"; do kill -TERM "$pid" 2>/dev/null; done
     for ((i = 0; i < 100; i++)); do
         left=0
@@ -126,6 +159,7 @@ lab_kill_pids() {
     done
     for pid in "$@"; do lab_alive "$pid" && kill -KILL "$pid" 2>/dev/null; done
     for pid in "$@"; do wait "$pid" 2>/dev/null; done
+    lab_forget_pid "${all[@]}"
     return 0
 }
 

@@ -180,6 +180,7 @@ vipd_stop() {
     kill -TERM "$pid" 2>/dev/null
     lab_wait_for 5 t_exited "$pid" || t_fail "vipd on $1 did not exit within 5 s of SIGTERM"
     wait "$pid" 2>/dev/null
+    lab_forget_pid "$pid"
 }
 
 vipd_kill() {
@@ -187,6 +188,7 @@ vipd_kill() {
     [ -n "$pid" ] || return 0
     kill -KILL "$pid" 2>/dev/null
     wait "$pid" 2>/dev/null
+    lab_forget_pid "$pid"
     return 0
 }
 
@@ -266,6 +268,7 @@ keepalived_stop() {
     kill -TERM "$pid" 2>/dev/null
     lab_wait_for 5 t_exited "$pid" || t_fail "keepalived on $1 did not exit within 5 s"
     wait "$pid" 2>/dev/null
+    lab_forget_pid "$pid"
 }
 
 # --- captures -----------------------------------------------------------------------------
@@ -288,6 +291,7 @@ t_capture_stop() {
     kill -INT "$1" 2>/dev/null
     lab_wait_for 5 t_exited "$1" || kill -KILL "$1" 2>/dev/null
     wait "$1" 2>/dev/null
+    lab_forget_pid "$1"
     return 0
 }
 

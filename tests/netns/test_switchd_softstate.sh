@@ -41,6 +41,7 @@ rows() {
         "\($s) \(.pod).\(.position // "*") \([.avoid[]] | join(","))") | sort | .[]'
 }
 groups() { ctl groups --json 2>/dev/null | jq -r '.[] | "\(.group) \([.members[] | "\(.switch_name):\(.port)"] | sort | join(","))"' | sort; }
+cores() { ctl groups --json 2>/dev/null | jq -r '.[] | "\(.group) \([.cores[]] | join(","))"' | sort; }
 nhosts=$(hosts | grep -c .)
 t_assert_eq "$nhosts" "${#HOSTS[@]}" "hosts registered with fabricd"
 
@@ -55,7 +56,7 @@ for h in h1-1-0 h2-0-1; do
 done
 t_assert_wait 5 "the group's two members not at fabricd: $(ctl groups 2>&1)" \
     '[ "$(groups | grep -c "^$G [^,]*,[^,]*$")" = 1 ]'
-TREE=$(tree) HOSTS_BEFORE=$(hosts) ROWS=$(rows) GROUPS_BEFORE=$(groups)
+TREE=$(tree) HOSTS_BEFORE=$(hosts) ROWS=$(rows) GROUPS_BEFORE=$(groups) CORES_BEFORE=$(cores)
 t_log "the tree, $nhosts hosts and $(echo "$ROWS" | grep -c .) fault rows recorded"
 
 # FROM TO pairs across pods, each pinging for the whole of one phase
@@ -100,6 +101,10 @@ t_assert_wait 10 "the hosts after fabricd's restart: $(diff <(echo "$HOSTS_BEFOR
     '[ "$(hosts)" = "$HOSTS_BEFORE" ]'
 t_assert_wait 10 "the fault rows after fabricd's restart: $(rows)" '[ "$(rows)" = "$ROWS" ]'
 t_assert_wait 10 "the groups after fabricd's restart: $(groups)" '[ "$(groups)" = "$GROUPS_BEFORE" ]'
+# the trees are computed from the whole view (held until it is complete): the same core, so the
+# switches' pinned tables stay right (a tree from the first switches to reconnect moved the
+# group to whichever core reported first, and left the others on the old one)
+t_assert_eq "$(cores)" "$CORES_BEFORE" "the groups' cores after fabricd's restart"
 t_assert_eq "$(counter pods_adopted)" 4 "pods the new fabricd took back from the position-0 edges"
 t_assert_eq "$(counter pods_assigned)" 4 "pods the new fabricd counts as given"
 t_assert_eq "$(counter faults.view_complete)" 1 "the new fabricd's view complete"
