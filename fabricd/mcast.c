@@ -34,6 +34,10 @@
  * and each change faults.c hears of (faults_changed), coalesced into one recompute a turn of
  * the loop; a recompute is O(groups x switches x ports).
  *
+ * Soft state: a fabricd that starts sends no table until its view is complete (faults.c's
+ * faults_settled: every switch some report names has reported, or 5 s); the switches keep
+ * their pinned tables meanwhile.
+ *
  * Bounds: an edge's reports, PL_MCAST_REPORT_RATE a second (a burst of PL_MCAST_REPORT_BURST;
  * one past it is refused whole, counted and logged: the edge's last membership stays until
  * its next report within the rate, each report being the whole of it), so that the
