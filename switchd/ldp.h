@@ -129,6 +129,7 @@ struct ldp_counters {
 	uint64_t pod_requests;             /* asked the fabric manager */
 	uint64_t pod_answers_ignored;      /* the FM's answer after the pod was known */
 	uint64_t neighbours_lost;          /* the dead time without an LDM */
+	uint64_t stalls;                   /* ticks over a period late: a grace period given */
 	uint64_t late_switches;            /* host ports that turned out to be a late switch */
 	uint64_t level_resets;             /* edge decisions taken back (switches on host ports) */
 };

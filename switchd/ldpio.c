@@ -36,10 +36,27 @@ static void arm(struct switchd *s)
 	evtimer_add(s->ldp_timer, &tv);
 }
 
+static void drain(struct switchd *s, int port);
+
+/* Whether a neighbour's dead time has come (the tick is about to take it for lost). */
+static bool dead_due(const struct switchd *s, int port, struct monotime now)
+{
+	const struct ldp_port *pp = &s->ldp.port[port];
+
+	return pp->state == LDP_PORT_SWITCH &&
+	       monotime_diff_us(now, pp->last_rx) >= s->ldp.t.dead_us;
+}
+
 static void on_timer(evutil_socket_t fd, short what, void *arg)
 {
 	struct switchd *s = arg;
+	struct monotime now = monotime_now();
 
+	/* before a neighbour is taken for lost, what its port's socket holds: after a stall of
+	 * our own (this process not scheduled) its LDMs are there, read after the timer */
+	for (int i = 0; i < s->nports; i++)
+		if (dead_due(s, i, now))
+			drain(s, i);
 	ldp_tick(&s->ldp, monotime_now());
 	fwd_check_routes(s);
 	arm(s);
@@ -143,15 +160,14 @@ static int port_of_fd(const struct switchd *s, int fd)
 	return -1;
 }
 
-/* Every LDM queued on a port's socket, to the machine. */
-static void on_ldp(evutil_socket_t fd, short what, void *arg)
+/* Every LDM queued on a port's socket (64 at most a call), to the machine. */
+static void drain(struct switchd *s, int port)
 {
-	struct switchd *s = arg;
-	int port = port_of_fd(s, fd);
 	uint8_t buf[256];
+	int fd = s->io[port].ldp_fd;
 
-	for (int n = 0; port >= 0 && n < 64; n++) {
-		ssize_t len = recv(fd, buf, sizeof(buf), 0);
+	for (int n = 0; fd >= 0 && n < 64; n++) {
+		ssize_t len = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
 		struct eth_hdr eh;
 
 		if (len < 0)
@@ -164,6 +180,15 @@ static void on_ldp(evutil_socket_t fd, short what, void *arg)
 		ldp_rx_payload(&s->ldp, monotime_now(), port, buf + ETH_HDR_LEN,
 			       (size_t)len - ETH_HDR_LEN);
 	}
+}
+
+static void on_ldp(evutil_socket_t fd, short what, void *arg)
+{
+	struct switchd *s = arg;
+	int port = port_of_fd(s, fd);
+
+	if (port >= 0)
+		drain(s, port);
 	fwd_check_routes(s);
 	arm(s);
 }

@@ -330,6 +330,7 @@ static void status_reply(struct switchd *s, L2f__Reply *r, struct ctlsrv_cleanup
 	C("ldp.proposal_timeouts", s->ldp.c.proposal_timeouts);
 	C("ldp.pod_requests", s->ldp.c.pod_requests);
 	C("ldp.neighbours_lost", s->ldp.c.neighbours_lost);
+	C("ldp.stalls", s->ldp.c.stalls);
 	C("ldp.late_switches", s->ldp.c.late_switches);
 	C("ldp.level_resets", s->ldp.c.level_resets);
 	for (int d = 1; d < PKT_DROP_COUNT; d++)

@@ -773,6 +773,36 @@ static void neighbour_lost_at_its_deadline(void **state)
 	assert_int_equal(ldp_next_deadline(&l).us, at_ms(dead + 10).us);
 }
 
+/* A tick more than a period late is a stall of our own (or of the machine): the neighbours
+ * are given one period from then, and only one whose LDMs still do not come is lost. */
+static void stall_is_no_loss(void **state)
+{
+	struct ldp_msg m[K];
+	int64_t dead = LDP_DEAD_US / USEC_PER_MSEC;
+	struct ldp l;
+	struct rec r;
+
+	for (int p = 0; p < K; p++)
+		m[p] = ldm(p + 1, LDP_LEVEL_AGG, LDP_DIR_UNKNOWN, 3, LDP_NONE);
+	start(&l, &r);
+	run(&l, 0, 0, m, 0xf);
+	assert_int_equal(r.located, 1);
+	ldp_tick(&l, at_ms(dead + 10));       /* nothing ran for dead + 10 ms */
+	assert_int_equal(l.c.stalls, 1);
+	assert_int_equal(l.c.neighbours_lost, 0);
+	for (int p = 0; p < K; p++)
+		assert_int_equal(l.port[p].state, LDP_PORT_SWITCH);
+	for (int p = 0; p < 3; p++)
+		ldp_rx(&l, at_ms(dead + 11), p, &m[p]);
+	assert_int_equal(ldp_next_deadline(&l).us, at_ms(dead + 20).us);
+	ldp_tick(&l, at_ms(dead + 20));       /* a period on: port 3's neighbour still silent */
+	assert_int_equal(l.c.stalls, 1);
+	assert_int_equal(l.port[3].state, LDP_PORT_LOST);
+	assert_int_equal(l.c.neighbours_lost, 1);
+	for (int p = 0; p < 3; p++)
+		assert_int_equal(l.port[p].state, LDP_PORT_SWITCH);
+}
+
 static void names(void **state)
 {
 	assert_string_equal(ldp_role_name(LDP_ROLE_HOST), "host");
@@ -804,6 +834,7 @@ int main(void)
 		cmocka_unit_test(drops_counted),
 		cmocka_unit_test(neighbour_lost_and_back),
 		cmocka_unit_test(neighbour_lost_at_its_deadline),
+		cmocka_unit_test(stall_is_no_loss),
 		cmocka_unit_test(names),
 	};
 
