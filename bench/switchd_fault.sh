@@ -67,11 +67,12 @@ busiest() {
 }
 # neighbours lost, over every switch: in a run with nothing cut, each one is a false loss (an
 # LDM later than the dead time: the machine's scheduling, not the wire)
-lost_all() {
+lost_all() { ldp_sum neighbours_lost; }
+ldp_sum() {   # COUNTER: ldp.COUNTER over every switch
     local sw n=0
     for sw in $(ft_switches); do
         n=$(( n + $("$FABRICCTL" -s "$LAB_TMP/switchd-$sw.sock" switch status --json |
-                   jq -r '.counters["ldp.neighbours_lost"] // 0') ))
+                   jq -r --arg c "ldp.$1" '.counters[$c] // 0') ))
     done
     echo "$n"
 }
@@ -119,7 +120,7 @@ restore() {
     sleep 0.3
 }
 
-declare -A GAP RUN MSG CPU FALSE
+declare -A GAP RUN MSG CPU FALSE STALLS
 TCP=()
 for k in $KS; do
     ft_fabric "$k" >/dev/null   # its bpffs unmounted by ft_teardown: below, or on any exit
@@ -174,6 +175,7 @@ for k in $KS; do
     wait "$rpid"
     TCP+=("k=$k: $(cat "$out")")
     restore silent
+    STALLS[$k]=$(ldp_sum stalls)
     ft_teardown
 done
 
@@ -195,6 +197,7 @@ for k in $KS; do
 done
 for k in $KS; do
     [ -n "${FALSE[$k]:-}" ] && echo "k=$k: ${FALSE[$k]} neighbour(s) lost in the $RUNS run(s) with nothing cut (false losses: LDMs later than the dead time)"
+    [ -n "${STALLS[$k]:-}" ] && echo "k=$k: ${STALLS[$k]} LDP tick(s) over a period late in all, each a grace period (ldp.stalls: the process or the machine did not run)"
 done
 echo
 echo "TCP bulk flow, its path cut silently (paper: the stall is about RTOmin, 200 ms):"
