@@ -47,6 +47,7 @@ FT_K=8 FT_H=4
 t_assert_eq "$(ft_ctl_ip c15)" 203.0.113.89 "k=8: the last switch's control address"
 t_assert_eq "$(ft_peer a7-3 p7)" "c15 p7" "k=8: the last agg-core link"
 FT_K=0 FT_H=0
+lab_tmpdir   # here: a temp dir made in the $(ft_build ...) subshells below is never removed
 for k in 3 5 2 0 16 x; do
     out=$(ft_build "$k" 2>&1) && t_fail "ft_build $k was accepted"
     grep -q 'k must be even, 4\.\.14' <<<"$out" || t_fail "ft_build $k: no clear refusal: $out"

@@ -721,6 +721,16 @@ static void drops_counted(void **state)
 	assert_memory_equal(&before, &after, sizeof(before));
 }
 
+/* Started, its K ports hearing aggregation switches of pod 3 (m), and located (a core). */
+static void start_among_aggs(struct ldp *l, struct rec *r, struct ldp_msg m[K])
+{
+	for (int p = 0; p < K; p++)
+		m[p] = ldm(p + 1, LDP_LEVEL_AGG, LDP_DIR_UNKNOWN, 3, LDP_NONE);
+	start(l, r);
+	run(l, 0, 0, m, 0xf);
+	assert_int_equal(r->located, 1);
+}
+
 /* A neighbour silent for LDP_DEAD_US is lost: its port has no role until it speaks again. */
 static void neighbour_lost_and_back(void **state)
 {
@@ -729,11 +739,7 @@ static void neighbour_lost_and_back(void **state)
 	struct ldp l;
 	struct rec r;
 
-	for (int p = 0; p < K; p++)
-		m[p] = ldm(p + 1, LDP_LEVEL_AGG, LDP_DIR_UNKNOWN, 3, LDP_NONE);
-	start(&l, &r);
-	run(&l, 0, 0, m, 0xf);
-	assert_int_equal(r.located, 1);
+	start_among_aggs(&l, &r, m);
 	run(&l, 10, dead - 10, m, 0x7);
 	assert_int_equal(l.port[3].state, LDP_PORT_SWITCH);
 	run(&l, dead, dead, m, 0x7);
@@ -757,10 +763,7 @@ static void neighbour_lost_at_its_deadline(void **state)
 	struct ldp l;
 	struct rec r;
 
-	for (int p = 0; p < K; p++)
-		m[p] = ldm(p + 1, LDP_LEVEL_AGG, LDP_DIR_UNKNOWN, 3, LDP_NONE);
-	start(&l, &r);
-	run(&l, 0, 0, m, 0xf);
+	start_among_aggs(&l, &r, m);
 	ldp_rx(&l, at_ms(3), 3, &m[3]);
 	run(&l, 10, dead, m, 0x7);
 	assert_int_equal(l.port[3].state, LDP_PORT_SWITCH);
@@ -782,11 +785,7 @@ static void stall_is_no_loss(void **state)
 	struct ldp l;
 	struct rec r;
 
-	for (int p = 0; p < K; p++)
-		m[p] = ldm(p + 1, LDP_LEVEL_AGG, LDP_DIR_UNKNOWN, 3, LDP_NONE);
-	start(&l, &r);
-	run(&l, 0, 0, m, 0xf);
-	assert_int_equal(r.located, 1);
+	start_among_aggs(&l, &r, m);
 	ldp_tick(&l, at_ms(dead + 10));       /* nothing ran for dead + 10 ms */
 	assert_int_equal(l.c.stalls, 1);
 	assert_int_equal(l.c.neighbours_lost, 0);
