@@ -697,12 +697,16 @@ static void schedule_ldm(struct ldp *l, struct monotime now)
  * not run meanwhile (a VM here stalls every process 10-15 ms a few times a minute, idle).
  * The neighbours' LDMs of that time are late for the same reason, not lost: each gets one
  * period from now before its dead time is up. A link that died during the stall is found
- * one period later than otherwise; a switch whose LDMs really stopped is not kept. */
+ * one period later than otherwise. One grace a dead time at most: under a load that makes
+ * every tick late, a neighbour whose LDMs really stopped is still lost, a period late. */
 static void stall_grace(struct ldp *l, struct monotime now)
 {
 	struct monotime floor = monotime_add_us(now, l->t.ldm_us - l->t.dead_us);
 
 	l->c.stalls++;
+	if (monotime_is_set(l->graced) && monotime_diff_us(now, l->graced) < l->t.dead_us)
+		return;
+	l->graced = now;
 	for (int p = 0; p < l->nports; p++) {
 		struct ldp_port *pp = &l->port[p];
 

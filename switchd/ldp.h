@@ -162,6 +162,7 @@ struct ldp {
 	struct monotime mixed_since;       /* since when: a silent port, more than k/2 switches,
 					      of them no more than k/2 (and some) aggregation */
 	struct monotime next_ldm;
+	struct monotime graced;            /* the last stall grace (one a dead time at most) */
 	struct ldp_timers t;
 	/* edge: the attempt under way */
 	int proposal;                      /* LDP_NONE when none */

@@ -802,6 +802,29 @@ static void stall_is_no_loss(void **state)
 		assert_int_equal(l.port[p].state, LDP_PORT_SWITCH);
 }
 
+/* Every tick late (a load that never lets the loop keep time): one grace a dead time, no
+ * more - a neighbour whose LDMs stopped is lost all the same. */
+static void stalls_do_not_keep_the_dead(void **state)
+{
+	struct ldp_msg m[K];
+	struct ldp l;
+	struct rec r;
+	int64_t t = 0;
+
+	start_among_aggs(&l, &r, m);
+	for (int i = 0; i < 20 && l.port[3].state == LDP_PORT_SWITCH; i++) {
+		t = ldp_next_deadline(&l).us / USEC_PER_MSEC - at_ms(0).us / USEC_PER_MSEC + 15;
+		for (int p = 0; p < 3; p++)
+			ldp_rx(&l, at_ms(t - 1), p, &m[p]);
+		ldp_tick(&l, at_ms(t));     /* each tick 15 ms (1.5 periods) late */
+	}
+	assert_int_equal(l.port[3].state, LDP_PORT_LOST);
+	assert_true(l.c.stalls >= 2);
+	assert_true(t <= 2 * LDP_DEAD_US / USEC_PER_MSEC + 30);
+	for (int p = 0; p < 3; p++)
+		assert_int_equal(l.port[p].state, LDP_PORT_SWITCH);
+}
+
 static void names(void **state)
 {
 	assert_string_equal(ldp_role_name(LDP_ROLE_HOST), "host");
@@ -834,6 +857,7 @@ int main(void)
 		cmocka_unit_test(neighbour_lost_and_back),
 		cmocka_unit_test(neighbour_lost_at_its_deadline),
 		cmocka_unit_test(stall_is_no_loss),
+		cmocka_unit_test(stalls_do_not_keep_the_dead),
 		cmocka_unit_test(names),
 	};
 
