@@ -90,7 +90,6 @@ struct pl_mcast {
 	struct {
 		uint64_t reports, recomputes, held, messages, tables_changed, groups_over_cap;
 		uint64_t entries_over_cap, covers, unreached, not_host_ports;
-		uint64_t rate_limited, edge_over_cap;
 	} st;
 };
 
@@ -144,26 +143,15 @@ static struct mgroup *group_get(struct pl_mcast *mc, const struct ipaddr *a, boo
 	return n;
 }
 
-static void refused(struct portland *pl, struct session *s, const char *what,
-		    const char *counter, uint64_t n)
-{
-	if (ratelimit_ok(&pl->rl))
-		log_warn("%s: %s (%s: %llu so far)", wire_name(s->w), what, counter,
-			 (unsigned long long)n);
-}
-
 /* Edge sw's membership replaces what it reported before, if within its rate. */
 bool mcast_members(struct portland *pl, struct session *s, uint32_t sw,
 		   const L2f__McastMembership *mm)
 {
 	struct pl_mcast *mc = pl->mcast;
-	uint64_t over = mc->st.edge_over_cap;
-	size_t taken = 0;
+	size_t taken = 0, over = 0;
 
 	if (!bucket_take(&pl->sw[sw].mcast_rate, monotime_now())) {
-		mc->st.rate_limited++;
-		refused(pl, s, "a membership report refused: over the report rate",
-			"portland.mcast.reports_rate_limited", mc->st.rate_limited);
+		pl_refuse(pl, PLR_MCAST_RATE, s, "a membership report refused: over the report rate", 1);
 		return false;
 	}
 	mc->st.reports++;
@@ -181,12 +169,11 @@ bool mcast_members(struct portland *pl, struct session *s, uint32_t sw,
 		struct ipaddr a;
 		struct mgroup *g;
 		struct member *m;
-
 		size_t before;
 
 		wire_ipaddr(&a, &r->group);   /* validated: 4 or 16 bytes, routable */
 		if (taken >= PL_MAX_MCAST_GROUPS_PER_EDGE) {
-			mc->st.edge_over_cap++;
+			over++;
 			continue;
 		}
 		if (!(g = group_get(mc, &a, true))) {
@@ -206,9 +193,9 @@ bool mcast_members(struct portland *pl, struct session *s, uint32_t sw,
 				mc->st.not_host_ports++;
 		taken += g->n > before;
 	}
-	if (mc->st.edge_over_cap > over)
-		refused(pl, s, "groups of a membership report refused: over the groups of an edge",
-			"portland.mcast.groups_over_edge_cap", mc->st.edge_over_cap);
+	if (over)
+		pl_refuse(pl, PLR_MCAST_EDGE_CAP, s,
+			  "groups of a membership report refused: over the groups of an edge", over);
 	for (size_t i = 0; i < mc->ng;) {
 		if (mc->g[i].n == 0) {
 			group_free(&mc->g[i]);
@@ -708,8 +695,6 @@ void mcast_counters(const struct pl_mcast *mc, fabricd_counter_fn fn, void *ctx)
 	fn(ctx, "portland.mcast.set_covers", mc->st.covers, false);
 	fn(ctx, "portland.mcast.edges_unreached", mc->st.unreached, false);
 	fn(ctx, "portland.mcast.groups_over_cap", mc->st.groups_over_cap, false);
-	fn(ctx, "portland.mcast.groups_over_edge_cap", mc->st.edge_over_cap, false);
-	fn(ctx, "portland.mcast.reports_rate_limited", mc->st.rate_limited, false);
 	fn(ctx, "portland.mcast.entries_over_cap", mc->st.entries_over_cap, false);
 	fn(ctx, "portland.refused.mcast_not_a_host_port", mc->st.not_host_ports, false);
 }

@@ -41,6 +41,8 @@ static const char *const plr_names[NPLR] = {
 	[PLR_HOSTS_CAP] = "portland.refused.hosts_over_cap",
 	[PLR_SWITCHES_CAP] = "portland.refused.switches_over_cap",
 	[PLR_FLOOD_RATE] = "portland.flood_rate_limited",
+	[PLR_MCAST_RATE] = "portland.mcast.reports_rate_limited",
+	[PLR_MCAST_EDGE_CAP] = "portland.mcast.groups_over_edge_cap",
 };
 
 int portland_new(struct portland **out)
@@ -85,12 +87,18 @@ void portland_free(struct portland *pl)
 	free(pl);
 }
 
-static void refuse(struct portland *pl, enum pl_refusal r, struct session *s, const char *what)
+void pl_refuse(struct portland *pl, enum pl_refusal r, struct session *s, const char *what,
+	       uint64_t n)
 {
-	pl->st.refused[r]++;
+	pl->st.refused[r] += n;
 	if (ratelimit_ok(&pl->rl))
 		log_warn("%s: %s (%s: %llu so far)", wire_name(s->w), what, plr_names[r],
 			 (unsigned long long)pl->st.refused[r]);
+}
+
+static void refuse(struct portland *pl, enum pl_refusal r, struct session *s, const char *what)
+{
+	pl_refuse(pl, r, s, what, 1);
 }
 
 static struct pl_switch *sw_of(struct session *s)

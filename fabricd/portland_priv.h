@@ -79,6 +79,8 @@ enum pl_refusal {
 	PLR_HOSTS_CAP,                     /* over PL_MAX_HOSTS or PL_MAX_HOSTS_PER_EDGE */
 	PLR_SWITCHES_CAP,                  /* over PL_MAX_SWITCHES */
 	PLR_FLOOD_RATE,                    /* a miss not flooded: over PL_FLOOD_RATE */
+	PLR_MCAST_RATE,                    /* a membership report over PL_MCAST_REPORT_RATE */
+	PLR_MCAST_EDGE_CAP,                /* a group over PL_MAX_MCAST_GROUPS_PER_EDGE */
 	NPLR
 };
 
@@ -123,6 +125,9 @@ int faults_row_msg(const struct pl_switch *w, L2f__UplinkAvoid ***out, size_t *n
 int32_t **faults_links(const struct portland *pl);
 void faults_links_free(const struct portland *pl, int32_t **nb);
 
+/* portland.c: n refusals of kind r from session s, counted and logged (rate-limited). */
+void pl_refuse(struct portland *pl, enum pl_refusal r, struct session *s, const char *what,
+	       uint64_t n);
 /* mcast.c: multicast groups and their trees (docs/switchd.md, "Multicast"). */
 int mcast_new(struct pl_mcast **out);
 void mcast_free(struct pl_mcast *mc);
