@@ -669,14 +669,17 @@ void ldp_pod_assigned(struct ldp *l, struct monotime now, int pod)
 	settle(l, now, &before);
 }
 
+bool ldp_dead_due(const struct ldp *l, int port, struct monotime now)
+{
+	return valid_port(l, port) && l->port[port].state == LDP_PORT_SWITCH &&
+	       monotime_diff_us(now, l->port[port].last_rx) >= l->t.dead_us;
+}
+
 static void check_liveness(struct ldp *l, struct monotime now)
 {
 	for (int p = 0; p < l->nports; p++) {
-		struct ldp_port *pp = &l->port[p];
-
-		if (pp->state == LDP_PORT_SWITCH &&
-		    monotime_diff_us(now, pp->last_rx) >= l->t.dead_us) {
-			pp->state = LDP_PORT_LOST;
+		if (ldp_dead_due(l, p, now)) {
+			l->port[p].state = LDP_PORT_LOST;
 			l->c.neighbours_lost++;
 		}
 	}

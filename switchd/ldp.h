@@ -201,6 +201,8 @@ void ldp_pod_assigned(struct ldp *l, struct monotime now, int pod);
 /* Fires what is due at now: LDMs, host and edge timeouts, proposals, holds, liveness. */
 void ldp_tick(struct ldp *l, struct monotime now);
 struct monotime ldp_next_deadline(const struct ldp *l);
+/* Whether port's neighbour has been silent for the dead time: the next tick loses it. */
+bool ldp_dead_due(const struct ldp *l, int port, struct monotime now);
 /* The current location (whether or not located). */
 void ldp_location(const struct ldp *l, struct ldp_location *out);
 

@@ -38,15 +38,6 @@ static void arm(struct switchd *s)
 
 static void drain(struct switchd *s, int port);
 
-/* Whether a neighbour's dead time has come (the tick is about to take it for lost). */
-static bool dead_due(const struct switchd *s, int port, struct monotime now)
-{
-	const struct ldp_port *pp = &s->ldp.port[port];
-
-	return pp->state == LDP_PORT_SWITCH &&
-	       monotime_diff_us(now, pp->last_rx) >= s->ldp.t.dead_us;
-}
-
 static void on_timer(evutil_socket_t fd, short what, void *arg)
 {
 	struct switchd *s = arg;
@@ -55,7 +46,7 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	/* before a neighbour is taken for lost, what its port's socket holds: after a stall of
 	 * our own (this process not scheduled) its LDMs are there, read after the timer */
 	for (int i = 0; i < s->nports; i++)
-		if (dead_due(s, i, now))
+		if (ldp_dead_due(&s->ldp, i, now))
 			drain(s, i);
 	ldp_tick(&s->ldp, monotime_now());
 	fwd_check_routes(s);
