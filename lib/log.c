@@ -79,21 +79,16 @@ void log_msg(enum log_level level, const char *fmt, ...)
 
 bool ratelimit_ok(struct ratelimit *rl)
 {
-	int64_t now = monotime_now().us;
-	int64_t refill;
+	struct monotime now = monotime_now();
 
-	if (rl->last_us == 0)
-		rl->last_us = now;
-	refill = (now - rl->last_us) / (rl->interval_ms * USEC_PER_MSEC);
-	if (refill > 0) {
-		rl->tokens = refill + rl->tokens > rl->burst ? rl->burst : rl->tokens + refill;
-		rl->last_us = now;
+	if (!rl->started) {
+		bucket_init(&rl->b, 1000.0 / (rl->interval_ms ? rl->interval_ms : 1), rl->burst, now);
+		rl->started = true;
 	}
-	if (rl->tokens == 0) {
+	if (!bucket_take(&rl->b, now)) {
 		rl->suppressed++;
 		return false;
 	}
-	rl->tokens--;
 	if (rl->suppressed) {
 		log_msg(LOG_LVL_WARN, "%llu similar messages suppressed",
 			(unsigned long long)rl->suppressed);

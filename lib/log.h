@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "bucket.h"
 
 enum log_level { LOG_LVL_ERR, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
 
@@ -27,16 +28,16 @@ void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(p
 #define log_info(...) log_msg(LOG_LVL_INFO, __VA_ARGS__)
 #define log_debug(...) log_msg(LOG_LVL_DEBUG, __VA_ARGS__)
 
-/* Token bucket: allows `burst` lines, then one per `interval_ms`. */
+/* A token bucket (bucket.h): allows `burst` lines, then one per `interval_ms`. */
 struct ratelimit {
 	uint32_t interval_ms;
 	uint32_t burst;
-	uint32_t tokens;
-	int64_t last_us;
+	bool started;                      /* b set up at the first call */
+	struct bucket b;
 	uint64_t suppressed;
 };
 
-#define RATELIMIT_INIT(ms, b) { .interval_ms = (ms), .burst = (b), .tokens = (b) }
+#define RATELIMIT_INIT(ms, b) { .interval_ms = (ms), .burst = (b) }
 
 /* true when the caller may log now; counts what it suppresses and reports it on the next
  * allowed line. */
